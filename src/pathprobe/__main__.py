@@ -1,0 +1,3 @@
+from pathprobe.cli.main import main
+
+main()

@@ -1,0 +1,67 @@
+"""Offline validation of one presented chain against one root set, under the web-PKI policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.x509.verification import PolicyBuilder, VerificationError
+
+from pathprobe.analysis.roots import RootSet, cert_sha256
+from pathprobe.model import TlsEvidence
+from pathprobe.net.failures import SSL_INVALID_CERTIFICATE, SSL_INVALID_HOSTNAME, SSL_UNKNOWN_AUTHORITY
+
+MAX_INTERMEDIATES = 16
+"""Presented certificates beyond this are not offered to path building (a hostile 50-cert chain)."""
+
+
+@dataclass(frozen=True)
+class Validation:
+    valid: bool
+    failure: str | None
+    anchor_sha256: str | None = None
+    """The root of the built path (only when valid)."""
+    path_sha256: tuple[str, ...] = ()
+
+
+def _subject(host: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        return x509.DNSName(host)
+
+
+def classify_verification(msg: str) -> str:
+    m = msg.lower()
+    if "no matching subjectaltname" in m:
+        return SSL_INVALID_HOSTNAME
+    if "candidates exhausted" in m or "no valid path" in m or "unknown issuer" in m:
+        return SSL_UNKNOWN_AUTHORITY
+    return SSL_INVALID_CERTIFICATE
+
+
+def validate(evidence: TlsEvidence, host: str, roots: RootSet, now: dt.datetime | None = None) -> Validation:
+    """Build and check a path from the leaf to ``roots`` for ``host`` (cryptography's policy)."""
+    if not evidence.chain:
+        return Validation(False, SSL_INVALID_CERTIFICATE)
+    if roots.store is None:
+        return Validation(False, SSL_UNKNOWN_AUTHORITY)
+    try:
+        leaf = x509.load_der_x509_certificate(evidence.chain[0].der)
+        inters = [x509.load_der_x509_certificate(c.der) for c in evidence.chain[1 : 1 + MAX_INTERMEDIATES]]
+    except ValueError:
+        return Validation(False, SSL_INVALID_CERTIFICATE)
+    builder = PolicyBuilder().store(roots.store)
+    if now is not None:
+        builder = builder.time(now)
+    try:
+        verifier = builder.build_server_verifier(_subject(host))
+        built = verifier.verify(leaf, inters)
+    except VerificationError as exc:
+        return Validation(False, classify_verification(str(exc)))
+    except (ValueError, TypeError):
+        return Validation(False, SSL_INVALID_CERTIFICATE)
+    path = tuple(cert_sha256(c) for c in built)
+    return Validation(True, None, anchor_sha256=path[-1], path_sha256=path)

@@ -1,0 +1,156 @@
+"""Verdicts per target and per path, and interception findings (pure; DESIGN.md "Precise rules")."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pathprobe.analysis.roots import KnownRoots, RootSet
+from pathprobe.analysis.signals import (
+    SUPPORTING_ONLY,
+    CrossPathHook,
+    TargetEvidence,
+    chain_signals,
+    cross_path_signals,
+    ordered,
+)
+from pathprobe.analysis.validate import validate
+from pathprobe.model import PathMeasurement
+
+
+@dataclass(frozen=True)
+class Roots:
+    public: RootSet
+    device: RootSet
+    known: KnownRoots
+    require_sct: bool = False
+    """CT is required only for the real web PKI (the default public roots)."""
+
+
+def evaluate(
+    paths: Sequence[PathMeasurement],
+    roots: Roots,
+    *,
+    now: dt.datetime | None = None,
+    hooks: Sequence[CrossPathHook] = (),
+) -> list[TargetEvidence]:
+    """Validate every chain against both stores and compute every signal."""
+    items: list[TargetEvidence] = []
+    for p in paths:
+        for t in p.targets:
+            pub = dev = None
+            if t.tls is not None:
+                host = t.tls.sni
+                pub = validate(t.tls, host, roots.public, now)
+                dev = validate(t.tls, host, roots.device, now)
+            ev = TargetEvidence(path=p, target=t, public=pub, device=dev, signals=set(t.extra_signals))
+            chain_signals(ev, roots.device, roots.known, require_sct=roots.require_sct)
+            items.append(ev)
+    cross_path_signals(items)
+    for hook in hooks:
+        hook(items)
+    return items
+
+
+def target_verdict(ev: TargetEvidence) -> dict[str, Any]:
+    t = ev.target
+    strong = ev.signals - SUPPORTING_ONLY
+    if t.tls is None:
+        reach = t.reachability or "blocked"
+        return {
+            "target": t.target,
+            "role": t.role,
+            "reachability": reach,
+            "tls": "unverified",
+            "failure": t.failure,
+            "signals": ordered(ev.signals),
+            **({"note": t.note} if t.note else {}),
+        }
+    assert ev.public is not None
+    if strong:
+        reach, tls, failure = "reachable", "intercepted", None
+    elif ev.public.valid:
+        reach, tls, failure = "reachable", "intact", None
+    else:
+        reach, tls, failure = "blocked", "unverified", ev.public.failure
+    out: dict[str, Any] = {
+        "target": t.target,
+        "role": t.role,
+        "reachability": reach,
+        "tls": tls,
+        "failure": failure,
+        "signals": ordered(ev.signals),
+    }
+    if t.note:
+        out["note"] = t.note
+    return out
+
+
+def path_verdict(p: PathMeasurement, targets: list[dict[str, Any]], latencies: list[float]) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": p.id, "kind": p.kind}
+    tested = [t for t in targets if t["reachability"] in ("reachable", "blocked", "partial")]
+    if p.untested_reason and not tested:
+        reach, reason = "unknown", p.untested_reason
+    elif p.blocked_reason and not any(t["reachability"] == "reachable" for t in tested):
+        reach, reason = "blocked", p.blocked_reason
+    elif not tested:
+        notes = [t.get("note") for t in targets if t.get("note")]
+        reach = "unknown"
+        reason = notes[0] if notes else (p.untested_reason or "no target could be tested on this path")
+    else:
+        reached = sum(1 for t in tested if t["reachability"] == "reachable")
+        reach = "reachable" if reached == len(tested) else ("partial" if reached else "blocked")
+        reason = None
+    tls_values = [t["tls"] for t in targets]
+    if "intercepted" in tls_values:
+        tls = "intercepted"
+    elif "intact" in tls_values:
+        tls = "intact"
+    else:
+        tls = "unverified"
+    out["reachability"] = reach
+    out["tls"] = tls
+    out["latency_ms"] = round(statistics.median(latencies), 1) if latencies else None
+    if reason:
+        out["reason"] = reason
+    out["targets"] = targets
+    if p.detail:
+        out["detail"] = p.detail
+    return out
+
+
+def interception_findings(items: Sequence[TargetEvidence]) -> list[dict[str, Any]]:
+    """One finding per (host, anchoring root, issuer), naming every path it was seen on."""
+    groups: dict[tuple[str, str | None, str], dict[str, Any]] = {}
+    for ev in items:
+        t = ev.target
+        if t.tls is None or not (ev.signals - SUPPORTING_ONLY) or not t.tls.chain:
+            continue
+        chain = t.tls.chain
+        if ev.device is not None and ev.device.valid and ev.device.anchor_sha256:
+            root = ev.device.anchor_sha256
+        elif len(chain) > 1:
+            root = chain[-1].sha256
+        else:
+            root = None
+        issuer = chain[0].issuer
+        key = (ev.host, root, issuer)
+        g = groups.setdefault(
+            key,
+            {"host": ev.host, "paths": [], "issuer": issuer, "root_sha256": root, "known_as": None,
+             "signals": set()},
+        )
+        if ev.path.id not in g["paths"]:
+            g["paths"].append(ev.path.id)
+        if ev.known is not None:
+            g["known_as"] = ev.known.label
+        g["signals"] |= ev.signals
+    out = []
+    for g in groups.values():
+        g["signals"] = ordered(g["signals"])
+        out.append(g)
+    out.sort(key=lambda g: (g["host"], g["paths"]))
+    return out

@@ -1,0 +1,199 @@
+"""Measurement data: what probes record, before any verdict.
+
+Data flows one way: plan -> probes (I/O) -> :class:`PathMeasurement` -> pure analysis -> profile.
+Everything here is a frozen dataclass and serialises to JSON with :func:`to_json`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Step = Literal["dns", "tcp", "tls", "http", "bootstrap", "handshake", "proxy", "doh", "portal"]
+Reachability = Literal["reachable", "partial", "blocked", "unknown"]
+TlsVerdict = Literal["intact", "intercepted", "unverified"]
+Role = Literal["site", "control", "endpoint", "resolver"]
+
+
+@dataclass(frozen=True)
+class CertInfo:
+    """One certificate as presented on the wire."""
+
+    der: bytes
+    sha256: str
+    """SHA-256 of the DER certificate (hex)."""
+    spki_sha256: str
+    """SHA-256 of the DER SubjectPublicKeyInfo (hex)."""
+    subject: str
+    issuer: str
+    not_before: str
+    not_after: str
+    san: tuple[str, ...]
+    has_sct: bool
+    """Whether the certificate carries embedded SCTs (precertificate SCT list extension)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sha256": self.sha256,
+            "spki_sha256": self.spki_sha256,
+            "subject": self.subject,
+            "issuer": self.issuer,
+            "not_before": self.not_before,
+            "not_after": self.not_after,
+            "san": list(self.san),
+            "has_sct": self.has_sct,
+            "der_b64": base64.b64encode(self.der).decode("ascii"),
+        }
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> CertInfo:
+        der = base64.b64decode(d["der_b64"])
+        return CertInfo(
+            der=der,
+            sha256=hashlib.sha256(der).hexdigest(),
+            spki_sha256=str(d["spki_sha256"]),
+            subject=str(d["subject"]),
+            issuer=str(d["issuer"]),
+            not_before=str(d["not_before"]),
+            not_after=str(d["not_after"]),
+            san=tuple(d.get("san", [])),
+            has_sct=bool(d.get("has_sct", False)),
+        )
+
+
+@dataclass(frozen=True)
+class TlsEvidence:
+    """What one TLS handshake showed: the whole presented chain, leaf first."""
+
+    sni: str
+    version: str
+    cipher: str
+    alpn: str | None
+    chain: tuple[CertInfo, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sni": self.sni,
+            "version": self.version,
+            "cipher": self.cipher,
+            "alpn": self.alpn,
+            "chain": [c.to_json() for c in self.chain],
+        }
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> TlsEvidence:
+        return TlsEvidence(
+            sni=str(d["sni"]),
+            version=str(d["version"]),
+            cipher=str(d.get("cipher", "")),
+            alpn=d.get("alpn"),
+            chain=tuple(CertInfo.from_json(c) for c in d["chain"]),
+        )
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One measured step on one path and target."""
+
+    path: str
+    target: str
+    step: Step
+    started_ms: float
+    """Milliseconds since the check started."""
+    duration_ms: float
+    failure: str | None
+    address: str | None = None
+    """The far end's address (never this device's own)."""
+    detail: dict[str, Any] = field(default_factory=dict)
+    tls: TlsEvidence | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "path": self.path,
+            "target": self.target,
+            "step": self.step,
+            "started_ms": round(self.started_ms, 1),
+            "duration_ms": round(self.duration_ms, 1),
+            "failure": self.failure,
+            "address": self.address,
+        }
+        if self.detail:
+            out["detail"] = self.detail
+        if self.tls is not None:
+            out["tls"] = self.tls.to_json()
+        return out
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> Observation:
+        tls = d.get("tls")
+        return Observation(
+            path=str(d["path"]),
+            target=str(d["target"]),
+            step=d["step"],
+            started_ms=float(d.get("started_ms", 0.0)),
+            duration_ms=float(d.get("duration_ms", 0.0)),
+            failure=d.get("failure"),
+            address=d.get("address"),
+            detail=dict(d.get("detail") or {}),
+            tls=TlsEvidence.from_json(tls) if tls else None,
+        )
+
+
+@dataclass(frozen=True)
+class TargetMeasurement:
+    """All a probe measured for one target on one path.
+
+    HTTPS targets carry ``tls`` (the chain) and leave ``reachability`` to the analysis.
+    Targets that are not HTTPS (a VPN endpoint, a Tor authority's ORPort) carry the
+    ``reachability`` their handshake showed, and their ``tls`` verdict is ``unverified``.
+    """
+
+    target: str
+    role: Role
+    observations: tuple[Observation, ...]
+    tls: TlsEvidence | None = None
+    failure: str | None = None
+    """The first failing step's normalised failure string."""
+    reachability: Reachability | None = None
+    """Set only for non-HTTPS targets (handshakes)."""
+    note: str | None = None
+    """A plain explanation (e.g. why silence is ``unknown``)."""
+    latency_ms: float | None = None
+    extra_signals: tuple[str, ...] = ()
+    """Signals measured by the probe itself (e.g. ``dns_tampering``)."""
+
+
+@dataclass(frozen=True)
+class PathMeasurement:
+    """What one probe instance measured for one path."""
+
+    id: str
+    kind: str
+    targets: tuple[TargetMeasurement, ...]
+    untested_reason: str | None = None
+    """Set when the path could not be tested at all (reachability ``unknown``)."""
+    blocked_reason: str | None = None
+    """Set when the probe decided from its own evidence that the path is blocked."""
+    observations: tuple[Observation, ...] = ()
+    """Path-level steps (bootstrap, resolver handshakes)."""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def all_observations(self) -> list[Observation]:
+        out = list(self.observations)
+        for t in self.targets:
+            out.extend(t.observations)
+        return out
+
+
+@dataclass(frozen=True)
+class PortalMeasurement:
+    """What the portal probe found; fills ``network.portal``."""
+
+    detected: bool | None
+    host: str | None
+    offered: tuple[dict[str, Any], ...]
+    """Offered certificates: ``{"der": bytes, "over": "http"|"https"}`` before analysis."""
+    failure: str | None
+    observations: tuple[Observation, ...] = ()

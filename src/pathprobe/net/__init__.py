@@ -1,0 +1,1 @@
+"""The only code that touches sockets: streams, TLS capture, DNS, failure classification."""

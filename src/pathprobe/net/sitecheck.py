@@ -1,0 +1,220 @@
+"""The one HTTPS site check every path reuses: dial (however the path dials), TLS, HTTP status.
+
+A path supplies a :class:`Dialer` (system DNS + TCP, fixed addresses, a SOCKS/HTTP/Shadowsocks proxy,
+Tor's SOCKS port); this module does the rest the same way for all of them and records each step as an
+:class:`~pathprobe.model.Observation` with its timing and failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from pathprobe.model import Observation, Role, Step, TargetMeasurement, TlsEvidence
+from pathprobe.net.dns import system_resolve
+from pathprobe.net.failures import GENERIC_TIMEOUT, NetFailure, classify
+from pathprobe.net.stream import ByteStream, TcpStream, open_tcp
+from pathprobe.net.tls import TlsStream, http_status
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class HostPort:
+    host: str
+    port: int = 443
+
+    def __str__(self) -> str:
+        if self.port == 443:
+            return self.host
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+class Recorder:
+    """Runs steps under the step deadline and records each as an observation."""
+
+    def __init__(self, path: str, target: str, t0: float, timeout: float) -> None:
+        self.path = path
+        self.target = target
+        self.t0 = t0
+        self.timeout = timeout
+        self.observations: list[Observation] = []
+
+    def now_ms(self) -> float:
+        return (time.monotonic() - self.t0) * 1000.0
+
+    def add(
+        self,
+        step: Step,
+        started_ms: float,
+        failure: str | None,
+        *,
+        address: str | None = None,
+        detail: dict[str, Any] | None = None,
+        tls: TlsEvidence | None = None,
+    ) -> Observation:
+        obs = Observation(
+            path=self.path,
+            target=self.target,
+            step=step,
+            started_ms=started_ms,
+            duration_ms=self.now_ms() - started_ms,
+            failure=failure,
+            address=address,
+            detail=detail or {},
+            tls=tls,
+        )
+        self.observations.append(obs)
+        return obs
+
+    async def step(
+        self,
+        step: Step,
+        fn: Callable[[], Awaitable[T]],
+        *,
+        address: str | None = None,
+        detail: dict[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> T:
+        """Run ``fn`` within the deadline; record it; re-raise failures as :class:`NetFailure`."""
+        start = self.now_ms()
+        try:
+            async with asyncio.timeout(self.timeout if timeout is None else timeout):
+                result = await fn()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure becomes data
+            failure = classify(exc)
+            self.add(step, start, failure, address=address, detail=detail)
+            raise NetFailure(failure) from exc
+        self.add(step, start, None, address=address, detail=detail)
+        return result
+
+
+class Dialer(Protocol):
+    """How a path opens a byte stream to ``host:port`` (recording its own steps)."""
+
+    async def dial(self, hp: HostPort, rec: Recorder) -> ByteStream: ...
+
+
+async def connect_any(addresses: tuple[str, ...], port: int, rec: Recorder) -> TcpStream:
+    """TCP to each address in turn, all within one step deadline."""
+    last: Exception = NetFailure(GENERIC_TIMEOUT)
+    start = rec.now_ms()
+    deadline = time.monotonic() + rec.timeout
+    for addr in addresses:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        try:
+            async with asyncio.timeout(remaining):
+                stream = await open_tcp(addr, port)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            last = exc
+            continue
+        rec.add("tcp", start, None, address=f"{addr}:{port}" if ":" not in addr else f"[{addr}]:{port}")
+        return stream
+    failure = classify(last)
+    rec.add("tcp", start, failure, address=",".join(addresses[:4]) + f":{port}")
+    raise NetFailure(failure) from last
+
+
+class SystemDialer:
+    """The plain path: the system resolver, then TCP."""
+
+    async def dial(self, hp: HostPort, rec: Recorder) -> ByteStream:
+        start = rec.now_ms()
+        try:
+            async with asyncio.timeout(rec.timeout):
+                answer = await system_resolve(hp.host, rec.timeout)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            failure = classify(exc)
+            rec.add("dns", start, failure, detail={"resolver": "system"})
+            raise NetFailure(failure) from exc
+        if answer.source != "literal":
+            rec.add("dns", start, None, detail={"resolver": answer.source, "answers": list(answer.addresses)})
+        return await connect_any(answer.addresses, hp.port, rec)
+
+
+class FixedAddressDialer:
+    """Dial addresses already known (from DoH answers, a bootstrap list)."""
+
+    def __init__(self, addresses: dict[str, tuple[str, ...]]) -> None:
+        self.addresses = addresses
+
+    async def dial(self, hp: HostPort, rec: Recorder) -> ByteStream:
+        addrs = self.addresses.get(hp.host.lower(), ())
+        if not addrs:
+            raise NetFailure("dns_no_answer")
+        return await connect_any(addrs, hp.port, rec)
+
+
+async def check_site(
+    dialer: Dialer,
+    hp: HostPort,
+    role: Role,
+    path: str,
+    t0: float,
+    timeout: float,
+    *,
+    http: bool = True,
+) -> TargetMeasurement:
+    """Dial, complete one TLS handshake (chain captured, nothing verified), ask for ``/``."""
+    rec = Recorder(path, str(hp), t0, timeout)
+    stream: ByteStream | None = None
+    try:
+        stream = await dialer.dial(hp, rec)
+        tls = TlsStream(stream, hp.host, [b"http/1.1"])
+        start = rec.now_ms()
+        try:
+            async with asyncio.timeout(timeout):
+                evidence = await tls.handshake()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            failure = classify(exc)
+            rec.add("tls", start, failure, detail={"sni": hp.host})
+            raise NetFailure(failure) from exc
+        tls_obs = rec.add("tls", start, None, tls=evidence, detail={"sni": hp.host})
+        if http:
+            try:
+                status = await rec.step("http", lambda: http_status(tls, hp.host))
+                rec.observations[-1] = _with_detail(rec.observations[-1], {"status": status})
+            except NetFailure:
+                pass
+        return TargetMeasurement(
+            target=str(hp),
+            role=role,
+            observations=tuple(rec.observations),
+            tls=evidence,
+            latency_ms=tls_obs.duration_ms,
+        )
+    except NetFailure as exc:
+        return TargetMeasurement(
+            target=str(hp), role=role, observations=tuple(rec.observations), failure=exc.failure
+        )
+    finally:
+        if stream is not None:
+            stream.close()
+
+
+def _with_detail(obs: Observation, extra: dict[str, Any]) -> Observation:
+    return Observation(
+        path=obs.path,
+        target=obs.target,
+        step=obs.step,
+        started_ms=obs.started_ms,
+        duration_ms=obs.duration_ms,
+        failure=obs.failure,
+        address=obs.address,
+        detail={**obs.detail, **extra},
+        tls=obs.tls,
+    )

@@ -1,0 +1,86 @@
+"""A byte stream that TLS checks run over, whatever carries it (TCP, SOCKS, Shadowsocks, Tor).
+
+The TLS layer (:mod:`pathprobe.net.tls`) only needs :class:`ByteStream`; each tunnel module wraps
+its transport in one. This is how every path reuses the same TLS evidence code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Protocol
+
+from pathprobe.net.failures import EOF_ERROR, NetFailure
+
+
+class ByteStream(Protocol):
+    """A bidirectional byte stream."""
+
+    async def send(self, data: bytes) -> None: ...
+
+    async def recv(self, max_bytes: int) -> bytes:
+        """Up to ``max_bytes``; ``b""`` at end of stream."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class TcpStream:
+    """An asyncio TCP connection as a :class:`ByteStream`."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    async def send(self, data: bytes) -> None:
+        self.writer.write(data)
+        await self.writer.drain()
+
+    async def recv(self, max_bytes: int) -> bytes:
+        return await self.reader.read(max_bytes)
+
+    def close(self) -> None:
+        try:
+            self.writer.close()
+        except Exception:  # noqa: BLE001 - closing must never raise
+            pass
+
+    def peer(self) -> str | None:
+        p = self.writer.get_extra_info("peername")
+        return f"{p[0]}:{p[1]}" if p else None
+
+
+async def open_tcp(host: str, port: int) -> TcpStream:
+    """Connect (no timeout here: the caller's step deadline bounds it)."""
+    reader, writer = await asyncio.open_connection(host, port, limit=2**16)
+    return TcpStream(reader, writer)
+
+
+async def recv_exactly(stream: ByteStream, n: int) -> bytes:
+    """Read exactly ``n`` bytes or fail with ``eof_error``."""
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = await stream.recv(n - len(buf))
+        if not chunk:
+            raise NetFailure(EOF_ERROR, "stream closed early")
+        buf += chunk
+    return bytes(buf)
+
+
+class BufferedStream:
+    """A stream with bytes already read pushed back in front (after a proxy's reply)."""
+
+    def __init__(self, inner: ByteStream, head: bytes = b"") -> None:
+        self.inner = inner
+        self.head = head
+
+    async def send(self, data: bytes) -> None:
+        await self.inner.send(data)
+
+    async def recv(self, max_bytes: int) -> bytes:
+        if self.head:
+            out, self.head = self.head[:max_bytes], self.head[max_bytes:]
+            return out
+        return await self.inner.recv(max_bytes)
+
+    def close(self) -> None:
+        self.inner.close()

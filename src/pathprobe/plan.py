@@ -1,0 +1,105 @@
+"""Plan files: strict TOML loading into probe instances (format in DESIGN.md)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pathprobe.errors import BadInput
+from pathprobe.net.sitecheck import HostPort
+from pathprobe.planfields import Entry
+from pathprobe.probes import registry
+from pathprobe.probes.base import Probe
+
+
+@dataclass
+class Plan:
+    probes: list[Probe]
+    files: list[str]
+
+    @property
+    def sites(self) -> list[HostPort]:
+        for p in self.probes:
+            if p.kind == "direct":
+                return list(p.sites)  # type: ignore[attr-defined]
+        return []
+
+    @property
+    def controls(self) -> list[HostPort]:
+        for p in self.probes:
+            if p.kind == "direct":
+                return list(p.controls)  # type: ignore[attr-defined]
+        return []
+
+
+def default_plan_path() -> Path:
+    return Path(str(resources.files("pathprobe") / "plans" / "default.toml"))
+
+
+def shipped_plan(name: str) -> Path:
+    return Path(str(resources.files("pathprobe") / "plans" / f"{name}.toml"))
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such plan file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{path}: cannot read the plan: {exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"{path}: not valid TOML: {exc}") from None
+
+
+def parse_plan_data(data: dict[str, Any], file: str) -> list[Probe]:
+    extra = sorted(k for k in data if k != "probe")
+    if extra:
+        raise BadInput(f"{file}: unknown top-level key '{extra[0]}' (a plan holds only [[probe]] tables)")
+    items = data.get("probe")
+    if not isinstance(items, list) or not items:
+        raise BadInput(f"{file}: the plan has no [[probe]] tables")
+    probes: list[Probe] = []
+    for i, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise BadInput(f"{file}: [[probe]] #{i} must be a table")
+        kind = item.get("kind")
+        if not isinstance(kind, str):
+            raise BadInput(f"{file}: [[probe]] #{i}, key 'kind': is required (a string)")
+        try:
+            cls = registry.get(kind)
+        except BadInput as exc:
+            raise BadInput(f"{file}: [[probe]] #{i}, key 'kind': {exc}") from None
+        probes.append(cls.from_plan(Entry(item, file, i)))
+    return probes
+
+
+def load_plans(paths: list[Path], only: list[str] | None = None) -> Plan:
+    """Load and merge plan files; reject duplicate path ids and a second portal probe."""
+    probes: list[Probe] = []
+    for path in paths:
+        probes.extend(parse_plan_data(read_toml(path), str(path)))
+    if only:
+        known = registry.available()
+        for k in only:
+            if k not in known:
+                raise BadInput(f"--only: unknown probe kind '{k}'; known kinds: {', '.join(sorted(known))}")
+        probes = [p for p in probes if p.kind in only]
+    seen: dict[str, int] = {}
+    portals = 0
+    for p in probes:
+        if p.kind == "portal":
+            portals += 1
+        for pid in p.path_ids():
+            seen[pid] = seen.get(pid, 0) + 1
+    dup = sorted(pid for pid, n in seen.items() if n > 1)
+    files = ", ".join(str(p) for p in paths)
+    if dup:
+        raise BadInput(f"{files}: path id '{dup[0]}' is used twice (give each probe its own 'name')")
+    if portals > 1:
+        raise BadInput(f"{files}: at most one portal probe per check")
+    return Plan(probes=probes, files=[str(p) for p in paths])

@@ -1,0 +1,160 @@
+"""Strict readers for one plan table: every key typed, every unknown key an error naming file and key."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pathprobe.errors import BadInput
+from pathprobe.net.sitecheck import HostPort
+
+_HOST_RE = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$")
+
+
+def parse_hostport(text: str, default_port: int = 443) -> HostPort:
+    """``host``, ``host:port``, ``1.2.3.4:port`` or ``[v6]:port``; raises ValueError with a reason."""
+    import ipaddress
+
+    s = text.strip()
+    if not s or s != text or " " in s:
+        raise ValueError(f"'{text}' is not a host[:port]")
+    port = default_port
+    if s.startswith("["):
+        end = s.find("]")
+        if end < 0:
+            raise ValueError(f"'{text}': unclosed '['")
+        host, rest = s[1:end], s[end + 1 :]
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError as exc:
+            raise ValueError(f"'{text}': '{host}' is not an IPv6 address") from exc
+        if rest:
+            if not rest.startswith(":"):
+                raise ValueError(f"'{text}' is not a host[:port]")
+            port = _port(rest[1:], text)
+        return HostPort(host, port)
+    if s.count(":") > 1:
+        try:
+            ipaddress.IPv6Address(s)
+        except ValueError as exc:
+            raise ValueError(f"'{text}' is not a host[:port] (write IPv6 as [addr]:port)") from exc
+        return HostPort(s, port)
+    if ":" in s:
+        s, p = s.split(":", 1)
+        port = _port(p, text)
+    try:
+        ipaddress.IPv4Address(s)
+        return HostPort(s, port)
+    except ValueError:
+        pass
+    if not _HOST_RE.match(s) or s.replace(".", "").isdigit():
+        raise ValueError(f"'{text}': '{s}' is not a valid host name")
+    return HostPort(s.lower().rstrip("."), port)
+
+
+def _port(p: str, text: str) -> int:
+    if not p.isdigit() or not 1 <= int(p) <= 65535:
+        raise ValueError(f"'{text}': port must be a number from 1 to 65535")
+    return int(p)
+
+
+class Entry:
+    """One ``[[probe]]`` table being read; call :meth:`finish` to reject leftovers."""
+
+    def __init__(self, data: dict[str, Any], file: str, index: int) -> None:
+        self.data = dict(data)
+        self.file = file
+        self.index = index
+        self.kind = str(data.get("kind", "?"))
+
+    def where(self, key: str) -> str:
+        return f"{self.file}: [[probe]] #{self.index} (kind \"{self.kind}\"), key '{key}'"
+
+    def error(self, key: str, msg: str) -> BadInput:
+        return BadInput(f"{self.where(key)}: {msg}")
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def raw(self, key: str) -> Any:
+        return self.data.pop(key, None)
+
+    def str(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
+        if key not in self.data:
+            if required:
+                raise self.error(key, "is required")
+            return default
+        v = self.data.pop(key)
+        if not isinstance(v, str) or not v.strip():
+            raise self.error(key, "must be a non-empty string")
+        return v
+
+    def req_str(self, key: str) -> str:
+        v = self.str(key, required=True)
+        assert v is not None
+        return v
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str | None = None) -> str:
+        v = self.str(key, default, required=default is None)
+        assert v is not None
+        if v not in choices:
+            raise self.error(key, f"'{v}' is not supported; supported: {', '.join(choices)}")
+        return v
+
+    def str_list(self, key: str, default: list[str] | None = None) -> list[str] | None:
+        if key not in self.data:
+            return default
+        v = self.data.pop(key)
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise self.error(key, "must be a list of strings")
+        return list(v)
+
+    def sites(self, key: str) -> list[HostPort] | None:
+        items = self.str_list(key)
+        if items is None:
+            return None
+        out = []
+        for s in items:
+            try:
+                out.append(parse_hostport(s))
+            except ValueError as exc:
+                raise self.error(key, str(exc)) from None
+        return out
+
+    def bool(self, key: str, default: bool) -> bool:
+        if key not in self.data:
+            return default
+        v = self.data.pop(key)
+        if not isinstance(v, bool):
+            raise self.error(key, "must be true or false")
+        return v
+
+    def number(self, key: str, default: float, *, low: float = 0, high: float = 1e9) -> float:
+        if key not in self.data:
+            return default
+        v = self.data.pop(key)
+        if isinstance(v, bool) or not isinstance(v, int | float) or not low <= v <= high:
+            raise self.error(key, f"must be a number from {low:g} to {high:g}")
+        return float(v)
+
+    def int(self, key: str, default: int, *, low: int = 0, high: int = 2**31) -> int:
+        if key not in self.data:
+            return default
+        v = self.data.pop(key)
+        if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+            raise self.error(key, f"must be a whole number from {low} to {high}")
+        return v
+
+    def table(self, key: str) -> dict[str, Any] | None:
+        if key not in self.data:
+            return None
+        v = self.data.pop(key)
+        if not isinstance(v, dict):
+            raise self.error(key, "must be a table")
+        return v
+
+    def finish(self) -> None:
+        self.data.pop("kind", None)
+        if self.data:
+            key = sorted(self.data)[0]
+            raise BadInput(f"{self.where(key)}: unknown key")

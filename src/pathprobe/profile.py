@@ -1,0 +1,156 @@
+"""The profile (``schema: "pathprobe.profile/1"``): built from measurements, read back strictly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pathprobe import __version__
+from pathprobe.analysis.recommend import recommend
+from pathprobe.analysis.signals import CrossPathHook, TargetEvidence
+from pathprobe.analysis.verdicts import Roots, evaluate, interception_findings, path_verdict, target_verdict
+from pathprobe.errors import BadInput
+from pathprobe.model import Observation, PathMeasurement, PortalMeasurement
+from pathprobe.trust import audit
+
+SCHEMA = "pathprobe.profile/1"
+ANSWER_STEPS = frozenset({"tcp", "tls", "http", "handshake", "proxy", "doh", "portal", "bootstrap"})
+
+
+def connectivity(observations: Sequence[Observation], portal: dict[str, Any] | None) -> str:
+    """``portal`` when a portal captured plain HTTP; ``online`` when anything answered; else ``offline``."""
+    if portal and portal.get("detected"):
+        return "portal"
+    for o in observations:
+        if o.failure is None and o.step in ANSWER_STEPS:
+            return "online"
+        if o.failure is None and o.step == "dns" and o.detail.get("resolver") not in ("hosts", "literal"):
+            return "online"
+        if o.failure in ("connection_refused", "connection_reset") and o.step in ("tcp", "tls", "handshake"):
+            return "online"  # something on the network answered, if only to refuse
+    if portal and portal.get("detected") is False:
+        return "online"
+    return "offline"
+
+
+def build_profile(
+    paths: Sequence[PathMeasurement],
+    portal: PortalMeasurement | None,
+    roots: Roots,
+    *,
+    label: str | None = None,
+    now: dt.datetime | None = None,
+    hooks: Sequence[CrossPathHook] = (),
+    portal_analysis: Any = None,
+) -> dict[str, Any]:
+    """Pure: measurements + root sets -> the profile dict of DESIGN.md."""
+    created = now or dt.datetime.now(dt.UTC)
+    items: list[TargetEvidence] = evaluate(paths, roots, now=now, hooks=hooks)
+    by_path: dict[str, list[TargetEvidence]] = {}
+    for ev in items:
+        by_path.setdefault(ev.path.id, []).append(ev)
+    path_dicts = []
+    for p in paths:
+        evs = by_path.get(p.id, [])
+        targets = [target_verdict(ev) for ev in evs]
+        lat = [
+            ev.target.latency_ms
+            for ev, tv in zip(evs, targets, strict=True)
+            if tv["reachability"] == "reachable" and ev.target.latency_ms is not None
+        ]
+        path_dicts.append(path_verdict(p, targets, lat))
+    observations: list[Observation] = []
+    for p in paths:
+        observations.extend(p.all_observations())
+    portal_dict: dict[str, Any] | None = None
+    if portal is not None:
+        portal_dict = (
+            portal_analysis(portal, items, roots)
+            if portal_analysis
+            else {"detected": portal.detected, "host": portal.host, "offered_certificates": [],
+                  "failure": portal.failure}
+        )
+        observations.extend(portal.observations)
+    observations.sort(key=lambda o: o.started_ms)
+    profile: dict[str, Any] = {
+        "schema": SCHEMA,
+        "label": label,
+        "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "tool_version": __version__,
+        "network": {
+            "asn": None,
+            "country": None,
+            "connectivity": connectivity(observations, portal_dict),
+            "portal": portal_dict,
+        },
+        "paths": path_dicts,
+        "interception": interception_findings(items),
+        "trust_store": {
+            "source": roots.device.source,
+            "known_interception_roots": audit(roots.device, roots.known),
+        },
+    }
+    profile["recommendation"] = recommend(profile)
+    profile["observations"] = [o.to_json() for o in observations]
+    return profile
+
+
+def dumps(profile: dict[str, Any]) -> str:
+    return json.dumps(profile, indent=2, ensure_ascii=False) + "\n"
+
+
+_VERDICTS = {
+    "reachability": {"reachable", "partial", "blocked", "unknown"},
+    "tls": {"intact", "intercepted", "unverified"},
+}
+
+
+def validate_profile(data: Any, source: str) -> dict[str, Any]:
+    """Check the parts every reader relies on; raise :class:`BadInput` naming the first problem."""
+
+    def bad(msg: str) -> BadInput:
+        return BadInput(f"{source}: not a pathprobe profile: {msg}")
+
+    if not isinstance(data, dict):
+        raise bad("the top level must be a JSON object")
+    if data.get("schema") != SCHEMA:
+        raise bad(f"'schema' must be \"{SCHEMA}\" (found {data.get('schema')!r})")
+    for key, typ in (("paths", list), ("interception", list), ("recommendation", dict), ("network", dict)):
+        if not isinstance(data.get(key), typ):
+            raise bad(f"'{key}' must be a {'list' if typ is list else 'object'}")
+    for i, p in enumerate(data["paths"]):
+        if not isinstance(p, dict) or not isinstance(p.get("id"), str):
+            raise bad(f"paths[{i}] needs an 'id' string")
+        for k, allowed in _VERDICTS.items():
+            if p.get(k) not in allowed:
+                raise bad(f"paths[{i}] ('{p['id']}'): '{k}' must be one of {', '.join(sorted(allowed))}")
+        if not isinstance(p.get("targets", []), list):
+            raise bad(f"paths[{i}]: 'targets' must be a list")
+        for j, t in enumerate(p.get("targets", [])):
+            if not isinstance(t, dict) or not isinstance(t.get("target"), str):
+                raise bad(f"paths[{i}].targets[{j}] needs a 'target' string")
+    for i, f in enumerate(data["interception"]):
+        if not isinstance(f, dict) or not isinstance(f.get("host"), str) or not isinstance(f.get("paths"), list):
+            raise bad(f"interception[{i}] needs 'host' and 'paths'")
+    rec = data["recommendation"]
+    if not isinstance(rec.get("ranked", []), list) or not (rec.get("path") is None or isinstance(rec["path"], str)):
+        raise bad("'recommendation' needs 'path' (string or null) and 'ranked' (list)")
+    return data
+
+
+def load_profile(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    try:
+        text = p.read_text("utf-8")
+    except FileNotFoundError:
+        raise BadInput(f"{p}: no such profile file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{p}: cannot read the profile: {exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"{p}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    return validate_profile(data, str(p))

@@ -1,0 +1,62 @@
+"""Runs every probe concurrently and isolates them: a crashing probe becomes an ``internal_error``."""
+
+from __future__ import annotations
+
+import asyncio
+import traceback
+
+from pathprobe.model import Observation, PathMeasurement, PortalMeasurement
+from pathprobe.net.failures import INTERNAL_ERROR
+from pathprobe.probes.base import Probe, ProbeResult, RunContext
+
+
+def _failed(probe: Probe, reason: str, ctx: RunContext) -> ProbeResult:
+    ids = probe.path_ids()
+    import time
+
+    now = (time.monotonic() - ctx.t0) * 1000
+    paths = tuple(
+        PathMeasurement(
+            id=pid,
+            kind=probe.kind,
+            targets=(),
+            untested_reason=reason,
+            observations=(Observation(pid, "", "handshake", now, 0.0, INTERNAL_ERROR, detail={"error": reason}),),
+        )
+        for pid in ids
+    )
+    portal = None
+    if probe.kind == "portal":
+        portal = PortalMeasurement(detected=None, host=None, offered=(), failure=INTERNAL_ERROR)
+    return ProbeResult(paths=paths, portal=portal)
+
+
+async def _safe(probe: Probe, ctx: RunContext, budget: float) -> ProbeResult:
+    try:
+        async with asyncio.timeout(budget):
+            return await probe.run(ctx)
+    except TimeoutError:
+        return _failed(probe, f"the probe did not finish within its time budget ({budget:.0f} s)", ctx)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one failing probe must not sink the check
+        last = traceback.extract_tb(exc.__traceback__)[-1:]
+        where = f" at {last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno}" if last else ""
+        return _failed(probe, f"{INTERNAL_ERROR}: {type(exc).__name__}{where}", ctx)
+
+
+def probe_budget(probe: Probe, ctx: RunContext) -> float:
+    """The most one probe may take: its steps run concurrently, each bounded by the step timeout."""
+    extra = float(getattr(probe, "budget_extra", lambda c: 0.0)(ctx))
+    return 4 * ctx.timeout + 2.0 + extra
+
+
+async def run_probes(probes: list[Probe], ctx: RunContext) -> tuple[list[PathMeasurement], PortalMeasurement | None]:
+    results = await asyncio.gather(*(_safe(p, ctx, probe_budget(p, ctx)) for p in probes))
+    paths: list[PathMeasurement] = []
+    portal: PortalMeasurement | None = None
+    for r in results:
+        paths.extend(r.paths)
+        if r.portal is not None:
+            portal = r.portal
+    return paths, portal
