@@ -49,6 +49,15 @@ def build_profile(
     """Pure: measurements + root sets -> the profile dict of DESIGN.md."""
     created = now or dt.datetime.now(dt.UTC)
     items: list[TargetEvidence] = evaluate(paths, roots, now=now, hooks=hooks)
+    portal_dict: dict[str, Any] | None = None
+    if portal is not None:
+        # The portal analysis may add ``portal_offered_root`` to targets, so it runs before the verdicts.
+        portal_dict = (
+            portal_analysis(portal, items, roots)
+            if portal_analysis
+            else {"detected": portal.detected, "host": portal.host, "offered_certificates": [],
+                  "failure": portal.failure}
+        )
     by_path: dict[str, list[TargetEvidence]] = {}
     for ev in items:
         by_path.setdefault(ev.path.id, []).append(ev)
@@ -65,14 +74,7 @@ def build_profile(
     observations: list[Observation] = []
     for p in paths:
         observations.extend(p.all_observations())
-    portal_dict: dict[str, Any] | None = None
     if portal is not None:
-        portal_dict = (
-            portal_analysis(portal, items, roots)
-            if portal_analysis
-            else {"detected": portal.detected, "host": portal.host, "offered_certificates": [],
-                  "failure": portal.failure}
-        )
         observations.extend(portal.observations)
     observations.sort(key=lambda o: o.started_ms)
     profile: dict[str, Any] = {

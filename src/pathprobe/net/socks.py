@@ -1,0 +1,96 @@
+"""SOCKS5 client (RFC 1928/1929) as a :class:`~pathprobe.net.sitecheck.Dialer`.
+
+Names are sent to the proxy unresolved (socks5h semantics): the far side resolves them, never the
+local resolver. Used by the SOCKS5 VPN/proxy path and by Tor's SocksPort.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+
+from pathprobe.net.failures import CONNECTION_REFUSED, NetFailure
+from pathprobe.net.sitecheck import HostPort, Recorder, connect_any
+from pathprobe.net.stream import ByteStream, recv_exactly
+
+_REPLIES = {
+    1: "socks_general_failure",
+    2: "socks_connection_not_allowed",
+    3: "network_unreachable",
+    4: "host_unreachable",
+    5: CONNECTION_REFUSED,
+    6: "generic_timeout_error",
+    7: "socks_command_not_supported",
+    8: "socks_address_type_not_supported",
+}
+
+
+async def socks5_connect(
+    stream: ByteStream, hp: HostPort, username: str | None = None, password: str | None = None
+) -> None:
+    """Ask the proxy on ``stream`` to CONNECT to ``hp``; raises :class:`NetFailure` on refusal."""
+    methods = b"\x00\x02" if username is not None else b"\x00"
+    await stream.send(bytes([5, len(methods)]) + methods)
+    ver, method = await recv_exactly(stream, 2)
+    if ver != 5:
+        raise NetFailure("socks_invalid_reply", "not a SOCKS5 proxy")
+    if method == 2:
+        u = (username or "").encode()[:255]
+        p = (password or "").encode()[:255]
+        await stream.send(bytes([1, len(u)]) + u + bytes([len(p)]) + p)
+        _, status = await recv_exactly(stream, 2)
+        if status != 0:
+            raise NetFailure("socks_auth_failed", "the proxy refused the credentials")
+    elif method != 0:
+        raise NetFailure("socks_auth_failed", "the proxy accepts none of our authentication methods")
+    try:
+        ip = ipaddress.ip_address(hp.host)
+        addr = (b"\x01" if ip.version == 4 else b"\x04") + ip.packed
+    except ValueError:
+        name = hp.host.encode("idna")[:255]
+        addr = b"\x03" + bytes([len(name)]) + name
+    await stream.send(b"\x05\x01\x00" + addr + struct.pack("!H", hp.port))
+    ver, rep, _, atyp = await recv_exactly(stream, 4)
+    if ver != 5:
+        raise NetFailure("socks_invalid_reply", "not a SOCKS5 reply")
+    if rep != 0:
+        raise NetFailure(_REPLIES.get(rep, "socks_general_failure"), f"SOCKS reply {rep}")
+    if atyp == 1:
+        await recv_exactly(stream, 4 + 2)
+    elif atyp == 4:
+        await recv_exactly(stream, 16 + 2)
+    elif atyp == 3:
+        (n,) = await recv_exactly(stream, 1)
+        await recv_exactly(stream, n + 2)
+    else:
+        raise NetFailure("socks_invalid_reply", "bad address type in reply")
+
+
+class SocksDialer:
+    """Reach sites through a SOCKS5 proxy at fixed addresses (no local DNS for the sites)."""
+
+    def __init__(
+        self, proxy: HostPort, username: str | None = None, password: str | None = None,
+        *, label: str = "socks5",
+    ) -> None:
+        self.proxy = proxy
+        self.username = username
+        self.password = password
+        self.label = label
+
+    async def dial(self, hp: HostPort, rec: Recorder) -> ByteStream:
+        from pathprobe.net.dns import system_resolve
+
+        if self.proxy.host.replace(".", "").isdigit() or ":" in self.proxy.host:
+            addrs: tuple[str, ...] = (self.proxy.host,)
+        else:
+            addrs = (await rec.step("dns", lambda: system_resolve(self.proxy.host, rec.timeout),
+                                    detail={"resolver": "system", "for": "proxy"})).addresses
+        stream = await connect_any(addrs, self.proxy.port, rec)
+        try:
+            await rec.step("proxy", lambda: socks5_connect(stream, hp, self.username, self.password),
+                           detail={"proxy": self.label})
+        except NetFailure:
+            stream.close()
+            raise
+        return stream
