@@ -18,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PLANS = ROOT / "src" / "pathprobe" / "plans"
+ADULT_BY_NAME = {"sosalkino.tv", "rukoeb.com"}  # uncategorised in the lists, adult sites by their names
 RISKY_CATEGORIES = {"NEWS", "POLR", "PORN", "HUMR", "LGBT", "ANON", "REL", "XED", "DATE", "PROV"}
 DOH = [  # name in the plan, row name in doh.tsv, URL in doh.tsv
     ("cloudflare", "cloudflare", "https://cloudflare-dns.com/dns-query"),
@@ -49,7 +50,8 @@ def main() -> None:
         group, cat = r["group"], r["category_code"]
         if group == "control":
             controls.append(r["domain"])
-        elif group in ("kz_mitm_2019", "messaging") and cat not in RISKY_CATEGORIES:
+        elif group in ("kz_mitm_2019", "messaging") and cat not in RISKY_CATEGORIES \
+                and r["domain"] not in ADULT_BY_NAME:
             default_sites.append(r["domain"])
         else:
             media_sites.append(r["domain"])
