@@ -55,6 +55,10 @@ class Issued:
 class CA:
     """A root (or intermediate) CA."""
 
+    cert: x509.Certificate
+    key: ec.EllipticCurvePrivateKey
+    parent: CA | None
+
     def __init__(
         self,
         cn: str,

@@ -8,6 +8,8 @@ from typing import Any
 from pathprobe.errors import BadInput
 from pathprobe.net.sitecheck import HostPort
 
+Str = str  # Entry has a method named ``str``; annotations inside the class use this alias
+
 _HOST_RE = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$")
 
 
@@ -61,55 +63,55 @@ def _port(p: str, text: str) -> int:
 class Entry:
     """One ``[[probe]]`` table being read; call :meth:`finish` to reject leftovers."""
 
-    def __init__(self, data: dict[str, Any], file: str, index: int) -> None:
+    def __init__(self, data: dict[Str, Any], file: Str, index: int) -> None:
         self.data = dict(data)
         self.file = file
         self.index = index
         self.kind = str(data.get("kind", "?"))
 
-    def where(self, key: str) -> str:
+    def where(self, key: Str) -> Str:
         return f"{self.file}: [[probe]] #{self.index} (kind \"{self.kind}\"), key '{key}'"
 
-    def error(self, key: str, msg: str) -> BadInput:
+    def error(self, key: Str, msg: Str) -> BadInput:
         return BadInput(f"{self.where(key)}: {msg}")
 
-    def has(self, key: str) -> bool:
+    def has(self, key: Str) -> bool:
         return key in self.data
 
-    def raw(self, key: str) -> Any:
+    def raw(self, key: Str) -> Any:
         return self.data.pop(key, None)
 
-    def str(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
+    def str(self, key: Str, default: Str | None = None, *, required: bool = False) -> Str | None:
         if key not in self.data:
             if required:
                 raise self.error(key, "is required")
             return default
         v = self.data.pop(key)
-        if not isinstance(v, str) or not v.strip():
+        if not isinstance(v, Str) or not v.strip():
             raise self.error(key, "must be a non-empty string")
         return v
 
-    def req_str(self, key: str) -> str:
+    def req_str(self, key: Str) -> Str:
         v = self.str(key, required=True)
         assert v is not None
         return v
 
-    def choice(self, key: str, choices: tuple[str, ...], default: str | None = None) -> str:
+    def choice(self, key: Str, choices: tuple[Str, ...], default: Str | None = None) -> Str:
         v = self.str(key, default, required=default is None)
         assert v is not None
         if v not in choices:
             raise self.error(key, f"'{v}' is not supported; supported: {', '.join(choices)}")
         return v
 
-    def str_list(self, key: str, default: list[str] | None = None) -> list[str] | None:
+    def str_list(self, key: Str, default: list[Str] | None = None) -> list[Str] | None:
         if key not in self.data:
             return default
         v = self.data.pop(key)
-        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        if not isinstance(v, list) or not all(isinstance(x, Str) for x in v):
             raise self.error(key, "must be a list of strings")
         return list(v)
 
-    def sites(self, key: str) -> list[HostPort] | None:
+    def sites(self, key: Str) -> list[HostPort] | None:
         items = self.str_list(key)
         if items is None:
             return None
@@ -121,7 +123,7 @@ class Entry:
                 raise self.error(key, str(exc)) from None
         return out
 
-    def bool(self, key: str, default: bool) -> bool:
+    def bool(self, key: Str, default: bool) -> bool:
         if key not in self.data:
             return default
         v = self.data.pop(key)
@@ -129,7 +131,7 @@ class Entry:
             raise self.error(key, "must be true or false")
         return v
 
-    def number(self, key: str, default: float, *, low: float = 0, high: float = 1e9) -> float:
+    def number(self, key: Str, default: float, *, low: float = 0, high: float = 1e9) -> float:
         if key not in self.data:
             return default
         v = self.data.pop(key)
@@ -137,7 +139,7 @@ class Entry:
             raise self.error(key, f"must be a number from {low:g} to {high:g}")
         return float(v)
 
-    def int(self, key: str, default: int, *, low: int = 0, high: int = 2**31) -> int:
+    def int(self, key: Str, default: int, *, low: int = 0, high: int = 2**31) -> int:
         if key not in self.data:
             return default
         v = self.data.pop(key)
@@ -145,7 +147,7 @@ class Entry:
             raise self.error(key, f"must be a whole number from {low} to {high}")
         return v
 
-    def table(self, key: str) -> dict[str, Any] | None:
+    def table(self, key: Str) -> dict[Str, Any] | None:
         if key not in self.data:
             return None
         v = self.data.pop(key)

@@ -39,7 +39,7 @@ async def _safe(probe: Probe, ctx: RunContext, budget: float) -> ProbeResult:
         return _failed(probe, f"the probe did not finish within its time budget ({budget:.0f} s)", ctx)
     except asyncio.CancelledError:
         raise
-    except Exception as exc:  # noqa: BLE001 - one failing probe must not sink the check
+    except Exception as exc:
         last = traceback.extract_tb(exc.__traceback__)[-1:]
         where = f" at {last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno}" if last else ""
         return _failed(probe, f"{INTERNAL_ERROR}: {type(exc).__name__}{where}", ctx)

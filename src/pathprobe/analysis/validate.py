@@ -26,7 +26,7 @@ class Validation:
     path_sha256: tuple[str, ...] = ()
 
 
-def _subject(host: str) -> x509.GeneralName:
+def _subject(host: str) -> x509.DNSName | x509.IPAddress:
     try:
         return x509.IPAddress(ipaddress.ip_address(host.strip("[]")))
     except ValueError:

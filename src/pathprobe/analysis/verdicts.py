@@ -92,12 +92,13 @@ def target_verdict(ev: TargetEvidence) -> dict[str, Any]:
 def path_verdict(p: PathMeasurement, targets: list[dict[str, Any]], latencies: list[float]) -> dict[str, Any]:
     out: dict[str, Any] = {"id": p.id, "kind": p.kind}
     tested = [t for t in targets if t["reachability"] in ("reachable", "blocked", "partial")]
+    reason: str | None
     if p.untested_reason and not tested:
         reach, reason = "unknown", p.untested_reason
     elif p.blocked_reason and not any(t["reachability"] == "reachable" for t in tested):
         reach, reason = "blocked", p.blocked_reason
     elif not tested:
-        notes = [t.get("note") for t in targets if t.get("note")]
+        notes = [str(t["note"]) for t in targets if t.get("note")]
         reach = "unknown"
         reason = notes[0] if notes else (p.untested_reason or "no target could be tested on this path")
     else:

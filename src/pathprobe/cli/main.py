@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+from typing import Any
 
 import typer
 
@@ -57,6 +58,17 @@ def build_app() -> typer.Typer:
     return app
 
 
+def _click_exceptions() -> Any:
+    try:  # newer typer vendors click
+        from typer._click import exceptions as vendored  # type: ignore[import-not-found,unused-ignore]
+
+        return vendored
+    except ImportError:
+        from click import exceptions
+
+        return exceptions
+
+
 def main(argv: list[str] | None = None) -> None:
     app = build_app()
     try:
@@ -70,12 +82,11 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except Exception as exc:  # click usage errors and aborts
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+        click = _click_exceptions()
+        if isinstance(exc, click.ClickException):
             exc.show()
             sys.exit(2 if isinstance(exc, click.UsageError | click.BadParameter) else exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+        if isinstance(exc, click.Abort):
             print("pathprobe: aborted", file=sys.stderr)
             sys.exit(130)
         raise

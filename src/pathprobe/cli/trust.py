@@ -18,7 +18,8 @@ def audit_cmd(
 ) -> None:
     """List trusted roots that match known interception certificates (exit 0 either way)."""
     from pathprobe.analysis.roots import known_roots as load_known
-    from pathprobe.trust import audit, device_roots as load_device
+    from pathprobe.trust import audit
+    from pathprobe.trust import device_roots as load_device
 
     device = load_device(str(device_roots) if device_roots else None)
     found = audit(device, load_known(str(known_roots) if known_roots else None))

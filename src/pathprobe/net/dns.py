@@ -16,7 +16,13 @@ import dns.exception
 import dns.rdatatype
 import dns.resolver
 
-from pathprobe.net.failures import DNS_NO_ANSWER, DNS_NXDOMAIN, DNS_SERVER_FAILURE, GENERIC_TIMEOUT, NetFailure
+from pathprobe.net.failures import (
+    DNS_NO_ANSWER,
+    DNS_NXDOMAIN,
+    DNS_SERVER_FAILURE,
+    GENERIC_TIMEOUT,
+    NetFailure,
+)
 
 HOSTS_FILES = ("/etc/hosts",)
 

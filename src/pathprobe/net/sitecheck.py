@@ -87,7 +87,7 @@ class Recorder:
                 result = await fn()
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - every failure becomes data
+        except Exception as exc:
             failure = classify(exc)
             self.add(step, start, failure, address=address, detail=detail)
             raise NetFailure(failure) from exc
@@ -115,7 +115,7 @@ async def connect_any(addresses: tuple[str, ...], port: int, rec: Recorder) -> T
                 stream = await open_tcp(addr, port)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             last = exc
             continue
         rec.add("tcp", start, None, address=f"{addr}:{port}" if ":" not in addr else f"[{addr}]:{port}")
@@ -135,7 +135,7 @@ class SystemDialer:
                 answer = await system_resolve(hp.host, rec.timeout)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             failure = classify(exc)
             rec.add("dns", start, failure, detail={"resolver": "system"})
             raise NetFailure(failure) from exc
@@ -179,7 +179,7 @@ async def check_site(
                 evidence = await tls.handshake()
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             failure = classify(exc)
             rec.add("tls", start, failure, detail={"sni": hp.host})
             raise NetFailure(failure) from exc

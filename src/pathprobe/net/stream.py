@@ -41,7 +41,7 @@ class TcpStream:
     def close(self) -> None:
         try:
             self.writer.close()
-        except Exception:  # noqa: BLE001 - closing must never raise
+        except Exception:
             pass
 
     def peer(self) -> str | None:

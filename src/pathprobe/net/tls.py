@@ -53,7 +53,9 @@ def cert_info(der: bytes) -> CertInfo:
     has_sct = False
     try:
         ext = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
-        san = tuple(str(n) for n in ext.value.get_values_for_type(x509.DNSName))[:100]
+        san_ext = ext.value
+        assert isinstance(san_ext, x509.SubjectAlternativeName)
+        san = tuple(str(n) for n in san_ext.get_values_for_type(x509.DNSName))[:100]
     except (x509.ExtensionNotFound, ValueError):
         pass
     try:

@@ -26,7 +26,8 @@ OPTIONAL_BUILTIN: dict[str, str] = {
 
 def _load(ref: str) -> type[Probe]:
     mod, _, cls = ref.partition(":")
-    return getattr(importlib.import_module(mod), cls)  # type: ignore[no-any-return]
+    loaded: type[Probe] = getattr(importlib.import_module(mod), cls)
+    return loaded
 
 
 def available() -> dict[str, str]:
