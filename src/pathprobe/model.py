@@ -180,6 +180,56 @@ class PathMeasurement:
     """Path-level steps (bootstrap, resolver handshakes)."""
     detail: dict[str, Any] = field(default_factory=dict)
 
+    def to_json(self) -> dict[str, Any]:
+        """Serialise the raw measurement (for golden files and debugging)."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "untested_reason": self.untested_reason,
+            "blocked_reason": self.blocked_reason,
+            "observations": [o.to_json() for o in self.observations],
+            "detail": self.detail,
+            "targets": [
+                {
+                    "target": t.target,
+                    "role": t.role,
+                    "observations": [o.to_json() for o in t.observations],
+                    "tls": t.tls.to_json() if t.tls else None,
+                    "failure": t.failure,
+                    "reachability": t.reachability,
+                    "note": t.note,
+                    "latency_ms": t.latency_ms,
+                    "extra_signals": list(t.extra_signals),
+                }
+                for t in self.targets
+            ],
+        }
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> PathMeasurement:
+        return PathMeasurement(
+            id=d["id"],
+            kind=d["kind"],
+            untested_reason=d.get("untested_reason"),
+            blocked_reason=d.get("blocked_reason"),
+            observations=tuple(Observation.from_json(o) for o in d.get("observations", [])),
+            detail=dict(d.get("detail") or {}),
+            targets=tuple(
+                TargetMeasurement(
+                    target=t["target"],
+                    role=t["role"],
+                    observations=tuple(Observation.from_json(o) for o in t.get("observations", [])),
+                    tls=TlsEvidence.from_json(t["tls"]) if t.get("tls") else None,
+                    failure=t.get("failure"),
+                    reachability=t.get("reachability"),
+                    note=t.get("note"),
+                    latency_ms=t.get("latency_ms"),
+                    extra_signals=tuple(t.get("extra_signals", [])),
+                )
+                for t in d["targets"]
+            ),
+        )
+
     def all_observations(self) -> list[Observation]:
         out = list(self.observations)
         for t in self.targets:

@@ -35,12 +35,16 @@ def build_app() -> typer.Typer:
         add_completion=False,
     )
 
-    @app.callback()
+    @app.callback(invoke_without_command=True)
     def _root(
+        ctx: typer.Context,
         version: bool = typer.Option(False, "--version", help="Print the version and exit."),
     ) -> None:
         if version:
             typer.echo(__version__)
+            raise typer.Exit(0)
+        if ctx.invoked_subcommand is None:
+            typer.echo(ctx.get_help())
             raise typer.Exit(0)
 
     for module, names in COMMANDS:
