@@ -31,8 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
-from pathprobe.pki import CA  # noqa: E402
 from tests.servers import hostile_server, https_server  # noqa: E402
+
+from pathprobe.pki import CA  # noqa: E402
 
 PY = sys.executable
 

@@ -18,10 +18,11 @@ def hosts() -> dict[str, str]:
     out = {}
     path = os.environ.get("PATHPROBE_HOSTS")
     if path:
-        for line in open(path):
-            f = line.split()
-            if len(f) >= 2:
-                out[f[1]] = f[0]
+        with open(path) as fh:
+            for line in fh:
+                f = line.split()
+                if len(f) >= 2:
+                    out[f[1]] = f[0]
     return out
 
 
@@ -39,7 +40,8 @@ def probe(site: str, table: dict[str, str]) -> bool:
 
 
 def main() -> None:
-    sites = [s.strip() for s in open(sys.argv[1]) if s.strip()]
+    with open(sys.argv[1]) as fh:
+        sites = [s.strip() for s in fh if s.strip()]
     table = hosts()
     with ThreadPoolExecutor(max_workers=min(64, len(sites))) as pool:
         ok = sum(pool.map(lambda s: probe(s, table), sites))
