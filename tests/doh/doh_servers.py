@@ -7,6 +7,7 @@ configuration file and stopped by its PID.
 from __future__ import annotations
 
 import base64
+import contextlib
 import shutil
 import socket
 import socketserver
@@ -176,10 +177,8 @@ class ThreadedServer:
     def __init__(self, host: str, port: int, handle: Callable[[socket.socket], None]) -> None:
         class Handler(socketserver.BaseRequestHandler):
             def handle(self) -> None:
-                try:
+                with contextlib.suppress(OSError, ssl.SSLError, ValueError, h2.exceptions.H2Error):
                     handle(self.request)
-                except (OSError, ssl.SSLError, ValueError, h2.exceptions.H2Error):
-                    pass
 
         self.server = _Server((host, port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -218,7 +217,8 @@ def https_site(host: str, port: int, cert: Path, key: Path) -> ThreadedServer:
     return ThreadedServer(host, port, handle)
 
 
-def dns_answer(wire: bytes, address: str = "127.0.0.1", *, qname: str | None = None, tc: bool = False) -> bytes:
+def dns_answer(wire: bytes, address: str = "127.0.0.1", *, qname: str | None = None,
+               tc: bool = False) -> bytes:
     """A correct answer to ``wire`` (or one for ``qname`` instead, or with the TC bit)."""
     q = dns.message.from_wire(wire)
     if qname is not None:
@@ -274,7 +274,8 @@ H1_BEHAVIOURS = (
 )
 
 
-def hostile_h1(port: int, cert: Path, key: Path, behaviour: str, stop_event: threading.Event) -> ThreadedServer:
+def hostile_h1(port: int, cert: Path, key: Path, behaviour: str,
+               stop_event: threading.Event) -> ThreadedServer:
     """An HTTP/1.1 DoH server that misbehaves in one way (``H1_BEHAVIOURS``)."""
     assert behaviour in H1_BEHAVIOURS
     ctx = tls_context(cert, key, ["http/1.1"])
@@ -338,10 +339,12 @@ def hostile_h1(port: int, cert: Path, key: Path, behaviour: str, stop_event: thr
     return ThreadedServer("127.0.0.1", port, handle)
 
 
+DNS_HEADERS = [(":status", "200"), ("content-type", "application/dns-message")]
 H2_BEHAVIOURS = ("ok", "garbage", "reset", "oversize", "wrong_ctype", "goaway")
 
 
-def hostile_h2(port: int, cert: Path, key: Path, behaviour: str, stop_event: threading.Event) -> ThreadedServer:
+def hostile_h2(port: int, cert: Path, key: Path, behaviour: str,
+               stop_event: threading.Event) -> ThreadedServer:
     """An HTTP/2 DoH server (the ``h2`` library) that misbehaves in one way (``H2_BEHAVIOURS``)."""
     assert behaviour in H2_BEHAVIOURS
     ctx = tls_context(cert, key, ["h2"])
@@ -386,8 +389,7 @@ def hostile_h2(port: int, cert: Path, key: Path, behaviour: str, stop_event: thr
                             body = base64.urlsafe_b64decode(b64 + "=" * (-len(b64) % 4))
                         good = dns_answer(body)
                         if behaviour == "ok":
-                            conn.send_headers(sid, [(":status", "200"), ("content-type", "application/dns-message"),
-                                                    ("content-length", str(len(good)))])
+                            conn.send_headers(sid, [*DNS_HEADERS, ("content-length", str(len(good)))])
                             conn.send_data(sid, good, end_stream=True)
                         elif behaviour == "wrong_ctype":
                             conn.send_headers(sid, [(":status", "200"), ("content-type", "text/plain")])
@@ -395,7 +397,7 @@ def hostile_h2(port: int, cert: Path, key: Path, behaviour: str, stop_event: thr
                         elif behaviour == "reset":
                             conn.reset_stream(sid)
                         elif behaviour == "oversize":
-                            conn.send_headers(sid, [(":status", "200"), ("content-type", "application/dns-message")])
+                            conn.send_headers(sid, DNS_HEADERS)
                             flooding.add(sid)
                         elif behaviour == "goaway":
                             conn.close_connection()

@@ -65,7 +65,8 @@ def _doh(i: int, spec: dict[str, Any]) -> list[TargetEvidence]:
     pid = f"doh:r{i}"
     res_pub, res_dev = _validations(spec["resolver"])
     res_tm = TargetMeasurement(f"r{i}.example", "resolver", (), tls=_tls(f"r{i}.example"))
-    detail = {"resolver": f"r{i}", "answers": spec["answers"], "rcode": "NOERROR" if spec["answers"] else None}
+    rcode = "NOERROR" if spec["answers"] else None
+    detail = {"resolver": f"r{i}", "answers": spec["answers"], "rcode": rcode}
     obs = [_obs(pid, "doh", spec.get("failure"), address="127.0.0.1:443", detail=detail)]
     tls = _tls(HOST) if spec.get("chain") else None
     site_tm = TargetMeasurement(HOST, "site", tuple(obs), tls=tls)

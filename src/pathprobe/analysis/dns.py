@@ -108,7 +108,10 @@ def system_view(ev: TargetEvidence) -> SystemView | None:
 
 def witnesses(items: Sequence[TargetEvidence]) -> dict[str, list[Witness]]:
     """Per host, what each DoH resolver with an intact chain answered (only names it resolved)."""
-    trusted = {ev.path.id for ev in items if ev.path.kind == "doh" and ev.target.role == "resolver" and _clean(ev)}
+    trusted = {
+        ev.path.id for ev in items
+        if ev.path.kind == "doh" and ev.target.role == "resolver" and _clean(ev)
+    }
     out: dict[str, list[Witness]] = {}
     for ev in items:
         if ev.path.id not in trusted or ev.target.role == "resolver":

@@ -94,14 +94,14 @@ def path_verdict(p: PathMeasurement, targets: list[dict[str, Any]], latencies: l
     # A path that depends on a resolver (doh:*) is usable only when the resolver itself was reached with a
     # chain one can trust; then only its sites count, so a working resolver alone does not make it partial.
     gates = [t for t in targets if t.get("role") == "resolver"]
+    reason: str | None
     failed_gate = next((t for t in gates if t["reachability"] != "reachable"), None)
     counted = [t for t in targets if t.get("role") != "resolver"] if gates else targets
     tested = [t for t in counted if t["reachability"] in ("reachable", "blocked", "partial")]
     if failed_gate is not None:
         reach = "blocked"
-        reason = p.blocked_reason or (
-            f"the resolver {failed_gate['target']} could not be used ({failed_gate['failure'] or 'not reached'})"
-        )
+        why = failed_gate["failure"] or "not reached"
+        reason = p.blocked_reason or f"the resolver {failed_gate['target']} could not be used ({why})"
     elif p.untested_reason and not tested:
         reach, reason = "unknown", p.untested_reason
     elif p.blocked_reason and not any(t["reachability"] == "reachable" for t in tested):

@@ -156,7 +156,7 @@ class DohClient:
             pass
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - every failure becomes data
+        except Exception as exc:
             fail = _failure(exc)
             for i, q in enumerate(queries):
                 results.setdefault(i, Answer(q, fail))
@@ -182,7 +182,7 @@ class DohClient:
                 status, headers, body = await reader.response()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - the connection is unusable after this
+            except Exception as exc:
                 fail = _failure(exc)
                 for j in range(i, len(queries)):
                     results[j] = Answer(queries[j], fail)
@@ -220,7 +220,8 @@ class DohClient:
                     (b"user-agent", b"pathprobe"),
                 ]
                 if self.method == "POST":
-                    hdrs += [(b"content-type", MEDIA_TYPE.encode()), (b"content-length", str(len(wire)).encode())]
+                    hdrs += [(b"content-type", MEDIA_TYPE.encode()),
+                             (b"content-length", str(len(wire)).encode())]
                     conn.send_headers(sid, hdrs)
                     conn.send_data(sid, wire, end_stream=True)
                 else:

@@ -39,6 +39,8 @@ from pathprobe.net.tls import TlsStream
 from pathprobe.planfields import Entry, parse_hostport
 from pathprobe.probes.base import ProbeResult, RunContext, targets_or_default
 
+Lookup = tuple[Observation, tuple[str, ...]]
+"""A name's ``doh`` observation and the addresses it gave."""
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 ALPN = [b"h2", b"http/1.1"]
 METHODS = ("get", "post")
@@ -70,15 +72,15 @@ class DohProbe:
         boot = entry.str_list("bootstrap")
         if boot is None:
             if not is_ip(resolver.host):
-                raise entry.error("bootstrap", "is required (the resolver's addresses, so that the "
-                                  "system resolver is never asked for it) unless the URL's host is an address")
+                raise entry.error("bootstrap", "is required (the resolver's addresses, so that the system "
+                                  "resolver is never asked for it) unless the URL's host is an address")
             boot = [resolver.host]
         if not boot:
             raise entry.error("bootstrap", "give at least one address")
         addrs: list[str] = []
         for b in boot:
             try:
-                addrs.append(str(ipaddress.ip_address(b.strip("[]"))))
+                addrs.append(str(ipaddress.ip_address(str(b).strip("[]"))))
             except ValueError:
                 raise entry.error("bootstrap", f"'{b}' is not an IP address") from None
         sites = entry.sites("sites")
@@ -153,10 +155,11 @@ class DohProbe:
             detail={"resolver": self.url, "protocol": client.protocol},
         ),))
 
-    async def _site(self, path: str, hp: HostPort, role: Role,
-                    lookups: dict[str, tuple[Observation, tuple[str, ...]]], ctx: RunContext) -> TargetMeasurement:
+    async def _site(self, path: str, hp: HostPort, role: Role, lookups: dict[str, Lookup],
+                    ctx: RunContext) -> TargetMeasurement:
         if is_ip(hp.host):
-            return await check_site(FixedAddressDialer({hp.host: (hp.host,)}), hp, role, path, ctx.t0, ctx.timeout)
+            literal = FixedAddressDialer({hp.host: (hp.host,)})
+            return await check_site(literal, hp, role, path, ctx.t0, ctx.timeout)
         obs, addrs = lookups[hp.host]
         obs = dataclasses.replace(obs, target=str(hp))
         if obs.failure is not None:
@@ -188,7 +191,7 @@ class DohProbe:
             "answers": list(addrs),
         }
         errors = {a.query.rdtype: a.failure for a in answers if a.failure is not None}
-        statuses = sorted({a.status for a in answers if a.status not in (None, 200)})  # type: ignore[type-var]
+        statuses = sorted({a.status for a in answers if a.status is not None and a.status != 200})
         if errors:
             detail["errors"] = errors
         if statuses:
@@ -200,7 +203,8 @@ class DohProbe:
     def _blocked(self, path: str, rec: Recorder, failure: str,
                  targets: list[tuple[HostPort, str]]) -> PathMeasurement:
         resolver_tm = TargetMeasurement(target=str(self.resolver), role="resolver",
-                                        observations=tuple(rec.observations), failure=failure, reachability="blocked")
+                                        observations=tuple(rec.observations), failure=failure,
+                                        reachability="blocked")
         untested = tuple(
             TargetMeasurement(target=str(hp), role=role, observations=(), reachability="unknown",  # type: ignore[arg-type]
                               note="not tested: the DoH resolver could not be reached")
