@@ -152,6 +152,13 @@ def test_http1_post_against_dnsdist(dns_stack: object, site_server: object, pki:
     assert (path["reachability"], path["tls"]) == ("reachable", "intact")
 
 
+def test_no_sites_is_unknown_with_a_reason(dns_stack: object, pki: Pki) -> None:
+    pm = run(probe(), [])
+    _, path = profile_path(pm, roots(pki))
+    assert path["reachability"] == "unknown" and "no sites to resolve" in path["reason"]
+    assert path["targets"][0]["reachability"] == "reachable"
+
+
 def test_resolver_port_closed_is_blocked(pki: Pki) -> None:
     pm = run(probe(CLOSED_PORT), [f"site.test:{SITE_PORT}"])
     _, path = profile_path(pm, roots(pki))

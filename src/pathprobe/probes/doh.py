@@ -44,6 +44,7 @@ Lookup = tuple[Observation, tuple[str, ...]]
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 ALPN = [b"h2", b"http/1.1"]
 METHODS = ("get", "post")
+NO_SITES = "no sites to resolve: give the doh probe 'sites', or add a direct probe to the plan"
 
 
 class DohProbe:
@@ -153,6 +154,7 @@ class DohProbe:
         return ProbeResult(paths=(PathMeasurement(
             id=path, kind=self.kind, targets=(resolver_tm, *results),
             detail={"resolver": self.url, "protocol": client.protocol},
+            untested_reason=None if targets else NO_SITES,
         ),))
 
     async def _site(self, path: str, hp: HostPort, role: Role, lookups: dict[str, Lookup],
