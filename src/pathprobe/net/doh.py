@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -271,6 +272,10 @@ class DohClient:
         elif isinstance(ev, h2.events.StreamReset) and st is not None:
             results[st.index] = Answer(st.query, DOH_STREAM_RESET, status=st.status)
             del streams[ev.stream_id]
+        elif isinstance(ev, h2.events.DataReceived):
+            # Data still arriving on a stream we gave up on: keep the connection's window open for the rest.
+            with contextlib.suppress(h2.exceptions.H2Error):
+                conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
         elif isinstance(ev, h2.events.ConnectionTerminated):
             raise NetFailure(EOF_ERROR, "the resolver ended the HTTP/2 connection")
 
