@@ -91,9 +91,18 @@ def target_verdict(ev: TargetEvidence) -> dict[str, Any]:
 
 def path_verdict(p: PathMeasurement, targets: list[dict[str, Any]], latencies: list[float]) -> dict[str, Any]:
     out: dict[str, Any] = {"id": p.id, "kind": p.kind}
-    tested = [t for t in targets if t["reachability"] in ("reachable", "blocked", "partial")]
+    # A path that depends on a resolver (doh:*) is usable only when the resolver itself was reached with a
+    # chain one can trust; then only its sites count, so a working resolver alone does not make it partial.
+    gates = [t for t in targets if t.get("role") == "resolver"]
     reason: str | None
-    if p.untested_reason and not tested:
+    failed_gate = next((t for t in gates if t["reachability"] != "reachable"), None)
+    counted = [t for t in targets if t.get("role") != "resolver"] if gates else targets
+    tested = [t for t in counted if t["reachability"] in ("reachable", "blocked", "partial")]
+    if failed_gate is not None:
+        reach = "blocked"
+        why = failed_gate["failure"] or "not reached"
+        reason = p.blocked_reason or f"the resolver {failed_gate['target']} could not be used ({why})"
+    elif p.untested_reason and not tested:
         reach, reason = "unknown", p.untested_reason
     elif p.blocked_reason and not any(t["reachability"] == "reachable" for t in tested):
         reach, reason = "blocked", p.blocked_reason

@@ -1,0 +1,251 @@
+"""``doh``: the direct network with names resolved over DNS-over-HTTPS (path id ``doh:<name>``).
+
+For one resolver from the plan: TCP to its bootstrap addresses (never the system resolver), one TLS
+handshake with SNI = the URL's host (the chain captured by the core :class:`TlsStream`, so an
+intercepted resolver shows up like any intercepted site), then A and AAAA for every site over RFC 8484
+on that same connection (:mod:`pathprobe.net.doh`). Each site is then checked exactly as the direct
+probe checks it — :func:`~pathprobe.net.sitecheck.check_site` — but dialled at the DoH answers
+(:class:`~pathprobe.net.sitecheck.FixedAddressDialer`). Plan::
+
+    [[probe]]
+    kind = "doh"
+    name = "quad9"                                   # path id doh:quad9
+    url = "https://dns.quad9.net/dns-query"
+    bootstrap = ["9.9.9.9", "149.112.112.112"]       # optional when the URL's host is an address
+    # sites = ["www.example.com"]                    # default: the direct probe's sites and controls
+    # method = "get"                                 # get | post (RFC 8484 allows both)
+
+The resolver is itself a target of the path, with role ``resolver``: the verdict code judges its chain
+like any other, so ``doh:<name>`` is ``blocked`` when the resolver cannot be reached (with the failure)
+and ``intercepted`` when its chain is forged. Each site's DoH answers are kept in a ``doh`` observation
+(``detail.answers``, ``detail.rcode``) for :mod:`pathprobe.analysis.dns` to compare with the system's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import ipaddress
+import re
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from pathprobe.model import Observation, PathMeasurement, Role, TargetMeasurement
+from pathprobe.net.dns import is_ip
+from pathprobe.net.doh import Answer, DohClient, Query
+from pathprobe.net.failures import DNS_NO_ANSWER, DNS_NXDOMAIN, DNS_SERVER_FAILURE, NetFailure
+from pathprobe.net.sitecheck import FixedAddressDialer, HostPort, Recorder, check_site, connect_any
+from pathprobe.net.tls import TlsStream
+from pathprobe.planfields import Entry, parse_hostport
+from pathprobe.probes.base import ProbeResult, RunContext, targets_or_default
+
+Lookup = tuple[Observation, tuple[str, ...]]
+"""A name's ``doh`` observation and the addresses it gave."""
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+ALPN = [b"h2", b"http/1.1"]
+METHODS = ("get", "post")
+NO_SITES = "no sites to resolve: give the doh probe 'sites', or add a direct probe to the plan"
+
+
+class DohProbe:
+    """One DoH resolver and the sites reached through its answers; path id ``doh:<name>``."""
+
+    kind: ClassVar[str] = "doh"
+    version: ClassVar[str] = "0.1.0"
+
+    def __init__(self, name: str, url: str, resolver: HostPort, url_path: str,
+                 bootstrap: tuple[str, ...], sites: list[HostPort] | None, method: str = "get") -> None:
+        self.name = name
+        self.url = url
+        self.resolver = resolver
+        self.url_path = url_path
+        self.bootstrap = bootstrap
+        self.sites = sites
+        self.method = method
+
+    @classmethod
+    def from_plan(cls, entry: Entry) -> DohProbe:
+        name = entry.req_str("name")
+        if not _NAME_RE.match(name):
+            raise entry.error("name", f"'{name}' must be letters, digits, '.', '_' or '-' (up to 64)")
+        url = entry.req_str("url")
+        resolver, url_path = parse_doh_url(url, entry)
+        boot = entry.str_list("bootstrap")
+        if boot is None:
+            if not is_ip(resolver.host):
+                raise entry.error("bootstrap", "is required (the resolver's addresses, so that the system "
+                                  "resolver is never asked for it) unless the URL's host is an address")
+            boot = [resolver.host]
+        if not boot:
+            raise entry.error("bootstrap", "give at least one address")
+        addrs: list[str] = []
+        for b in boot:
+            try:
+                addrs.append(str(ipaddress.ip_address(str(b).strip("[]"))))
+            except ValueError:
+                raise entry.error("bootstrap", f"'{b}' is not an IP address") from None
+        sites = entry.sites("sites")
+        method = entry.choice("method", METHODS, "get")
+        entry.finish()
+        return cls(name, url, resolver, url_path, tuple(dict.fromkeys(addrs)), sites, method)
+
+    def path_ids(self) -> list[str]:
+        return [f"doh:{self.name}"]
+
+    def budget_extra(self, ctx: RunContext) -> float:
+        """Resolver TCP + TLS + queries come before the site checks."""
+        return 3 * ctx.timeout
+
+    async def run(self, ctx: RunContext) -> ProbeResult:
+        path = self.path_ids()[0]
+        targets = targets_or_default(self.sites, ctx)
+        total = len(targets) + 1
+        rec = Recorder(path, str(self.resolver), ctx.t0, ctx.timeout)
+        tls: TlsStream | None = None
+        try:
+            tcp = await connect_any(self.bootstrap, self.resolver.port, rec)
+            tls = TlsStream(tcp, self.resolver.host, ALPN)
+            evidence = await rec.step("tls", tls.handshake, detail={"sni": self.resolver.host})
+        except NetFailure as exc:
+            if tls is not None:
+                tls.close()
+            ctx.progress(path, total, total)
+            return ProbeResult(paths=(self._blocked(path, rec, exc.failure, targets),))
+        tls_obs = rec.observations[-1] = dataclasses.replace(
+            rec.observations[-1], tls=evidence, detail={"sni": self.resolver.host, "alpn": evidence.alpn}
+        )
+        address = next((o.address for o in rec.observations if o.step == "tcp" and o.failure is None), None)
+        ctx.progress(path, 1, total)
+
+        hosts = list(dict.fromkeys(hp.host for hp, _ in targets if not is_ip(hp.host)))
+        queries = [Query(h, t) for h in hosts for t in ("A", "AAAA")]
+        client = DohClient(tls, _authority(self.resolver), self.url_path, alpn=evidence.alpn,
+                           method=self.method.upper())
+        qstart = rec.now_ms()
+        try:
+            answers = await client.resolve(queries, ctx.timeout) if queries else []
+        finally:
+            tls.close()
+        by_host: dict[str, list[Answer]] = {}
+        for a in answers:
+            by_host.setdefault(a.query.name, []).append(a)
+        lookups = {h: self._lookup_observation(path, h, by_host.get(h, []), qstart, address, client.protocol,
+                                               rec) for h in hosts}
+        answered = any(o.failure is None for o, _ in lookups.values())
+        note = None
+        if hosts and not answered:
+            first = next(iter(lookups.values()))[0].failure
+            note = f"the TLS handshake completed but no DoH query was answered ({first})"
+        resolver_tm = TargetMeasurement(
+            target=str(self.resolver), role="resolver", observations=tuple(rec.observations), tls=evidence,
+            latency_ms=tls_obs.duration_ms, note=note,
+        )
+        done = 1
+
+        async def one(hp: HostPort, role: Role) -> TargetMeasurement:
+            nonlocal done
+            try:
+                return await self._site(path, hp, role, lookups, ctx)
+            finally:
+                done += 1
+                ctx.progress(path, done, total)
+
+        results = await asyncio.gather(*(one(hp, role) for hp, role in targets))  # type: ignore[arg-type]
+        return ProbeResult(paths=(PathMeasurement(
+            id=path, kind=self.kind, targets=(resolver_tm, *results),
+            detail={"resolver": self.url, "protocol": client.protocol},
+            untested_reason=None if targets else NO_SITES,
+        ),))
+
+    async def _site(self, path: str, hp: HostPort, role: Role, lookups: dict[str, Lookup],
+                    ctx: RunContext) -> TargetMeasurement:
+        if is_ip(hp.host):
+            literal = FixedAddressDialer({hp.host: (hp.host,)})
+            return await check_site(literal, hp, role, path, ctx.t0, ctx.timeout)
+        obs, addrs = lookups[hp.host]
+        obs = dataclasses.replace(obs, target=str(hp))
+        if obs.failure is not None:
+            return TargetMeasurement(target=str(hp), role=role, observations=(obs,), failure=obs.failure)
+        tm = await check_site(FixedAddressDialer({hp.host: addrs}), hp, role, path, ctx.t0, ctx.timeout)
+        return dataclasses.replace(tm, observations=(obs, *tm.observations))
+
+    def _lookup_observation(self, path: str, host: str, answers: list[Answer], qstart: float,
+                            address: str | None, protocol: str,
+                            rec: Recorder) -> tuple[Observation, tuple[str, ...]]:
+        """Both queries for one name as one ``doh`` observation (A first, then AAAA)."""
+        addrs = tuple(dict.fromkeys(a for ans in answers if ans.failure is None for a in ans.addresses))
+        ok = [a for a in answers if a.failure is None]
+        failure: str | None
+        if addrs:
+            failure = None
+        elif any(a.rcode == "NXDOMAIN" for a in ok):
+            failure = DNS_NXDOMAIN
+        elif ok and all(a.rcode == "NOERROR" for a in ok):
+            failure = DNS_NO_ANSWER
+        elif ok:
+            failure = DNS_SERVER_FAILURE
+        else:
+            failure = answers[0].failure if answers else DNS_NO_ANSWER
+        detail: dict[str, Any] = {
+            "resolver": self.name,
+            "protocol": protocol,
+            "rcode": ok[0].rcode if ok else None,
+            "answers": list(addrs),
+        }
+        errors = {a.query.rdtype: a.failure for a in answers if a.failure is not None}
+        statuses = sorted({a.status for a in answers if a.status is not None and a.status != 200})
+        if errors:
+            detail["errors"] = errors
+        if statuses:
+            detail["http_status"] = statuses
+        obs = Observation(path=path, target=host, step="doh", started_ms=qstart,
+                          duration_ms=rec.now_ms() - qstart, failure=failure, address=address, detail=detail)
+        return obs, addrs
+
+    def _blocked(self, path: str, rec: Recorder, failure: str,
+                 targets: list[tuple[HostPort, str]]) -> PathMeasurement:
+        resolver_tm = TargetMeasurement(target=str(self.resolver), role="resolver",
+                                        observations=tuple(rec.observations), failure=failure,
+                                        reachability="blocked")
+        untested = tuple(
+            TargetMeasurement(target=str(hp), role=role, observations=(), reachability="unknown",  # type: ignore[arg-type]
+                              note="not tested: the DoH resolver could not be reached")
+            for hp, role in targets
+        )
+        return PathMeasurement(
+            id=path, kind=self.kind, targets=(resolver_tm, *untested),
+            blocked_reason=f"the DoH resolver could not be reached ({failure})",
+            detail={"resolver": self.url},
+        )
+
+
+def parse_doh_url(url: str, entry: Entry) -> tuple[HostPort, str]:
+    """``https://host[:port]/path[?query]`` (an RFC 8484 ``{?dns}`` template suffix is dropped)."""
+    text = url.strip()
+    if text.endswith("{?dns}"):
+        text = text[: -len("{?dns}")]
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise entry.error("url", f"'{url}' is not a valid URL ({exc})") from None
+    if parts.scheme != "https":
+        raise entry.error("url", f"'{url}' must start with https://")
+    if parts.username is not None or parts.password is not None:
+        raise entry.error("url", "must not carry a user name or password")
+    if parts.fragment or "{" in text or " " in text:
+        raise entry.error("url", f"'{url}' is not a DoH URL (https://host/path)")
+    host = parts.hostname or ""
+    try:
+        hp = parse_hostport(f"[{host}]" if ":" in host else host)
+    except ValueError as exc:
+        raise entry.error("url", str(exc)) from None
+    path = parts.path or "/dns-query"
+    if parts.query:
+        path += "?" + parts.query
+    return HostPort(hp.host, port or 443), path
+
+
+def _authority(hp: HostPort) -> str:
+    host = f"[{hp.host}]" if ":" in hp.host else hp.host
+    return host if hp.port == 443 else f"{host}:{hp.port}"
