@@ -62,8 +62,17 @@ class Site:
     """``(host, path)`` of every request served (tests read it)."""
 
 
-_REASONS = {200: "OK", 204: "No Content", 301: "Moved Permanently", 302: "Found", 303: "See Other",
-            307: "Temporary Redirect", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error"}
+_REASONS = {
+    200: "OK",
+    204: "No Content",
+    301: "Moved Permanently",
+    302: "Found",
+    303: "See Other",
+    307: "Temporary Redirect",
+    403: "Forbidden",
+    404: "Not Found",
+    500: "Internal Server Error",
+}
 
 
 def qaznet_root_pem() -> bytes:
@@ -78,7 +87,9 @@ def _certs(pem_or_der: bytes) -> list[x509.Certificate]:
     return [x509.load_der_x509_certificate(pem_or_der)]
 
 
-def certificate_portal(offers: list[tuple[str, bytes]], *, title: str = "Security certificate") -> dict[str, Route]:
+def certificate_portal(
+    offers: list[tuple[str, bytes]], *, title: str = "Security certificate"
+) -> dict[str, Route]:
     """Routes of a certificate-install portal: ``/`` links each offer as ``.cer`` (DER), ``.pem`` and
     ``.p7b`` (PKCS#7), like the 2019 pages did; ``offers`` are ``(name, PEM or DER bytes)``."""
     routes: dict[str, Route] = {}
@@ -87,9 +98,12 @@ def certificate_portal(offers: list[tuple[str, bytes]], *, title: str = "Securit
         cert = _certs(data)[0]
         der = cert.public_bytes(Encoding.DER)
         routes[f"/certs/{name}.cer"] = Route(body=der, content_type="application/x-x509-ca-cert")
-        routes[f"/certs/{name}.pem"] = Route(body=cert.public_bytes(Encoding.PEM), content_type="application/x-pem-file")
+        routes[f"/certs/{name}.pem"] = Route(
+            body=cert.public_bytes(Encoding.PEM), content_type="application/x-pem-file"
+        )
         routes[f"/certs/{name}.p7b"] = Route(
-            body=pkcs7.serialize_certificates([cert], Encoding.DER), content_type="application/x-pkcs7-certificates"
+            body=pkcs7.serialize_certificates([cert], Encoding.DER),
+            content_type="application/x-pkcs7-certificates",
         )
         label = html.escape(cert.subject.rfc4514_string())
         items.append(
@@ -124,8 +138,9 @@ def honest_answer(path: str = "/success.txt", text: str = "success") -> dict[str
 class PortalServer:
     """Serves a :class:`Site` on one address, plain or TLS; start in a loop or in its own thread."""
 
-    def __init__(self, site: Site, host: str = "127.0.0.1", port: int = 80,
-                 tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, site: Site, host: str = "127.0.0.1", port: int = 80, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.site = site
         self.host = host
         self.port = port
@@ -136,8 +151,14 @@ class PortalServer:
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, self.host, self.port, ssl=self.tls,
-                                                  reuse_address=True, ssl_handshake_timeout=10 if self.tls else None)
+        self._server = await asyncio.start_server(
+            self._handle,
+            self.host,
+            self.port,
+            ssl=self.tls,
+            reuse_address=True,
+            ssl_handshake_timeout=10 if self.tls else None,
+        )
 
     async def stop(self) -> None:
         if self._server is not None:
@@ -159,7 +180,7 @@ class PortalServer:
             asyncio.set_event_loop(loop)
             try:
                 loop.run_until_complete(self.start())
-            except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
+            except BaseException as exc:
                 errors.append(exc)
                 ready.set()
                 return
@@ -215,18 +236,27 @@ class PortalServer:
             path = "/" + path.split("://", 1)[1].partition("/")[2]
         self.site.hits.append((name, path))
         if self.site.names and name not in self.site.names and self.site.redirect_to:
-            route = Route(status=302, location=self.site.redirect_to,
-                          body=b"<html><body>Redirecting to the portal</body></html>")
+            route = Route(
+                status=302,
+                location=self.site.redirect_to,
+                body=b"<html><body>Redirecting to the portal</body></html>",
+            )
         else:
-            route = self.site.routes.get(path, Route(status=404, body=b"not found", content_type="text/plain"))
+            route = self.site.routes.get(
+                path, Route(status=404, body=b"not found", content_type="text/plain")
+            )
         await self._answer(route, reader, writer)
 
     async def _answer(self, route: Route, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if route.mode == "silent":
             await reader.read()  # until the client gives up
             return
-        head = [f"HTTP/1.1 {route.status} {_REASONS.get(route.status, 'Status')}",
-                f"Content-Type: {route.content_type}", "Connection: close", "Cache-Control: no-store"]
+        head = [
+            f"HTTP/1.1 {route.status} {_REASONS.get(route.status, 'Status')}",
+            f"Content-Type: {route.content_type}",
+            "Connection: close",
+            "Cache-Control: no-store",
+        ]
         if route.location:
             head.append(f"Location: {route.location}")
         if route.mode == "normal":

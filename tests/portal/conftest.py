@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import ssl
 from collections.abc import Callable, Iterator
@@ -45,8 +46,14 @@ def serve() -> Iterator[ServeFn]:
     """``serve(routes, port, names=..., redirect_to=..., tls=...)`` starts a real server for the test."""
     servers: list[PortalServer] = []
 
-    def start(routes: dict[str, Route], port: int, *, names: tuple[str, ...] = (), redirect_to: str | None = None,
-              tls: ssl.SSLContext | None = None) -> Site:
+    def start(
+        routes: dict[str, Route],
+        port: int,
+        *,
+        names: tuple[str, ...] = (),
+        redirect_to: str | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> Site:
         site = Site(routes=routes, names=frozenset(names), redirect_to=redirect_to)
         servers.append(PortalServer(site, "127.0.0.1", port, tls=tls).start_in_thread())
         return site
@@ -75,15 +82,16 @@ def tls_context(cert_pem: bytes, key_pem: bytes, tmp: Path) -> ssl.SSLContext:
 
 
 def self_signed(name: str, tmp: Path) -> tuple[ssl.SSLContext, bytes]:
-    """A TLS context presenting one self-signed certificate (issuer = subject, own key); returns it and the DER."""
+    """A TLS context presenting one self-signed certificate (issuer = subject, own key), and its DER."""
     from cryptography.hazmat.primitives.serialization import Encoding
 
     ca = CA(name)
     return tls_context(ca.cert_pem(), ca.key_pem(), tmp), ca.cert.public_bytes(Encoding.DER)
 
 
-def run_probe(url: str, *, expect_status: int = 200, expect_body: str | None = "success",
-              timeout: float = 3.0) -> PortalMeasurement:
+def run_probe(
+    url: str, *, expect_status: int = 200, expect_body: str | None = "success", timeout: float = 3.0
+) -> PortalMeasurement:
     parsed = parse_url(url)
     assert parsed is not None
     result = asyncio.run(PortalProbe(parsed, expect_status, expect_body).run(RunContext(timeout=timeout)))
@@ -102,10 +110,8 @@ def blackhole() -> Iterator[int]:
     for _ in range(3):
         c = socket.socket()
         c.setblocking(False)
-        try:
+        with contextlib.suppress(BlockingIOError):
             c.connect(("127.0.0.1", BLACKHOLE))
-        except BlockingIOError:
-            pass
         fillers.append(c)
     probe = socket.socket()
     probe.settimeout(0.5)

@@ -24,7 +24,9 @@ def main() -> None:
     censor = CA("Lab Interception Root", "Censor", "KZ", not_before=START, days=7305)
     inter = CA("Security Certificate", parent=censor, not_before=START, days=7305)
     forged = inter.issue("site.test", not_before=START, days=7305)
-    impostor = CA("Lab Interception Root", "Censor", "KZ", not_before=START, days=7305)  # same name, other key
+    impostor = CA(
+        "Lab Interception Root", "Censor", "KZ", not_before=START, days=7305
+    )  # same name, other key
     files = {
         "public-root.pem": public.cert,
         "origin-leaf.pem": origin.cert,

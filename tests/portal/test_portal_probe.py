@@ -7,13 +7,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import BLACKHOLE, CLOSED, DETECT, EXTRA, PORTAL, PORTAL_TLS, ServeFn, run_probe, self_signed
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 
+from conftest import BLACKHOLE, CLOSED, DETECT, EXTRA, PORTAL, PORTAL_TLS, ServeFn, run_probe, self_signed
 from pathprobe.model import PortalMeasurement
 from pathprobe.pki import CA
-from pathprobe.portal_server import Route, Site, certificate_portal, honest_answer, login_portal, qaznet_root_pem
+from pathprobe.portal_server import (
+    Route,
+    Site,
+    certificate_portal,
+    honest_answer,
+    login_portal,
+    qaznet_root_pem,
+)
 from pathprobe.probes.portal import MAX_CERT_BYTES, REDIRECT_LOOP, TOO_MANY_REDIRECTS, parse_certificates
 
 KNOWN = f"http://detect.test:{DETECT}/success.txt"
@@ -61,7 +68,11 @@ def _single_format_portal(cert: x509.Certificate, fmt: str) -> dict[str, Route]:
     elif fmt == "pem":
         body, ctype, name = cert.public_bytes(Encoding.PEM), "text/plain", "root.pem"
     elif fmt == "p7b-der":
-        body, ctype, name = pkcs7.serialize_certificates([cert], Encoding.DER), "application/octet-stream", "root.p7b"
+        body, ctype, name = (
+            pkcs7.serialize_certificates([cert], Encoding.DER),
+            "application/octet-stream",
+            "root.p7b",
+        )
     elif fmt == "p7b-pem":
         body, ctype, name = pkcs7.serialize_certificates([cert], Encoding.PEM), "text/plain", "bundle.p7b"
     else:  # a link with no certificate extension, known only by its type attribute
@@ -69,11 +80,16 @@ def _single_format_portal(cert: x509.Certificate, fmt: str) -> dict[str, Route]:
         page = f'<a type="application/x-x509-ca-cert" href="/files/{name}">install</a>'
         return {"/": Route(body=page.encode()), "/files/download": Route(body=body, content_type=ctype)}
     page = f'<html><body><a href="/files/{name}">Install the certificate</a></body></html>'
-    return {"/": Route(body=page.encode()), f"/files/{name.split('?')[0]}": Route(body=body, content_type=ctype)}
+    return {
+        "/": Route(body=page.encode()),
+        f"/files/{name.split('?')[0]}": Route(body=body, content_type=ctype),
+    }
 
 
 @pytest.mark.parametrize("fmt", ["der", "pem", "p7b-der", "p7b-pem", "typed-link"])
-def test_redirect_to_page_offering_a_certificate(serve: ServeFn, capture: Callable[[str], Site], fmt: str) -> None:
+def test_redirect_to_page_offering_a_certificate(
+    serve: ServeFn, capture: Callable[[str], Site], fmt: str
+) -> None:
     root = CA("National Security Certificate", country="KZ")
     serve(_single_format_portal(root.cert, fmt), PORTAL)
     capture(PORTAL_URL)
@@ -96,8 +112,10 @@ def test_kz_style_page_offers_each_certificate_once(serve: ServeFn, capture: Cal
 
 def test_meta_refresh_sends_the_client_to_the_portal(serve: ServeFn) -> None:
     root = CA("Refresh Root")
-    serve({"/success.txt": Route(body=f'<meta http-equiv="refresh" content="0; url={PORTAL_URL}">'.encode())},
-          DETECT)
+    serve(
+        {"/success.txt": Route(body=f'<meta http-equiv="refresh" content="0; url={PORTAL_URL}">'.encode())},
+        DETECT,
+    )
     serve(_single_format_portal(root.cert, "der"), PORTAL)
     m = run_probe(KNOWN)
     assert (m.detected, m.host) == (True, "portal.test")
@@ -114,14 +132,21 @@ def test_captive_portal_without_certificate(serve: ServeFn, capture: Callable[[s
 
 def _mixed_portal(bad: Route, good: x509.Certificate) -> dict[str, Route]:
     page = b'<a href="/bad.cer">bad</a> <a href="/good.crt">good</a>'
-    return {"/": Route(body=page), "/bad.cer": bad,
-            "/good.crt": Route(body=good.public_bytes(Encoding.DER), content_type="application/pkix-cert")}
+    return {
+        "/": Route(body=page),
+        "/bad.cer": bad,
+        "/good.crt": Route(body=good.public_bytes(Encoding.DER), content_type="application/pkix-cert"),
+    }
 
 
 def test_garbage_certificate_file(serve: ServeFn, capture: Callable[[str], Site]) -> None:
     good = CA("Good Root")
-    serve(_mixed_portal(Route(body=b"\x30\x82garbage" * 40, content_type="application/x-x509-ca-cert"), good.cert),
-          PORTAL)
+    serve(
+        _mixed_portal(
+            Route(body=b"\x30\x82garbage" * 40, content_type="application/x-x509-ca-cert"), good.cert
+        ),
+        PORTAL,
+    )
     capture(PORTAL_URL)
     m = run_probe(KNOWN)
     assert _ders(m) == [good.cert.public_bytes(Encoding.DER)]
@@ -138,7 +163,9 @@ def test_huge_certificate_file_is_cut_at_the_cap(serve: ServeFn, capture: Callab
     assert bad[0].failure == "http_response_too_large"
 
 
-def test_certificate_with_huge_declared_length_is_refused(serve: ServeFn, capture: Callable[[str], Site]) -> None:
+def test_certificate_with_huge_declared_length_is_refused(
+    serve: ServeFn, capture: Callable[[str], Site]
+) -> None:
     good = CA("Good Root")
     serve(_mixed_portal(Route(body=b"B" * (MAX_CERT_BYTES + 1)), good.cert), PORTAL)
     capture(PORTAL_URL)
@@ -150,8 +177,10 @@ def test_certificate_with_huge_declared_length_is_refused(serve: ServeFn, captur
 def test_slow_certificate_file_hits_the_step_deadline(serve: ServeFn, capture: Callable[[str], Site]) -> None:
     good = CA("Good Root")
     slow_body = good.cert.public_bytes(Encoding.PEM)  # a real certificate, one byte every half second
-    serve(_mixed_portal(Route(body=slow_body, mode="slow", content_type="application/x-pem-file"), good.cert),
-          PORTAL)
+    serve(
+        _mixed_portal(Route(body=slow_body, mode="slow", content_type="application/x-pem-file"), good.cert),
+        PORTAL,
+    )
     capture(PORTAL_URL)
     m = run_probe(KNOWN, timeout=1.0)
     assert _ders(m) == [good.cert.public_bytes(Encoding.DER)]
@@ -180,8 +209,9 @@ def test_endless_redirect_chain_stops_after_a_few(serve: ServeFn, capture: Calla
     assert len(site.hits) <= 6
 
 
-def test_https_portal_with_self_signed_certificate(serve: ServeFn, capture: Callable[[str], Site],
-                                                   tmp_path: Path) -> None:
+def test_https_portal_with_self_signed_certificate(
+    serve: ServeFn, capture: Callable[[str], Site], tmp_path: Path
+) -> None:
     ctx, portal_der = self_signed("portal.test", tmp_path)
     root = CA("Offered Over HTTPS")
     serve(_single_format_portal(root.cert, "pem"), PORTAL_TLS, tls=ctx)
@@ -196,11 +226,17 @@ def test_https_portal_with_self_signed_certificate(serve: ServeFn, capture: Call
 
 
 def test_certificate_redirected_from_http_to_https_counts_as_https(
-        serve: ServeFn, capture: Callable[[str], Site], tmp_path: Path) -> None:
+    serve: ServeFn, capture: Callable[[str], Site], tmp_path: Path
+) -> None:
     ctx, _ = self_signed("portal.test", tmp_path)
     root = CA("Moved Root")
-    serve({"/": Route(body=b'<a href="/root.cer">root</a>'),
-           "/root.cer": Route(status=301, location=f"https://portal.test:{PORTAL_TLS}/root.cer")}, PORTAL)
+    serve(
+        {
+            "/": Route(body=b'<a href="/root.cer">root</a>'),
+            "/root.cer": Route(status=301, location=f"https://portal.test:{PORTAL_TLS}/root.cer"),
+        },
+        PORTAL,
+    )
     serve({"/root.cer": Route(body=root.cert.public_bytes(Encoding.DER))}, PORTAL_TLS, tls=ctx)
     capture(PORTAL_URL)
     m = run_probe(KNOWN)
@@ -267,6 +303,11 @@ def test_parse_certificates_formats() -> None:
     bundle = pkcs7.serialize_certificates([a.cert, b.cert], Encoding.DER)  # a DER SET OF: order not kept
     assert sorted(parse_certificates(bundle)) == sorted([der_a, der_b])
     assert parse_certificates(pkcs7.serialize_certificates([a.cert], Encoding.PEM)) == [der_a]
-    for junk in (b"", b"hello", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", b"\x30\x03\x02\x01\x00"):
+    for junk in (
+        b"",
+        b"hello",
+        b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        b"\x30\x03\x02\x01\x00",
+    ):
         with pytest.raises(ValueError):
             parse_certificates(junk)

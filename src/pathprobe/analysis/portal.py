@@ -89,7 +89,8 @@ class _ChainCache:
 def _intercepted_candidates(items: Sequence[TargetEvidence]) -> list[TargetEvidence]:
     """Targets with a presented chain that the public roots do not accept."""
     return [
-        ev for ev in items
+        ev
+        for ev in items
         if ev.target.tls is not None and ev.target.tls.chain and ev.public is not None and not ev.public.valid
     ]
 
@@ -130,15 +131,17 @@ def analyse_portal(portal: PortalMeasurement, items: list[TargetEvidence], roots
                         ev.signals.add(KNOWN_INTERCEPTION_ROOT)
                         if ev.known is None:
                             ev.known = known
-        offered.append({
-            "sha256": sha,
-            "spki_sha256": spki,
-            "subject": subject,
-            "known_as": known.label if known else None,
-            "in_device_store": roots.device.contains(sha, spki),
-            "anchors_interception": anchors,
-            "over": "https" if item.get("over") == "https" else "http",
-        })
+        offered.append(
+            {
+                "sha256": sha,
+                "spki_sha256": spki,
+                "subject": subject,
+                "known_as": known.label if known else None,
+                "in_device_store": roots.device.contains(sha, spki),
+                "anchors_interception": anchors,
+                "over": "https" if item.get("over") == "https" else "http",
+            }
+        )
     return {
         "detected": portal.detected,
         "host": portal.host,

@@ -137,8 +137,14 @@ async def _read_chunked(r: _Reader, max_body: int, strict: bool) -> tuple[bytes,
             return bytes(body), False
 
 
-async def read_response(stream: ByteStream, *, max_body: int, strict: bool, max_header: int = MAX_HEADER_BYTES,
-                        head_only: bool = False) -> HttpResponse:
+async def read_response(
+    stream: ByteStream,
+    *,
+    max_body: int,
+    strict: bool,
+    max_header: int = MAX_HEADER_BYTES,
+    head_only: bool = False,
+) -> HttpResponse:
     """Read one response. ``strict``: a body over ``max_body`` fails (``http_response_too_large``);
     otherwise it is truncated at the cap and marked so."""
     r = _Reader(stream)
@@ -169,8 +175,15 @@ async def read_response(stream: ByteStream, *, max_body: int, strict: bool, max_
     return HttpResponse(status, headers, body, truncated)
 
 
-async def http_get(stream: ByteStream, host_header: str, target: str, *, max_body: int, strict: bool = False,
-                   max_header: int = MAX_HEADER_BYTES) -> HttpResponse:
+async def http_get(
+    stream: ByteStream,
+    host_header: str,
+    target: str,
+    *,
+    max_body: int,
+    strict: bool = False,
+    max_header: int = MAX_HEADER_BYTES,
+) -> HttpResponse:
     """Send ``GET target`` and read the response under the caps (the caller bounds the time)."""
     await stream.send(request_bytes(host_header, target))
     return await read_response(stream, max_body=max_body, strict=strict, max_header=max_header)

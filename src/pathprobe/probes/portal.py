@@ -53,14 +53,16 @@ MAX_LINKS = 2000
 BUDGET_STEPS = 4
 """The whole probe ends within this many step timeouts (the runner allows 4 x timeout + 2 s)."""
 CERT_EXTENSIONS = (".cer", ".crt", ".der", ".pem", ".p7b", ".p7c")
-CERT_TYPES = frozenset({
-    "application/x-x509-ca-cert",
-    "application/x-x509-user-cert",
-    "application/pkix-cert",
-    "application/x-pkcs7-certificates",
-    "application/pkcs7-mime",
-    "application/x-pem-file",
-})
+CERT_TYPES = frozenset(
+    {
+        "application/x-x509-ca-cert",
+        "application/x-x509-user-cert",
+        "application/pkix-cert",
+        "application/x-pkcs7-certificates",
+        "application/pkcs7-mime",
+        "application/x-pem-file",
+    }
+)
 REDIRECT_LOOP = "http_redirect_loop"
 TOO_MANY_REDIRECTS = "http_too_many_redirects"
 NOT_A_CERTIFICATE = "not a certificate (DER, PEM or PKCS#7)"
@@ -233,13 +235,27 @@ class _Fetcher:
             if url.scheme == "https":
                 stream = await self._tls(stream, url, rec)
             conn = stream
-            resp = await rec.step(step, lambda: http_get(conn, url.authority, url.target, max_body=max_body,
-                                                         strict=strict), detail={"url": url.public()})
+            resp = await rec.step(
+                step,
+                lambda: http_get(conn, url.authority, url.target, max_body=max_body, strict=strict),
+                detail={"url": url.public()},
+            )
             last = rec.observations[-1]
             rec.observations[-1] = Observation(
-                last.path, last.target, last.step, last.started_ms, last.duration_ms, last.failure,
-                last.address, {**last.detail, "status": resp.status, "content_type": resp.content_type,
-                               "bytes": len(resp.body), **({"truncated": True} if resp.truncated else {})},
+                last.path,
+                last.target,
+                last.step,
+                last.started_ms,
+                last.duration_ms,
+                last.failure,
+                last.address,
+                {
+                    **last.detail,
+                    "status": resp.status,
+                    "content_type": resp.content_type,
+                    "bytes": len(resp.body),
+                    **({"truncated": True} if resp.truncated else {}),
+                },
             )
             return resp
         finally:
@@ -257,7 +273,7 @@ class _Fetcher:
                 evidence = await tls.handshake()
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - every failure becomes data
+        except Exception as exc:
             stream.close()
             failure = classify(exc)
             rec.add("tls", start, failure, detail=sni)
@@ -279,14 +295,19 @@ class PortalProbe:
 
     @classmethod
     def from_plan(cls, entry: Entry) -> PortalProbe:
-        text = entry.req_str("url")
+        text = str(entry.req_str("url"))  # str(): Entry has a method named str, which confuses mypy
         if not text.lower().startswith("http://"):
-            raise entry.error("url", f"'{text}' must be a plain http:// URL (its answer must be one the network "
-                                     "can rewrite)")
+            raise entry.error(
+                "url",
+                f"'{text}' must be a plain http:// URL (its answer must be one the network can rewrite)",
+            )
         url = parse_url(text)
         if url is None or text.strip() != text:
-            raise entry.error("url", f"'{text}' is not a valid http:// URL (host, optional port and path; "
-                                     "no user name or password)")
+            raise entry.error(
+                "url",
+                f"'{text}' is not a valid http:// URL (host, optional port and path; "
+                "no user name or password)",
+            )
         expect_status = entry.int("expect_status", 200, low=100, high=599)
         expect_body = entry.str("expect_body")
         entry.finish()
@@ -317,11 +338,18 @@ class PortalProbe:
         ctx.progress(PATH, 2, 2)
         return self._result(True, host, offered, None, f)
 
-    def _result(self, detected: bool | None, host: str | None, offered: list[dict[str, Any]],
-                failure: str | None, f: _Fetcher) -> ProbeResult:
+    def _result(
+        self,
+        detected: bool | None,
+        host: str | None,
+        offered: list[dict[str, Any]],
+        failure: str | None,
+        f: _Fetcher,
+    ) -> ProbeResult:
         f.observations.sort(key=lambda o: o.started_ms)
-        return ProbeResult(portal=PortalMeasurement(detected, host, tuple(offered), failure,
-                                                    tuple(f.observations)))
+        return ProbeResult(
+            portal=PortalMeasurement(detected, host, tuple(offered), failure, tuple(f.observations))
+        )
 
     async def _follow(self, f: _Fetcher, first: HttpResponse) -> tuple[HttpResponse | None, Url, str | None]:
         """Follow redirects from the known URL's answer to the portal page (loop-safe, at most a few)."""
@@ -384,7 +412,9 @@ class PortalProbe:
     def _parse(self, f: _Fetcher, url: Url, resp: HttpResponse) -> tuple[list[bytes], str]:
         """Certificates in one fetched body; the outcome goes into that fetch's observation."""
         if resp.status != 200 or resp.truncated or len(resp.body) > MAX_CERT_BYTES:
-            result: dict[str, Any] = {"certificate_error": "not served" if resp.status != 200 else "too large"}
+            result: dict[str, Any] = {
+                "certificate_error": "not served" if resp.status != 200 else "too large"
+            }
             ders: list[bytes] = []
         else:
             try:
@@ -394,10 +424,22 @@ class PortalProbe:
                 ders, result = [], {"certificate_error": NOT_A_CERTIFICATE}
         for i in range(len(f.observations) - 1, -1, -1):
             o = f.observations[i]
-            if o.step in ("http", "portal") and o.target == url.public() and o.failure is None and not (
-                {"certificates", "certificate_error"} & o.detail.keys()
+            if (
+                o.step in ("http", "portal")
+                and o.target == url.public()
+                and o.failure is None
+                and not ({"certificates", "certificate_error"} & o.detail.keys())
             ):
-                f.observations[i] = Observation(o.path, o.target, o.step, o.started_ms, o.duration_ms, o.failure,
-                                                o.address, {**o.detail, **result}, o.tls)
+                f.observations[i] = Observation(
+                    o.path,
+                    o.target,
+                    o.step,
+                    o.started_ms,
+                    o.duration_ms,
+                    o.failure,
+                    o.address,
+                    {**o.detail, **result},
+                    o.tls,
+                )
                 break
         return ders, url.scheme
