@@ -311,3 +311,19 @@ def test_parse_certificates_formats() -> None:
     ):
         with pytest.raises(ValueError):
             parse_certificates(junk)
+
+
+FIREFOX_CANONICAL = (
+    b'<meta http-equiv="refresh" content="0;url=https://support.mozilla.org/kb/captive-portal"/>'
+)
+
+
+def test_firefox_canonical_page_answered_honestly_is_not_followed(serve: ServeFn) -> None:
+    """The honest canonical.html itself holds a meta refresh: the known answer wins, nothing is followed."""
+    serve({"/canonical.html": Route(body=FIREFOX_CANONICAL)}, DETECT)
+    m = run_probe(
+        f"http://detect.test:{DETECT}/canonical.html",
+        expect_body="https://support.mozilla.org/kb/captive-portal",
+    )
+    assert (m.detected, m.host) == (False, None)
+    assert len([o for o in m.observations if o.step == "tcp"]) == 1
