@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
@@ -240,23 +240,11 @@ class _Fetcher:
                 lambda: http_get(conn, url.authority, url.target, max_body=max_body, strict=strict),
                 detail={"url": url.public()},
             )
+            extra = {"status": resp.status, "content_type": resp.content_type, "bytes": len(resp.body)}
+            if resp.truncated:
+                extra["truncated"] = True
             last = rec.observations[-1]
-            rec.observations[-1] = Observation(
-                last.path,
-                last.target,
-                last.step,
-                last.started_ms,
-                last.duration_ms,
-                last.failure,
-                last.address,
-                {
-                    **last.detail,
-                    "status": resp.status,
-                    "content_type": resp.content_type,
-                    "bytes": len(resp.body),
-                    **({"truncated": True} if resp.truncated else {}),
-                },
-            )
+            rec.observations[-1] = replace(last, detail={**last.detail, **extra})
             return resp
         finally:
             if stream is not None:
@@ -430,16 +418,6 @@ class PortalProbe:
                 and o.failure is None
                 and not ({"certificates", "certificate_error"} & o.detail.keys())
             ):
-                f.observations[i] = Observation(
-                    o.path,
-                    o.target,
-                    o.step,
-                    o.started_ms,
-                    o.duration_ms,
-                    o.failure,
-                    o.address,
-                    {**o.detail, **result},
-                    o.tls,
-                )
+                f.observations[i] = replace(o, detail={**o.detail, **result})
                 break
         return ders, url.scheme
