@@ -1,4 +1,4 @@
-"""``python -m pathprobe.portal_server`` as the lab runs it: a process that prints ``ready``, stops on SIGTERM."""
+"""The portal server as the lab runs it: a process that prints ``ready`` and stops on SIGTERM."""
 
 from __future__ import annotations
 
