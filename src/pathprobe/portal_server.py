@@ -48,6 +48,8 @@ class Route:
     mode: Mode = "normal"
     """``slow``: headers, then one body byte every half second; ``huge``: an endless body (no length);
     ``silent``: read the request, never answer."""
+    delay: float = 0.0
+    """Seconds to wait before answering (a slow but working server)."""
 
 
 @dataclass
@@ -248,6 +250,8 @@ class PortalServer:
         await self._answer(route, reader, writer)
 
     async def _answer(self, route: Route, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if route.delay:
+            await asyncio.sleep(route.delay)
         if route.mode == "silent":
             await reader.read()  # until the client gives up
             return

@@ -35,7 +35,7 @@ PLAN_ERRORS = [
     ('url = "detect.test/success.txt"', "must be a plain http:// URL"),
     ('url = "http://user:pw@detect.test/"', "is not a valid http:// URL"),
     ('url = "http://exa mple.test/"', "is not a valid http:// URL"),
-    ('url = "http://detect.test:99999/"', "is not a valid http:// URL"),
+    ('url = "http://detect.test:0/"', "is not a valid http:// URL"),
     ("url = 7", "must be a non-empty string"),
     ("", "is required"),
     ('url = "http://detect.test/"\nexpect_status = "200"', "must be a whole number from 100 to 599"),
@@ -214,3 +214,18 @@ def test_device_without_network_is_offline(tmp_path: Path) -> None:
     assert prof["network"]["connectivity"] == "offline"
     assert prof["network"]["portal"]["failure"] == "network_unreachable"
     assert prof["network"]["portal"]["detected"] is None
+
+
+def test_valid_plan_is_read(tmp_path: Path) -> None:
+    from pathprobe.plan import load_plans
+    from pathprobe.probes.portal import PortalProbe
+
+    plan = tmp_path / "plan.toml"
+    plan.write_text('[[probe]]\nkind = "portal"\nurl = "http://[::1]:8080/gen_204"\nexpect_status = 204\n')
+    (probe,) = load_plans([plan]).probes
+    assert isinstance(probe, PortalProbe) and probe.path_ids() == []
+    assert (str(probe.url), probe.expect_status, probe.expect_body) == (
+        "http://[::1]:8080/gen_204",
+        204,
+        None,
+    )

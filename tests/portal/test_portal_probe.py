@@ -21,7 +21,13 @@ from pathprobe.portal_server import (
     login_portal,
     qaznet_root_pem,
 )
-from pathprobe.probes.portal import MAX_CERT_BYTES, REDIRECT_LOOP, TOO_MANY_REDIRECTS, parse_certificates
+from pathprobe.probes.portal import (
+    BUDGET_SPENT,
+    MAX_CERT_BYTES,
+    REDIRECT_LOOP,
+    TOO_MANY_REDIRECTS,
+    parse_certificates,
+)
 
 KNOWN = f"http://detect.test:{DETECT}/success.txt"
 PORTAL_URL = f"http://portal.test:{PORTAL}/"
@@ -327,3 +333,40 @@ def test_firefox_canonical_page_answered_honestly_is_not_followed(serve: ServeFn
     )
     assert (m.detected, m.host) == (False, None)
     assert len([o for o in m.observations if o.step == "tcp"]) == 1
+
+
+def test_whole_probe_stays_within_its_budget(serve: ServeFn) -> None:
+    """Every answer comes within the step timeout, but the chain outlasts the probe's budget: it stops."""
+    delay = 0.75  # each of the 6 fetches (known URL + 5 redirects) takes 0.75 s; the budget is 4 x 1 s
+    routes = {f"/{i}": Route(status=302, location=f"/{i + 1}", delay=delay) for i in range(6)}
+    serve(routes, PORTAL)
+    serve({"/success.txt": Route(status=302, location=f"http://portal.test:{PORTAL}/0", delay=delay)}, DETECT)
+    m = run_probe(KNOWN, timeout=1.0)
+    assert (m.detected, m.host, m.failure) == (True, "portal.test", None)
+    assert any(o.detail.get("reason") == BUDGET_SPENT for o in m.observations)
+    assert TOO_MANY_REDIRECTS not in _failures(m)
+
+
+def test_parse_url() -> None:
+    from pathprobe.probes.portal import parse_url
+
+    u = parse_url("http://[::1]:18800/a?b=c")
+    assert u is not None and (u.host, u.port, u.target, u.authority) == (
+        "::1",
+        18800,
+        "/a?b=c",
+        "[::1]:18800",
+    )
+    assert u.public() == "http://[::1]:18800/a"
+    base = parse_url("https://Portal.Test/x/y")
+    assert base is not None and str(base) == "https://portal.test/x/y"
+    rel = parse_url("../root.cer", base)
+    assert rel is not None and str(rel) == "https://portal.test/root.cer"
+    for bad in (
+        "javascript:alert(1)",
+        "ftp://a.test/",
+        "http://u:p@a.test/",
+        "http:///x",
+        "http://a.test:0/",
+    ):
+        assert parse_url(bad) is None, bad

@@ -63,6 +63,7 @@ CERT_TYPES = frozenset(
         "application/x-pem-file",
     }
 )
+BUDGET_SPENT = "the portal probe's time budget was spent"
 REDIRECT_LOOP = "http_redirect_loop"
 TOO_MANY_REDIRECTS = "http_too_many_redirects"
 NOT_A_CERTIFICATE = "not a certificate (DER, PEM or PKCS#7)"
@@ -110,7 +111,7 @@ def parse_url(text: str, base: Url | None = None) -> Url | None:
     except ValueError:
         return None
     scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+    if scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password or port == 0:
         return None
     host = parts.hostname.lower().rstrip(".")
     try:
@@ -120,7 +121,7 @@ def parse_url(text: str, base: Url | None = None) -> Url | None:
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     if any(ord(c) < 33 or ord(c) > 126 for c in target):
         return None
-    return Url(scheme, host, port or (443 if scheme == "https" else 80), target)
+    return Url(scheme, host, port if port is not None else (443 if scheme == "https" else 80), target)
 
 
 class _PageParser(HTMLParser):
@@ -224,32 +225,44 @@ class _Fetcher:
         self.observations.extend(rec.observations)
 
     async def get(self, url: Url, step: Step, *, max_body: int, strict: bool) -> HttpResponse:
+        """One GET; each step within the step timeout, the whole fetch within what is left of the budget."""
         remaining = self.deadline - time.monotonic()
         if remaining <= 0.05:
-            self.note(step, url, GENERIC_TIMEOUT, reason="the portal probe's time budget was spent")
+            self.note(step, url, GENERIC_TIMEOUT, reason=BUDGET_SPENT)
             raise NetFailure(GENERIC_TIMEOUT)
         rec = Recorder(PATH, url.public(), self.ctx.t0, min(self.ctx.timeout, remaining))
-        stream: ByteStream | None = None
+        streams: list[ByteStream] = []
+        start = rec.now_ms()
         try:
-            stream = await self.dialer.dial(HostPort(url.host, url.port), rec)
-            if url.scheme == "https":
-                stream = await self._tls(stream, url, rec)
-            conn = stream
-            resp = await rec.step(
-                step,
-                lambda: http_get(conn, url.authority, url.target, max_body=max_body, strict=strict),
-                detail={"url": url.public()},
-            )
-            extra = {"status": resp.status, "content_type": resp.content_type, "bytes": len(resp.body)}
-            if resp.truncated:
-                extra["truncated"] = True
-            last = rec.observations[-1]
-            rec.observations[-1] = replace(last, detail={**last.detail, **extra})
-            return resp
+            async with asyncio.timeout(remaining):
+                return await self._get(url, step, rec, streams, max_body=max_body, strict=strict)
+        except TimeoutError:  # the budget ran out in the middle of a step (steps report their own)
+            rec.add(step, start, GENERIC_TIMEOUT, detail={"url": url.public(), "reason": BUDGET_SPENT})
+            raise NetFailure(GENERIC_TIMEOUT) from None
         finally:
-            if stream is not None:
-                stream.close()
+            for s in streams:
+                s.close()
             self.observations.extend(rec.observations)
+
+    async def _get(
+        self, url: Url, step: Step, rec: Recorder, streams: list[ByteStream], *, max_body: int, strict: bool
+    ) -> HttpResponse:
+        stream = await self.dialer.dial(HostPort(url.host, url.port), rec)
+        streams.append(stream)
+        if url.scheme == "https":
+            stream = await self._tls(stream, url, rec)
+        conn = stream
+        resp = await rec.step(
+            step,
+            lambda: http_get(conn, url.authority, url.target, max_body=max_body, strict=strict),
+            detail={"url": url.public()},
+        )
+        extra = {"status": resp.status, "content_type": resp.content_type, "bytes": len(resp.body)}
+        if resp.truncated:
+            extra["truncated"] = True
+        last = rec.observations[-1]
+        rec.observations[-1] = replace(last, detail={**last.detail, **extra})
+        return resp
 
     async def _tls(self, stream: ByteStream, url: Url, rec: Recorder) -> TlsStream:
         """One handshake, chain kept: a portal's self-signed certificate is evidence, not a stop."""
