@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from portal_helpers import BLACKHOLE, CLOSED, DETECT, PORTAL, SITE_TLS, ServeFn, tls_context
 
-from conftest import BLACKHOLE, CLOSED, DETECT, PORTAL, SITE_TLS, ServeFn, tls_context
 from pathprobe.cli.main import main
 from pathprobe.pki import CA
 from pathprobe.portal_server import Route, Site, certificate_portal, honest_answer, qaznet_root_pem

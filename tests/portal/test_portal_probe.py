@@ -9,8 +9,18 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
+from portal_helpers import (
+    BLACKHOLE,
+    CLOSED,
+    DETECT,
+    EXTRA,
+    PORTAL,
+    PORTAL_TLS,
+    ServeFn,
+    run_probe,
+    self_signed,
+)
 
-from conftest import BLACKHOLE, CLOSED, DETECT, EXTRA, PORTAL, PORTAL_TLS, ServeFn, run_probe, self_signed
 from pathprobe.model import PortalMeasurement
 from pathprobe.pki import CA
 from pathprobe.portal_server import (

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from portal_helpers import EXTRA, run_probe
 
-from conftest import EXTRA, run_probe
 from pathprobe.pki import CA
 from pathprobe.portal_server import qaznet_root_pem
 
