@@ -44,7 +44,7 @@ async def http_connect(stream: ByteStream, hp: HostPort, username: str | None = 
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
         raise NetFailure("http_proxy_invalid_reply", "not an HTTP answer")
     status = int(parts[1])
-    if status == 407:
+    if status in (401, 407):  # 407 is the standard; tinyproxy's BasicAuth answers 401
         raise NetFailure("http_proxy_auth_required", "the proxy wants (other) credentials")
     if not 200 <= status < 300:
         raise NetFailure("http_proxy_refused", f"the proxy answered {status}")

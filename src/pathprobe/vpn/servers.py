@@ -218,16 +218,13 @@ def tinyproxy(directory: Path, *, port: int, host: str = "127.0.0.1", allow: tup
         f"Listen {host}",
         "Timeout 30",
         "MaxClients 50",
-        "LogLevel Info",
-        f"LogFile \"{d / 'tinyproxy.log'}\"",
+        "LogLevel Info",  # no LogFile: in the foreground (-d) it logs to its output
         "DisableViaHeader Yes",
         *[f"Allow {a}" for a in allow],
     ]
     if user is not None and password is not None:
         lines.append(f"BasicAuth {user} {password}")
-    conf = _write(d / "tinyproxy.conf", "\n".join(lines) + "\n", 0o644)
-    d.chmod(0o755)
-    _write(d / "tinyproxy.log", b"", 0o666)
+    conf = _write(d / "tinyproxy.conf", "\n".join(lines) + "\n")
     return ServerSpec(name=name, argv=["tinyproxy", "-d", "-c", str(conf)], ready_tcp=(host, port),
                       log=d / "stdout.log")
 
