@@ -102,6 +102,9 @@ def plan_text(net: VpnNet) -> str:
                 public_key=s["wg_server_public"],
             ),
             _entry("wg-no-key", "wireguard", endpoint=f"{lo}:{PORT['wg']}"),
+            _entry("censored-udp", "openvpn", endpoint=f"{lo}:{PORT['censored']}", transport="udp"),
+            _entry("censored-tcp", "openvpn", endpoint=f"{lo}:{PORT['censored']}", transport="tcp"),
+            _entry("udp-dropped", "openvpn", endpoint=f"{lo}:{PORT['udp_dropped']}", transport="udp"),
             _entry(
                 "wg-closed", "wireguard", endpoint=f"{lo}:{PORT['closed']}", public_key=s["wg_server_public"]
             ),
@@ -303,3 +306,16 @@ asyncio.run(main())
     assert lines[0].startswith("chacha20-ietf-poly1305 ok") and lines[1].startswith("aes-256-gcm ok")
     enc = int(lines[0].split()[2])
     assert enc >= 2 * (300_000 // 0x3FFF)  # two nonces (length, payload) per chunk
+
+
+def test_censor_resetting_tcp_but_passing_udp(run: dict[str, Any]) -> None:
+    """The lab scenario in miniature: TCP to the OpenVPN port is reset, UDP to the same port passes."""
+    tcp, udp = path(run, "censored-tcp"), path(run, "censored-udp")
+    assert (udp["reachability"], udp["tls"]) == ("reachable", "unverified")
+    assert tcp["reachability"] == "blocked" and tcp["targets"][0]["failure"] == "connection_refused"
+
+
+def test_dropped_udp_is_honestly_unknown(run: dict[str, Any]) -> None:
+    """A filtered UDP port looks like a tls-crypt server: the check says so instead of guessing."""
+    p = path(run, "udp-dropped")
+    assert p["reachability"] == "unknown" and "filtered port looks the same" in p["reason"]

@@ -33,6 +33,8 @@ PORT = {
     "ovpn_tcp": 18602,
     "ovpn_tc_udp": 18603,
     "ovpn_tc_tcp": 18604,
+    "censored": 18605,
+    "udp_dropped": 18606,
     "closed": 18609,
     "origin": 18610,
     "mitm": 18611,
@@ -197,6 +199,31 @@ def _start_all(net: VpnNet, public_ca: pki.CA, device_ca: pki.CA) -> None:
                 name=key,
             ),
         )
+    # The lab's scenario in miniature: a censor resets TCP to the OpenVPN port and passes UDP
+    # (same port, both protocols served); and a normal server whose UDP port is silently dropped.
+    _start(
+        net,
+        servers.openvpn_server(
+            d, ca, port=PORT["censored"], proto="udp", subnet="10.86.5.0", name="censored_udp"
+        ),
+    )
+    _start(
+        net,
+        servers.openvpn_server(
+            d, ca, port=PORT["censored"], proto="tcp", subnet="10.86.6.0", name="censored_tcp"
+        ),
+    )
+    _start(
+        net,
+        servers.openvpn_server(
+            d, ca, port=PORT["udp_dropped"], proto="udp", subnet="10.86.7.0", name="udp_dropped"
+        ),
+    )
+    for rule in (
+        ["-p", "tcp", "--dport", str(PORT["censored"]), "-j", "REJECT", "--reject-with", "tcp-reset"],
+        ["-p", "udp", "--dport", str(PORT["udp_dropped"]), "-j", "DROP"],
+    ):
+        subprocess.run(["ip", "netns", "exec", net.ns, "iptables", "-A", "INPUT", *rule], check=True)
     wg_server, wg_peer, wg_wrong = servers.wg_keypair(), servers.wg_keypair(), servers.wg_keypair()
     s["wg_server_public"] = wg_server.public
     s["wg_peer_private"] = wg_peer.private
