@@ -102,6 +102,21 @@ def plan_text(net: VpnNet) -> str:
                 public_key=s["wg_server_public"],
             ),
             _entry("wg-no-key", "wireguard", endpoint=f"{lo}:{PORT['wg']}"),
+            _entry(
+                "wg-psk",
+                "wireguard",
+                endpoint=f"{lo}:{PORT['wg']}",
+                public_key=s["wg_server_public"],
+                private_key=s["wg_psk_private"],
+                preshared_key=s["wg_psk"],
+            ),
+            _entry(
+                "wg-psk-missing",
+                "wireguard",
+                endpoint=f"{lo}:{PORT['wg']}",
+                public_key=s["wg_server_public"],
+                private_key=s["wg_psk_private"],
+            ),
             _entry("censored-udp", "openvpn", endpoint=f"{lo}:{PORT['censored']}", transport="udp"),
             _entry("censored-tcp", "openvpn", endpoint=f"{lo}:{PORT['censored']}", transport="tcp"),
             _entry("udp-dropped", "openvpn", endpoint=f"{lo}:{PORT['udp_dropped']}", transport="udp"),
@@ -254,6 +269,8 @@ def test_recommendation_prefers_an_intact_tunnel(run: dict[str, Any]) -> None:
 def test_no_secret_leaves_the_check(run: dict[str, Any], vpn_net: VpnNet) -> None:
     s = vpn_net.secrets
     secrets = [
+        s["wg_psk"],
+        s["wg_psk_private"],
         s["ss_password"],
         s["socks_password"],
         s["http_password"],
@@ -265,7 +282,7 @@ def test_no_secret_leaves_the_check(run: dict[str, Any], vpn_net: VpnNet) -> Non
     secrets += [
         line.split("ss://", 1)[1].split("@", 1)[0] for line in run["plan"].splitlines() if "ss://" in line
     ]
-    assert len(secrets) == 9
+    assert len(secrets) == 11
     for secret in secrets:
         assert secret not in run["stdout"] and secret not in run["stderr"], secret
 
@@ -319,3 +336,19 @@ def test_dropped_udp_is_honestly_unknown(run: dict[str, Any]) -> None:
     """A filtered UDP port looks like a tls-crypt server: the check says so instead of guessing."""
     p = path(run, "udp-dropped")
     assert p["reachability"] == "unknown" and "filtered port looks the same" in p["reason"]
+
+
+def test_wireguard_with_a_preshared_key(run: dict[str, Any]) -> None:
+    p = path(run, "wg-psk")
+    assert p["reachability"] == "reachable"
+    hs = [o for o in run["profile"]["observations"] if o["path"] == "vpn:wg-psk" and o["step"] == "handshake"]
+    assert hs[-1]["detail"]["reply"] == "response"
+    # Without the preshared key the server still answers this device's key, but cannot be authenticated.
+    p = path(run, "wg-psk-missing")
+    assert p["reachability"] == "reachable" and "preshared" in p["targets"][0]["note"]
+    hs = [
+        o
+        for o in run["profile"]["observations"]
+        if o["path"] == "vpn:wg-psk-missing" and o["step"] == "handshake"
+    ]
+    assert hs[-1]["detail"]["reply"] == "response_unauthenticated"

@@ -129,7 +129,7 @@ def _raw(k: X25519PrivateKey) -> bytes:
     return k.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
-def _respond(init: bytes, server: X25519PrivateKey, peer_pub: bytes) -> bytes:
+def _respond(init: bytes, server: X25519PrivateKey, peer_pub: bytes, psk: bytes = bytes(32)) -> bytes:
     """An independent responder (whitepaper §5.4.2-5.4.3) to cross-check the initiator's crypto."""
     h_ = lambda *p: hashlib.blake2s(b"".join(p)).digest()  # noqa: E731
     mac = lambda k, d: hashlib.blake2s(d, digest_size=16, key=k).digest()  # noqa: E731
@@ -164,7 +164,7 @@ def _respond(init: bytes, server: X25519PrivateKey, peer_pub: bytes) -> bytes:
     h = h_(h, e_r)
     (c,) = kdf(c, eph.exchange(X25519PublicKey.from_public_bytes(e_i)), 1)
     (c,) = kdf(c, eph.exchange(X25519PublicKey.from_public_bytes(s_i)), 1)
-    c, tau, k = kdf(c, bytes(32), 3)
+    c, tau, k = kdf(c, psk, 3)
     h = h_(h, tau)
     empty = ChaCha20Poly1305(k).encrypt(nonce0, b"", h)
     body = struct.pack("<B3xII", 2, 77, struct.unpack_from("<I", init, 4)[0]) + e_r + empty
@@ -182,10 +182,21 @@ def test_initiation_is_accepted_by_a_responder_and_its_response_authenticated() 
         bad = bytearray(resp)
         bad[i] ^= 1
         assert wireguard.check_answer(init, bytes(bad), _raw(server), peer.private_bytes_raw()) is None
+    # With a preshared key at the server: recognised (mac1 is keyed to our key) but unauthenticated,
+    # unless we hold the same preshared key.
+    psk = bytes(range(32))
+    resp = _respond(init.packet, server, _raw(peer), psk)
+    assert (
+        wireguard.check_answer(init, resp, _raw(server), peer.private_bytes_raw())
+        == "response_unauthenticated"
+    )
+    assert wireguard.check_answer(init, resp, _raw(server), peer.private_bytes_raw(), psk) == "response"
     # A response to another initiation (another ephemeral) does not authenticate.
     other = wireguard.initiation(_raw(server), peer.private_bytes_raw())
     other.sender = init.sender
-    assert wireguard.check_answer(other, resp, _raw(server), peer.private_bytes_raw()) is None
+    assert wireguard.check_answer(other, resp, _raw(server), peer.private_bytes_raw(), psk) == (
+        "response_unauthenticated"
+    )
 
 
 def test_decode_key() -> None:

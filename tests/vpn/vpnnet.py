@@ -10,6 +10,7 @@ so a site reached through a tunnel proves the far side resolved its name.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -229,9 +230,17 @@ def _start_all(net: VpnNet, public_ca: pki.CA, device_ca: pki.CA) -> None:
     s["wg_peer_private"] = wg_peer.private
     s["wg_wrong_private"] = wg_wrong.private
     s["wg_server_private"] = wg_server.private
+    wg_psk_peer = servers.wg_keypair()
+    s["wg_psk_private"] = wg_psk_peer.private
+    s["wg_psk"] = base64.b64encode(os.urandom(32)).decode()
     _start(
         net,
         servers.wireguard_server(
-            d, f"ppvpn{os.getpid() % 100000}", wg_server, [wg_peer.public], port=PORT["wg"]
+            d,
+            f"ppvpn{os.getpid() % 100000}",
+            wg_server,
+            [wg_peer.public, wg_psk_peer.public],
+            port=PORT["wg"],
+            preshared={wg_psk_peer.public: s["wg_psk"]},
         ),
     )

@@ -18,6 +18,7 @@ Plan::
     transport = "udp"                # openvpn only: udp | tcp
     # public_key = "..."             # wireguard: the server's public key
     # private_key = "..."            # wireguard: a key the server knows as a peer (secret)
+    # preshared_key = "..."          # wireguard: the peer's preshared key, if it has one (secret)
     # url = "ss://..."               # tunnels: ss://, socks5://user:pass@host:port, http://host:port
     # sites = ["www.example.com"]    # tunnels only
 
@@ -69,6 +70,7 @@ class VpnProbe:
         transport: str = "udp",
         public_key: bytes | None = None,
         private_key: bytes | None = None,
+        preshared_key: bytes | None = None,
         dialer: Dialer | None = None,
         sites: list[HostPort] | None = None,
     ) -> None:
@@ -78,6 +80,7 @@ class VpnProbe:
         self.transport = transport
         self._public_key = public_key
         self._private_key = private_key
+        self._preshared_key = preshared_key
         self._dialer = dialer
         self.sites = sites
 
@@ -92,7 +95,7 @@ class VpnProbe:
             raise entry.error("name", "use letters, digits, '.', '_' and '-' (at most 63)")
         sites = entry.sites("sites")
         if protocol in TUNNELS:
-            for key in ("endpoint", "transport", "public_key", "private_key"):
+            for key in ("endpoint", "transport", "public_key", "private_key", "preshared_key"):
                 if entry.has(key):
                     raise entry.error(key, f"is not used by protocol '{protocol}' (tunnels give 'url')")
             probe = cls(name, protocol, dialer=_tunnel_dialer(entry, protocol), sites=sites)
@@ -112,7 +115,7 @@ class VpnProbe:
         except ValueError as exc:
             raise entry.error("endpoint", str(exc)) from None
         if protocol == "openvpn":
-            for key in ("public_key", "private_key"):
+            for key in ("public_key", "private_key", "preshared_key"):
                 if entry.has(key):
                     raise entry.error(key, "is only for wireguard")
             transport = entry.choice("transport", ("udp", "tcp"), "udp")
@@ -121,6 +124,7 @@ class VpnProbe:
         entry.choice("transport", ("udp",), "udp")
         public = _key(entry, "public_key")
         private = _key(entry, "private_key")
+        psk = _key(entry, "preshared_key")
         if public is not None:
             try:
                 wireguard.check_public_key(public)
@@ -128,8 +132,10 @@ class VpnProbe:
                 raise entry.error("public_key", str(exc)) from None
         if private is not None and public is None:
             raise entry.error("private_key", "needs the server's public_key too")
+        if psk is not None and private is None:
+            raise entry.error("preshared_key", "needs private_key (and public_key) too")
         entry.finish()
-        return cls(name, protocol, endpoint=hp, public_key=public, private_key=private)
+        return cls(name, protocol, endpoint=hp, public_key=public, private_key=private, preshared_key=psk)
 
     def path_ids(self) -> list[str]:
         return [f"vpn:{self.name}"]
@@ -151,7 +157,7 @@ class VpnProbe:
             assert self.endpoint is not None
             detail["transport"] = "udp"
             target = await wireguard.check_wireguard(self.endpoint, self._public_key, self._private_key, path,
-                                                     ctx.t0, ctx.timeout)
+                                                     ctx.t0, ctx.timeout, self._preshared_key)
             ctx.progress(path, 1, 1)
             return _result(path, (target,), detail)
         return await self._run_tunnel(ctx, path, detail)

@@ -144,8 +144,12 @@ def wireguard_server(
     *,
     port: int,
     address: str = "10.87.0.1/24",
+    preshared: dict[str, str] | None = None,
 ) -> ServerSpec:
     """wireguard-go (userspace) on interface ``ifname``, knowing ``peers`` (public keys).
+
+    ``preshared`` maps a peer's public key to its preshared key (``wg genpsk``: base64 of 32 random
+    bytes, e.g. ``base64.b64encode(os.urandom(32))``).
 
     Needs ``/dev/net/tun`` and runs in the namespace it is started in; its control socket lives in
     the shared ``/var/run/wireguard``, so ``ifname`` (at most 15 characters) must be unique on the
@@ -158,7 +162,10 @@ def wireguard_server(
     d.mkdir(parents=True, exist_ok=True)
     lines = ["[Interface]", f"PrivateKey = {server.private}", f"ListenPort = {port}", ""]
     for i, peer in enumerate(peers, start=2):
-        lines += ["[Peer]", f"PublicKey = {peer}", f"AllowedIPs = 10.87.{i // 250}.{i % 250}/32", ""]
+        lines += ["[Peer]", f"PublicKey = {peer}", f"AllowedIPs = 10.87.{i // 250}.{i % 250}/32"]
+        if preshared and peer in preshared:
+            lines.append(f"PresharedKey = {preshared[peer]}")
+        lines.append("")
     conf = _write(d / "wg.conf", "\n".join(lines))
     return ServerSpec(
         name=ifname,

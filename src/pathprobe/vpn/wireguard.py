@@ -60,6 +60,10 @@ NOTE_SILENT = (
 NOTE_REFUSED = (
     "The endpoint's port is closed (ICMP port unreachable): nothing listens there, or a firewall rejects it."
 )
+NOTE_PSK = (
+    "The server answered this device's key, but its response did not authenticate: the peer probably "
+    "has a preshared key (give preshared_key) other than the one used here."
+)
 NOTE_COOKIE = (
     "The server answered with a cookie reply (it is under load); the handshake itself was not completed."
 )
@@ -186,8 +190,16 @@ def initiation(server_public: bytes, static_private: bytes, *, now: float | None
     return Initiation(packet, sender, c, h, eph, mac1)
 
 
-def check_answer(init: Initiation, data: bytes, server_public: bytes, static_private: bytes) -> str | None:
-    """``"response"`` for an authenticated type-2 answer, ``"cookie"`` for a valid cookie reply."""
+def check_answer(
+    init: Initiation, data: bytes, server_public: bytes, static_private: bytes, psk: bytes | None = None
+) -> str | None:
+    """What ``data`` is, if it answers ``init``.
+
+    ``"response"``: an authenticated type-2 response. ``"response_unauthenticated"``: a type-2
+    response to our index whose mac1 is keyed to our public key (only a server that knows this
+    device as a peer can compute it) but whose sealed payload does not open: a different preshared
+    key. ``"cookie"``: a cookie reply that decrypts under the server's key. Otherwise None.
+    """
     if len(data) == COOKIE_REPLY_LEN and data[:4] == b"\x03\x00\x00\x00":
         (receiver,) = struct.unpack_from("<I", data, 4)
         if receiver != init.sender:
@@ -214,17 +226,23 @@ def check_answer(init: Initiation, data: bytes, server_public: bytes, static_pri
         c, = _kdf(c, _dh(static, eph_r), 1)
     except ValueError:
         return None
-    c, tau, k = _kdf(c, b"\x00" * 32, 3)  # no preshared key
+    c, tau, k = _kdf(c, psk or b"\x00" * 32, 3)
     h = _hash(h, tau)
     try:
-        empty = ChaCha20Poly1305(k).decrypt(_aead_nonce(0), data[44:60], h)
+        ChaCha20Poly1305(k).decrypt(_aead_nonce(0), data[44:60], h)
     except InvalidTag:
-        return None
-    return "response" if empty == b"" else None
+        return "response_unauthenticated"
+    return "response"
 
 
 async def check_wireguard(
-    hp: HostPort, server_public: bytes | None, private: bytes | None, path: str, t0: float, timeout: float
+    hp: HostPort,
+    server_public: bytes | None,
+    private: bytes | None,
+    path: str,
+    t0: float,
+    timeout: float,
+    psk: bytes | None = None,
 ) -> TargetMeasurement:
     """One endpoint: as much as can be known with the keys given (see the module docstring)."""
     target = endpoint.label(hp, "udp")
@@ -256,7 +274,7 @@ async def check_wireguard(
         if server_public is None or len(data) < 8:
             return None
         init = inits.get(struct.unpack_from("<I", data, 4 if data[0] == 3 else 8)[0])
-        return check_answer(init, data, server_public, static) if init else None
+        return check_answer(init, data, server_public, static, psk) if init else None
 
     mode = "peer_key" if private is not None else ("public_key_only" if keyed else "no_key")
     detail: dict[str, object] = {"protocol": "wireguard", "transport": "udp", "keys": mode}
@@ -275,9 +293,10 @@ async def check_wireguard(
         if failure == CONNECTION_REFUSED:
             return result("blocked", failure, NOTE_REFUSED)
         if failure == GENERIC_TIMEOUT:
-            note = NOTE_SILENT if private is not None else (NOTE_NO_PEER_KEY if keyed else NOTE_NO_KEY)
-            return result("unknown", failure, note)
+            silent = NOTE_SILENT if private is not None else (NOTE_NO_PEER_KEY if keyed else NOTE_NO_KEY)
+            return result("unknown", failure, silent)
         return result("blocked", failure, None)
     obs = rec.add("handshake", start, None, address=addr,
                   detail={**detail, "reply": answer, "datagrams_sent": stats.sent})
-    return result("reachable", None, NOTE_COOKIE if answer == "cookie" else None, obs.duration_ms)
+    note = {"cookie": NOTE_COOKIE, "response_unauthenticated": NOTE_PSK}.get(answer)
+    return result("reachable", None, note, obs.duration_ms)
