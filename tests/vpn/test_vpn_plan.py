@@ -33,6 +33,29 @@ def vpn(**keys: str) -> str:
 SS_OK = servers.ss_url("127.0.0.1", 18620, "chacha20-ietf-poly1305", SECRET_PW)
 
 BAD = [
+    (
+        vpn(
+            name="x",
+            protocol="wireguard",
+            endpoint="a.example:51820",
+            public_key=SERVER.public,
+            private_key=WG.private,
+            preshared_key="c2hvcnQ=",
+        ),
+        "preshared_key",
+        ["base64 of 32 bytes"],
+    ),
+    (
+        vpn(
+            name="x",
+            protocol="wireguard",
+            endpoint="a.example:51820",
+            public_key=SERVER.public,
+            preshared_key=SERVER.public,
+        ),
+        "preshared_key",
+        ["private_key"],
+    ),
     # (plan entry, key the message must name, words it must contain)
     (
         vpn(name="x", protocol="ipsec", endpoint="a.example:1"),
