@@ -238,6 +238,7 @@ def test_openvpn_with_tls_crypt_is_unknown_and_says_why(run: dict[str, Any], pid
 def test_closed_ports_are_blocked(run: dict[str, Any], pid: str) -> None:
     p = path(run, pid)
     assert p["reachability"] == "blocked" and p["targets"][0]["failure"] == "connection_refused", p
+    assert "nothing listens there" in p["reason"]
 
 
 def test_wireguard_with_a_peer_key_is_reachable(run: dict[str, Any]) -> None:

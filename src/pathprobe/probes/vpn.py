@@ -189,7 +189,13 @@ class VpnProbe:
 
 
 def _result(path: str, targets: tuple[TargetMeasurement, ...], detail: dict[str, object]) -> ProbeResult:
-    return ProbeResult(paths=(PathMeasurement(id=path, kind="vpn", targets=targets, detail=detail),))
+    """A handshake path: a blocked endpoint's explanation becomes the path's reason."""
+    blocked = [t for t in targets if t.reachability == "blocked"]
+    reason = None
+    if blocked and len(blocked) == len(targets):
+        reason = blocked[0].note or f"the handshake with the endpoint failed ({blocked[0].failure})"
+    return ProbeResult(paths=(PathMeasurement(id=path, kind="vpn", targets=targets, detail=detail,
+                                              blocked_reason=reason),))
 
 
 def _has_port(text: str) -> bool:
