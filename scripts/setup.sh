@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  tor obfs4proxy dnsdist unbound openvpn wireguard-go wireguard-tools shadowsocks-libev microsocks
+  tor obfs4proxy dnsdist unbound openvpn wireguard-go wireguard-tools shadowsocks-libev microsocks tinyproxy
   iptables nftables iproute2 postgresql chromium
 )
 

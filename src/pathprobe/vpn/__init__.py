@@ -1,0 +1,15 @@
+"""VPN endpoints and proxies, one module per protocol.
+
+- :mod:`.openvpn` — credential-free OpenVPN reset handshake over UDP and TCP.
+- :mod:`.wireguard` — a Noise IKpsk2 handshake initiation (and, with a key the server knows, its
+  authenticated response).
+- :mod:`.shadowsocks` — SIP002 ``ss://`` URLs (Outline access keys too) and an AEAD stream/Dialer.
+- :mod:`.httpconnect` — an HTTP CONNECT proxy Dialer; SOCKS5 lives in :mod:`pathprobe.net.socks`.
+- :mod:`.proxyurl` — ``socks5://`` and ``http://`` proxy URLs.
+- :mod:`.udp` — one datagram exchange under the step deadline (shared by OpenVPN and WireGuard).
+- :mod:`.servers` — configuration builders for the real servers the tests and the lab run.
+
+Tunnels (Shadowsocks, SOCKS5, HTTP CONNECT) only provide a
+:class:`~pathprobe.net.sitecheck.Dialer`; the HTTPS check itself is always
+:func:`pathprobe.net.sitecheck.check_site`.
+"""
