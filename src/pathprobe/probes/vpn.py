@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import ClassVar, cast
+from typing import ClassVar
 
 from pathprobe.model import PathMeasurement, TargetMeasurement
 from pathprobe.net.failures import GENERIC_TIMEOUT
@@ -213,7 +213,7 @@ def _key(entry: Entry, key: str) -> bytes | None:
 
 
 def _tunnel_dialer(entry: Entry, protocol: str) -> Dialer:
-    url = cast(str, entry.req_str("url"))
+    url = entry.req_str("url")
     if protocol == "shadowsocks":
         try:
             return shadowsocks.ShadowsocksDialer(shadowsocks.parse_ss_url(url.strip()))
