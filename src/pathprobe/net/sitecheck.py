@@ -125,23 +125,32 @@ async def connect_any(addresses: tuple[str, ...], port: int, rec: Recorder) -> T
     raise NetFailure(failure) from last
 
 
+async def resolve_step(host: str, rec: Recorder, purpose: str | None = None) -> tuple[str, ...]:
+    """The system resolver as a recorded ``dns`` step (an address literal needs no step).
+
+    ``purpose`` says what the name is for when it is not the target itself (a proxy, an endpoint).
+    """
+    extra = {"for": purpose} if purpose else {}
+    start = rec.now_ms()
+    try:
+        async with asyncio.timeout(rec.timeout):
+            answer = await system_resolve(host, rec.timeout)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        failure = classify(exc)
+        rec.add("dns", start, failure, detail={"resolver": "system", **extra})
+        raise NetFailure(failure) from exc
+    if answer.source != "literal":
+        rec.add("dns", start, None, detail={"resolver": answer.source, **extra, "answers": list(answer.addresses)})
+    return answer.addresses
+
+
 class SystemDialer:
     """The plain path: the system resolver, then TCP."""
 
     async def dial(self, hp: HostPort, rec: Recorder) -> ByteStream:
-        start = rec.now_ms()
-        try:
-            async with asyncio.timeout(rec.timeout):
-                answer = await system_resolve(hp.host, rec.timeout)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            failure = classify(exc)
-            rec.add("dns", start, failure, detail={"resolver": "system"})
-            raise NetFailure(failure) from exc
-        if answer.source != "literal":
-            rec.add("dns", start, None, detail={"resolver": answer.source, "answers": list(answer.addresses)})
-        return await connect_any(answer.addresses, hp.port, rec)
+        return await connect_any(await resolve_step(hp.host, rec), hp.port, rec)
 
 
 class FixedAddressDialer:

@@ -10,7 +10,7 @@ import ipaddress
 import struct
 
 from pathprobe.net.failures import CONNECTION_REFUSED, NetFailure
-from pathprobe.net.sitecheck import HostPort, Recorder, connect_any
+from pathprobe.net.sitecheck import HostPort, Recorder, connect_any, resolve_step
 from pathprobe.net.stream import ByteStream, recv_exactly
 
 _REPLIES = {
@@ -79,14 +79,7 @@ class SocksDialer:
         self.label = label
 
     async def dial(self, hp: HostPort, rec: Recorder) -> ByteStream:
-        from pathprobe.net.dns import system_resolve
-
-        if self.proxy.host.replace(".", "").isdigit() or ":" in self.proxy.host:
-            addrs: tuple[str, ...] = (self.proxy.host,)
-        else:
-            addrs = (await rec.step("dns", lambda: system_resolve(self.proxy.host, rec.timeout),
-                                    detail={"resolver": "system", "for": "proxy"})).addresses
-        stream = await connect_any(addrs, self.proxy.port, rec)
+        stream = await connect_any(await resolve_step(self.proxy.host, rec, "proxy"), self.proxy.port, rec)
         try:
             await rec.step("proxy", lambda: socks5_connect(stream, hp, self.username, self.password),
                            detail={"proxy": self.label})

@@ -17,9 +17,8 @@ import asyncio
 from typing import ClassVar
 
 from pathprobe.model import PathMeasurement, TargetMeasurement
-from pathprobe.net.dns import system_resolve
 from pathprobe.net.failures import NetFailure
-from pathprobe.net.sitecheck import HostPort, Recorder, connect_any
+from pathprobe.net.sitecheck import HostPort, Recorder, connect_any, resolve_step
 from pathprobe.planfields import Entry
 from pathprobe.probes.base import ProbeResult, RunContext
 
@@ -50,8 +49,7 @@ class ExampleProbe:
         async def one(hp: HostPort) -> TargetMeasurement:
             rec = Recorder(path, str(hp), ctx.t0, ctx.timeout)
             try:
-                answer = await rec.step("dns", lambda: system_resolve(hp.host, ctx.timeout))
-                stream = await connect_any(answer.addresses, hp.port, rec)
+                stream = await connect_any(await resolve_step(hp.host, rec), hp.port, rec)
                 stream.close()
             except NetFailure as exc:
                 return TargetMeasurement(str(hp), "endpoint", tuple(rec.observations), failure=exc.failure,

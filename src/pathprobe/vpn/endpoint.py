@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-
-from pathprobe.net.dns import is_ip, system_resolve
-from pathprobe.net.failures import NetFailure, classify
-from pathprobe.net.sitecheck import HostPort, Recorder
+from pathprobe.net.sitecheck import HostPort, Recorder, resolve_step
 
 
 def label(hp: HostPort, transport: str) -> str:
@@ -21,18 +17,4 @@ def address(addr: str, port: int) -> str:
 
 async def resolve(hp: HostPort, rec: Recorder, purpose: str) -> tuple[str, ...]:
     """The endpoint's addresses from the system resolver (a literal needs no step)."""
-    if is_ip(hp.host):
-        return (hp.host.strip("[]"),)
-    start = rec.now_ms()
-    try:
-        async with asyncio.timeout(rec.timeout):
-            answer = await system_resolve(hp.host, rec.timeout)
-    except asyncio.CancelledError:
-        raise
-    except Exception as exc:
-        failure = classify(exc)
-        rec.add("dns", start, failure, detail={"resolver": "system", "for": purpose})
-        raise NetFailure(failure) from exc
-    rec.add("dns", start, None, detail={"resolver": answer.source, "for": purpose,
-                                        "answers": list(answer.addresses)})
-    return answer.addresses
+    return await resolve_step(hp.host, rec, purpose)
