@@ -82,12 +82,12 @@ RULES: dict[str, tuple[str | None, set[str], list[str], list[str]]] = {
     "nothing-works": (None, {"nothing_works", "blocking"}, ["other Tor bridges", "another transport"], []),
     "nothing-tested": (None, {"nothing_works"}, ["could be tested", "tor program was not found"], []),
     "known-root-in-store-clean-network": (
-        "doh:quad9", {"known_root_trusted"}, ["Qaznet Trust Network", "not seen intercepting", "Keychain Access"],
-        [],
+        "doh:quad9", {"known_root_trusted"},
+        ["Qaznet Trust Network", "not seen intercepting", "Keychain Access"], [],
     ),
     "portal-offers-certificates": (
         "tor:obfs4", {"portal_offers_certificate", "interception_some_paths"},
-        ["do not install", "Qaznet Trust Network", "Security Certificate", "plain HTTP", "swapped",
+        ["Do not install", "Qaznet Trust Network", "Security Certificate", "plain HTTP", "can swap",
          "Tor with obfs4 bridges"], ["qca.kz"],
     ),
     "portal-certificate-already-installed": (

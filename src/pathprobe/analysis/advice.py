@@ -181,7 +181,8 @@ def _groups(profile: dict[str, Any]) -> list[_Group]:
 def _target_hosts(path: dict[str, Any], pred: Any) -> list[str]:
     from pathprobe.analysis.signals import host_of
 
-    return [host_of(str(t.get("target"))) for t in path.get("targets") or [] if isinstance(t, dict) and pred(t)]
+    targets = [t for t in path.get("targets") or [] if isinstance(t, dict)]
+    return [host_of(str(t.get("target"))) for t in targets if pred(t)]
 
 
 def _dns_tampered_hosts(paths: list[dict[str, Any]]) -> list[str]:
@@ -314,11 +315,12 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
         cases.append("known_root_trusted")
         names = join_words(sorted({f"'{t.get('known_as') or cn_of(t.get('subject'))}'" for t in left}))
         several = len({t.get("known_as") for t in left}) > 1
+        what, keys, it = (("known state interception roots", "their keys", "them") if several
+                          else ("a known state interception root", "its key", "it"))
         said.append(
-            f"This device trusts {names}, {'known state interception roots' if several else 'a known state interception root'}"
-            f"{'' if groups else ', though it was not seen intercepting here'}: whoever holds "
-            f"{'their keys' if several else 'its key'} can read your HTTPS. Remove {'them' if several else 'it'} "
-            f"({hint})."
+            f"This device trusts {names}, {what}"
+            f"{'' if groups else ', though it was not seen intercepting here'}: "
+            f"whoever holds {keys} can read your HTTPS. Remove {it} ({hint})."
         )
 
     # 4. Where the interception happens.
@@ -339,8 +341,9 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
         if tunnels:
             cases.append("interception_all_paths")
             said.append(
-                f"It was seen on every path tested, {join_words([words(p) for p in tunnels])} included, so it "
-                "probably happens on this device itself (security or company software), not on the network."
+                f"It was seen on every path tested, {join_words([words(p) for p in tunnels])} included, "
+                "so it probably happens on this device itself (security or company software), "
+                "not on the network."
             )
 
     # 5. DNS tampering.
