@@ -90,13 +90,11 @@ def check(
     if as_json:
         sys.stdout.write(text)
         return
+    from pathprobe.cli.output import quiet_line, render_profile
+
+    if quiet:
+        sys.stdout.write(quiet_line(profile) + "\n")
+        return
     from rich.console import Console
 
-    from pathprobe.cli.output import render_profile
-
-    console = Console(no_color=not sys.stdout.isatty(), highlight=False)
-    if quiet:
-        rec = profile["recommendation"]
-        console.print(f"{rec['path'] or 'no intact path'}: {rec['advice']}")
-        return
-    render_profile(profile, console)
+    render_profile(profile, Console(no_color=not sys.stdout.isatty(), highlight=False))
