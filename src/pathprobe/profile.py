@@ -127,7 +127,7 @@ def validate_profile(data: Any, source: str) -> dict[str, Any]:
         if not isinstance(p, dict) or not isinstance(p.get("id"), str):
             raise bad(f"paths[{i}] needs an 'id' string")
         for k, allowed in _VERDICTS.items():
-            if p.get(k) not in allowed:
+            if not isinstance(p.get(k), str) or p[k] not in allowed:
                 raise bad(f"paths[{i}] ('{p['id']}'): '{k}' must be one of {', '.join(sorted(allowed))}")
         if not isinstance(p.get("targets", []), list):
             raise bad(f"paths[{i}]: 'targets' must be a list")
@@ -159,10 +159,16 @@ def _validate_optional(data: dict[str, Any], bad: Any) -> None:
         if value is not None and (not isinstance(value, list) or not all(isinstance(x, dict) for x in value)):
             raise bad(f"{where} must be a list of objects")
 
+    def scalars(obj: dict[str, Any], where: str, texts: tuple[str, ...], flags: tuple[str, ...] = ()) -> None:
+        for k in texts:
+            opt(obj.get(k), str, f"{where}: '{k}'", "a string or null")
+        for k in flags:
+            opt(obj.get(k), bool, f"{where}: '{k}'", "true, false or null")
+
     for key in ("label", "created", "tool_version"):
         opt(data.get(key), str, f"'{key}'", "a string or null")
     net = data["network"]
-    if net.get("connectivity") not in (None, "online", "portal", "offline"):
+    if not (net.get("connectivity") is None or net["connectivity"] in ("online", "portal", "offline")):
         raise bad("'network.connectivity' must be online, portal or offline")
     portal = net.get("portal")
     opt(portal, dict, "'network.portal'", "an object or null")
@@ -170,6 +176,10 @@ def _validate_optional(data: dict[str, Any], bad: Any) -> None:
         opt(portal.get("detected"), bool, "'network.portal.detected'", "true, false or null")
         opt(portal.get("host"), str, "'network.portal.host'", "a string or null")
         objects(portal.get("offered_certificates"), "'network.portal.offered_certificates'")
+        opt(portal.get("failure"), str, "'network.portal.failure'", "a string or null")
+        for i, c in enumerate(portal.get("offered_certificates") or []):
+            scalars(c, f"network.portal.offered_certificates[{i}]",
+                    ("sha256", "spki_sha256", "subject", "known_as", "over"), ("in_device_store", "anchors_interception"))
     for i, p in enumerate(data["paths"]):
         where = f"paths[{i}] ('{p['id']}')"
         lat = p.get("latency_ms")
@@ -179,9 +189,10 @@ def _validate_optional(data: dict[str, Any], bad: Any) -> None:
         opt(p.get("detail"), dict, f"{where}: 'detail'", "an object")
         for j, t in enumerate(p.get("targets", [])):
             for k, allowed in _VERDICTS.items():
-                if t.get(k) is not None and t.get(k) not in allowed:
+                if t.get(k) is not None and (not isinstance(t[k], str) or t[k] not in allowed):
                     raise bad(f"{where}.targets[{j}]: '{k}' must be one of {', '.join(sorted(allowed))}")
             strings(t.get("signals"), f"{where}.targets[{j}]: 'signals'")
+            scalars(t, f"{where}.targets[{j}]", ("role", "failure", "note"))
     for i, f in enumerate(data["interception"]):
         strings(f["paths"], f"interception[{i}]: 'paths'")
         strings(f.get("signals"), f"interception[{i}]: 'signals'")
@@ -192,6 +203,8 @@ def _validate_optional(data: dict[str, Any], bad: Any) -> None:
     if isinstance(trust, dict):
         opt(trust.get("source"), str, "'trust_store.source'", "a string")
         objects(trust.get("known_interception_roots"), "'trust_store.known_interception_roots'")
+        for i, r in enumerate(trust.get("known_interception_roots") or []):
+            scalars(r, f"trust_store.known_interception_roots[{i}]", ("sha256", "spki_sha256", "subject", "known_as"))
     rec = data["recommendation"]
     strings(rec.get("ranked"), "'recommendation.ranked'")
     strings(rec.get("cases"), "'recommendation.cases'")

@@ -86,9 +86,9 @@ class _Group:
 
 # ---------------------------------------------------------------------------------------------- words
 
-def cn_of(dn: str | None) -> str:
+def cn_of(dn: Any) -> str:
     """The common name of an RFC 4514 name (``CN=Security Certificate,O=X`` -> ``Security Certificate``)."""
-    if not dn:
+    if not isinstance(dn, str) or not dn:
         return "an unnamed issuer"
     parts = re.split(r"(?<!\\),", dn)
     for part in parts:

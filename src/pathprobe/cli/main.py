@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+from typing import Any
 
 import typer
 
@@ -70,13 +71,27 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except Exception as exc:  # click usage errors and aborts
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(2 if isinstance(exc, click.UsageError | click.BadParameter) else exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            print("pathprobe: aborted", file=sys.stderr)
-            sys.exit(130)
+        for errors in _click_exception_modules():
+            if isinstance(exc, errors.ClickException):
+                exc.show()
+                sys.exit(2 if isinstance(exc, errors.UsageError) else exc.exit_code)
+            abort = getattr(errors, "Abort", None) or typer.Abort
+            if isinstance(exc, abort):
+                print("pathprobe: aborted", file=sys.stderr)
+                sys.exit(130)
         raise
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _click_exception_modules() -> list[Any]:
+    """click's exceptions, and those of the click copy that newer typer versions vendor (typer._click)."""
+    import click.exceptions
+
+    mods: list[Any] = [click.exceptions]
+    try:
+        from typer._click import exceptions as vendored  # typer >= 0.2x
+
+        mods.append(vendored)
+    except ImportError:
+        pass
+    return mods

@@ -55,8 +55,8 @@ table.matrix { border-collapse: separate; border-spacing: 6px; width: 100%; tabl
 .matrix th .sum { display:block; margin-top: 6px; font-size: 15px; }
 .matrix th .rank { display:inline-block; background: var(--ok); color:#fff; border-radius: 999px; padding: 0 9px;
                    font-size: 14px; margin-bottom: 4px; }
-.matrix td.site { font-weight: 600; font-size: 18px; word-break: break-all; }
-.matrix td.site small { color: var(--mute); font-weight: 400; }
+.matrix td.site { font-weight: 600; font-size: 18px; overflow-wrap: anywhere; }
+.matrix td.site small { color: var(--mute); font-weight: 400; white-space: nowrap; }
 .cell { text-align: center; border-radius: 10px; padding: 10px 4px; font-weight: 700; font-size: 18px; }
 .cell .sym { display:block; font-size: 26px; line-height: 1.1; }
 .cell .why { display:block; font-weight: 400; font-size: 13px; opacity: .85; word-break: break-word; }
@@ -71,7 +71,7 @@ table.matrix { border-collapse: separate; border-spacing: 6px; width: 100%; tabl
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(380px, 1fr)); gap: 16px; }
 .card { background: #fff; border-radius: 12px; padding: 16px 20px; border: 1px solid var(--line); }
 .card.bad { border-top: 6px solid var(--bad); }
-.card h3 { margin: 0 0 8px; font-size: 21px; word-break: break-all; }
+.card h3 { margin: 0 0 8px; font-size: 21px; overflow-wrap: anywhere; }
 .card dl { margin: 0; display: grid; grid-template-columns: max-content 1fr; gap: 4px 12px; font-size: 16px; }
 .card dt { color: var(--mute); } .card dd { margin: 0; word-break: break-word; }
 .card ul { margin: 8px 0 0; padding-left: 20px; font-size: 15px; }
@@ -144,20 +144,28 @@ def _matrix(profile: dict[str, Any], ranked: list[str]) -> str:
 
 
 def _findings(profile: dict[str, Any]) -> str:
+    """One card per interceptor (issuer + anchoring root), listing the sites and paths it was seen on."""
     findings = [f for f in profile.get("interception") or [] if isinstance(f, dict)]
     if not findings:
         return ""
-    cards = []
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
     for f in findings:
-        known = (f'<p><span class="known">known interception root</span> {e(f.get("known_as"))}</p>'
-                 if f.get("known_as") else "")
-        signals = "".join(f"<li><b>{e(s)}</b>: {e(SIGNAL_TEXT.get(str(s), ''))}</li>" for s in f.get("signals") or [])
+        key = (str(f.get("issuer") or ""), str(f.get("root_sha256") or ""), str(f.get("known_as") or ""))
+        g = groups.setdefault(key, {"hosts": [], "paths": [], "signals": []})
+        for k, src in (("hosts", [f.get("host")]), ("paths", f.get("paths") or []), ("signals", f.get("signals") or [])):
+            for x in src:
+                if x not in g[k]:
+                    g[k].append(x)
+    cards = []
+    for (issuer, root, known_as), g in groups.items():
+        known = f'<p><span class="known">known interception root</span> {e(known_as)}</p>' if known_as else ""
+        signals = "".join(f"<li><b>{e(s)}</b>: {e(SIGNAL_TEXT.get(str(s), ''))}</li>" for s in g["signals"])
         cards.append(
-            f'<div class="card bad"><h3>{e(f.get("host"))}</h3>{known}<dl>'
-            f'<dt>seen on</dt><dd>{e(", ".join(str(p) for p in f.get("paths") or []))}</dd>'
-            f'<dt>issued by</dt><dd><b>{e(issuer_name(f.get("issuer")))}</b><br><span class="hash">'
-            f'{e(f.get("issuer"))}</span></dd>'
-            f'<dt>root SHA-256</dt><dd class="hash">{e(f.get("root_sha256") or "none presented")}</dd>'
+            f'<div class="card bad"><h3>{e(issuer_name(issuer))}</h3>{known}<dl>'
+            f'<dt>sites</dt><dd><b>{e(", ".join(str(h) for h in g["hosts"]))}</b></dd>'
+            f'<dt>seen on</dt><dd>{e(", ".join(str(p) for p in g["paths"]))}</dd>'
+            f'<dt>issuer</dt><dd class="hash">{e(issuer)}</dd>'
+            f'<dt>root SHA-256</dt><dd class="hash">{e(root or "none presented")}</dd>'
             f"</dl><ul>{signals}</ul></div>"
         )
     return f'<h2>Interception details</h2><div class="cards">{"".join(cards)}</div>'
@@ -253,8 +261,8 @@ def render_html(profile: dict[str, Any]) -> str:
 </section>
 <h2>Paths × sites</h2>
 {_matrix(profile, ranked)}
-{_findings(profile)}
 {_portal(profile)}
+{_findings(profile)}
 {_trust(profile)}
 <footer>
 <dl>{glossary}</dl>

@@ -16,7 +16,7 @@ from pathprobe.report.view import (
     short_hash,
 )
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
 
 
 def esc(x: Any) -> str:
