@@ -73,8 +73,14 @@ class Pki:
         self.forged = {h: self.security.issue(h) for h in TARGETED}
 
     def known(self) -> KnownRoots:
-        lab = KnownRoot("Qaznet Trust Network (lab copy)", "2019", "KZ", cert_sha256(self.qaznet.cert),
-                        spki_sha256(self.qaznet.cert), "the lab's stand-in for the 2019 root")
+        lab = KnownRoot(
+            "Qaznet Trust Network (lab copy)",
+            "2019",
+            "KZ",
+            cert_sha256(self.qaznet.cert),
+            spki_sha256(self.qaznet.cert),
+            "the lab's stand-in for the 2019 root",
+        )
         return KnownRoots((*known_roots().entries, lab))
 
 
@@ -119,7 +125,8 @@ class TlsServer:
     def start(self, port: int) -> None:
         self.thread.start()
         fut = asyncio.run_coroutine_threadsafe(
-            asyncio.start_server(self._handle, self.address, port, ssl=self.ctx), self.loop)
+            asyncio.start_server(self._handle, self.address, port, ssl=self.ctx), self.loop
+        )
         self.server = fut.result(10)
 
     def stop(self) -> None:
@@ -152,10 +159,13 @@ def microsocks(folder: Path, port: int, hosts: str) -> Iterator[HostPort]:
     """microsocks in a private mount namespace whose /etc/hosts names the origin (and no other DNS)."""
     (folder / "hosts").write_text(hosts, "utf-8")
     (folder / "resolv.conf").write_text("nameserver 127.0.0.1\n", "utf-8")
-    script = (f"mount --bind {folder / 'hosts'} /etc/hosts && mount --bind {folder / 'resolv.conf'} "
-              f"/etc/resolv.conf && exec microsocks -i {SOCKS} -p {port}")
-    proc = subprocess.Popen(["unshare", "--mount", "sh", "-c", script],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    script = (
+        f"mount --bind {folder / 'hosts'} /etc/hosts && mount --bind {folder / 'resolv.conf'} "
+        f"/etc/resolv.conf && exec microsocks -i {SOCKS} -p {port}"
+    )
+    proc = subprocess.Popen(
+        ["unshare", "--mount", "sh", "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 10
         while True:
@@ -175,7 +185,9 @@ def microsocks(folder: Path, port: int, hosts: str) -> Iterator[HostPort]:
             proc.wait()
 
 
-def build(scenario: str, pki: Pki | None = None, *, port: int | None = None, timeout: float = 5.0) -> dict[str, Any]:
+def build(
+    scenario: str, pki: Pki | None = None, *, port: int | None = None, timeout: float = 5.0
+) -> dict[str, Any]:
     """Measure the scenario ("clean" or "kz-2019") for real and return its profile."""
     assert scenario in ("clean", "kz-2019")
     pki = pki or Pki()
@@ -215,15 +227,22 @@ def build(scenario: str, pki: Pki | None = None, *, port: int | None = None, tim
     return build_profile(paths, None, roots, label=label, hooks=cross_path_hooks())
 
 
-async def _measure(sites: list[HostPort], controls: list[HostPort], proxy: HostPort,
-                   timeout: float) -> list[PathMeasurement]:
+async def _measure(
+    sites: list[HostPort], controls: list[HostPort], proxy: HostPort, timeout: float
+) -> list[PathMeasurement]:
     ctx = RunContext(timeout=timeout, sites=sites, controls=controls, t0=time.monotonic())
     direct, _portal = await run_probes([DirectProbe(sites, controls)], ctx)
     dialer = SocksDialer(proxy, label="socks5")
     targets = [(s, "site") for s in sites] + [(c, "control") for c in controls]
-    results = await asyncio.gather(*(check_site(dialer, hp, role, "vpn:lab-socks", ctx.t0, timeout)  # type: ignore[arg-type]
-                                     for hp, role in targets))
-    socks = PathMeasurement(id="vpn:lab-socks", kind="vpn", targets=tuple(results), detail={"protocol": "socks5"})
+    results = await asyncio.gather(
+        *(
+            check_site(dialer, hp, role, "vpn:lab-socks", ctx.t0, timeout)  # type: ignore[arg-type]
+            for hp, role in targets
+        )
+    )
+    socks = PathMeasurement(
+        id="vpn:lab-socks", kind="vpn", targets=tuple(results), detail={"protocol": "socks5"}
+    )
     return [*direct, socks]
 
 

@@ -56,46 +56,82 @@ def test_golden(case: str) -> None:
 RULES: dict[str, tuple[str | None, set[str], list[str], list[str]]] = {
     "clean": ("tor:vanilla", {"clean"}, ["No interception"], ["intercept HTTPS", "state"]),
     "kz-2019-trusted-root": (
-        "tor:obfs4", {"interception_known_root", "known_root_trusted", "interception_some_paths"},
-        ["Qaznet Trust Network", "facebook.com", "this device trusts", "Remove it", "update-ca-certificates",
-         "Tor with obfs4 bridges"], [],
+        "tor:obfs4",
+        {"interception_known_root", "known_root_trusted", "interception_some_paths"},
+        [
+            "Qaznet Trust Network",
+            "facebook.com",
+            "this device trusts",
+            "Remove it",
+            "update-ca-certificates",
+            "Tor with obfs4 bridges",
+        ],
+        [],
     ),
     "kz-2019-untrusted-root": (
-        "tor:obfs4", {"interception_known_root", "interception_some_paths"},
-        ["Qaznet Trust Network", "does not trust it", "do not install"], ["Remove it"],
+        "tor:obfs4",
+        {"interception_known_root", "interception_some_paths"},
+        ["Qaznet Trust Network", "does not trust it", "do not install"],
+        ["Remove it"],
     ),
     "unknown-issuer-device-trusted": (
-        "vpn:office", {"interception_unknown_issuer", "interception_some_paths"},
-        ["Avast Web/Mail Shield Root", "antivirus", "remove it"], ["state", "known"],
+        "vpn:office",
+        {"interception_unknown_issuer", "interception_some_paths"},
+        ["Avast Web/Mail Shield Root", "antivirus", "remove it"],
+        ["state", "known"],
     ),
     "unknown-issuer-untrusted": (
-        "tor:snowflake", {"interception_unknown_issuer", "interception_some_paths"},
-        ["FortiGate CA", "company proxy"], ["state", "known"],
+        "tor:snowflake",
+        {"interception_unknown_issuer", "interception_some_paths"},
+        ["FortiGate CA", "company proxy"],
+        ["state", "known"],
     ),
     "interception-on-every-path": (
-        None, {"interception_all_paths", "nothing_works"}, ["on this device itself", "certmgr.msc"],
+        None,
+        {"interception_all_paths", "nothing_works"},
+        ["on this device itself", "certmgr.msc"],
         ["bridges.torproject.org", "state"],
     ),
     "dns-tampering": ("doh:quad9", {"dns_tampering"}, ["false answers for facebook.com"], []),
-    "blocking-only": ("tor:obfs4", {"blocking"}, ["does not reach facebook.com", "Tor is blocked"],
-                      ["intercept"]),
+    "blocking-only": (
+        "tor:obfs4",
+        {"blocking"},
+        ["does not reach facebook.com", "Tor is blocked"],
+        ["intercept"],
+    ),
     "nothing-works": (None, {"nothing_works", "blocking"}, ["other Tor bridges", "another transport"], []),
     "nothing-tested": (None, {"nothing_works"}, ["could be tested", "tor program was not found"], []),
     "known-root-in-store-clean-network": (
-        "doh:quad9", {"known_root_trusted"},
-        ["Qaznet Trust Network", "not seen intercepting", "Keychain Access"], [],
+        "doh:quad9",
+        {"known_root_trusted"},
+        ["Qaznet Trust Network", "not seen intercepting", "Keychain Access"],
+        [],
     ),
     "portal-offers-certificates": (
-        "tor:obfs4", {"portal_offers_certificate", "interception_some_paths"},
-        ["Do not install", "Qaznet Trust Network", "Security Certificate", "plain HTTP", "can swap",
-         "Tor with obfs4 bridges"], ["qca.kz"],
+        "tor:obfs4",
+        {"portal_offers_certificate", "interception_some_paths"},
+        [
+            "Do not install",
+            "Qaznet Trust Network",
+            "Security Certificate",
+            "plain HTTP",
+            "can swap",
+            "Tor with obfs4 bridges",
+        ],
+        ["qca.kz"],
     ),
     "portal-certificate-already-installed": (
-        "tor:obfs4", {"portal_offers_certificate", "known_root_trusted"},
-        ["already trusts", "remove it"], [],
+        "tor:obfs4",
+        {"portal_offers_certificate", "known_root_trusted"},
+        ["already trusts", "remove it"],
+        [],
     ),
-    "captive-portal": (None, {"captive_portal"}, ["log in", "say nothing about censorship"],
-                       ["blocked", "Try other", "login.airport.example"]),
+    "captive-portal": (
+        None,
+        {"captive_portal"},
+        ["log in", "say nothing about censorship"],
+        ["blocked", "Try other", "login.airport.example"],
+    ),
     "offline": (None, {"offline"}, ["offline", "shut down"], ["blocked", "intercept"]),
     "latency-tiebreak": ("vpn:fast", set(), [], []),
 }
@@ -122,3 +158,11 @@ def test_ranking_order() -> None:
     got = recommend(load_profile(GOLDEN / "latency-tiebreak" / "profile.json"))
     # tor:meek is only partial; VPNs by latency (unknown last), then DoH, then direct.
     assert got["ranked"] == ["vpn:fast", "vpn:slow", "vpn:nolatency", "doh:quad9", "direct"]
+
+
+@pytest.mark.parametrize("name", ["clean", "kz-2019"])
+def test_real_fixtures_are_consistent(name: str) -> None:
+    """tests/report/fixtures/*.json come from real loopback measurements (report_realnet.py); their
+    stored recommendation must be what the code gives today (regenerate them if the advice changes)."""
+    profile = load_profile(Path(__file__).resolve().parent / "fixtures" / f"{name}.json")
+    assert recommend(profile) == profile["recommendation"]

@@ -57,9 +57,22 @@ def test_markdown_escapes_and_lists_verdicts() -> None:
 def _chromium(url: str, tmp: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     """Headless chromium, inside a new empty network namespace when root (nothing can leave)."""
     assert CHROMIUM is not None
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
-           f"--user-data-dir={tmp / 'chrome-profile'}", "--enable-logging=stderr", "--v=0", *extra, url]
+    cmd = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-extensions",
+        f"--user-data-dir={tmp / 'chrome-profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+        *extra,
+        url,
+    ]
     if os.geteuid() == 0 and shutil.which("unshare"):
         cmd = ["unshare", "--net", *cmd]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
@@ -77,16 +90,21 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not in
 def test_console_detector_can_fail(tmp_path: Path) -> None:
     """The check below is real: a page that loads something external or throws does log to the console."""
     bad = tmp_path / "bad.html"
-    bad.write_text("<!DOCTYPE html><html><head><meta http-equiv=\"Content-Security-Policy\" "
-                   "content=\"default-src 'none'\"></head><body><img src=\"http://127.0.0.1:9/x.png\">"
-                   "<script>throw new Error('boom')</script></body></html>", "utf-8")
+    bad.write_text(
+        '<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" '
+        'content="default-src \'none\'"></head><body><img src="http://127.0.0.1:9/x.png">'
+        "<script>throw new Error('boom')</script></body></html>",
+        "utf-8",
+    )
     run = _chromium(bad.as_uri(), tmp_path, "--dump-dom")
     assert run.returncode == 0
     assert _console(run.stderr)
 
 
 @needs_chromium
-@pytest.mark.parametrize("source", [FIXTURES / "kz-2019.json", GOLDEN / "portal-offers-certificates" / "profile.json"])
+@pytest.mark.parametrize(
+    "source", [FIXTURES / "kz-2019.json", GOLDEN / "portal-offers-certificates" / "profile.json"]
+)
 def test_renders_in_chromium(tmp_path: Path, source: Path) -> None:
     profile = load_profile(source)
     page = tmp_path / "report.html"
@@ -108,7 +126,9 @@ def _rows(profile: dict[str, Any]) -> list[list[str]]:
     from pathprobe.report.view import cell_word, matrix
 
     _paths, rows = matrix(profile)
-    return [[cell_word(str(c["reachability"]), str(c["tls"])) for c in r.cells if c is not None] for r in rows]
+    return [
+        [cell_word(str(c["reachability"]), str(c["tls"])) for c in r.cells if c is not None] for r in rows
+    ]
 
 
 @needs_chromium

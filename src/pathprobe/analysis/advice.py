@@ -44,18 +44,23 @@ TOR_TRANSPORTS = {
     "meek": "Tor with meek",
     "meek_lite": "Tor with meek",
 }
-PROXY_NAMES = {"socks5": "SOCKS proxy", "http": "HTTP proxy", "shadowsocks": "Shadowsocks proxy",
-               "openvpn": "OpenVPN server", "wireguard": "WireGuard server"}
+PROXY_NAMES = {
+    "socks5": "SOCKS proxy",
+    "http": "HTTP proxy",
+    "shadowsocks": "Shadowsocks proxy",
+    "openvpn": "OpenVPN server",
+    "wireguard": "WireGuard server",
+}
 
 REMOVAL = {
     "windows": "on Windows: run certmgr.msc, open Trusted Root Certification Authorities › Certificates, "
-               "delete it",
+    "delete it",
     "macos": "on macOS: open Keychain Access › System › Certificates, delete it",
     "linux": "on Linux: delete its file from /usr/local/share/ca-certificates or "
-             "/etc/pki/ca-trust/source/anchors, then run update-ca-certificates or update-ca-trust",
+    "/etc/pki/ca-trust/source/anchors, then run update-ca-certificates or update-ca-trust",
     "any": "Windows: certmgr.msc › Trusted Root Certification Authorities; macOS: Keychain Access › System; "
-           "Android: Settings › Security › Encryption & credentials › User credentials; iOS: Settings › "
-           "General › VPN & Device Management; Firefox: Settings › Privacy & Security › View Certificates",
+    "Android: Settings › Security › Encryption & credentials › User credentials; iOS: Settings › "
+    "General › VPN & Device Management; Firefox: Settings › Privacy & Security › View Certificates",
 }
 LINUX_BUNDLES = ("/etc/ssl/certs/", "/etc/pki/", "/etc/ssl/ca-bundle.pem", "/etc/ssl/cert.pem")
 
@@ -85,6 +90,7 @@ class _Group:
 
 
 # ---------------------------------------------------------------------------------------------- words
+
 
 def cn_of(dn: Any) -> str:
     """The common name of an RFC 4514 name (``CN=Security Certificate,O=X`` -> ``Security Certificate``)."""
@@ -157,6 +163,7 @@ def removal_hint(source: str | None) -> str:
 
 # --------------------------------------------------------------------------------------- evidence
 
+
 def _paths(profile: dict[str, Any]) -> list[dict[str, Any]]:
     return [p for p in profile.get("paths") or [] if isinstance(p, dict) and isinstance(p.get("id"), str)]
 
@@ -201,6 +208,7 @@ def _cert_name(c: dict[str, Any], *, explain: bool = True) -> str:
 
 # ------------------------------------------------------------------------------------------ advice
 
+
 def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
     """The advice for a profile whose ``paths``, ``interception`` and ``trust_store`` are filled in."""
     network = profile.get("network") or {}
@@ -213,8 +221,11 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
     hint = removal_hint(trust.get("source"))
     trusted_known = [t for t in trust.get("known_interception_roots") or [] if isinstance(t, dict)]
     portal = network.get("portal") or {}
-    offered = [c for c in portal.get("offered_certificates") or [] if isinstance(c, dict)] \
-        if portal.get("detected") else []
+    offered = (
+        [c for c in portal.get("offered_certificates") or [] if isinstance(c, dict)]
+        if portal.get("detected")
+        else []
+    )
     captive = bool(portal.get("detected")) and not offered
     groups = _groups(profile)
     dns_hosts = _dns_tampered_hosts(paths)
@@ -250,9 +261,11 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
         in_store = [c for c in offered if c.get("in_device_store")]
         if in_store:
             cases.append("known_root_trusted")
-            said.append(f"This device already trusts "
-                        f"{join_words([_cert_name(c, explain=False) for c in in_store])}: "
-                        f"remove {'them' if len(in_store) > 1 else 'it'} ({hint}).")
+            said.append(
+                f"This device already trusts "
+                f"{join_words([_cert_name(c, explain=False) for c in in_store])}: "
+                f"remove {'them' if len(in_store) > 1 else 'it'} ({hint})."
+            )
             covered_roots.update(str(c.get("sha256")) for c in in_store)
             covered_roots.update(str(c.get("known_as")) for c in in_store if c.get("known_as"))
 
@@ -309,14 +322,20 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
         said.append(f"{len(groups) - 2} more interceptors were seen (see the full report).")
 
     # 3. Known interception roots this device trusts that no finding or portal named.
-    left = [t for t in trusted_known
-            if t.get("sha256") not in covered_roots and t.get("known_as") not in covered_roots]
+    left = [
+        t
+        for t in trusted_known
+        if t.get("sha256") not in covered_roots and t.get("known_as") not in covered_roots
+    ]
     if left:
         cases.append("known_root_trusted")
         names = join_words(sorted({f"'{t.get('known_as') or cn_of(t.get('subject'))}'" for t in left}))
         several = len({t.get("known_as") for t in left}) > 1
-        what, keys, it = (("known state interception roots", "their keys", "them") if several
-                          else ("a known state interception root", "its key", "it"))
+        what, keys, it = (
+            ("known state interception roots", "their keys", "them")
+            if several
+            else ("a known state interception root", "its key", "it")
+        )
         said.append(
             f"This device trusts {names}, {what}"
             f"{'' if groups else ', though it was not seen intercepting here'}: "
@@ -324,8 +343,9 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
         )
 
     # 4. Where the interception happens.
-    intercepted = sorted({p for g in groups for p in g.paths} | {p["id"] for p in paths
-                                                                   if p.get("tls") == "intercepted"})
+    intercepted = sorted(
+        {p for g in groups for p in g.paths} | {p["id"] for p in paths if p.get("tls") == "intercepted"}
+    )
     intact = [p["id"] for p in paths if p.get("tls") == "intact"]
     best_said = False
     if intercepted and intact:
@@ -366,7 +386,8 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
         direct = by_id.get("direct")
         blocked_sites = (
             _target_hosts(direct, lambda t: t.get("reachability") == "blocked" and t.get("role") != "control")
-            if direct and direct.get("reachability") == "partial" else []
+            if direct and direct.get("reachability") == "partial"
+            else []
         )
         blocked_sites = [h for h in blocked_sites if h not in dns_hosts]
         parts = []
@@ -386,8 +407,10 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
             if best == "direct":
                 said.append("No interception or blocking was seen: the plain network kept HTTPS intact.")
             else:
-                said.append(f"No interception or blocking was seen; {words(best)} kept HTTPS intact and is "
-                            "the most private choice.")
+                said.append(
+                    f"No interception or blocking was seen; {words(best)} kept HTTPS intact and is "
+                    "the most private choice."
+                )
         else:
             said.append(f"{_cap(words(best))} reached the real sites with HTTPS intact: {use(best)}.")
     elif not best and not captive:
@@ -411,13 +434,17 @@ def _nothing_works(paths: list[dict[str, Any]]) -> str:
         head = "No path tested kept HTTPS intact here."
     kinds = {path_kind(p) for p in paths}
     if "tor" in kinds:
-        tor = "other Tor bridges (bridges.torproject.org, or email bridges@torproject.org) or another " \
-              "transport (snowflake, meek, webtunnel)"
+        tor = (
+            "other Tor bridges (bridges.torproject.org, or email bridges@torproject.org) or another "
+            "transport (snowflake, meek, webtunnel)"
+        )
     else:
         tor = "Tor with bridges (bridges.torproject.org)"
     vpn = ", or a VPN on another port or protocol" if "vpn" in kinds else ", or a VPN you trust"
-    return (f"{head} Try {tor}{vpn}, and test them with `pathprobe check --bridge '...'` or a plan that "
-            "lists them.")
+    return (
+        f"{head} Try {tor}{vpn}, and test them with `pathprobe check --bridge '...'` or a plan that "
+        "lists them."
+    )
 
 
 def advice(profile: dict[str, Any], ranked: list[str]) -> str:

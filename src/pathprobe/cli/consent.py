@@ -67,8 +67,10 @@ def _store() -> None:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
         consent_file().write_text(f"accepted notice v{NOTICE_VERSION} on {stamp}\n", "utf-8")
     except OSError as exc:
-        print(f"pathprobe: note: could not store your consent ({exc.strerror}); you will be asked again",
-              file=sys.stderr)
+        print(
+            f"pathprobe: note: could not store your consent ({exc.strerror}); you will be asked again",
+            file=sys.stderr,
+        )
 
 
 def ensure_consent(accept_risk: bool) -> None:

@@ -18,8 +18,13 @@ from pathprobe.analysis.advice import removal_hint
 from pathprobe.report.view import SYMBOL, issuer_name, path_title, severity, short_hash
 
 STYLE = {
-    "reachable": "green", "partial": "yellow", "blocked": "red", "unknown": "dim",
-    "intact": "green", "intercepted": "bold red", "unverified": "dim",
+    "reachable": "green",
+    "partial": "yellow",
+    "blocked": "red",
+    "unknown": "dim",
+    "intact": "green",
+    "intercepted": "bold red",
+    "unverified": "dim",
 }
 BORDER = {"good": "green", "warn": "yellow", "bad": "red"}
 
@@ -70,33 +75,52 @@ def render_profile(profile: dict[str, Any], console: Console) -> None:
     console.print(paths_table(profile))
     for f in profile.get("interception") or []:
         line = Text("Interception ", style="bold red")
-        line.append(f"{f.get('host')} on {', '.join(str(p) for p in f.get('paths') or [])}: "
-                    f"issuer '{issuer_name(f.get('issuer'))}', root {short_hash(f.get('root_sha256'))}")
+        line.append(
+            f"{f.get('host')} on {', '.join(str(p) for p in f.get('paths') or [])}: "
+            f"issuer '{issuer_name(f.get('issuer'))}', root {short_hash(f.get('root_sha256'))}"
+        )
         if f.get("known_as"):
             line.append(f" — known as {f['known_as']}", style="bold red")
         console.print(line)
     trust = profile.get("trust_store") or {}
     for t in trust.get("known_interception_roots") or []:
         line = Text("Trust store ", style="bold red")
-        line.append(f"this device trusts {t.get('known_as')} ({t.get('subject')}); remove it: "
-                    f"{removal_hint(trust.get('source'))}")
+        line.append(
+            f"this device trusts {t.get('known_as')} ({t.get('subject')}); remove it: "
+            f"{removal_hint(trust.get('source'))}"
+        )
         console.print(line)
     portal = net.get("portal")
     if isinstance(portal, dict) and portal.get("detected"):
         certs = portal.get("offered_certificates") or []
         line = Text("Portal ", style="bold yellow")
-        line.append("this network shows its own page for plain HTTP"
-                    + (f" and offers {len(certs)} certificate(s) to install — do not install them" if certs else ""))
+        line.append(
+            "this network shows its own page for plain HTTP"
+            + (f" and offers {len(certs)} certificate(s) to install — do not install them" if certs else "")
+        )
         console.print(line)
         for c in certs:
             known = f" — known as {c.get('known_as')}" if c.get("known_as") else ""
-            console.print(Text(f"  offered: {issuer_name(c.get('subject'))}{known} "
-                               f"(sha256 {short_hash(c.get('sha256'))}, over {c.get('over')})"))
+            console.print(
+                Text(
+                    f"  offered: {issuer_name(c.get('subject'))}{known} "
+                    f"(sha256 {short_hash(c.get('sha256'))}, over {c.get('over')})"
+                )
+            )
     rec = profile.get("recommendation") or {}
-    title = f"Recommended: {escape(path_title(_path(profile, rec['path'])))} ({escape(rec['path'])})" \
-        if rec.get("path") else "No path kept HTTPS intact"
-    console.print(Panel(Text(str(rec.get("advice") or "")), title=title, title_align="left",
-                        border_style=BORDER[severity(profile)]))
+    title = (
+        f"Recommended: {escape(path_title(_path(profile, rec['path'])))} ({escape(rec['path'])})"
+        if rec.get("path")
+        else "No path kept HTTPS intact"
+    )
+    console.print(
+        Panel(
+            Text(str(rec.get("advice") or "")),
+            title=title,
+            title_align="left",
+            border_style=BORDER[severity(profile)],
+        )
+    )
 
 
 def _path(profile: dict[str, Any], pid: str) -> dict[str, Any]:

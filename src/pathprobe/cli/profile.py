@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -14,7 +14,7 @@ from pathprobe.errors import BadInput
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     md = "md"
     html = "html"
 
@@ -61,7 +61,9 @@ def diff(
 @app.command("render")
 def render(
     file: Path = typer.Argument(..., help="A saved profile (JSON)."),
-    fmt: Format = typer.Option(..., "--format", "-f", help="md (Markdown) or html (one self-contained file)."),
+    fmt: Format = typer.Option(
+        ..., "--format", "-f", help="md (Markdown) or html (one self-contained file)."
+    ),
     out: Path = typer.Option(None, "--out", "-o", help="Write here instead of stdout."),
 ) -> None:
     """Render a saved profile as a Markdown or HTML report."""

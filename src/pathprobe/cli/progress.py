@@ -22,15 +22,21 @@ class Progress:
         self.state: dict[str, tuple[int, int]] = {pid: (0, 0) for p in probes for pid in p.path_ids()}
         self.t0 = time.monotonic()
         self.console = console or Console(stderr=True)
-        self.live = Live(console=self.console, refresh_per_second=8, transient=True,
-                         get_renderable=self.renderable)
+        self.live = Live(
+            console=self.console, refresh_per_second=8, transient=True, get_renderable=self.renderable
+        )
 
     def update(self, path: str, done: int, total: int) -> None:
         self.state[path] = (max(0, done), max(0, total))
 
     def renderable(self) -> Group:
         width = max((len(p) for p in self.state), default=6)
-        lines = [Text(f"Checking {len(self.state)} paths… {time.monotonic() - self.t0:4.0f} s", style="bold")]
+        n = len(self.state)
+        lines = [
+            Text(
+                f"Checking {n} path{'' if n == 1 else 's'}… {time.monotonic() - self.t0:4.0f} s", style="bold"
+            )
+        ]
         for pid, (done, total) in self.state.items():
             line = Text(f"  {pid:<{width}} ")
             if total:
@@ -48,5 +54,7 @@ class Progress:
         self.live.__enter__()
         return self
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.live.__exit__(et, ev, tb)

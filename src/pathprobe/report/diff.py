@@ -50,22 +50,50 @@ def diff_profiles(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     ca = {c.get("sha256"): c for c in pa.get("offered_certificates") or [] if isinstance(c, dict)}
     cb = {c.get("sha256"): c for c in pb.get("offered_certificates") or [] if isinstance(c, dict)}
     for sha in sorted(set(ca) - set(cb), key=str):
-        ch.append({"what": "portal_certificate", "change": "removed", "sha256": sha,
-                   "subject": ca[sha].get("subject"), "known_as": ca[sha].get("known_as")})
+        ch.append(
+            {
+                "what": "portal_certificate",
+                "change": "removed",
+                "sha256": sha,
+                "subject": ca[sha].get("subject"),
+                "known_as": ca[sha].get("known_as"),
+            }
+        )
     for sha in sorted(set(cb) - set(ca), key=str):
-        ch.append({"what": "portal_certificate", "change": "added", "sha256": sha,
-                   "subject": cb[sha].get("subject"), "known_as": cb[sha].get("known_as")})
+        ch.append(
+            {
+                "what": "portal_certificate",
+                "change": "added",
+                "sha256": sha,
+                "subject": cb[sha].get("subject"),
+                "known_as": cb[sha].get("known_as"),
+            }
+        )
 
     paths_a, paths_b = _paths(a), _paths(b)
     for pid in paths_a:
         if pid not in paths_b:
             p = paths_a[pid]
-            ch.append({"what": "path", "change": "removed", "path": pid,
-                       "reachability": p.get("reachability"), "tls": p.get("tls")})
+            ch.append(
+                {
+                    "what": "path",
+                    "change": "removed",
+                    "path": pid,
+                    "reachability": p.get("reachability"),
+                    "tls": p.get("tls"),
+                }
+            )
     for pid, p in paths_b.items():
         if pid not in paths_a:
-            ch.append({"what": "path", "change": "added", "path": pid,
-                       "reachability": p.get("reachability"), "tls": p.get("tls")})
+            ch.append(
+                {
+                    "what": "path",
+                    "change": "added",
+                    "path": pid,
+                    "reachability": p.get("reachability"),
+                    "tls": p.get("tls"),
+                }
+            )
             continue
         q = paths_a[pid]
         base = {"what": "path_verdict", "path": pid}
@@ -77,8 +105,16 @@ def diff_profiles(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
                 ch.append({"what": "target", "change": "removed", "path": pid, "target": name})
         for name, t in tb.items():
             if name not in ta:
-                ch.append({"what": "target", "change": "added", "path": pid, "target": name,
-                           "reachability": t.get("reachability"), "tls": t.get("tls")})
+                ch.append(
+                    {
+                        "what": "target",
+                        "change": "added",
+                        "path": pid,
+                        "target": name,
+                        "reachability": t.get("reachability"),
+                        "tls": t.get("tls"),
+                    }
+                )
                 continue
             s = ta[name]
             tbase = {"what": "target_verdict", "path": pid, "target": name}
@@ -93,22 +129,41 @@ def diff_profiles(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     for key in sorted(set(fb) - set(fa)):
         ch.append(_finding("added", fb[key]))
     for key in sorted(set(fa) & set(fb)):
-        base = {"what": "interception_finding", "host": key[0], "issuer": key[1], "root_sha256": key[2] or None}
+        base_f: dict[str, Any] = {
+            "what": "interception_finding",
+            "host": key[0],
+            "issuer": key[1],
+            "root_sha256": key[2] or None,
+        }
         x, y = fa[key], fb[key]
-        _field(ch, base, "paths", sorted(x.get("paths") or []), sorted(y.get("paths") or []))
-        _field(ch, base, "known_as", x.get("known_as"), y.get("known_as"))
-        _field(ch, base, "signals", sorted(x.get("signals") or []), sorted(y.get("signals") or []))
+        _field(ch, base_f, "paths", sorted(x.get("paths") or []), sorted(y.get("paths") or []))
+        _field(ch, base_f, "known_as", x.get("known_as"), y.get("known_as"))
+        _field(ch, base_f, "signals", sorted(x.get("signals") or []), sorted(y.get("signals") or []))
 
     sa, sb = a.get("trust_store") or {}, b.get("trust_store") or {}
     _field(ch, {"what": "trust_store"}, "source", sa.get("source"), sb.get("source"))
     ra = {r.get("sha256"): r for r in sa.get("known_interception_roots") or [] if isinstance(r, dict)}
     rb = {r.get("sha256"): r for r in sb.get("known_interception_roots") or [] if isinstance(r, dict)}
     for sha in sorted(set(ra) - set(rb), key=str):
-        ch.append({"what": "trust_root", "change": "removed", "sha256": sha,
-                   "known_as": ra[sha].get("known_as"), "subject": ra[sha].get("subject")})
+        ch.append(
+            {
+                "what": "trust_root",
+                "change": "removed",
+                "sha256": sha,
+                "known_as": ra[sha].get("known_as"),
+                "subject": ra[sha].get("subject"),
+            }
+        )
     for sha in sorted(set(rb) - set(ra), key=str):
-        ch.append({"what": "trust_root", "change": "added", "sha256": sha,
-                   "known_as": rb[sha].get("known_as"), "subject": rb[sha].get("subject")})
+        ch.append(
+            {
+                "what": "trust_root",
+                "change": "added",
+                "sha256": sha,
+                "known_as": rb[sha].get("known_as"),
+                "subject": rb[sha].get("subject"),
+            }
+        )
 
     rec_a, rec_b = a.get("recommendation") or {}, b.get("recommendation") or {}
     base = {"what": "recommendation"}
@@ -120,9 +175,15 @@ def diff_profiles(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 
 def _finding(change: str, f: dict[str, Any]) -> Change:
-    return {"what": "interception", "change": change, "host": f.get("host"), "issuer": f.get("issuer"),
-            "root_sha256": f.get("root_sha256"), "known_as": f.get("known_as"),
-            "paths": list(f.get("paths") or [])}
+    return {
+        "what": "interception",
+        "change": change,
+        "host": f.get("host"),
+        "issuer": f.get("issuer"),
+        "root_sha256": f.get("root_sha256"),
+        "known_as": f.get("known_as"),
+        "paths": list(f.get("paths") or []),
+    }
 
 
 def _ident(p: dict[str, Any]) -> dict[str, Any]:
@@ -130,6 +191,7 @@ def _ident(p: dict[str, Any]) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------------------- text
+
 
 def _v(x: Any) -> str:
     if x is None:
@@ -180,8 +242,12 @@ def render_text(d: dict[str, Any]) -> str:
             add("Network", f"{'portal ' if w == 'portal' else ''}{c['field']}", _arrow(c))
         elif w == "portal_certificate":
             known = f" — known as {c['known_as']}" if c.get("known_as") else ""
-            add("Network", f"{sign} offered certificate {issuer_name(c.get('subject'))}{known} "
-                           f"(sha256 {short_hash(c['sha256'])})", c["change"])
+            add(
+                "Network",
+                f"{sign} offered certificate {issuer_name(c.get('subject'))}{known} "
+                f"(sha256 {short_hash(c['sha256'])})",
+                c["change"],
+            )
         elif w == "path":
             add("Paths", f"{sign} {c['path']}", f"{c['change']} ({c['reachability']}, TLS {c['tls']})")
         elif w == "path_verdict":
@@ -191,15 +257,20 @@ def render_text(d: dict[str, Any]) -> str:
         elif w == "target_verdict":
             add("Paths", f"{c['path']} · {c['target']}", _field_text(c))
         elif w == "interception":
-            add("Interception", f"{sign} {c['host']} on {', '.join(c['paths'])}", f"{c['change']}; {_root(c)}")
+            add(
+                "Interception", f"{sign} {c['host']} on {', '.join(c['paths'])}", f"{c['change']}; {_root(c)}"
+            )
         elif w == "interception_finding":
             add("Interception", f"{c['host']} ({_root(c)})", _field_text(c))
         elif w == "trust_store":
             add("Trust store", "source", _arrow(c))
         elif w == "trust_root":
             verb = "now trusted" if c["change"] == "added" else "no longer trusted"
-            add("Trust store", f"{sign} {c.get('known_as') or c.get('subject')}",
-                f"{verb} (sha256 {short_hash(c['sha256'])})")
+            add(
+                "Trust store",
+                f"{sign} {c.get('known_as') or c.get('subject')}",
+                f"{verb} (sha256 {short_hash(c['sha256'])})",
+            )
         elif w == "recommendation":
             add("Recommendation", c["field"], str(c["after"]) if c["field"] == "advice" else _arrow(c))
     for name in ("Network", "Paths", "Interception", "Trust store", "Recommendation"):

@@ -21,7 +21,6 @@ from pathprobe.report.view import (
     matrix,
     path_title,
     severity,
-    short_hash,
 )
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
@@ -37,11 +36,13 @@ header h1 { font-size: 30px; margin: 0 0 4px; }
 header .meta { color: var(--mute); font-size: 16px; }
 .chip { display:inline-block; padding: 2px 10px; border-radius: 999px; font-weight: 600; font-size: 15px;
         background: var(--mute-bg); color: var(--mute); }
-.chip.good { background: var(--ok-bg); color: var(--ok); } .chip.bad { background: var(--bad-bg); color: var(--bad); }
+.chip.good { background: var(--ok-bg); color: var(--ok); }
+.chip.bad { background: var(--bad-bg); color: var(--bad); }
 .chip.warn { background: var(--warn-bg); color: var(--warn); }
 .advice { margin: 22px 0 26px; padding: 22px 26px; border-radius: 14px; border-left: 12px solid var(--mute);
           background: #fff; box-shadow: 0 1px 3px rgba(0,0,0,.08); }
-.advice.good { border-color: var(--ok); } .advice.bad { border-color: var(--bad); } .advice.warn { border-color: #d49a00; }
+.advice.good { border-color: var(--ok); } .advice.bad { border-color: var(--bad); }
+.advice.warn { border-color: #d49a00; }
 .advice .rec { font-size: 26px; font-weight: 700; margin-bottom: 10px; }
 .advice .rec code { font-size: 20px; color: var(--mute); font-weight: 500; }
 .advice p { font-size: 21px; margin: 0; }
@@ -53,7 +54,8 @@ table.matrix { border-collapse: separate; border-spacing: 6px; width: 100%; tabl
 .matrix th .pid { display:block; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 14px;
                   color: var(--mute); font-weight: 500; }
 .matrix th .sum { display:block; margin-top: 6px; font-size: 15px; }
-.matrix th .rank { display:inline-block; background: var(--ok); color:#fff; border-radius: 999px; padding: 0 9px;
+.matrix th .rank { display:inline-block; background: var(--ok); color:#fff; border-radius: 999px;
+                   padding: 0 9px;
                    font-size: 14px; margin-bottom: 4px; }
 .matrix td.site { font-weight: 600; font-size: 18px; overflow-wrap: anywhere; }
 .matrix td.site small { color: var(--mute); font-weight: 400; white-space: nowrap; }
@@ -66,7 +68,8 @@ table.matrix { border-collapse: separate; border-spacing: 6px; width: 100%; tabl
 .cell.partial { background: var(--warn-bg); color: var(--warn); }
 .cell.unknown, .cell.none { background: var(--mute-bg); color: var(--mute); font-weight: 500; }
 .cell.reached { background: #e3edf9; color: #1f4e8c; }
-.legend { display:flex; flex-wrap: wrap; gap: 10px 18px; margin: 10px 0 0; font-size: 15px; color: var(--mute); }
+.legend { display:flex; flex-wrap: wrap; gap: 10px 18px; margin: 10px 0 0; font-size: 15px;
+          color: var(--mute); }
 .legend span.cell { display:inline-block; padding: 2px 10px; font-size: 14px; }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(380px, 1fr)); gap: 16px; }
 .card { background: #fff; border-radius: 12px; padding: 16px 20px; border: 1px solid var(--line); }
@@ -94,8 +97,11 @@ def e(x: Any) -> str:
 def _sum(p: dict[str, Any]) -> str:
     reach, tls = str(p.get("reachability")), str(p.get("tls"))
     cls = cell_class(reach, tls)
-    return (f'<span class="sum"><span class="cell {cls}" style="padding:2px 8px">{e(SYMBOL.get(reach, ""))} {e(reach)}'
-            f' · TLS {e(tls)}</span></span>')
+    return (
+        f'<span class="sum"><span class="cell {cls}" style="padding:2px 8px">'
+        f"{e(SYMBOL.get(reach, ''))} {e(reach)}"
+        f" · TLS {e(tls)}</span></span>"
+    )
 
 
 def _matrix(profile: dict[str, Any], ranked: list[str]) -> str:
@@ -108,13 +114,20 @@ def _matrix(profile: dict[str, Any], ranked: list[str]) -> str:
         rank = f'<span class="rank">#{ranked.index(pid) + 1}</span><br>' if pid in ranked else ""
         reason = f'<span class="why note">{e(p.get("reason"))}</span>' if p.get("reason") else ""
         lat = p.get("latency_ms")
-        lat_s = (f'<span class="pid">{lat:.0f} ms</span>'
-                 if isinstance(lat, int | float) and not isinstance(lat, bool) else "")
-        head.append(f'<th scope="col">{rank}{e(path_title(p))}<span class="pid">{e(pid)}</span>{lat_s}'
-                    f'{_sum(p)}{reason}</th>')
+        lat_s = (
+            f'<span class="pid">{lat:.0f} ms</span>'
+            if isinstance(lat, int | float) and not isinstance(lat, bool)
+            else ""
+        )
+        head.append(
+            f'<th scope="col">{rank}{e(path_title(p))}<span class="pid">{e(pid)}</span>{lat_s}'
+            f"{_sum(p)}{reason}</th>"
+        )
     body = []
     for r in rows:
-        tds = [f'<td class="site">{e(r.target)}{" <small>(control)</small>" if r.role == "control" else ""}</td>']
+        tds = [
+            f'<td class="site">{e(r.target)}{" <small>(control)</small>" if r.role == "control" else ""}</td>'
+        ]
         for c in r.cells:
             if c is None:
                 tds.append('<td class="cell none" title="not tested on this path">—</td>')
@@ -123,12 +136,16 @@ def _matrix(profile: dict[str, Any], ranked: list[str]) -> str:
             cls = cell_class(reach, tls)
             sym = SYMBOL.get(tls if tls != "unverified" else reach, "")
             why = c.get("failure") or ", ".join(str(s) for s in c.get("signals") or [] if s != "missing_sct")
-            tds.append(f'<td class="cell {cls}" data-verdict="{e(cell_word(reach, tls))}"><span class="sym">{e(sym)}'
-                       f'</span>{e(cell_word(reach, tls))}<span class="why">{e(why)}</span></td>')
+            tds.append(
+                f'<td class="cell {cls}" data-verdict="{e(cell_word(reach, tls))}"><span class="sym">{e(sym)}'
+                f'</span>{e(cell_word(reach, tls))}<span class="why">{e(why)}</span></td>'
+            )
         body.append("<tr>" + "".join(tds) + "</tr>")
     if not rows:
-        body.append(f'<tr><td class="note" colspan="{len(paths) + 1}">No site was tested on these paths '
-                    "(see the reasons above).</td></tr>")
+        body.append(
+            f'<tr><td class="note" colspan="{len(paths) + 1}">No site was tested on these paths '
+            "(see the reasons above).</td></tr>"
+        )
     legend = "".join(
         f'<span><span class="cell {cls}">{e(word)}</span> {e(text)}</span>'
         for cls, word, text in (
@@ -139,8 +156,10 @@ def _matrix(profile: dict[str, Any], ranked: list[str]) -> str:
             ("none", "—", "not tested"),
         )
     )
-    return (f'<table class="matrix"><thead><tr>{"".join(head)}</tr></thead><tbody>{"".join(body)}</tbody></table>'
-            f'<div class="legend">{legend}</div>')
+    return (
+        f'<table class="matrix"><thead><tr>{"".join(head)}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+        f'<div class="legend">{legend}</div>'
+    )
 
 
 def _findings(profile: dict[str, Any]) -> str:
@@ -152,7 +171,11 @@ def _findings(profile: dict[str, Any]) -> str:
     for f in findings:
         key = (str(f.get("issuer") or ""), str(f.get("root_sha256") or ""), str(f.get("known_as") or ""))
         g = groups.setdefault(key, {"hosts": [], "paths": [], "signals": []})
-        for k, src in (("hosts", [f.get("host")]), ("paths", f.get("paths") or []), ("signals", f.get("signals") or [])):
+        for k, src in (
+            ("hosts", [f.get("host")]),
+            ("paths", f.get("paths") or []),
+            ("signals", f.get("signals") or []),
+        ):
             for x in src:
                 if x not in g[k]:
                     g[k].append(x)
@@ -162,8 +185,8 @@ def _findings(profile: dict[str, Any]) -> str:
         signals = "".join(f"<li><b>{e(s)}</b>: {e(SIGNAL_TEXT.get(str(s), ''))}</li>" for s in g["signals"])
         cards.append(
             f'<div class="card bad"><h3>{e(issuer_name(issuer))}</h3>{known}<dl>'
-            f'<dt>sites</dt><dd><b>{e(", ".join(str(h) for h in g["hosts"]))}</b></dd>'
-            f'<dt>seen on</dt><dd>{e(", ".join(str(p) for p in g["paths"]))}</dd>'
+            f"<dt>sites</dt><dd><b>{e(', '.join(str(h) for h in g['hosts']))}</b></dd>"
+            f"<dt>seen on</dt><dd>{e(', '.join(str(p) for p in g['paths']))}</dd>"
             f'<dt>issuer</dt><dd class="hash">{e(issuer)}</dd>'
             f'<dt>root SHA-256</dt><dd class="hash">{e(root or "none presented")}</dd>'
             f"</dl><ul>{signals}</ul></div>"
@@ -176,15 +199,19 @@ def _trust(profile: dict[str, Any]) -> str:
     roots = [r for r in trust.get("known_interception_roots") or [] if isinstance(r, dict)]
     src = f'<p class="note">Checked: {e(trust.get("source") or "unknown")}</p>'
     if not roots:
-        return f"<h2>This device's trust store</h2><p>No known interception root is trusted by this device.</p>{src}"
+        none = "No known interception root is trusted by this device."
+        return f"<h2>This device's trust store</h2><p>{none}</p>{src}"
     cards = "".join(
-        f'<div class="card bad"><h3>{e(r.get("known_as"))}</h3><dl><dt>subject</dt><dd>{e(r.get("subject"))}</dd>'
+        f'<div class="card bad"><h3>{e(r.get("known_as"))}</h3>'
+        f"<dl><dt>subject</dt><dd>{e(r.get('subject'))}</dd>"
         f'<dt>SHA-256</dt><dd class="hash">{e(r.get("sha256"))}</dd></dl></div>'
         for r in roots
     )
     how = e(removal_hint(trust.get("source")))
-    return (f"<h2>This device's trust store</h2><p><b>This device trusts a known interception root.</b> "
-            f"Remove it — {how}.</p><div class=\"cards\">{cards}</div>{src}")
+    return (
+        f"<h2>This device's trust store</h2><p><b>This device trusts a known interception root.</b> "
+        f'Remove it — {how}.</p><div class="cards">{cards}</div>{src}'
+    )
 
 
 def _portal(profile: dict[str, Any]) -> str:
@@ -201,8 +228,11 @@ def _portal(profile: dict[str, Any]) -> str:
     certs = [c for c in portal.get("offered_certificates") or [] if isinstance(c, dict)]
     cards = []
     for c in certs:
-        known = (f'<p><span class="known">known interception root</span> {e(c.get("known_as"))}</p>'
-                 if c.get("known_as") else "")
+        known = (
+            f'<p><span class="known">known interception root</span> {e(c.get("known_as"))}</p>'
+            if c.get("known_as")
+            else ""
+        )
         flags = []
         if c.get("anchors_interception"):
             flags.append("already used to intercept HTTPS on this network")
@@ -212,12 +242,17 @@ def _portal(profile: dict[str, Any]) -> str:
             flags.append("served over plain HTTP: anyone on the path could swap it")
         cards.append(
             f'<div class="card bad"><h3>Do not install: {e(issuer_name(c.get("subject")))}</h3>{known}<dl>'
-            f'<dt>subject</dt><dd>{e(c.get("subject"))}</dd><dt>SHA-256</dt><dd class="hash">{e(c.get("sha256"))}</dd>'
-            f'</dl><ul>{"".join(f"<li>{e(x)}</li>" for x in flags)}</ul></div>'
+            f"<dt>subject</dt><dd>{e(c.get('subject'))}</dd>"
+            f'<dt>SHA-256</dt><dd class="hash">{e(c.get("sha256"))}</dd>'
+            f"</dl><ul>{''.join(f'<li>{e(x)}</li>' for x in flags)}</ul></div>"
         )
-    offered = (f'<p><b>This network offers {len(certs)} certificate{"s" if len(certs) != 1 else ""} to install. '
-               f'Do not install {"them" if len(certs) != 1 else "it"}.</b></p><div class="cards">{"".join(cards)}</div>'
-               if certs else "")
+    offered = (
+        f"<p><b>This network offers {len(certs)} certificate{'s' if len(certs) != 1 else ''} to install. "
+        f"Do not install {'them' if len(certs) != 1 else 'it'}.</b></p>"
+        f'<div class="cards">{"".join(cards)}</div>'
+        if certs
+        else ""
+    )
     return f"<h2>Network login page (portal)</h2><p>{state}</p>{offered}"
 
 
@@ -230,8 +265,10 @@ def render_html(profile: dict[str, Any]) -> str:
     title = f"pathprobe — {label}" if label else "pathprobe report"
     best = rec.get("path")
     if best:
-        best_path = next((p for p in profile.get("paths") or [] if isinstance(p, dict) and p.get("id") == best),
-                         {"id": best})
+        best_path = next(
+            (p for p in profile.get("paths") or [] if isinstance(p, dict) and p.get("id") == best),
+            {"id": best},
+        )
         rec_line = f"Use: {e(path_title(best_path))} <code>{e(best)}</code>"
     else:
         rec_line = "No path kept HTTPS intact here"
@@ -244,7 +281,7 @@ def render_html(profile: dict[str, Any]) -> str:
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="pathprobe {e(profile.get('tool_version'))}">
+<meta name="generator" content="pathprobe {e(profile.get("tool_version"))}">
 <title>{e(title)}</title>
 <style>{CSS}</style>
 </head>
@@ -252,12 +289,12 @@ def render_html(profile: dict[str, Any]) -> str:
 <main>
 <header>
 <h1>{e(title)}</h1>
-<div class="meta">{e(profile.get('created'))} · network: <span class="chip {conn_cls}">{e(conn)}</span>
+<div class="meta">{e(profile.get("created"))} · network: <span class="chip {conn_cls}">{e(conn)}</span>
  · verdict: <span class="chip {sev}" id="verdict">{e(SEVERITY_WORD[sev])}</span></div>
 </header>
 <section class="advice {sev}" id="advice">
 <div class="rec">{rec_line}</div>
-<p>{e(rec.get('advice'))}</p>
+<p>{e(rec.get("advice"))}</p>
 </section>
 <h2>Paths × sites</h2>
 {_matrix(profile, ranked)}
@@ -266,7 +303,7 @@ def render_html(profile: dict[str, Any]) -> str:
 {_trust(profile)}
 <footer>
 <dl>{glossary}</dl>
-<p>Made by pathprobe {e(profile.get('tool_version'))} from a saved profile ({e(profile.get('schema'))}).
+<p>Made by pathprobe {e(profile.get("tool_version"))} from a saved profile ({e(profile.get("schema"))}).
 Paths are ranked by privacy (Tor, VPN/proxy, encrypted DNS, plain network), then speed.</p>
 </footer>
 </main>

@@ -35,8 +35,10 @@ def render_markdown(profile: dict[str, Any]) -> str:
     rec = profile.get("recommendation") or {}
     label = profile.get("label")
     out: list[str] = [f"# pathprobe report{' — ' + esc(label) if label else ''}", ""]
-    out.append(f"*{esc(profile.get('created'))} · connectivity: **{esc(net.get('connectivity') or 'unknown')}** · "
-               f"pathprobe {esc(profile.get('tool_version'))}*")
+    out.append(
+        f"*{esc(profile.get('created'))} · connectivity: **{esc(net.get('connectivity') or 'unknown')}** · "
+        f"pathprobe {esc(profile.get('tool_version'))}*"
+    )
     out.append("")
     best = rec.get("path")
     if best:
@@ -53,7 +55,12 @@ def render_markdown(profile: dict[str, Any]) -> str:
         out.append("")
 
     paths, rows = matrix(profile)
-    out += ["## Paths", "", "| # | Path | Reachability | TLS | Latency | Notes |", "|---|---|---|---|---:|---|"]
+    out += [
+        "## Paths",
+        "",
+        "| # | Path | Reachability | TLS | Latency | Notes |",
+        "|---|---|---|---|---:|---|",
+    ]
     for p in paths:
         pid = p.get("id")
         rank = str(ranked.index(pid) + 1) if pid in ranked else ""
@@ -62,9 +69,11 @@ def render_markdown(profile: dict[str, Any]) -> str:
         targets = p.get("targets") or []
         reached = sum(1 for t in targets if isinstance(t, dict) and t.get("reachability") == "reachable")
         notes = p.get("reason") or (f"{reached}/{len(targets)} reached" if targets else "")
-        out.append(f"| {rank} | {esc(path_title(p))} (`{esc(pid)}`) | {SYMBOL.get(p.get('reachability', ''), '')} "
-                   f"{esc(p.get('reachability'))} | {SYMBOL.get(p.get('tls', ''), '')} {esc(p.get('tls'))} | "
-                   f"{lat_s} | {esc(notes)} |")
+        out.append(
+            f"| {rank} | {esc(path_title(p))} (`{esc(pid)}`) | {SYMBOL.get(p.get('reachability', ''), '')} "
+            f"{esc(p.get('reachability'))} | {SYMBOL.get(p.get('tls', ''), '')} {esc(p.get('tls'))} | "
+            f"{lat_s} | {esc(notes)} |"
+        )
     out.append("")
 
     if rows:
@@ -78,7 +87,9 @@ def render_markdown(profile: dict[str, Any]) -> str:
                     cells.append("")
                     continue
                 word = cell_word(str(c.get("reachability")), str(c.get("tls")))
-                sym = SYMBOL.get(str(c.get("tls")) if c.get("tls") != "unverified" else str(c.get("reachability")), "")
+                sym = SYMBOL.get(
+                    str(c.get("tls")) if c.get("tls") != "unverified" else str(c.get("reachability")), ""
+                )
                 fail = f" ({esc(c.get('failure'))})" if c.get("failure") else ""
                 cells.append(f"{sym} {esc(word)}{fail}")
             role = " *(control)*" if r.role == "control" else ""
@@ -93,7 +104,9 @@ def render_markdown(profile: dict[str, Any]) -> str:
             out.append(f"### {esc(f.get('host'))}{known}")
             out.append("")
             out.append(f"- Seen on: {', '.join(f'`{esc(p)}`' for p in f.get('paths') or [])}")
-            out.append(f"- Certificate issued by: {esc(issuer_name(f.get('issuer')))} (`{esc(f.get('issuer'))}`)")
+            out.append(
+                f"- Certificate issued by: {esc(issuer_name(f.get('issuer')))} (`{esc(f.get('issuer'))}`)"
+            )
             out.append(f"- Anchoring root (SHA-256): `{esc(f.get('root_sha256') or 'none presented')}`")
             for s in f.get("signals") or []:
                 out.append(f"- Evidence `{esc(s)}`: {esc(SIGNAL_TEXT.get(str(s), ''))}")
@@ -106,7 +119,10 @@ def render_markdown(profile: dict[str, Any]) -> str:
     out.append("")
     if roots:
         for r in roots:
-            out.append(f"- **{esc(r.get('known_as'))}** — {esc(r.get('subject'))} (sha256 `{esc(short_hash(r.get('sha256')))}`)")
+            out.append(
+                f"- **{esc(r.get('known_as'))}** — {esc(r.get('subject'))} "
+                f"(sha256 `{esc(short_hash(r.get('sha256')))}`)"
+            )
         out.append("")
         out.append(f"Remove it: {esc(removal_hint(trust.get('source')))}.")
     else:
@@ -135,7 +151,9 @@ def render_markdown(profile: dict[str, Any]) -> str:
                     flags.append("this device already trusts it")
                 if c.get("over") == "http":
                     flags.append("served over plain HTTP")
-                out.append(f"- {esc(issuer_name(c.get('subject')))}{known} (sha256 "
-                           f"`{esc(short_hash(c.get('sha256')))}`){': ' + esc('; '.join(flags)) if flags else ''}")
+                out.append(
+                    f"- {esc(issuer_name(c.get('subject')))}{known} (sha256 "
+                    f"`{esc(short_hash(c.get('sha256')))}`){': ' + esc('; '.join(flags)) if flags else ''}"
+                )
         out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -8,8 +8,13 @@ from typing import Any
 from pathprobe.analysis.advice import cn_of, describe_path
 
 SYMBOL = {
-    "intact": "✓", "intercepted": "⚠", "unverified": "?",
-    "reachable": "✓", "partial": "◐", "blocked": "✗", "unknown": "–",
+    "intact": "✓",
+    "intercepted": "⚠",
+    "unverified": "?",
+    "reachable": "✓",
+    "partial": "◐",
+    "blocked": "✗",
+    "unknown": "–",
 }
 
 CELL_WORD = {
@@ -24,16 +29,18 @@ CELL_WORD = {
 
 SIGNAL_TEXT = {
     "device_trusted_not_public": "This device trusts the chain, but the public web PKI does not: a root was "
-                                 "added to this device.",
-    "known_interception_root": "The chain goes through a certificate on the list of known interception roots.",
+    "added to this device.",
+    "known_interception_root": "The chain goes through a certificate on the list of known interception "
+    "roots.",
     "portal_offered_root": "The chain is signed by a certificate that this network's web page offers for "
-                           "installation.",
+    "installation.",
     "untrusted_chain": "Neither the public roots nor this device trust the chain, while another path saw a "
-                       "publicly valid one for the same name.",
+    "publicly valid one for the same name.",
     "cross_path_mismatch": "Another path saw the same name with a different key or issuer, validly.",
-    "dns_tampering": "The system resolver's answer led to a wrong server; another resolver gave the real one.",
+    "dns_tampering": "The system resolver's answer led to a wrong server; another resolver gave the real "
+    "one.",
     "missing_sct": "The leaf has no Certificate Transparency proofs, which public CAs must add "
-                   "(supporting evidence only).",
+    "(supporting evidence only).",
 }
 
 VERDICT_TEXT = {
@@ -77,28 +84,39 @@ def matrix(profile: dict[str, Any]) -> tuple[list[dict[str, Any]], list[Row]]:
         for t in p.get("targets") or []:
             if isinstance(t, dict) and isinstance(t.get("target"), str):
                 order.setdefault(t["target"], str(t.get("role") or "site"))
-    names = [n for n, r in order.items() if r not in ("control", "endpoint", "resolver")] + \
-            [n for n, r in order.items() if r == "control"] + \
-            [n for n, r in order.items() if r in ("endpoint", "resolver")]
+    names = (
+        [n for n, r in order.items() if r not in ("control", "endpoint", "resolver")]
+        + [n for n, r in order.items() if r == "control"]
+        + [n for n, r in order.items() if r in ("endpoint", "resolver")]
+    )
     rows = []
     for n in names:
         cells = []
         for p in paths:
-            hit = next((t for t in p.get("targets") or [] if isinstance(t, dict) and t.get("target") == n), None)
+            hit = next(
+                (t for t in p.get("targets") or [] if isinstance(t, dict) and t.get("target") == n), None
+            )
             cells.append(hit)
         rows.append(Row(n, order[n], tuple(cells)))
     return paths, rows
 
 
 def path_title(path: dict[str, Any]) -> str:
-    return describe_path(str(path.get("id")), path.get("detail") if isinstance(path.get("detail"), dict) else None)
+    return describe_path(
+        str(path.get("id")), path.get("detail") if isinstance(path.get("detail"), dict) else None
+    )
 
 
 def severity(profile: dict[str, Any]) -> str:
     """``bad`` (interception, roots to remove), ``warn`` (blocking, portals, offline), ``good``."""
     cases = set((profile.get("recommendation") or {}).get("cases") or [])
-    bad = {"interception_known_root", "interception_unknown_issuer", "known_root_trusted",
-           "portal_offers_certificate", "interception_all_paths"}
+    bad = {
+        "interception_known_root",
+        "interception_unknown_issuer",
+        "known_root_trusted",
+        "portal_offers_certificate",
+        "interception_all_paths",
+    }
     if cases & bad or profile.get("interception"):
         return "bad"
     rec = profile.get("recommendation") or {}
