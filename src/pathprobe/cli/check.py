@@ -29,7 +29,8 @@ def check(
 ) -> None:
     """Check which paths keep HTTPS intact on this network.
 
-    Exit codes: 0 a profile was produced (whatever it found); 2 bad input; 3 consent needed; 130 interrupted.
+    Exit codes: 0 a profile was produced (whatever it found); 2 bad input; 3 consent needed (no terminal
+    to ask on, and no --accept-risk, PATHPROBE_ACCEPT_RISK=1 or stored consent); 130 interrupted.
     """
     from pathprobe.analysis.hooks import cross_path_hooks, portal_analysis
     from pathprobe.analysis.roots import known_roots as load_known

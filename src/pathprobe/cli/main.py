@@ -50,7 +50,7 @@ def build_app() -> typer.Typer:
         for name in names:
             fn = getattr(mod, name, None)
             if fn is not None:
-                app.command(name=name, help=(fn.__doc__ or "").strip().split("\n")[0])(fn)
+                app.command(name=name)(fn)  # help: the whole docstring (exit codes included)
     for name, module, helptext in GROUPS:
         if importlib.util.find_spec(module) is None:
             continue

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pathprobe.analysis.advice import removal_hint
-from pathprobe.report.view import SYMBOL, issuer_name, path_title, severity, short_hash
+from pathprobe.report.view import SYMBOL, interceptors, issuer_name, path_title, severity, short_hash
 
 STYLE = {
     "reachable": "green",
@@ -73,14 +73,14 @@ def render_profile(profile: dict[str, Any], console: Console) -> None:
     if conn and conn != "online":
         console.print(Text(f"Network: {conn}", style="yellow"))
     console.print(paths_table(profile))
-    for f in profile.get("interception") or []:
+    for g in interceptors(profile):
         line = Text("Interception ", style="bold red")
         line.append(
-            f"{f.get('host')} on {', '.join(str(p) for p in f.get('paths') or [])}: "
-            f"issuer '{issuer_name(f.get('issuer'))}', root {short_hash(f.get('root_sha256'))}"
+            f"of {', '.join(g.hosts)} on {', '.join(g.paths)}: certificates from "
+            f"'{issuer_name(g.issuer)}', root {short_hash(g.root_sha256 or None)}"
         )
-        if f.get("known_as"):
-            line.append(f" — known as {f['known_as']}", style="bold red")
+        if g.known_as:
+            line.append(f" — known as {g.known_as}", style="bold red")
         console.print(line)
     trust = profile.get("trust_store") or {}
     for t in trust.get("known_interception_roots") or []:

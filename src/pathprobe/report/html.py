@@ -17,6 +17,7 @@ from pathprobe.report.view import (
     VERDICT_TEXT,
     cell_class,
     cell_word,
+    interceptors,
     issuer_name,
     matrix,
     path_title,
@@ -164,33 +165,22 @@ def _matrix(profile: dict[str, Any], ranked: list[str]) -> str:
 
 def _findings(profile: dict[str, Any]) -> str:
     """One card per interceptor (issuer + anchoring root), listing the sites and paths it was seen on."""
-    findings = [f for f in profile.get("interception") or [] if isinstance(f, dict)]
-    if not findings:
-        return ""
-    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for f in findings:
-        key = (str(f.get("issuer") or ""), str(f.get("root_sha256") or ""), str(f.get("known_as") or ""))
-        g = groups.setdefault(key, {"hosts": [], "paths": [], "signals": []})
-        for k, src in (
-            ("hosts", [f.get("host")]),
-            ("paths", f.get("paths") or []),
-            ("signals", f.get("signals") or []),
-        ):
-            for x in src:
-                if x not in g[k]:
-                    g[k].append(x)
     cards = []
-    for (issuer, root, known_as), g in groups.items():
-        known = f'<p><span class="known">known interception root</span> {e(known_as)}</p>' if known_as else ""
-        signals = "".join(f"<li><b>{e(s)}</b>: {e(SIGNAL_TEXT.get(str(s), ''))}</li>" for s in g["signals"])
+    for g in interceptors(profile):
+        known = (
+            f'<p><span class="known">known interception root</span> {e(g.known_as)}</p>' if g.known_as else ""
+        )
+        signals = "".join(f"<li><b>{e(s)}</b>: {e(SIGNAL_TEXT.get(s, ''))}</li>" for s in g.signals)
         cards.append(
-            f'<div class="card bad"><h3>{e(issuer_name(issuer))}</h3>{known}<dl>'
-            f"<dt>sites</dt><dd><b>{e(', '.join(str(h) for h in g['hosts']))}</b></dd>"
-            f"<dt>seen on</dt><dd>{e(', '.join(str(p) for p in g['paths']))}</dd>"
-            f'<dt>issuer</dt><dd class="hash">{e(issuer)}</dd>'
-            f'<dt>root SHA-256</dt><dd class="hash">{e(root or "none presented")}</dd>'
+            f'<div class="card bad"><h3>{e(issuer_name(g.issuer))}</h3>{known}<dl>'
+            f"<dt>sites</dt><dd><b>{e(', '.join(g.hosts))}</b></dd>"
+            f"<dt>seen on</dt><dd>{e(', '.join(g.paths))}</dd>"
+            f'<dt>issuer</dt><dd class="hash">{e(g.issuer)}</dd>'
+            f'<dt>root SHA-256</dt><dd class="hash">{e(g.root_sha256 or "none presented")}</dd>'
             f"</dl><ul>{signals}</ul></div>"
         )
+    if not cards:
+        return ""
     return f'<h2>Interception details</h2><div class="cards">{"".join(cards)}</div>'
 
 

@@ -26,6 +26,12 @@ def esc(x: Any) -> str:
     return _SPECIAL.sub(r"\\\1", s)
 
 
+def code(x: Any) -> str:
+    """A code span: backslash escapes do not work inside one, so backticks become quotes instead."""
+    s = " ".join(("" if x is None else str(x)).split()).replace("`", "'").replace("|", "\\|")
+    return f"`{s}`"
+
+
 def _verdict(reach: Any, tls: Any) -> str:
     return f"{SYMBOL.get(str(reach), '')} {esc(reach)} / {SYMBOL.get(str(tls), '')} TLS {esc(tls)}"
 
@@ -43,7 +49,7 @@ def render_markdown(profile: dict[str, Any]) -> str:
     best = rec.get("path")
     if best:
         best_path = next((p for p in profile.get("paths") or [] if p.get("id") == best), {"id": best})
-        out.append(f"**Recommended:** {esc(path_title(best_path))} (`{esc(best)}`)")
+        out.append(f"**Recommended:** {esc(path_title(best_path))} ({code(best)})")
     else:
         out.append("**Recommended:** no path kept HTTPS intact here")
     out.append("")
@@ -51,7 +57,7 @@ def render_markdown(profile: dict[str, Any]) -> str:
     out.append("")
     ranked = rec.get("ranked") or []
     if len(ranked) > 1:
-        out.append("Usable paths, best first: " + ", ".join(f"`{esc(r)}`" for r in ranked))
+        out.append("Usable paths, best first: " + ", ".join(f"{code(r)}" for r in ranked))
         out.append("")
 
     paths, rows = matrix(profile)
@@ -70,7 +76,7 @@ def render_markdown(profile: dict[str, Any]) -> str:
         reached = sum(1 for t in targets if isinstance(t, dict) and t.get("reachability") == "reachable")
         notes = p.get("reason") or (f"{reached}/{len(targets)} reached" if targets else "")
         out.append(
-            f"| {rank} | {esc(path_title(p))} (`{esc(pid)}`) | {SYMBOL.get(p.get('reachability', ''), '')} "
+            f"| {rank} | {esc(path_title(p))} ({code(pid)}) | {SYMBOL.get(p.get('reachability', ''), '')} "
             f"{esc(p.get('reachability'))} | {SYMBOL.get(p.get('tls', ''), '')} {esc(p.get('tls'))} | "
             f"{lat_s} | {esc(notes)} |"
         )
@@ -78,7 +84,7 @@ def render_markdown(profile: dict[str, Any]) -> str:
 
     if rows:
         out += ["## Sites × paths", ""]
-        out.append("| Site | " + " | ".join(f"`{esc(p.get('id'))}`" for p in paths) + " |")
+        out.append("| Site | " + " | ".join(f"{code(p.get('id'))}" for p in paths) + " |")
         out.append("|---|" + "---|" * len(paths))
         for r in rows:
             cells = []
@@ -103,13 +109,13 @@ def render_markdown(profile: dict[str, Any]) -> str:
             known = f" — **known as {esc(f.get('known_as'))}**" if f.get("known_as") else ""
             out.append(f"### {esc(f.get('host'))}{known}")
             out.append("")
-            out.append(f"- Seen on: {', '.join(f'`{esc(p)}`' for p in f.get('paths') or [])}")
+            out.append(f"- Seen on: {', '.join(f'{code(p)}' for p in f.get('paths') or [])}")
             out.append(
-                f"- Certificate issued by: {esc(issuer_name(f.get('issuer')))} (`{esc(f.get('issuer'))}`)"
+                f"- Certificate issued by: {esc(issuer_name(f.get('issuer')))} ({code(f.get('issuer'))})"
             )
-            out.append(f"- Anchoring root (SHA-256): `{esc(f.get('root_sha256') or 'none presented')}`")
+            out.append(f"- Anchoring root (SHA-256): {code(f.get('root_sha256') or 'none presented')}")
             for s in f.get("signals") or []:
-                out.append(f"- Evidence `{esc(s)}`: {esc(SIGNAL_TEXT.get(str(s), ''))}")
+                out.append(f"- Evidence {code(s)}: {esc(SIGNAL_TEXT.get(str(s), ''))}")
             out.append("")
 
     trust = profile.get("trust_store") or {}
@@ -121,7 +127,7 @@ def render_markdown(profile: dict[str, Any]) -> str:
         for r in roots:
             out.append(
                 f"- **{esc(r.get('known_as'))}** — {esc(r.get('subject'))} "
-                f"(sha256 `{esc(short_hash(r.get('sha256')))}`)"
+                f"(sha256 {code(short_hash(r.get('sha256')))})"
             )
         out.append("")
         out.append(f"Remove it: {esc(removal_hint(trust.get('source')))}.")
@@ -153,7 +159,7 @@ def render_markdown(profile: dict[str, Any]) -> str:
                     flags.append("served over plain HTTP")
                 out.append(
                     f"- {esc(issuer_name(c.get('subject')))}{known} (sha256 "
-                    f"`{esc(short_hash(c.get('sha256')))}`){': ' + esc('; '.join(flags)) if flags else ''}"
+                    f"{code(short_hash(c.get('sha256')))}){': ' + esc('; '.join(flags)) if flags else ''}"
                 )
         out.append("")
     return "\n".join(out).rstrip() + "\n"

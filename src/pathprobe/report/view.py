@@ -131,3 +131,33 @@ def short_hash(h: Any) -> str:
 
 def issuer_name(dn: Any) -> str:
     return cn_of(dn if isinstance(dn, str) else None)
+
+
+@dataclass
+class Interceptor:
+    """Interception findings that share an issuer and anchoring root: one line or card in a report."""
+
+    issuer: str
+    root_sha256: str
+    known_as: str
+    hosts: list[str]
+    paths: list[str]
+    signals: list[str]
+
+
+def interceptors(profile: dict[str, Any]) -> list[Interceptor]:
+    groups: dict[tuple[str, str, str], Interceptor] = {}
+    for f in profile.get("interception") or []:
+        if not isinstance(f, dict):
+            continue
+        key = (str(f.get("issuer") or ""), str(f.get("root_sha256") or ""), str(f.get("known_as") or ""))
+        g = groups.setdefault(key, Interceptor(*key, [], [], []))
+        for target, values in (
+            (g.hosts, [f.get("host")]),
+            (g.paths, f.get("paths") or []),
+            (g.signals, f.get("signals") or []),
+        ):
+            for x in values:
+                if str(x) not in target:
+                    target.append(str(x))
+    return list(groups.values())
