@@ -1,32 +1,68 @@
-"""The ranked recommendation and the plain-language advice, computed from the profile dict alone (pure).
+"""The ranked recommendation, computed from the profile dict alone (pure).
 
-Golden files pin this: ``tests/golden/recommend/*.json``.
+``recommend(profile)`` returns the profile's ``recommendation`` object::
+
+    {"path": "tor:obfs4" | null,     # ranked[0], or null when no path is reachable with tls intact
+     "ranked": ["tor:obfs4", ...],   # reachable + intact paths: tor, vpn, doh, direct, then latency
+     "advice": "...",                # one or two plain sentences (pathprobe.analysis.advice)
+     "cases": ["known_root_trusted", ...]}   # stable ids of what the advice covers (added field)
+
+Golden files pin this: ``tests/golden/recommend/<case>/`` (see tests/report/test_golden.py).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 PRIVACY_ORDER = ("tor", "vpn", "doh", "direct")
-"""More privacy first: Tor, then a VPN or proxy, then DNS-over-HTTPS, then the plain network."""
+"""More privacy first: Tor, then a VPN or proxy, then DNS-over-HTTPS, then the plain network.
+Kinds not listed (third-party plug-ins, the example kind) come after ``direct``."""
 
 
-def _class(path: dict[str, Any]) -> int:
-    kind = str(path.get("kind", ""))
+def path_kind(path: dict[str, Any]) -> str:
+    """The kind of a path: its id's prefix (``tor:obfs4`` -> ``tor``), else its ``kind`` field."""
+    pid = str(path.get("id", ""))
+    if ":" in pid:
+        return pid.split(":", 1)[0]
+    if pid in PRIVACY_ORDER:
+        return pid
+    return str(path.get("kind", pid))
+
+
+def _privacy_class(path: dict[str, Any]) -> int:
+    kind = path_kind(path)
     return PRIVACY_ORDER.index(kind) if kind in PRIVACY_ORDER else len(PRIVACY_ORDER)
 
 
+def _latency(path: dict[str, Any]) -> float:
+    lat = path.get("latency_ms")
+    if isinstance(lat, bool) or not isinstance(lat, int | float) or math.isnan(lat):
+        return math.inf  # unknown latency sorts last within its class
+    return float(lat)
+
+
+def usable(path: dict[str, Any]) -> bool:
+    """A path that can be recommended: every target reached, and HTTPS checked and intact."""
+    return path.get("reachability") == "reachable" and path.get("tls") == "intact"
+
+
 def ranked_paths(profile: dict[str, Any]) -> list[str]:
-    good = [
-        p for p in profile.get("paths", [])
-        if p.get("reachability") == "reachable" and p.get("tls") == "intact"
-    ]
-    good.sort(key=lambda p: (_class(p), p.get("latency_ms") if p.get("latency_ms") is not None else 1e12, p["id"]))
-    return [p["id"] for p in good]
+    """Ids of the usable paths, most private first, then fastest (median latency), then by id."""
+    good = [p for p in profile.get("paths") or [] if isinstance(p, dict) and usable(p)]
+    good.sort(key=lambda p: (_privacy_class(p), _latency(p), str(p.get("id"))))
+    return [str(p["id"]) for p in good]
 
 
 def recommend(profile: dict[str, Any]) -> dict[str, Any]:
-    from pathprobe.analysis.advice import advice
+    """The ``recommendation`` object of DESIGN.md for a profile (its other sections filled in)."""
+    from pathprobe.analysis.advice import advise
 
     ranked = ranked_paths(profile)
-    return {"path": ranked[0] if ranked else None, "ranked": ranked, "advice": advice(profile, ranked)}
+    found = advise(profile, ranked)
+    return {
+        "path": ranked[0] if ranked else None,
+        "ranked": ranked,
+        "advice": found.text,
+        "cases": list(found.cases),
+    }

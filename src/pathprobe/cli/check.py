@@ -29,7 +29,8 @@ def check(
 ) -> None:
     """Check which paths keep HTTPS intact on this network.
 
-    Exit codes: 0 a profile was produced (whatever it found); 2 bad input; 3 consent needed; 130 interrupted.
+    Exit codes: 0 a profile was produced (whatever it found); 2 bad input; 3 consent needed (no terminal
+    to ask on, and no --accept-risk, PATHPROBE_ACCEPT_RISK=1 or stored consent); 130 interrupted.
     """
     from pathprobe.analysis.hooks import cross_path_hooks, portal_analysis
     from pathprobe.analysis.roots import known_roots as load_known
@@ -90,13 +91,11 @@ def check(
     if as_json:
         sys.stdout.write(text)
         return
+    from pathprobe.cli.output import quiet_line, render_profile
+
+    if quiet:
+        sys.stdout.write(quiet_line(profile) + "\n")
+        return
     from rich.console import Console
 
-    from pathprobe.cli.output import render_profile
-
-    console = Console(no_color=not sys.stdout.isatty(), highlight=False)
-    if quiet:
-        rec = profile["recommendation"]
-        console.print(f"{rec['path'] or 'no intact path'}: {rec['advice']}")
-        return
-    render_profile(profile, console)
+    render_profile(profile, Console(no_color=not sys.stdout.isatty(), highlight=False))

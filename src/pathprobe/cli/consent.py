@@ -1,26 +1,49 @@
-"""Informed consent before the first real check (as OONI Probe asks before its first run)."""
+"""Informed consent before the first real check (as OONI Probe asks before its first run).
+
+A check runs only when one of these holds:
+
+- consent was stored by an earlier run: the file ``$XDG_CONFIG_HOME/pathprobe/consent`` (default
+  ``~/.config/pathprobe/consent``) exists — the first interactive run writes it after the person
+  types ``yes``; creating it by hand is the configuration setting for managed machines;
+- ``--accept-risk`` is given (this run only; nothing is stored);
+- ``PATHPROBE_ACCEPT_RISK=1`` is set in the environment (outside checks and CI).
+
+Otherwise, on a terminal the notice is shown on stderr and the answer read from stdin; without a
+terminal (scripts, cron) the check stops before sending anything, with one message and **exit code 3**
+(:class:`pathprobe.errors.ConsentRequired`). Bad input is reported first, whether or not consent was
+given, because ``check`` validates everything before it asks.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from pathlib import Path
 
 from pathprobe.errors import ConsentRequired
 
-NOTICE = """\
-Before you run pathprobe on this network, know what a check does:
+NOTICE_VERSION = 1
 
-  * It connects to every site, resolver, Tor relay or bridge and VPN server in the plan, from this
-    device, as any browser would. Your network operator (the hotel, the ISP, the state) can see which
-    names and addresses you contact, and that they look like a test. Some plans name sites that are
-    blocked where you are; contacting them may draw attention.
-  * It sends no data about you anywhere. The profile stays on this device unless you share it.
-    `pathprobe summary` makes an anonymised version; only `pathprobe submit` sends one, to the
-    collector you name.
-  * In some countries, testing for censorship or using circumvention tools is itself risky or illegal.
-    Only run a check if you accept that risk.
+NOTICE = """\
+Before you run pathprobe on this network, know what a check does.
+
+  * What it sends: from this device, it connects to every site, DNS resolver, Tor relay or bridge
+    and VPN server in the plan, as a browser or a Tor/VPN client would, and asks each site for its
+    front page. With the default plan that is a few dozen well-known sites, public DNS resolvers and
+    Tor's directory authorities and bridges.
+  * Who can see it: whoever runs this network (the hotel, the employer, the ISP, the state) can see
+    which names and addresses this device contacts, and may recognise the pattern as a test or as an
+    attempt to use Tor or a VPN. Some plans name sites that are blocked where you are; contacting
+    them may draw attention.
+  * What it does not send: nothing about you goes to pathprobe's authors or anyone else. The profile
+    stays on this device unless you share it; `pathprobe summary` makes an anonymised version, and
+    only `pathprobe submit` sends one, to the collector you name.
+  * The risk: in some countries testing for censorship, or using circumvention tools, is itself
+    risky or illegal. Only run a check if you accept that risk for yourself.
 """
+
+PROMPT = "Type 'yes' to agree and run the check (anything else cancels): "
 
 
 def _config_dir() -> Path:
@@ -38,22 +61,32 @@ def has_consent(accept_risk: bool) -> bool:
     return consent_file().is_file()
 
 
+def _store() -> None:
+    try:
+        consent_file().parent.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
+        consent_file().write_text(f"accepted notice v{NOTICE_VERSION} on {stamp}\n", "utf-8")
+    except OSError as exc:
+        print(
+            f"pathprobe: note: could not store your consent ({exc.strerror}); you will be asked again",
+            file=sys.stderr,
+        )
+
+
 def ensure_consent(accept_risk: bool) -> None:
     """Return when consent is given; ask on a terminal; otherwise raise :class:`ConsentRequired` (exit 3)."""
     if has_consent(accept_risk):
         return
     if not sys.stdin.isatty():
         raise ConsentRequired(
-            "a check needs your informed consent first. Run `pathprobe check` once in a terminal to read what "
-            "it sends and agree, or pass --accept-risk (or set PATHPROBE_ACCEPT_RISK=1) if you have read it: "
-            "see `pathprobe check --help`."
+            "a check needs your informed consent first, and this run has no terminal to ask on. Run "
+            "`pathprobe check` once in a terminal to read what it sends and agree, or pass --accept-risk "
+            f"(or set PATHPROBE_ACCEPT_RISK=1, or create {consent_file()}) if you have read it: see "
+            "`pathprobe check --help`."
         )
-    print(NOTICE, file=sys.stderr)
-    answer = input("Type 'yes' to agree and run the check: ").strip().lower()
+    sys.stderr.write(NOTICE + "\n" + PROMPT)
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip().lower()
     if answer != "yes":
         raise ConsentRequired("no consent given; nothing was sent")
-    try:
-        consent_file().parent.mkdir(parents=True, exist_ok=True)
-        consent_file().write_text("accepted\n", "utf-8")
-    except OSError:
-        pass
+    _store()

@@ -54,23 +54,12 @@ def build_app() -> typer.Typer:
         for name in names:
             fn = getattr(mod, name, None)
             if fn is not None:
-                app.command(name=name, help=(fn.__doc__ or "").strip().split("\n")[0])(fn)
+                app.command(name=name)(fn)  # help: the whole docstring (exit codes included)
     for name, module, helptext in GROUPS:
         if importlib.util.find_spec(module) is None:
             continue
         app.add_typer(importlib.import_module(module).app, name=name, help=helptext)
     return app
-
-
-def _click_exceptions() -> Any:
-    try:  # newer typer vendors click
-        from typer._click import exceptions as vendored  # type: ignore[import-not-found,unused-ignore]
-
-        return vendored
-    except ImportError:
-        from click import exceptions
-
-        return exceptions
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -86,12 +75,31 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except Exception as exc:  # click usage errors and aborts
-        click = _click_exceptions()
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(2 if isinstance(exc, click.UsageError | click.BadParameter) else exc.exit_code)
-        if isinstance(exc, click.Abort):
-            print("pathprobe: aborted", file=sys.stderr)
-            sys.exit(130)
+        for errors in _click_exception_modules():
+            if isinstance(exc, errors.ClickException):
+                exc.show()
+                sys.exit(2 if isinstance(exc, errors.UsageError) else exc.exit_code)
+            abort = getattr(errors, "Abort", None) or typer.Abort
+            if isinstance(exc, abort):
+                print("pathprobe: aborted", file=sys.stderr)
+                sys.exit(130)
         raise
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _click_exception_modules() -> list[Any]:
+    """click's exceptions, and those of the click copy that newer typer versions vendor (typer._click)."""
+    mods: list[Any] = []
+    try:
+        import click.exceptions
+
+        mods.append(click.exceptions)
+    except ImportError:  # typer may come without a separate click
+        pass
+    try:
+        from typer._click import exceptions as vendored  # typer >= 0.2x
+
+        mods.append(vendored)
+    except ImportError:
+        pass
+    return mods

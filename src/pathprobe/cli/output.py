@@ -1,54 +1,133 @@
-"""Human output of a profile: a compact table of paths x verdicts and the advice."""
+"""Human output of a profile on a terminal: a compact paths table, the findings and the advice.
+
+Colours come from rich and are off when stdout is not a terminal (or ``NO_COLOR`` is set); every
+string taken from the profile is escaped, never read as markup.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
+
+from pathprobe.analysis.advice import removal_hint
+from pathprobe.report.view import SYMBOL, interceptors, issuer_name, path_title, severity, short_hash
 
 STYLE = {
-    "reachable": "green", "partial": "yellow", "blocked": "red", "unknown": "dim",
-    "intact": "green", "intercepted": "bold red", "unverified": "dim",
+    "reachable": "green",
+    "partial": "yellow",
+    "blocked": "red",
+    "unknown": "dim",
+    "intact": "green",
+    "intercepted": "bold red",
+    "unverified": "dim",
 }
+BORDER = {"good": "green", "warn": "yellow", "bad": "red"}
+
+
+def _verdict(word: Any) -> Text:
+    w = str(word)
+    return Text(f"{SYMBOL.get(w, ' ')} {w}", style=STYLE.get(w, ""))
+
+
+def paths_table(profile: dict[str, Any]) -> Table:
+    rec = profile.get("recommendation") or {}
+    ranked = [str(r) for r in rec.get("ranked") or []]
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, padding=(0, 2, 0, 0))
+    table.add_column("#", justify="right")
+    table.add_column("path")
+    table.add_column("reachability")
+    table.add_column("TLS")
+    table.add_column("latency", justify="right")
+    table.add_column("notes", overflow="fold")
+    for p in profile.get("paths") or []:
+        targets = [t for t in p.get("targets") or [] if isinstance(t, dict)]
+        reached = sum(1 for t in targets if t.get("reachability") == "reachable")
+        notes = p.get("reason") or (f"{reached}/{len(targets)} sites reached" if targets else "")
+        lat = p.get("latency_ms")
+        pid = str(p.get("id"))
+        table.add_row(
+            str(ranked.index(pid) + 1) if pid in ranked else "",
+            Text(pid, style="bold" if ranked and pid == ranked[0] else ""),
+            _verdict(p.get("reachability")),
+            _verdict(p.get("tls")),
+            f"{lat:.0f} ms" if isinstance(lat, int | float) and not isinstance(lat, bool) else "-",
+            Text(str(notes)),
+        )
+    return table
 
 
 def render_profile(profile: dict[str, Any], console: Console) -> None:
     label = profile.get("label")
     net = profile.get("network") or {}
-    head = f"pathprobe profile{' — ' + label if label else ''} ({profile.get('created', '?')})"
-    console.print(head, style="bold")
-    if net.get("connectivity") and net["connectivity"] != "online":
-        console.print(f"Connectivity: {net['connectivity']}", style="yellow")
-    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-    table.add_column("path")
-    table.add_column("reachability")
-    table.add_column("TLS")
-    table.add_column("latency", justify="right")
-    table.add_column("notes")
-    for p in profile.get("paths", []):
-        reached = sum(1 for t in p.get("targets", []) if t.get("reachability") == "reachable")
-        total = len(p.get("targets", []))
-        notes = p.get("reason") or (f"{reached}/{total} targets reached" if total else "")
-        lat = p.get("latency_ms")
-        table.add_row(
-            p["id"],
-            f"[{STYLE.get(p['reachability'], '')}]{p['reachability']}[/]",
-            f"[{STYLE.get(p['tls'], '')}]{p['tls']}[/]",
-            f"{lat:.0f} ms" if isinstance(lat, int | float) else "-",
-            notes,
+    head = Text("pathprobe", style="bold")
+    if label:
+        head.append(f" — {label}", style="bold")
+    head.append(f"  {profile.get('created', '?')}", style="dim")
+    console.print(head)
+    conn = net.get("connectivity")
+    if conn and conn != "online":
+        console.print(Text(f"Network: {conn}", style="yellow"))
+    console.print(paths_table(profile))
+    for g in interceptors(profile):
+        line = Text("Interception ", style="bold red")
+        line.append(
+            f"of {', '.join(g.hosts)} on {', '.join(g.paths)}: certificates from "
+            f"'{issuer_name(g.issuer)}', root {short_hash(g.root_sha256 or None)}"
         )
-    console.print(table)
-    for f in profile.get("interception", []):
-        known = f" — known as {f['known_as']}" if f.get("known_as") else ""
-        console.print(
-            f"[bold red]Interception[/]: {f['host']} on {', '.join(f['paths'])}: issuer {f.get('issuer')}{known} "
-            f"({', '.join(f.get('signals', []))})"
+        if g.known_as:
+            line.append(f" — known as {g.known_as}", style="bold red")
+        console.print(line)
+    trust = profile.get("trust_store") or {}
+    for t in trust.get("known_interception_roots") or []:
+        line = Text("Trust store ", style="bold red")
+        line.append(
+            f"this device trusts {t.get('known_as')} ({t.get('subject')}); remove it: "
+            f"{removal_hint(trust.get('source'))}"
         )
-    for t in (profile.get("trust_store") or {}).get("known_interception_roots", []):
-        console.print(f"[bold red]Trust store[/]: this device trusts {t.get('known_as')} ({t.get('subject')})")
+        console.print(line)
+    portal = net.get("portal")
+    if isinstance(portal, dict) and portal.get("detected"):
+        certs = portal.get("offered_certificates") or []
+        line = Text("Portal ", style="bold yellow")
+        line.append(
+            "this network shows its own page for plain HTTP"
+            + (f" and offers {len(certs)} certificate(s) to install — do not install them" if certs else "")
+        )
+        console.print(line)
+        for c in certs:
+            known = f" — known as {c.get('known_as')}" if c.get("known_as") else ""
+            console.print(
+                Text(
+                    f"  offered: {issuer_name(c.get('subject'))}{known} "
+                    f"(sha256 {short_hash(c.get('sha256'))}, over {c.get('over')})"
+                )
+            )
     rec = profile.get("recommendation") or {}
-    console.print()
-    if rec.get("path"):
-        console.print(f"Recommended: [bold]{rec['path']}[/]")
-    console.print(rec.get("advice", ""))
+    title = (
+        f"Recommended: {escape(path_title(_path(profile, rec['path'])))} ({escape(rec['path'])})"
+        if rec.get("path")
+        else "No path kept HTTPS intact"
+    )
+    console.print(
+        Panel(
+            Text(str(rec.get("advice") or "")),
+            title=title,
+            title_align="left",
+            border_style=BORDER[severity(profile)],
+        )
+    )
+
+
+def _path(profile: dict[str, Any], pid: str) -> dict[str, Any]:
+    return next((p for p in profile.get("paths") or [] if p.get("id") == pid), {"id": pid})
+
+
+def quiet_line(profile: dict[str, Any]) -> str:
+    """``check --quiet``: the recommended path id (or ``none``) and the advice, on one line."""
+    rec = profile.get("recommendation") or {}
+    return f"{rec.get('path') or 'none'}: {rec.get('advice', '')}"

@@ -1,28 +1,60 @@
-"""A live progress line on stderr while probes run (terminals only)."""
+"""A live progress display on stderr while probes run (terminals only; ``check`` decides when).
+
+One line per path: a bar, ``done/total`` and the time since the check started. Probes report through
+``RunContext.progress(path_id, done, total)``; a path that never reports stays "waiting".
+"""
 
 from __future__ import annotations
 
+import time
 from types import TracebackType
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
+from rich.text import Text
+
+BAR = 20
 
 
 class Progress:
-    def __init__(self, probes: list[Any]) -> None:
+    def __init__(self, probes: list[Any], console: Console | None = None) -> None:
         self.state: dict[str, tuple[int, int]] = {pid: (0, 0) for p in probes for pid in p.path_ids()}
-        self.live = Live(console=Console(stderr=True), refresh_per_second=8, transient=True)
+        self.t0 = time.monotonic()
+        self.console = console or Console(stderr=True)
+        self.live = Live(
+            console=self.console, refresh_per_second=8, transient=True, get_renderable=self.renderable
+        )
 
     def update(self, path: str, done: int, total: int) -> None:
-        self.state[path] = (done, total)
-        parts = [f"{pid} {d}/{t}" if t else f"{pid} …" for pid, (d, t) in self.state.items()]
-        self.live.update("checking: " + "  ".join(parts))
+        self.state[path] = (max(0, done), max(0, total))
+
+    def renderable(self) -> Group:
+        width = max((len(p) for p in self.state), default=6)
+        n = len(self.state)
+        lines = [
+            Text(
+                f"Checking {n} path{'' if n == 1 else 's'}… {time.monotonic() - self.t0:4.0f} s", style="bold"
+            )
+        ]
+        for pid, (done, total) in self.state.items():
+            line = Text(f"  {pid:<{width}} ")
+            if total:
+                filled = round(BAR * min(done, total) / total)
+                line.append("█" * filled, style="green" if done >= total else "cyan")
+                line.append("░" * (BAR - filled), style="dim")
+                line.append(f" {done}/{total}" + ("  done" if done >= total else ""))
+            else:
+                line.append("░" * BAR, style="dim")
+                line.append(" waiting", style="dim")
+            lines.append(line)
+        return Group(*lines)
 
     def __enter__(self) -> Progress:
         self.live.__enter__()
-        self.live.update("checking: " + "  ".join(self.state))
         return self
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.live.__exit__(et, ev, tb)

@@ -1,0 +1,302 @@
+"""``profile render --format html``: one self-contained HTML file (pure).
+
+No external assets and no script: inline CSS only, and a Content-Security-Policy that forbids loading
+anything, so the file works offline, on a projector, or attached to an email. Every string from the
+profile is escaped (a profile is untrusted input).
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from pathprobe.analysis.advice import removal_hint
+from pathprobe.report.view import (
+    SIGNAL_TEXT,
+    SYMBOL,
+    VERDICT_TEXT,
+    cell_class,
+    cell_word,
+    interceptors,
+    issuer_name,
+    matrix,
+    path_title,
+    severity,
+)
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+
+CSS = """
+:root { --ok:#1b7f3b; --ok-bg:#dff3e4; --bad:#b3261e; --bad-bg:#fbe3e1; --warn:#8a5a00; --warn-bg:#fff1cc;
+        --mute:#5f6368; --mute-bg:#eceff1; --ink:#1a1a1a; --line:#d0d4d8; }
+* { box-sizing: border-box; }
+body { margin:0; font: 18px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif;
+       color: var(--ink); background: #f7f8fa; }
+main { max-width: 1280px; margin: 0 auto; padding: 28px 32px 48px; }
+header h1 { font-size: 30px; margin: 0 0 4px; }
+header .meta { color: var(--mute); font-size: 16px; }
+.chip { display:inline-block; padding: 2px 10px; border-radius: 999px; font-weight: 600; font-size: 15px;
+        background: var(--mute-bg); color: var(--mute); }
+.chip.good { background: var(--ok-bg); color: var(--ok); }
+.chip.bad { background: var(--bad-bg); color: var(--bad); }
+.chip.warn { background: var(--warn-bg); color: var(--warn); }
+.advice { margin: 22px 0 26px; padding: 22px 26px; border-radius: 14px; border-left: 12px solid var(--mute);
+          background: #fff; box-shadow: 0 1px 3px rgba(0,0,0,.08); }
+.advice.good { border-color: var(--ok); } .advice.bad { border-color: var(--bad); }
+.advice.warn { border-color: #d49a00; }
+.advice .rec { font-size: 26px; font-weight: 700; margin-bottom: 10px; }
+.advice .rec code { font-size: 20px; color: var(--mute); font-weight: 500; }
+.advice p { font-size: 21px; margin: 0; }
+h2 { font-size: 24px; margin: 34px 0 12px; }
+table.matrix { border-collapse: separate; border-spacing: 6px; width: 100%; table-layout: fixed; }
+.matrix th { font-size: 17px; text-align: center; vertical-align: bottom; padding: 8px 6px; background: #fff;
+             border-radius: 10px; border: 1px solid var(--line); }
+.matrix th.site-h { background: transparent; border: none; text-align: left; width: 22%; }
+.matrix th .pid { display:block; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 14px;
+                  color: var(--mute); font-weight: 500; }
+.matrix th .sum { display:block; margin-top: 6px; font-size: 15px; }
+.matrix th .rank { display:inline-block; background: var(--ok); color:#fff; border-radius: 999px;
+                   padding: 0 9px;
+                   font-size: 14px; margin-bottom: 4px; }
+.matrix td.site { font-weight: 600; font-size: 18px; overflow-wrap: anywhere; }
+.matrix td.site small { color: var(--mute); font-weight: 400; white-space: nowrap; }
+.cell { text-align: center; border-radius: 10px; padding: 10px 4px; font-weight: 700; font-size: 18px; }
+.cell .sym { display:block; font-size: 26px; line-height: 1.1; }
+.cell .why { display:block; font-weight: 400; font-size: 13px; opacity: .85; word-break: break-word; }
+.cell.intact { background: var(--ok-bg); color: var(--ok); }
+.cell.intercepted { background: var(--bad); color: #fff; }
+.cell.blocked { background: #fde7d9; color: #a14400; }
+.cell.partial { background: var(--warn-bg); color: var(--warn); }
+.cell.unknown, .cell.none { background: var(--mute-bg); color: var(--mute); font-weight: 500; }
+.cell.reached { background: #e3edf9; color: #1f4e8c; }
+.legend { display:flex; flex-wrap: wrap; gap: 10px 18px; margin: 10px 0 0; font-size: 15px;
+          color: var(--mute); }
+.legend span.cell { display:inline-block; padding: 2px 10px; font-size: 14px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(380px, 1fr)); gap: 16px; }
+.card { background: #fff; border-radius: 12px; padding: 16px 20px; border: 1px solid var(--line); }
+.card.bad { border-top: 6px solid var(--bad); }
+.card h3 { margin: 0 0 8px; font-size: 21px; overflow-wrap: anywhere; }
+.card dl { margin: 0; display: grid; grid-template-columns: max-content 1fr; gap: 4px 12px; font-size: 16px; }
+.card dt { color: var(--mute); } .card dd { margin: 0; word-break: break-word; }
+.card ul { margin: 8px 0 0; padding-left: 20px; font-size: 15px; }
+.hash { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 14px; word-break: break-all; }
+.known { display:inline-block; background: var(--bad); color:#fff; font-weight:700; border-radius: 6px;
+         padding: 1px 8px; font-size: 14px; }
+.note { color: var(--mute); font-size: 15px; }
+footer { margin-top: 40px; color: var(--mute); font-size: 14px; }
+footer dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; }
+@media print { body { background: #fff; } .advice, .card { box-shadow: none; } }
+"""
+
+SEVERITY_WORD = {"good": "HTTPS intact", "warn": "needs attention", "bad": "HTTPS intercepted"}
+
+
+def e(x: Any) -> str:
+    return escape("" if x is None else str(x), quote=True)
+
+
+def _sum(p: dict[str, Any]) -> str:
+    reach, tls = str(p.get("reachability")), str(p.get("tls"))
+    cls = cell_class(reach, tls)
+    return (
+        f'<span class="sum"><span class="cell {cls}" style="padding:2px 8px">'
+        f"{e(SYMBOL.get(reach, ''))} {e(reach)}"
+        f" · TLS {e(tls)}</span></span>"
+    )
+
+
+def _matrix(profile: dict[str, Any], ranked: list[str]) -> str:
+    paths, rows = matrix(profile)
+    if not paths:
+        return '<p class="note">This profile has no paths.</p>'
+    head = ['<th class="site-h" scope="col">Site</th>']
+    for p in paths:
+        pid = p.get("id")
+        rank = f'<span class="rank">#{ranked.index(pid) + 1}</span><br>' if pid in ranked else ""
+        reason = f'<span class="why note">{e(p.get("reason"))}</span>' if p.get("reason") else ""
+        lat = p.get("latency_ms")
+        lat_s = (
+            f'<span class="pid">{lat:.0f} ms</span>'
+            if isinstance(lat, int | float) and not isinstance(lat, bool)
+            else ""
+        )
+        head.append(
+            f'<th scope="col">{rank}{e(path_title(p))}<span class="pid">{e(pid)}</span>{lat_s}'
+            f"{_sum(p)}{reason}</th>"
+        )
+    body = []
+    for r in rows:
+        tds = [
+            f'<td class="site">{e(r.target)}{" <small>(control)</small>" if r.role == "control" else ""}</td>'
+        ]
+        for c in r.cells:
+            if c is None:
+                tds.append('<td class="cell none" title="not tested on this path">—</td>')
+                continue
+            reach, tls = str(c.get("reachability")), str(c.get("tls"))
+            cls = cell_class(reach, tls)
+            sym = SYMBOL.get(tls if tls != "unverified" else reach, "")
+            why = c.get("failure") or ", ".join(str(s) for s in c.get("signals") or [] if s != "missing_sct")
+            tds.append(
+                f'<td class="cell {cls}" data-verdict="{e(cell_word(reach, tls))}"><span class="sym">{e(sym)}'
+                f'</span>{e(cell_word(reach, tls))}<span class="why">{e(why)}</span></td>'
+            )
+        body.append("<tr>" + "".join(tds) + "</tr>")
+    if not rows:
+        body.append(
+            f'<tr><td class="note" colspan="{len(paths) + 1}">No site was tested on these paths '
+            "(see the reasons above).</td></tr>"
+        )
+    legend = "".join(
+        f'<span><span class="cell {cls}">{e(word)}</span> {e(text)}</span>'
+        for cls, word, text in (
+            ("intact", "✓ intact", "reached, HTTPS genuine"),
+            ("intercepted", "⚠ intercepted", "someone in the middle"),
+            ("blocked", "✗ blocked", "not reached"),
+            ("reached", "reached", "reached, TLS not checked"),
+            ("none", "—", "not tested"),
+        )
+    )
+    return (
+        f'<table class="matrix"><thead><tr>{"".join(head)}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+        f'<div class="legend">{legend}</div>'
+    )
+
+
+def _findings(profile: dict[str, Any]) -> str:
+    """One card per interceptor (issuer + anchoring root), listing the sites and paths it was seen on."""
+    cards = []
+    for g in interceptors(profile):
+        known = (
+            f'<p><span class="known">known interception root</span> {e(g.known_as)}</p>' if g.known_as else ""
+        )
+        signals = "".join(f"<li><b>{e(s)}</b>: {e(SIGNAL_TEXT.get(s, ''))}</li>" for s in g.signals)
+        cards.append(
+            f'<div class="card bad"><h3>{e(issuer_name(g.issuer))}</h3>{known}<dl>'
+            f"<dt>sites</dt><dd><b>{e(', '.join(g.hosts))}</b></dd>"
+            f"<dt>seen on</dt><dd>{e(', '.join(g.paths))}</dd>"
+            f'<dt>issuer</dt><dd class="hash">{e(g.issuer)}</dd>'
+            f'<dt>root SHA-256</dt><dd class="hash">{e(g.root_sha256 or "none presented")}</dd>'
+            f"</dl><ul>{signals}</ul></div>"
+        )
+    if not cards:
+        return ""
+    return f'<h2>Interception details</h2><div class="cards">{"".join(cards)}</div>'
+
+
+def _trust(profile: dict[str, Any]) -> str:
+    trust = profile.get("trust_store") or {}
+    roots = [r for r in trust.get("known_interception_roots") or [] if isinstance(r, dict)]
+    src = f'<p class="note">Checked: {e(trust.get("source") or "unknown")}</p>'
+    if not roots:
+        none = "No known interception root is trusted by this device."
+        return f"<h2>This device's trust store</h2><p>{none}</p>{src}"
+    cards = "".join(
+        f'<div class="card bad"><h3>{e(r.get("known_as"))}</h3>'
+        f"<dl><dt>subject</dt><dd>{e(r.get('subject'))}</dd>"
+        f'<dt>SHA-256</dt><dd class="hash">{e(r.get("sha256"))}</dd></dl></div>'
+        for r in roots
+    )
+    how = e(removal_hint(trust.get("source")))
+    return (
+        f"<h2>This device's trust store</h2><p><b>This device trusts a known interception root.</b> "
+        f'Remove it — {how}.</p><div class="cards">{cards}</div>{src}'
+    )
+
+
+def _portal(profile: dict[str, Any]) -> str:
+    portal = (profile.get("network") or {}).get("portal")
+    if not isinstance(portal, dict):
+        return ""
+    det = portal.get("detected")
+    if det is None:
+        state = f"The portal check could not run ({e(portal.get('failure'))})."
+    elif det:
+        state = "The network answered the portal check with its own page."
+    else:
+        state = "No portal: the check URL gave its known answer."
+    certs = [c for c in portal.get("offered_certificates") or [] if isinstance(c, dict)]
+    cards = []
+    for c in certs:
+        known = (
+            f'<p><span class="known">known interception root</span> {e(c.get("known_as"))}</p>'
+            if c.get("known_as")
+            else ""
+        )
+        flags = []
+        if c.get("anchors_interception"):
+            flags.append("already used to intercept HTTPS on this network")
+        if c.get("in_device_store"):
+            flags.append("this device already trusts it — remove it")
+        if c.get("over") == "http":
+            flags.append("served over plain HTTP: anyone on the path could swap it")
+        cards.append(
+            f'<div class="card bad"><h3>Do not install: {e(issuer_name(c.get("subject")))}</h3>{known}<dl>'
+            f"<dt>subject</dt><dd>{e(c.get('subject'))}</dd>"
+            f'<dt>SHA-256</dt><dd class="hash">{e(c.get("sha256"))}</dd>'
+            f"</dl><ul>{''.join(f'<li>{e(x)}</li>' for x in flags)}</ul></div>"
+        )
+    offered = (
+        f"<p><b>This network offers {len(certs)} certificate{'s' if len(certs) != 1 else ''} to install. "
+        f"Do not install {'them' if len(certs) != 1 else 'it'}.</b></p>"
+        f'<div class="cards">{"".join(cards)}</div>'
+        if certs
+        else ""
+    )
+    return f"<h2>Network login page (portal)</h2><p>{state}</p>{offered}"
+
+
+def render_html(profile: dict[str, Any]) -> str:
+    net = profile.get("network") or {}
+    rec = profile.get("recommendation") or {}
+    ranked = [str(r) for r in rec.get("ranked") or []]
+    sev = severity(profile)
+    label = profile.get("label")
+    title = f"pathprobe — {label}" if label else "pathprobe report"
+    best = rec.get("path")
+    if best:
+        best_path = next(
+            (p for p in profile.get("paths") or [] if isinstance(p, dict) and p.get("id") == best),
+            {"id": best},
+        )
+        rec_line = f"Use: {e(path_title(best_path))} <code>{e(best)}</code>"
+    else:
+        rec_line = "No path kept HTTPS intact here"
+    conn = str(net.get("connectivity") or "unknown")
+    conn_cls = "good" if conn == "online" else "warn"
+    glossary = "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in VERDICT_TEXT.items())
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="pathprobe {e(profile.get("tool_version"))}">
+<title>{e(title)}</title>
+<style>{CSS}</style>
+</head>
+<body>
+<main>
+<header>
+<h1>{e(title)}</h1>
+<div class="meta">{e(profile.get("created"))} · network: <span class="chip {conn_cls}">{e(conn)}</span>
+ · verdict: <span class="chip {sev}" id="verdict">{e(SEVERITY_WORD[sev])}</span></div>
+</header>
+<section class="advice {sev}" id="advice">
+<div class="rec">{rec_line}</div>
+<p>{e(rec.get("advice"))}</p>
+</section>
+<h2>Paths × sites</h2>
+{_matrix(profile, ranked)}
+{_portal(profile)}
+{_findings(profile)}
+{_trust(profile)}
+<footer>
+<dl>{glossary}</dl>
+<p>Made by pathprobe {e(profile.get("tool_version"))} from a saved profile ({e(profile.get("schema"))}).
+Paths are ranked by privacy (Tor, VPN/proxy, encrypted DNS, plain network), then speed.</p>
+</footer>
+</main>
+</body>
+</html>
+"""

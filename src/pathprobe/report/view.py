@@ -1,0 +1,163 @@
+"""What every report shares: verdict words and symbols, signal explanations, the sites x paths matrix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pathprobe.analysis.advice import cn_of, describe_path
+
+SYMBOL = {
+    "intact": "✓",
+    "intercepted": "⚠",
+    "unverified": "?",
+    "reachable": "✓",
+    "partial": "◐",
+    "blocked": "✗",
+    "unknown": "–",
+}
+
+CELL_WORD = {
+    ("reachable", "intact"): "intact",
+    ("reachable", "intercepted"): "intercepted",
+    ("reachable", "unverified"): "reached",
+    ("blocked", "unverified"): "blocked",
+    ("blocked", "intercepted"): "intercepted",
+    ("unknown", "unverified"): "not tested",
+    ("partial", "unverified"): "partial",
+}
+
+SIGNAL_TEXT = {
+    "device_trusted_not_public": "This device trusts the chain, but the public web PKI does not: a root was "
+    "added to this device.",
+    "known_interception_root": "The chain goes through a certificate on the list of known interception "
+    "roots.",
+    "portal_offered_root": "The chain is signed by a certificate that this network's web page offers for "
+    "installation.",
+    "untrusted_chain": "Neither the public roots nor this device trust the chain, while another path saw a "
+    "publicly valid one for the same name.",
+    "cross_path_mismatch": "Another path saw the same name with a different key or issuer, validly.",
+    "dns_tampering": "The system resolver's answer led to a wrong server; another resolver gave the real "
+    "one.",
+    "missing_sct": "The leaf has no Certificate Transparency proofs, which public CAs must add "
+    "(supporting evidence only).",
+}
+
+VERDICT_TEXT = {
+    "intact": "HTTPS checked and genuine (valid for the name against the public roots, no interception sign)",
+    "intercepted": "someone in the middle presented their own certificate",
+    "unverified": "no HTTPS could be checked on this path",
+    "reachable": "every site was reached",
+    "partial": "some sites were reached",
+    "blocked": "no site was reached",
+    "unknown": "could not be tested (the reason is given)",
+}
+
+
+def cell_word(reach: str, tls: str) -> str:
+    return CELL_WORD.get((reach, tls), tls if tls != "unverified" else reach)
+
+
+def cell_class(reach: str, tls: str) -> str:
+    """One class per cell colour: intercepted (red), intact (green), blocked, partial, unknown, reached."""
+    if tls == "intercepted":
+        return "intercepted"
+    if tls == "intact" and reach == "reachable":
+        return "intact"
+    if reach in ("blocked", "partial", "unknown"):
+        return reach
+    return "reached"
+
+
+@dataclass(frozen=True)
+class Row:
+    target: str
+    role: str
+    cells: tuple[dict[str, Any] | None, ...]
+
+
+def matrix(profile: dict[str, Any]) -> tuple[list[dict[str, Any]], list[Row]]:
+    """Paths (columns) and one row per site/control (sites first, in the order first seen)."""
+    paths = [p for p in profile.get("paths") or [] if isinstance(p, dict)]
+    order: dict[str, str] = {}
+    for p in paths:
+        for t in p.get("targets") or []:
+            if isinstance(t, dict) and isinstance(t.get("target"), str):
+                order.setdefault(t["target"], str(t.get("role") or "site"))
+    names = (
+        [n for n, r in order.items() if r not in ("control", "endpoint", "resolver")]
+        + [n for n, r in order.items() if r == "control"]
+        + [n for n, r in order.items() if r in ("endpoint", "resolver")]
+    )
+    rows = []
+    for n in names:
+        cells = []
+        for p in paths:
+            hit = next(
+                (t for t in p.get("targets") or [] if isinstance(t, dict) and t.get("target") == n), None
+            )
+            cells.append(hit)
+        rows.append(Row(n, order[n], tuple(cells)))
+    return paths, rows
+
+
+def path_title(path: dict[str, Any]) -> str:
+    return describe_path(
+        str(path.get("id")), path.get("detail") if isinstance(path.get("detail"), dict) else None
+    )
+
+
+def severity(profile: dict[str, Any]) -> str:
+    """``bad`` (interception, roots to remove), ``warn`` (blocking, portals, offline), ``good``."""
+    cases = set((profile.get("recommendation") or {}).get("cases") or [])
+    bad = {
+        "interception_known_root",
+        "interception_unknown_issuer",
+        "known_root_trusted",
+        "portal_offers_certificate",
+        "interception_all_paths",
+    }
+    if cases & bad or profile.get("interception"):
+        return "bad"
+    rec = profile.get("recommendation") or {}
+    if cases - {"clean"} or not rec.get("path"):
+        return "warn"
+    return "good"
+
+
+def short_hash(h: Any) -> str:
+    return f"{h[:16]}…" if isinstance(h, str) and len(h) > 16 else str(h or "—")
+
+
+def issuer_name(dn: Any) -> str:
+    return cn_of(dn if isinstance(dn, str) else None)
+
+
+@dataclass
+class Interceptor:
+    """Interception findings that share an issuer and anchoring root: one line or card in a report."""
+
+    issuer: str
+    root_sha256: str
+    known_as: str
+    hosts: list[str]
+    paths: list[str]
+    signals: list[str]
+
+
+def interceptors(profile: dict[str, Any]) -> list[Interceptor]:
+    groups: dict[tuple[str, str, str], Interceptor] = {}
+    for f in profile.get("interception") or []:
+        if not isinstance(f, dict):
+            continue
+        key = (str(f.get("issuer") or ""), str(f.get("root_sha256") or ""), str(f.get("known_as") or ""))
+        g = groups.setdefault(key, Interceptor(*key, [], [], []))
+        for target, values in (
+            (g.hosts, [f.get("host")]),
+            (g.paths, f.get("paths") or []),
+            (g.signals, f.get("signals") or []),
+        ):
+            for x in values:
+                if str(x) not in target:
+                    target.append(str(x))
+    return list(groups.values())
