@@ -7,8 +7,10 @@ lab is already up; 2 bad input or the lab cannot run here (not Linux, not root, 
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,17 @@ def _interrupt_on_sigterm() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, handler)
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C / SIGTERM: the lab code has already taken down what it started; say so, exit 130."""
+    _interrupt_on_sigterm()
+    try:
+        yield
+    except KeyboardInterrupt:
+        print("pathprobe: interrupted (what this command had started was taken down)", file=sys.stderr)
+        raise typer.Exit(130) from None
 
 
 def _say(text: str) -> None:
@@ -51,14 +64,16 @@ def up(scenario: str = typer.Argument(..., help="A shipped scenario name or a sc
 
     preflight()
     scn = sc.load(scenario)
-    _interrupt_on_sigterm()
-    st = Lab(_say).up(scn)
+    with _interruptible():
+        st = Lab(_say).up(scn)
     run = Path(st.run_dir)
     print(f"\n{scn.title}\n")
     print(f"  client shell:   ip netns exec {w.CLIENT_NS} bash   (resolver {w.DNS_ADDR})")
     print(f"  its check:      pathprobe lab check {scn.name}   (uses this lab and leaves it up)")
-    print(f"  or by hand:     ip netns exec {w.CLIENT_NS} pathprobe check --plan {run / 'plan.toml'} "
-          f"--public-roots {run / 'public-roots.pem'} --device-roots {run / 'device-roots.pem'}")
+    print(
+        f"  or by hand:     ip netns exec {w.CLIENT_NS} pathprobe check --plan {run / 'plan.toml'} "
+        f"--public-roots {run / 'public-roots.pem'} --device-roots {run / 'device-roots.pem'}"
+    )
     print(f"  service logs:   {run}/<service>/log")
     print("  take it down:   pathprobe lab down")
 
@@ -84,11 +99,14 @@ def status() -> None:
         print("no lab is up")
         return
     if st is None:
-        print(f"a stale lab: namespaces {', '.join(s['namespaces'])} without state ('pathprobe lab down' removes it)")
+        names = ", ".join(s["namespaces"])
+        print(f"a stale lab: namespaces {names} without state ('pathprobe lab down' removes it)")
         raise typer.Exit(1)
-    print(f"scenario '{st['scenario']}' ({st['status']}, since {st['started']}); run directory {st['run_dir']}")
+    print(f"scenario '{st['scenario']}' ({st['status']}, since {st['started']})")
+    print(f"run directory {st['run_dir']}")
     for svc in s["services"]:
-        print(f"  {svc['instance']:<12} pid {svc['pid']:<8} {'running' if svc['alive'] else 'NOT RUNNING'}  log {svc['log']}")
+        state = "running" if svc["alive"] else "NOT RUNNING"
+        print(f"  {svc['instance']:<12} pid {svc['pid']:<8} {state:<12} log {svc['log']}")
     if not s["healthy"]:
         print("the lab is not healthy: 'pathprobe lab down' and bring it up again")
         raise typer.Exit(1)
@@ -100,19 +118,26 @@ def _report(result: Any, *, verbose: bool = True) -> int:
         if verbose or not o.ok:
             print(o.line())
     n = len(result.outcomes)
-    print(f"\n{result.scenario.name}: {n - len(failed)}/{n} expectations met"
-          f" (check took {result.seconds:.1f} s; profile in {result.run_dir / 'profile.json'})")
+    print(
+        f"\n{result.scenario.name}: {n - len(failed)}/{n} expectations met"
+        f" (check took {result.seconds:.1f} s; profile in {result.run_dir / 'profile.json'})"
+    )
     return 1 if failed else 0
 
 
 @app.command()
 def check(
     scenario: str = typer.Argument(..., help="A shipped scenario name or a scenario file."),
-    out: Path = typer.Option(None, "--out", help="Also save the profile JSON here (e.g. profiles/NAME.json)."),
+    out: Path = typer.Option(
+        None, "--out", help="Also save the profile JSON here (e.g. profiles/NAME.json)."
+    ),
     keep: bool = typer.Option(False, "--keep", help="Leave the lab up afterwards."),
     failures_only: bool = typer.Option(False, "--failures-only", help="Print only the failed expectations."),
 ) -> None:
-    """Bring a scenario up, run 'pathprobe check' in its client, compare with the expected verdicts, take it down."""
+    """Bring a scenario up, run 'pathprobe check' in its client, compare with the expected verdicts.
+
+    The lab is taken down again afterwards (unless --keep, or it was already up for this scenario).
+    """
     from pathprobe.lab import scenario as sc
     from pathprobe.lab.lifecycle import Lab, preflight
 
@@ -122,8 +147,8 @@ def check(
         from pathprobe.errors import BadInput
 
         raise BadInput(f"--out {out}: is a directory")
-    _interrupt_on_sigterm()
-    result = Lab(_say).check(scn, out=out, keep=keep)
+    with _interruptible():
+        result = Lab(_say).check(scn, out=out, keep=keep)
     print()
     raise typer.Exit(_report(result, verbose=not failures_only))
 
@@ -141,9 +166,9 @@ def demo(
 
     preflight()
     scn = sc.load(DEMO_SCENARIO)
-    _interrupt_on_sigterm()
     print(f"{scn.title}\n\n{scn.description}\n")
-    result = Lab(_say).check(scn, out=out)
+    with _interruptible():
+        result = Lab(_say).check(scn, out=out)
     print()
     render_profile(result.profile, Console(no_color=not sys.stdout.isatty(), highlight=False))
     print()

@@ -41,11 +41,14 @@ def ruleset(censor: Censor) -> str:
     nat = []
     if censor.lies is not None:
         for proto in ("udp", "tcp"):
-            nat.append(f'iifname "{client_if}" {proto} dport 53 dnat to {w.CENSOR_CLIENT_ADDR}:53 '
-                       f'comment "DNS hijack"')
+            nat.append(
+                f'iifname "{client_if}" {proto} dport 53 dnat to {w.CENSOR_CLIENT_ADDR}:53 '
+                f'comment "DNS hijack"'
+            )
     if censor.intercept is not None:
-        nat.append(f'iifname "{client_if}" tcp dport 443 redirect to :{w.INTERCEPT_PORT} '
-                   f'comment "TLS interception"')
+        nat.append(
+            f'iifname "{client_if}" tcp dport 443 redirect to :{w.INTERCEPT_PORT} comment "TLS interception"'
+        )
     lines = [
         f"table ip {TABLE} {{",
         "    chain filter_forward {",

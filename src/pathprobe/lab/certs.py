@@ -111,5 +111,9 @@ class Interceptor:
 def interceptor(root: RootSpec, intermediate: RootSpec | None, base: Path | None = None) -> Interceptor:
     base = (base or cache_dir()) / "interceptors"
     r = cached_ca(root, base / f"root-{root.slug()}")
-    inter = cached_ca(intermediate, base / f"sub-{root.slug()}-{intermediate.slug()}", r) if intermediate else None
+    inter = (
+        cached_ca(intermediate, base / f"sub-{root.slug()}-{intermediate.slug()}", r)
+        if intermediate
+        else None
+    )
     return Interceptor(r, inter)

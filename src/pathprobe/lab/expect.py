@@ -105,7 +105,9 @@ def _signal_checks(where: str, exp: TargetExp, signals: list[str]) -> list[Outco
     return out
 
 
-def compare(exp: Expectations, profile: dict[str, Any], *, interceptor_root: str | None = None) -> list[Outcome]:
+def compare(
+    exp: Expectations, profile: dict[str, Any], *, interceptor_root: str | None = None
+) -> list[Outcome]:
     """Every expectation checked against ``profile``; one :class:`Outcome` each."""
     out: list[Outcome] = []
     rec = profile.get("recommendation") or {}
@@ -114,14 +116,21 @@ def compare(exp: Expectations, profile: dict[str, Any], *, interceptor_root: str
     if exp.ranked is not None:
         out.append(_eq("recommendation.ranked", list(exp.ranked), rec.get("ranked")))
     if exp.connectivity is not None:
-        out.append(_eq("network.connectivity", exp.connectivity, (profile.get("network") or {}).get("connectivity")))
+        out.append(
+            _eq("network.connectivity", exp.connectivity, (profile.get("network") or {}).get("connectivity"))
+        )
     findings: list[dict[str, Any]] = profile.get("interception") or []
     if exp.interception_hosts is not None:
         out.append(_set("interception hosts", exp.interception_hosts, [f.get("host", "") for f in findings]))
     if exp.device_known_roots is not None:
         known = (profile.get("trust_store") or {}).get("known_interception_roots")
-        out.append(_eq("trust_store.known_interception_roots (count)", exp.device_known_roots,
-                       len(known) if isinstance(known, list) else None))
+        out.append(
+            _eq(
+                "trust_store.known_interception_roots (count)",
+                exp.device_known_roots,
+                len(known) if isinstance(known, list) else None,
+            )
+        )
     paths = {p.get("id"): p for p in profile.get("paths") or []}
     for pe in exp.paths:
         p = paths.get(pe.id)
@@ -161,14 +170,27 @@ def compare(exp: Expectations, profile: dict[str, Any], *, interceptor_root: str
                 out.append(_eq(f"{where} known_as", fe.known_as, _one(f.get("known_as") for f in mine)))
             if fe.root is not None:
                 want = interceptor_root if fe.root == "interceptor" else fe.root
-                out.append(_eq(f"{where} root_sha256", want if want is not None else NONE,
-                               _one(f.get("root_sha256") for f in mine)))
+                out.append(
+                    _eq(
+                        f"{where} root_sha256",
+                        want if want is not None else NONE,
+                        _one(f.get("root_sha256") for f in mine),
+                    )
+                )
             if fe.issuer_contains is not None:
                 issuers = [str(f.get("issuer")) for f in mine]
-                out.append(Outcome(f"{where} issuer contains", fe.issuer_contains, _show(issuers),
-                                   all(fe.issuer_contains in i for i in issuers)))
+                out.append(
+                    Outcome(
+                        f"{where} issuer contains",
+                        fe.issuer_contains,
+                        _show(issuers),
+                        all(fe.issuer_contains in i for i in issuers),
+                    )
+                )
             if fe.signals is not None:
-                out.append(_set(f"{where} signals", fe.signals, {s for f in mine for s in f.get("signals") or []}))
+                out.append(
+                    _set(f"{where} signals", fe.signals, {s for f in mine for s in f.get("signals") or []})
+                )
     return out
 
 
@@ -206,10 +228,17 @@ def verdicts(profile: dict[str, Any]) -> dict[str, Any]:
             for p in profile.get("paths") or []
         },
         "interception": sorted(
-            (f.get("host"), tuple(sorted(f.get("paths") or [])), f.get("known_as"), tuple(sorted(f.get("signals") or [])))
+            (
+                f.get("host"),
+                tuple(sorted(f.get("paths") or [])),
+                f.get("known_as"),
+                tuple(sorted(f.get("signals") or [])),
+            )
             for f in profile.get("interception") or []
         ),
-        "known_interception_roots": len((profile.get("trust_store") or {}).get("known_interception_roots") or []),
+        "known_interception_roots": len(
+            (profile.get("trust_store") or {}).get("known_interception_roots") or []
+        ),
     }
 
 

@@ -75,9 +75,15 @@ class State:
     interceptor_root: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"scenario": self.scenario, "source": self.source, "run_dir": self.run_dir,
-                "started": self.started, "status": self.status, "interceptor_root": self.interceptor_root,
-                "services": [s.to_json() for s in self.services]}
+        return {
+            "scenario": self.scenario,
+            "source": self.source,
+            "run_dir": self.run_dir,
+            "started": self.started,
+            "status": self.status,
+            "interceptor_root": self.interceptor_root,
+            "services": [s.to_json() for s in self.services],
+        }
 
 
 def _state_file() -> Path:
@@ -87,8 +93,15 @@ def _state_file() -> Path:
 def read_state() -> State | None:
     try:
         d = json.loads(_state_file().read_text("utf-8"))
-        return State(d["scenario"], d["source"], d["run_dir"], d["started"], d["status"],
-                     [Running.from_json(s) for s in d["services"]], d.get("interceptor_root"))
+        return State(
+            d["scenario"],
+            d["source"],
+            d["run_dir"],
+            d["started"],
+            d["status"],
+            [Running.from_json(s) for s in d["services"]],
+            d.get("interceptor_root"),
+        )
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError):
@@ -116,7 +129,9 @@ def locked() -> Iterator[None]:
         except BlockingIOError:
             fh.seek(0)
             holder = fh.read().strip() or "?"
-            raise LabError(f"another 'pathprobe lab' command is running (pid {holder}); wait for it") from None
+            raise LabError(
+                f"another 'pathprobe lab' command is running (pid {holder}); wait for it"
+            ) from None
         fh.seek(0)
         fh.truncate()
         fh.write(str(os.getpid()))
@@ -143,7 +158,9 @@ def shielded() -> Iterator[None]:
 
 def healthy(st: State | None) -> bool:
     return (
-        st is not None and st.status == "up" and topology.existing() == list(w.NAMESPACES)
+        st is not None
+        and st.status == "up"
+        and topology.existing() == list(w.NAMESPACES)
         and all(alive(r) for r in st.services)
     )
 
@@ -212,8 +229,12 @@ def services_for(scn: Scenario) -> list[Service]:
         if "blockpage" in c.lies.values():
             out.append(Origins("blockpage", w.CENSOR_NS, {w.BLOCKPAGE_NAME: w.BLOCKPAGE_ADDR}))
     if c.intercept is not None:
-        out.append(Interceptor(list(c.intercept.hosts) if c.intercept.hosts is not None else None,
-                               list(c.intercept.ignore) if c.intercept.ignore is not None else None))
+        out.append(
+            Interceptor(
+                list(c.intercept.hosts) if c.intercept.hosts is not None else None,
+                list(c.intercept.ignore) if c.intercept.ignore is not None else None,
+            )
+        )
     return out
 
 
@@ -228,8 +249,11 @@ def preflight(scn: Scenario | None = None) -> None:
             need += s.programs()
     missing = [p for p in dict.fromkeys(need) if shutil.which(p) is None and not os.access(p, os.X_OK)]
     if missing:
-        raise BadInput(f"the lab needs {', '.join(missing)}, which is not installed (run scripts/setup.sh"
-                       + (", or set PATHPROBE_MITMDUMP" if any("mitmdump" in m for m in missing) else "") + ")")
+        raise BadInput(
+            f"the lab needs {', '.join(missing)}, which is not installed (run scripts/setup.sh"
+            + (", or set PATHPROBE_MITMDUMP" if any("mitmdump" in m for m in missing) else "")
+            + ")"
+        )
 
 
 def _new_run_dir(name: str) -> Path:
@@ -278,11 +302,13 @@ def _wait_ready(started: list[tuple[Service, subprocess.Popen[bytes], Running]],
                 )
             if svc.ready(rec.pid):
                 pending.remove(item)
-                say(f"  {svc.instance:<12} ready in {time.monotonic() - t0:.1f} s ({svc.netns}, pid {rec.pid})")
+                took = time.monotonic() - t0
+                say(f"  {svc.instance:<12} ready in {took:.1f} s ({svc.netns}, pid {rec.pid})")
             elif time.monotonic() - t0 > svc.ready_timeout:
                 want = ", ".join(f"{x.proto} {x.address}:{x.port}" for x in svc.listens())
                 raise LabError(
-                    f"service '{svc.instance}' was not ready after {svc.ready_timeout:.0f} s (waiting for {want}); "
+                    f"service '{svc.instance}' was not ready after {svc.ready_timeout:.0f} s "
+                    f"(waiting for {want}); "
                     f"the end of its log {rec.log}:\n{log_tail(rec.log)}"
                 )
         if pending:
@@ -300,12 +326,16 @@ class Lab:
         st = read_state()
         if healthy(st):
             assert st is not None
-            raise LabError(f"a lab is already up (scenario '{st.scenario}', since {st.started}); "
-                           "run 'pathprobe lab down' first")
+            raise LabError(
+                f"a lab is already up (scenario '{st.scenario}', since {st.started}); "
+                "run 'pathprobe lab down' first"
+            )
         if anything_left():
             what = f"scenario '{st.scenario}'" if st is not None and st.scenario != "?" else "no usable state"
-            self.say(f"removing a stale lab from an earlier run ({what}; namespaces: "
-                     f"{', '.join(topology.existing()) or 'none'})")
+            self.say(
+                f"removing a stale lab from an earlier run ({what}; namespaces: "
+                f"{', '.join(topology.existing()) or 'none'})"
+            )
             teardown(st, self.say)
 
     def up(self, scn: Scenario) -> State:
@@ -318,8 +348,8 @@ class Lab:
         t0 = time.monotonic()
         run = _new_run_dir(scn.name)
         st = State(scn.name, scn.source, str(run), dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-        save_state(st)
         try:
+            save_state(st)
             topology.create()
             ctx = _write_inputs(scn, run)
             st.interceptor_root = ctx.interceptor.root_sha256() if ctx.interceptor else None
@@ -383,16 +413,35 @@ class Lab:
     def _check(self, scn: Scenario, st: State, out: Path | None) -> CheckResult:
         run = Path(st.run_dir)
         argv = topology.nsexec(
-            w.CLIENT_NS, sys.executable, "-m", "pathprobe", "check", "--json", "--accept-risk",
-            "--plan", str(run / "plan.toml"), "--public-roots", str(run / "public-roots.pem"),
-            "--device-roots", str(run / "device-roots.pem"), "--timeout", f"{scn.timeout:g}",
-            "--label", f"pathprobe lab: {scn.name}",
+            w.CLIENT_NS,
+            sys.executable,
+            "-m",
+            "pathprobe",
+            "check",
+            "--json",
+            "--accept-risk",
+            "--plan",
+            str(run / "plan.toml"),
+            "--public-roots",
+            str(run / "public-roots.pem"),
+            "--device-roots",
+            str(run / "device-roots.pem"),
+            "--timeout",
+            f"{scn.timeout:g}",
+            "--label",
+            f"pathprobe lab: {scn.name}",
         )
         self.say(f"running the check in {w.CLIENT_NS}: pathprobe check --plan {run / 'plan.toml'} ...")
         t0 = time.monotonic()
         with open(run / "check.log", "wb") as err:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
-                                    env=child_env(), start_new_session=True)
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                env=child_env(),
+                start_new_session=True,
+            )
             try:
                 stdout, _ = proc.communicate(timeout=CHECK_TIMEOUT)
             except BaseException:
@@ -403,8 +452,10 @@ class Lab:
         elapsed = time.monotonic() - t0
         (run / "profile.json").write_bytes(stdout)
         if proc.returncode != 0:
-            raise LabError(f"the check in {w.CLIENT_NS} failed (exit {proc.returncode}); "
-                           f"the end of {run / 'check.log'}:\n{log_tail(run / 'check.log')}")
+            raise LabError(
+                f"the check in {w.CLIENT_NS} failed (exit {proc.returncode}); "
+                f"the end of {run / 'check.log'}:\n{log_tail(run / 'check.log')}"
+            )
         try:
             profile = json.loads(stdout)
         except ValueError:
@@ -417,8 +468,11 @@ class Lab:
         outcomes = compare(scn.expect, profile, interceptor_root=st.interceptor_root)
         for r in st.services:
             if not alive(r):
-                outcomes.append(Outcome(f"service {r.instance}", "running through the check",
-                                        f"exited (log: {r.log})", False))
+                outcomes.append(
+                    Outcome(
+                        f"service {r.instance}", "running through the check", f"exited (log: {r.log})", False
+                    )
+                )
         return CheckResult(scn, profile, outcomes, run, elapsed)
 
     def status(self) -> dict[str, Any]:
@@ -427,8 +481,10 @@ class Lab:
             "state": st.to_json() if st else None,
             "healthy": healthy(st),
             "namespaces": topology.existing(),
-            "services": [{"instance": r.instance, "pid": r.pid, "alive": alive(r), "log": r.log}
-                         for r in (st.services if st else [])],
+            "services": [
+                {"instance": r.instance, "pid": r.pid, "alive": alive(r), "log": r.log}
+                for r in (st.services if st else [])
+            ],
         }
 
 
@@ -453,6 +509,8 @@ def _validate_plan(scn: Scenario) -> None:
 
     missing = scn.missing_kinds()
     if missing:
-        raise BadInput(f"scenario '{scn.name}' needs probe kind(s) {', '.join(missing)}, "
-                       "which this pathprobe cannot load")
+        raise BadInput(
+            f"scenario '{scn.name}' needs probe kind(s) {', '.join(missing)}, "
+            "which this pathprobe cannot load"
+        )
     parse_plan_data(tomllib.loads(scn.plan), f"{scn.source} (plan)")

@@ -98,7 +98,7 @@ class _T:
     def has(self, key: str) -> bool:
         return key in self.data
 
-    def str(self, key: str, *, required: bool = False, choices: tuple[str, ...] | None = None) -> str | None:
+    def text(self, key: str, *, required: bool = False, choices: tuple[str, ...] | None = None) -> str | None:
         if key not in self.data:
             if required:
                 raise self.err(key, "is required")
@@ -129,7 +129,7 @@ class _T:
             raise self.err(key, f"must be a number from {low:g} to {high:g}")
         return float(v)
 
-    def int(self, key: str, low: int, high: int) -> int | None:
+    def whole(self, key: str, low: int, high: int) -> int | None:
         if key not in self.data:
             return None
         v = self.data.pop(key)
@@ -159,7 +159,7 @@ class _T:
 def _root(t: _T | None) -> RootSpec | None:
     if t is None:
         return None
-    spec = RootSpec(cn=t.str("cn", required=True) or "", org=t.str("org"), country=t.str("country"))
+    spec = RootSpec(cn=t.text("cn", required=True) or "", org=t.text("org"), country=t.text("country"))
     t.done()
     return spec
 
@@ -169,10 +169,10 @@ def _censor(t: _T | None) -> Censor:
         return Censor()
     blocks = []
     for b in t.subs("block"):
-        action = b.str("action", required=True, choices=("drop", "reject"))
-        proto = b.str("proto", choices=("tcp", "udp")) or "tcp"
-        port = b.int("port", 1, 65535)
-        to = b.str("to")
+        action = b.text("action", required=True, choices=("drop", "reject"))
+        proto = b.text("proto", choices=("tcp", "udp")) or "tcp"
+        port = b.whole("port", 1, 65535)
+        to = b.text("to")
         if to is not None:
             try:
                 to = w.resolve_target(to)
@@ -185,15 +185,15 @@ def _censor(t: _T | None) -> Censor:
     if dns is not None:
         lt = dns.sub("lies")
         if lt is None:
-            raise dns.err("lies", "is required (a table: name = address | \"blockpage\" | \"nxdomain\")")
+            raise dns.err("lies", 'is required (a table: name = address | "blockpage" | "nxdomain")')
         lies = {}
         for name in list(lt.data):
-            v = lt.str(name, required=True) or ""
+            v = lt.text(name, required=True) or ""
             if v not in ("blockpage", "nxdomain"):
                 try:
                     ipaddress.IPv4Address(v)
                 except ValueError:
-                    raise lt.err(name, f"'{v}' is not an IPv4 address, \"blockpage\" or \"nxdomain\"") from None
+                    raise lt.err(name, f'\'{v}\' is not an IPv4 address, "blockpage" or "nxdomain"') from None
             lies[name.lower().rstrip(".")] = v
         dns.done()
     intercept = None
@@ -211,39 +211,51 @@ def _censor(t: _T | None) -> Censor:
 
 
 def _expect(t: _T) -> Expectations:
-    rec = t.str("recommendation")
+    rec = t.text("recommendation")
     ranked = t.strs("ranked")
-    conn = t.str("connectivity", choices=CONNECTIVITY)
+    conn = t.text("connectivity", choices=CONNECTIVITY)
     hosts = t.strs("interception_hosts")
-    known = t.int("device_known_roots", 0, 1000)
+    known = t.whole("device_known_roots", 0, 1000)
     paths = []
     for p in t.subs("path"):
-        pid = p.str("id", required=True) or ""
-        paths.append(PathExp(pid, p.str("reachability", choices=REACH), p.str("tls", choices=TLS)))
+        pid = p.text("id", required=True) or ""
+        paths.append(PathExp(pid, p.text("reachability", choices=REACH), p.text("tls", choices=TLS)))
         p.done()
     targets = []
     for x in t.subs("target"):
-        path = x.str("path", required=True) or ""
-        one = x.str("target")
+        path = x.text("path", required=True) or ""
+        one = x.text("target")
         many = x.strs("targets")
         if (one is None) == (many is None):
             raise x.err("target", "give exactly one of 'target' or 'targets'")
-        targets.append(TargetExp(
-            path, (one,) if one else tuple(many or ()),
-            reachability=x.str("reachability", choices=REACH), tls=x.str("tls", choices=TLS),
-            failure=x.str("failure"), signals=x.strs("signals"),
-            signals_include=x.strs("signals_include") or (), signals_exclude=x.strs("signals_exclude") or (),
-        ))
+        targets.append(
+            TargetExp(
+                path,
+                (one,) if one else tuple(many or ()),
+                reachability=x.text("reachability", choices=REACH),
+                tls=x.text("tls", choices=TLS),
+                failure=x.text("failure"),
+                signals=x.strs("signals"),
+                signals_include=x.strs("signals_include") or (),
+                signals_exclude=x.strs("signals_exclude") or (),
+            )
+        )
         x.done()
     findings = []
     for f in t.subs("interception"):
-        one, many = f.str("host"), f.strs("hosts")
+        one, many = f.text("host"), f.strs("hosts")
         if (one is None) == (many is None):
             raise f.err("host", "give exactly one of 'host' or 'hosts'")
-        findings.append(FindingExp(
-            (one,) if one else tuple(many or ()), paths=f.strs("paths"), known_as=f.str("known_as"),
-            root=f.str("root"), issuer_contains=f.str("issuer_contains"), signals=f.strs("signals"),
-        ))
+        findings.append(
+            FindingExp(
+                (one,) if one else tuple(many or ()),
+                paths=f.strs("paths"),
+                known_as=f.text("known_as"),
+                root=f.text("root"),
+                issuer_contains=f.text("issuer_contains"),
+                signals=f.strs("signals"),
+            )
+        )
         f.done()
     t.done()
     exp = Expectations(rec, ranked, conn, hosts, known, tuple(paths), tuple(targets), tuple(findings))
@@ -275,11 +287,12 @@ def parse(text: str, name: str, source: str) -> Scenario:
     except tomllib.TOMLDecodeError as exc:
         raise BadInput(f"{source}: not valid TOML: {exc}") from None
     t = _T(data, "", source)
-    title = t.str("title", required=True) or ""
-    description = (t.str("description") or "").strip()
+    title = t.text("title", required=True) or ""
+    description = (t.text("description") or "").strip()
     timeout = t.num("timeout", 4.0, 0.5, 60)
     services = t.strs("services", choices=tuple(INTERNET)) or ("origins", "dns")
-    plan = t.str("plan", required=True) or ""
+    plan = t.text("plan", required=True) or ""
+    kinds = _plan_kinds(plan, source)
     device = t.sub("device")
     trusts: tuple[str, ...] = ("public",)
     if device is not None:
@@ -294,12 +307,25 @@ def parse(text: str, name: str, source: str) -> Scenario:
     if "interceptor" in trusts and censor.intercept is None:
         raise BadInput(f"{source}: key 'device.trusts': 'interceptor' needs a [censor.intercept] table")
     if any(f.root == "interceptor" for f in expect.interception) and censor.intercept is None:
-        raise BadInput(f"{source}: key 'expect.interception.root': 'interceptor' needs a [censor.intercept] table")
+        raise BadInput(
+            f"{source}: key 'expect.interception.root': 'interceptor' needs a [censor.intercept] table"
+        )
     for f in expect.interception:
         if f.known_as is not None and f.known_as != NONE and not f.known_as.strip():
             raise BadInput(f"{source}: key 'expect.interception.known_as': empty")
-    return Scenario(name, title, description, timeout, tuple(dict.fromkeys(services)), plan, trusts, censor,
-                    expect, source, _plan_kinds(plan, source))
+    return Scenario(
+        name,
+        title,
+        description,
+        timeout,
+        tuple(dict.fromkeys(services)),
+        plan,
+        trusts,
+        censor,
+        expect,
+        source,
+        kinds,
+    )
 
 
 def shipped_dir() -> Path:

@@ -23,7 +23,9 @@ _CMD_TIMEOUT = 20.0
 def run(argv: list[str], *, check: bool = True, input: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run a short command; a failure is a :class:`LabError` naming the command and its stderr."""
     try:
-        cp = subprocess.run(argv, capture_output=True, text=True, timeout=_CMD_TIMEOUT, check=False, input=input)
+        cp = subprocess.run(
+            argv, capture_output=True, text=True, timeout=_CMD_TIMEOUT, check=False, input=input
+        )
     except FileNotFoundError:
         raise LabError(f"'{argv[0]}' is not installed (run scripts/setup.sh)") from None
     except subprocess.TimeoutExpired:
@@ -70,10 +72,40 @@ def create() -> None:
     """Build the namespaces, links, addresses and routes (the caller removed any stale lab first)."""
     for ns in w.NAMESPACES:
         run(["ip", "netns", "add", ns])
-    run(["ip", "link", "add", w.CLIENT_IF, "netns", w.CLIENT_NS, "type", "veth",
-         "peer", "name", w.CENSOR_CLIENT_IF, "netns", w.CENSOR_NS])
-    run(["ip", "link", "add", w.CENSOR_INET_IF, "netns", w.CENSOR_NS, "type", "veth",
-         "peer", "name", w.INET_IF, "netns", w.INET_NS])
+    run(
+        [
+            "ip",
+            "link",
+            "add",
+            w.CLIENT_IF,
+            "netns",
+            w.CLIENT_NS,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            w.CENSOR_CLIENT_IF,
+            "netns",
+            w.CENSOR_NS,
+        ]
+    )
+    run(
+        [
+            "ip",
+            "link",
+            "add",
+            w.CENSOR_INET_IF,
+            "netns",
+            w.CENSOR_NS,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            w.INET_IF,
+            "netns",
+            w.INET_NS,
+        ]
+    )
     batch = {
         w.CLIENT_NS: [
             f"addr add {w.CLIENT_ADDR}/24 dev {w.CLIENT_IF}",

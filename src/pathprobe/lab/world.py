@@ -1,8 +1,8 @@
 """The lab's fixed addresses and made-up names (private 10.77.0.0/16, only inside the lab namespaces).
 
-    pp-client  c0 10.77.1.2/24 ──veth── r0 10.77.1.1/24  pp-censor  r1 10.77.2.1/24 ──veth── i0 10.77.2.2/24  pp-inet
-                (default via .1.1)            (ip_forward; lo 10.77.3.66)             (default via .2.1; services
-                                                                                        on more addresses of i0)
+    pp-client  c0 10.77.1.2 ── r0 10.77.1.1  pp-censor  r1 10.77.2.1 ── i0 10.77.2.2  pp-inet
+               default via .1.1       ip_forward, lo 10.77.3.66      default via .2.1; services
+                                                                     on more addresses of i0
 
 Site names end in ``.test`` (RFC 6761): they can never mean anything outside the lab.
 """

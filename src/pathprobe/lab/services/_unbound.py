@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
-def config(workdir: Path, interfaces: list[str], records: dict[str, str], *, extra: Sequence[str] = ()) -> str:
+def config(
+    workdir: Path, interfaces: list[str], records: dict[str, str], *, extra: Sequence[str] = ()
+) -> str:
     """An unbound.conf: ``interfaces`` like ``10.77.2.53`` or ``10.77.2.54@443``; ``records`` name -> IPv4."""
     lines = [
         "server:",

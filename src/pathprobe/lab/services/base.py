@@ -17,6 +17,7 @@ state file at once, waits for :meth:`Service.ready` while watching for a crash, 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -141,8 +142,13 @@ def start(svc: Service, launch: Launch, workdir: Path) -> tuple[subprocess.Popen
         fh.flush()
         try:
             proc = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=fh, stderr=subprocess.STDOUT, cwd=workdir,
-                env={**os.environ, **launch.env}, start_new_session=True,
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                cwd=workdir,
+                env={**os.environ, **launch.env},
+                start_new_session=True,
             )
         except OSError as exc:
             raise LabError(f"service '{svc.instance}' could not start: {exc.strerror}") from None
@@ -168,15 +174,11 @@ def stop(r: Running, proc: subprocess.Popen[bytes] | None = None, grace: float =
             return True
         time.sleep(0.02)
     if alive(r):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(r.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     if proc is not None:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            pass
     return True
 
 

@@ -27,9 +27,16 @@ class DohServer(Service):
         key.write_bytes(leaf.key_pem())
         key.chmod(0o600)
         text = _unbound.config(
-            workdir, [f"{w.DOH_ADDR}@443"], w.honest_records(),
-            extra=["https-port: 443", f'tls-service-key: "{key}"', f'tls-service-pem: "{chain}"',
-                   f'http-endpoint: "{w.DOH_PATH}"', "http-notls-downstream: no"],
+            workdir,
+            [f"{w.DOH_ADDR}@443"],
+            w.honest_records(),
+            extra=[
+                "https-port: 443",
+                f'tls-service-key: "{key}"',
+                f'tls-service-pem: "{chain}"',
+                f'http-endpoint: "{w.DOH_PATH}"',
+                "http-notls-downstream: no",
+            ],
         )
         return Launch(_unbound.argv(_unbound.write(workdir, text)))
 

@@ -1,6 +1,6 @@
 """``interceptor``: the censor's transparent TLS interceptor (mitmdump 11 in transparent mode).
 
-The censor's ruleset redirects the client's port-443 traffic to it (:data:`~pathprobe.lab.world.INTERCEPT_PORT`).
+The censor's ruleset redirects the client's port-443 traffic to it (port 8080 on the router).
 It forges a leaf for every intercepted name, signed by the scenario's interception root (or its
 intermediate, which it then presents with the root, as Kazakhstan's did), and checks the real
 origin's certificate against the lab public root. ``hosts`` limits interception to those SNIs
@@ -42,8 +42,13 @@ class Interceptor(Service):
     kind = "interceptor"
     about = "a transparent TLS interceptor (mitmdump --mode transparent)"
 
-    def __init__(self, hosts: list[str] | None, ignore: list[str] | None,
-                 instance: str = "interceptor", netns: str = w.CENSOR_NS) -> None:
+    def __init__(
+        self,
+        hosts: list[str] | None,
+        ignore: list[str] | None,
+        instance: str = "interceptor",
+        netns: str = w.CENSOR_NS,
+    ) -> None:
         super().__init__(instance, netns)
         self.hosts = hosts
         self.ignore = ignore
@@ -60,11 +65,21 @@ class Interceptor(Service):
         ca.write_bytes(ctx.interceptor.mitmproxy_ca_pem())
         ca.chmod(0o600)
         argv = [
-            exe, "--mode", "transparent", "--listen-host", "0.0.0.0", "--listen-port", str(w.INTERCEPT_PORT),
-            "--set", f"confdir={confdir}",
-            "--set", f"ssl_verify_upstream_trusted_ca={ctx.public_pem}",
-            "--set", "termlog_verbosity=info",
-            "--flow-detail", "1",
+            exe,
+            "--mode",
+            "transparent",
+            "--listen-host",
+            "0.0.0.0",
+            "--listen-port",
+            str(w.INTERCEPT_PORT),
+            "--set",
+            f"confdir={confdir}",
+            "--set",
+            f"ssl_verify_upstream_trusted_ca={ctx.public_pem}",
+            "--set",
+            "termlog_verbosity=info",
+            "--flow-detail",
+            "1",
         ]
         for h in self.hosts or []:
             argv += ["--allow-hosts", host_regex(h)]

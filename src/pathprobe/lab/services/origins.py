@@ -15,6 +15,7 @@ import json
 import ssl
 import sys
 from pathlib import Path
+from typing import Any
 
 from pathprobe.lab import world as w
 from pathprobe.lab.services.base import LabContext, Launch, Listen, Service
@@ -28,8 +29,9 @@ class Origins(Service):
     kind = "origins"
     about = "HTTPS origins for the lab's sites (lab public CA, one server, names by SNI)"
 
-    def __init__(self, instance: str = "origins", netns: str = w.INET_NS,
-                 sites: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, instance: str = "origins", netns: str = w.INET_NS, sites: dict[str, str] | None = None
+    ) -> None:
         super().__init__(instance, netns)
         self.sites = sites if sites is not None else {s.name: s.address for s in w.SITES}
 
@@ -79,7 +81,8 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
         body = f"<!doctype html><title>{name}</title><p>{name}: pathprobe lab origin</p>\n".encode()
         writer.write(
             b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n"
-            + f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
         )
         await asyncio.wait_for(writer.drain(), STEP_TIMEOUT)
     except (OSError, TimeoutError, ssl.SSLError, asyncio.IncompleteReadError):
@@ -88,7 +91,7 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
         writer.close()
 
 
-async def serve(config: dict[str, object]) -> None:
+async def serve(config: dict[str, Any]) -> None:
     names = config["names"]
     assert isinstance(names, dict)
     ctxs = _contexts(names)
@@ -100,15 +103,24 @@ async def serve(config: dict[str, object]) -> None:
         listener = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         listener.load_cert_chain(names[default]["chain"], names[default]["key"])
 
-        def pick(sslobj: ssl.SSLObject, server_name: str | None, _ctx: ssl.SSLContext,
-                 fallback: ssl.SSLContext = base) -> None:
+        def pick(
+            sslobj: ssl.SSLObject,
+            server_name: str | None,
+            _ctx: ssl.SSLContext,
+            fallback: ssl.SSLContext = base,
+        ) -> None:
             sslobj.context = ctxs.get((server_name or "").lower(), fallback)
 
-        listener.sni_callback = pick  # type: ignore[assignment]
-        servers.append(await asyncio.start_server(
-            _handle, addr, int(config["port"]), ssl=listener,  # type: ignore[call-overload]
-            ssl_handshake_timeout=STEP_TIMEOUT,
-        ))
+        listener.sni_callback = pick
+        servers.append(
+            await asyncio.start_server(
+                _handle,
+                addr,
+                int(config["port"]),
+                ssl=listener,
+                ssl_handshake_timeout=STEP_TIMEOUT,
+            )
+        )
         print(f"origins: listening on {addr}:{config['port']} (default name {default})", flush=True)
     await asyncio.gather(*(s.serve_forever() for s in servers))
 

@@ -1,0 +1,40 @@
+"""Every shipped scenario, end to end: ``pathprobe lab check`` must meet every expected verdict, and
+the reference profiles in profiles/ must still be reproduced."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pathprobe.lab.expect import verdict_differences
+from pathprobe.lab.scenario import shipped
+
+from .conftest import REPO, LabRunner, assert_clean, need_kinds
+
+pytestmark = pytest.mark.lab
+
+
+@pytest.mark.parametrize("scenario", shipped())
+def test_scenario_meets_expectations(lab: LabRunner, scenario: str) -> None:
+    need_kinds(scenario)
+    cli, profile = lab.check(scenario)
+    assert cli.rc == 0, cli.text()
+    assert "FAIL" not in cli.out, cli.text()
+    assert "expectations met" in cli.out, cli.text()
+    assert profile is not None and profile["schema"] == "pathprobe.profile/1"
+    assert_clean()
+
+
+@pytest.mark.parametrize("scenario", shipped())
+def test_reference_profile_reproduced(lab: LabRunner, scenario: str) -> None:
+    need_kinds(scenario)
+    ref_path = REPO / "profiles" / f"{scenario}.json"
+    assert ref_path.is_file(), (
+        f"no reference profile for {scenario}: save one with "
+        f"'pathprobe lab check {scenario} --out profiles/{scenario}.json'"
+    )
+    cli, profile = lab.check(scenario)
+    assert profile is not None, cli.text()
+    diffs = verdict_differences(json.loads(ref_path.read_text()), profile)
+    assert diffs == [], "\n".join(diffs)
