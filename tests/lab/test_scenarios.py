@@ -4,6 +4,7 @@ the reference profiles in profiles/ must still be reproduced."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -38,3 +39,14 @@ def test_reference_profile_reproduced(lab: LabRunner, scenario: str) -> None:
     assert profile is not None, cli.text()
     diffs = verdict_differences(json.loads(ref_path.read_text()), profile)
     assert diffs == [], "\n".join(diffs)
+
+
+def test_demo_shows_the_kz_2019_profile(lab: LabRunner, tmp_path: Path) -> None:
+    out = tmp_path / "demo.json"
+    res = lab.run("demo", "--out", str(out))
+    assert res.rc == 0, res.text()
+    assert "Kazakhstan 2019" in res.out
+    assert "intercepted" in res.out and "Security Certificate" in res.out
+    assert "kz-2019: " in res.out and "expectations met" in res.out
+    assert json.loads(out.read_text())["label"] == "pathprobe lab: kz-2019"
+    assert_clean()
