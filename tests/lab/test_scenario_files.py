@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -258,3 +259,26 @@ def test_lab_list(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith("clean ")
     assert "kz-2019" in out
+
+
+def test_plan_placeholders_are_filled_from_service_values() -> None:
+    from pathprobe.lab.scenario import fill_plan, placeholders
+
+    plan = 'public_key = "{{wg.public_key}}"\nbridges = ["{{ tor.bridge }}"]\n'
+    assert placeholders(plan) == ["wg.public_key", "tor.bridge"]
+    filled = fill_plan(plan, {"wg.public_key": "abc=", "tor.bridge": 'obfs4 "x" \\y'}, "s.toml")
+    assert filled == 'public_key = "abc="\nbridges = ["obfs4 \\"x\\" \\\\y"]\n'
+    import tomllib
+
+    assert tomllib.loads(filled)["bridges"] == ['obfs4 "x" \\y']
+    with pytest.raises(BadInput, match=r"s.toml: key 'plan': no service publishes '\{\{wg.public_key\}\}'"):
+        fill_plan(plan, {}, "s.toml")
+
+
+def test_service_options_are_checked_by_the_service() -> None:
+    with pytest.raises(
+        BadInput, match=re.escape("key 'options.dns': 'speed': the dns service takes no options")
+    ):
+        parse(MINIMAL.replace("[expect]", "[options.dns]\nspeed = 1\n[expect]"), "t", "t.toml")
+    with pytest.raises(BadInput, match=re.escape("key 'options.socks5': 'socks5' is not in 'services'")):
+        parse(MINIMAL.replace("[expect]", "[options.socks5]\nx = 1\n[expect]"), "t", "t.toml")

@@ -36,7 +36,16 @@ from pathprobe.lab.censor import ruleset
 from pathprobe.lab.expect import Outcome, compare
 from pathprobe.lab.scenario import Scenario
 from pathprobe.lab.services import internet_service
-from pathprobe.lab.services.base import LabContext, Running, Service, alive, log_tail, proc_starttime, start
+from pathprobe.lab.services.base import (
+    LabContext,
+    Launch,
+    Running,
+    Service,
+    alive,
+    log_tail,
+    proc_starttime,
+    start,
+)
 from pathprobe.lab.services.dnslie import LyingDns
 from pathprobe.lab.services.interceptor import Interceptor
 from pathprobe.lab.services.origins import Origins
@@ -222,7 +231,7 @@ def teardown(st: State | None, say: Say, procs: dict[int, subprocess.Popen[bytes
 
 
 def services_for(scn: Scenario) -> list[Service]:
-    out: list[Service] = [internet_service(k) for k in scn.services]
+    out: list[Service] = [internet_service(k, scn.options.get(k)) for k in scn.services]
     c = scn.censor
     if c.lies is not None:
         out.append(LyingDns(dict(c.lies)))
@@ -283,9 +292,21 @@ def _write_inputs(scn: Scenario, run: Path) -> LabContext:
     if "interceptor" in scn.trusts and inter is not None:
         device += inter.root.cert_pem()
     (run / "device-roots.pem").write_bytes(device)
-    (run / "plan.toml").write_text(scn.plan, "utf-8")
     (run / "censor.nft").write_text(ruleset(scn.censor), "utf-8")
     return LabContext(run_dir=run, public=public, public_pem=public_pem, scenario=scn, interceptor=inter)
+
+
+def _write_plan(scn: Scenario, run: Path, values: dict[str, str]) -> None:
+    """The plan with the services' values filled in; checked in full when its kinds are all here."""
+    import tomllib
+
+    from pathprobe.lab.scenario import fill_plan
+    from pathprobe.plan import parse_plan_data
+
+    text = fill_plan(scn.plan, values, scn.source)
+    if not scn.missing_kinds():
+        parse_plan_data(tomllib.loads(text), f"{scn.source} (plan)")
+    (run / "plan.toml").write_text(text, "utf-8")
 
 
 def _wait_ready(started: list[tuple[Service, subprocess.Popen[bytes], Running]], say: Say) -> None:
@@ -353,13 +374,18 @@ class Lab:
             topology.create()
             ctx = _write_inputs(scn, run)
             st.interceptor_root = ctx.interceptor.root_sha256() if ctx.interceptor else None
-            started = []
             env = child_env()
+            prepared = []
+            values: dict[str, str] = {}
             for svc in services_for(scn):
                 workdir = run / svc.instance
                 workdir.mkdir()
                 launch = svc.prepare(ctx, workdir)
-                launch = type(launch)(launch.argv, {**env, **launch.env})
+                prepared.append((svc, Launch(launch.argv, {**env, **launch.env}), workdir))
+                values.update({f"{svc.instance}.{k}": v for k, v in svc.plan_values().items()})
+            _write_plan(scn, run, values)
+            started = []
+            for svc, launch, workdir in prepared:
                 proc, rec = start(svc, launch, workdir)
                 self.procs[proc.pid] = proc
                 st.services.append(rec)

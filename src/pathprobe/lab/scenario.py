@@ -8,6 +8,7 @@ error naming the file and the key (exit 2).
 from __future__ import annotations
 
 import ipaddress
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -18,7 +19,7 @@ from pathprobe.errors import BadInput
 from pathprobe.lab import world as w
 from pathprobe.lab.certs import RootSpec
 from pathprobe.lab.expect import NONE, Expectations, FindingExp, PathExp, TargetExp
-from pathprobe.lab.services import INTERNET
+from pathprobe.lab.services import INTERNET, internet_service
 
 TRUSTABLE = ("public", "interceptor")
 REACH = ("reachable", "partial", "blocked", "unknown")
@@ -63,12 +64,15 @@ class Scenario:
     timeout: float
     services: tuple[str, ...]
     plan: str
+    """The plan text; ``{{instance.key}}`` inside its strings is filled from the services at up time."""
     trusts: tuple[str, ...]
     censor: Censor
     expect: Expectations
     source: str
     kinds: tuple[str, ...] = field(default=())
     """Probe kinds the plan uses."""
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """``[options.<kind>]`` tables for the internet services."""
 
     def missing_kinds(self) -> list[str]:
         """Probe kinds the plan needs that this pathprobe cannot load."""
@@ -291,6 +295,20 @@ def parse(text: str, name: str, source: str) -> Scenario:
     description = (t.text("description") or "").strip()
     timeout = t.num("timeout", 4.0, 0.5, 60)
     services = t.strs("services", choices=tuple(INTERNET)) or ("origins", "dns")
+    options: dict[str, dict[str, Any]] = {}
+    ot = t.sub("options")
+    if ot is not None:
+        for kind in list(ot.data):
+            sub = ot.sub(kind)
+            assert sub is not None
+            if kind not in services:
+                raise BadInput(f"{source}: key 'options.{kind}': '{kind}' is not in 'services'")
+            options[kind] = dict(sub.data)
+            try:
+                internet_service(kind, options[kind], f"options.{kind}")
+            except (ValueError, TypeError) as exc:
+                raise BadInput(f"{source}: key 'options.{kind}': {exc}") from None
+        ot.done()
     plan = t.text("plan", required=True) or ""
     kinds = _plan_kinds(plan, source)
     device = t.sub("device")
@@ -326,6 +344,26 @@ def parse(text: str, name: str, source: str) -> Scenario:
         source,
         kinds,
     )
+
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}")
+
+
+def placeholders(plan: str) -> list[str]:
+    return list(dict.fromkeys(m.group(1) for m in _PLACEHOLDER.finditer(plan)))
+
+
+def fill_plan(plan: str, values: dict[str, str], source: str) -> str:
+    """Replace ``{{instance.key}}`` with the services' values, escaped for a TOML basic string."""
+
+    def sub(m: re.Match[str]) -> str:
+        key = m.group(1)
+        if key not in values:
+            known = ", ".join(sorted(values)) or "none"
+            raise BadInput(f"{source}: key 'plan': no service publishes '{{{{{key}}}}}' (published: {known})")
+        return values[key].replace("\\", "\\\\").replace('"', '\\"')
+
+    return _PLACEHOLDER.sub(sub, plan)
 
 
 def shipped_dir() -> Path:

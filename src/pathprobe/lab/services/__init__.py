@@ -9,6 +9,7 @@ table. Adding a service (Tor network, OpenVPN, WireGuard, Shadowsocks...) = one 
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 from pathprobe.lab.services.base import Service
 
@@ -20,11 +21,15 @@ INTERNET: dict[str, str] = {
 }
 
 
-def internet_service(kind: str) -> Service:
-    """An instance of an internet service by kind (the scenario loader checked the name)."""
+def service_class(kind: str) -> type[Service]:
     mod, _, cls = INTERNET[kind].partition(":")
-    svc: Service = getattr(importlib.import_module(mod), cls)()
-    return svc
+    klass: type[Service] = getattr(importlib.import_module(mod), cls)
+    return klass
 
 
-__all__ = ["INTERNET", "Service", "internet_service"]
+def internet_service(kind: str, options: dict[str, Any] | None = None, where: str = "") -> Service:
+    """An instance of an internet service by kind, with the scenario's ``[options.<kind>]`` table."""
+    return service_class(kind).from_options(dict(options or {}), where or f"options.{kind}")
+
+
+__all__ = ["INTERNET", "Service", "internet_service", "service_class"]

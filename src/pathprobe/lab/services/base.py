@@ -9,6 +9,11 @@ A service is a program the lab runs in one namespace. Its class says three thing
   ``/proc/<pid>/net``, i.e. inside the service's own namespace); :meth:`Service.ready` may add more;
 - :meth:`Service.programs` lists the executables it needs (checked before anything starts).
 
+Two optional hooks let services grow without touching the lifecycle: :meth:`Service.from_options`
+reads the scenario's ``[options.<kind>]`` table (validate it there: raise ``ValueError`` with a
+reason), and :meth:`Service.plan_values` publishes values known only once the service is prepared
+(keys, fingerprints, bridge lines) for the scenario's plan, which names them ``{{instance.key}}``.
+
 The lifecycle (:mod:`pathprobe.lab.lifecycle`) starts every service with :func:`start` (stdout and
 stderr to ``<instance>/log``, kept after the lab is down), records its PID and start time in the
 state file at once, waits for :meth:`Service.ready` while watching for a crash, and stops it with
@@ -89,6 +94,17 @@ class Service(ABC):
     def programs(self) -> list[str]:
         """Executables this service needs (names on PATH or absolute paths)."""
         return []
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any], where: str) -> Service:
+        """Build the internet service from the scenario's ``[options.<kind>]`` (none by default)."""
+        if options:
+            raise ValueError(f"'{sorted(options)[0]}': the {cls.kind} service takes no options")
+        return cls()  # type: ignore[call-arg]
+
+    def plan_values(self) -> dict[str, str]:
+        """Values for the plan's ``{{<instance>.<key>}}`` placeholders (called after :meth:`prepare`)."""
+        return {}
 
     def ready(self, pid: int) -> bool:
         return all(is_listening(pid, lst) for lst in self.listens())
