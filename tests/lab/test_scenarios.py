@@ -50,3 +50,22 @@ def test_demo_shows_the_kz_2019_profile(lab: LabRunner, tmp_path: Path) -> None:
     assert "kz-2019: " in res.out and "expectations met" in res.out
     assert json.loads(out.read_text())["label"] == "pathprobe lab: kz-2019"
     assert_clean()
+
+
+def test_a_wrong_expectation_fails_the_check(lab: LabRunner, tmp_path: Path) -> None:
+    """The comparison can fail: the clean network checked against an expectation of interception."""
+    from pathprobe.lab.scenario import shipped_dir
+
+    text = (shipped_dir() / "clean.toml").read_text()
+    wrong = tmp_path / "clean-but-wrong.toml"
+    wrong.write_text(
+        text.replace(
+            'id = "direct"\nreachability = "reachable"\ntls = "intact"',
+            'id = "direct"\nreachability = "reachable"\ntls = "intercepted"',
+        )
+    )
+    res = lab.run("check", str(wrong))
+    assert res.rc == 1, res.text()
+    assert "FAIL  path direct tls: expected intercepted, got intact" in res.out
+    assert "PASS  path direct reachability = reachable" in res.out
+    assert_clean()
