@@ -1,0 +1,175 @@
+"""``pathprobe lab list|up|check|down|status|demo``: offline censored networks (Linux, root).
+
+Exit codes: 0 done (``check``: every expectation met); 1 an expectation failed, a service crashed or a
+lab is already up; 2 bad input or the lab cannot run here (not Linux, not root, a program missing);
+130 interrupted (the lab is taken down first).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
+
+DEMO_SCENARIO = "kz-2019"
+
+
+def _interrupt_on_sigterm() -> None:
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C / SIGTERM: the lab code has already taken down what it started; say so, exit 130."""
+    _interrupt_on_sigterm()
+    try:
+        yield
+    except KeyboardInterrupt:
+        print("pathprobe: interrupted (what this command had started was taken down)", file=sys.stderr)
+        raise typer.Exit(130) from None
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+@app.command("list")
+def list_() -> None:
+    """List the shipped scenarios."""
+    from pathprobe.lab import scenario
+
+    for name in scenario.shipped():
+        scn = scenario.load(name)
+        missing = scn.missing_kinds()
+        note = f"  (needs probe kind {', '.join(missing)}, not in this pathprobe)" if missing else ""
+        print(f"{name:<24} {scn.title}{note}")
+
+
+@app.command()
+def up(scenario: str = typer.Argument(..., help="A shipped scenario name or a scenario file.")) -> None:
+    """Bring a scenario up and leave it running (take it down with 'pathprobe lab down')."""
+    from pathprobe.lab import scenario as sc
+    from pathprobe.lab import world as w
+    from pathprobe.lab.lifecycle import Lab, preflight
+
+    preflight()
+    scn = sc.load(scenario)
+    with _interruptible():
+        st = Lab(_say).up(scn)
+    run = Path(st.run_dir)
+    print(f"\n{scn.title}\n")
+    print(f"  client shell:   ip netns exec {w.CLIENT_NS} bash   (resolver {w.DNS_ADDR})")
+    print(f"  its check:      pathprobe lab check {scn.name}   (uses this lab and leaves it up)")
+    print(
+        f"  or by hand:     ip netns exec {w.CLIENT_NS} pathprobe check --plan {run / 'plan.toml'} "
+        f"--public-roots {run / 'public-roots.pem'} --device-roots {run / 'device-roots.pem'}"
+    )
+    print(f"  service logs:   {run}/<service>/log")
+    print("  take it down:   pathprobe lab down")
+
+
+@app.command()
+def down() -> None:
+    """Take the lab down (also removes a stale lab left by an earlier run)."""
+    from pathprobe.lab.lifecycle import Lab, preflight
+
+    preflight()
+    Lab(_say).down()
+
+
+@app.command()
+def status() -> None:
+    """Say whether a lab is up, and whether each of its services still runs."""
+    from pathprobe.lab.lifecycle import Lab, preflight
+
+    preflight()
+    s = Lab(_say).status()
+    st = s["state"]
+    if st is None and not s["namespaces"]:
+        print("no lab is up")
+        return
+    if st is None:
+        names = ", ".join(s["namespaces"])
+        print(f"a stale lab: namespaces {names} without state ('pathprobe lab down' removes it)")
+        raise typer.Exit(1)
+    print(f"scenario '{st['scenario']}' ({st['status']}, since {st['started']})")
+    print(f"run directory {st['run_dir']}")
+    for svc in s["services"]:
+        state = "running" if svc["alive"] else "NOT RUNNING"
+        print(f"  {svc['instance']:<12} pid {svc['pid']:<8} {state:<12} log {svc['log']}")
+    if not s["healthy"]:
+        print("the lab is not healthy: 'pathprobe lab down' and bring it up again")
+        raise typer.Exit(1)
+
+
+def _report(result: Any, *, verbose: bool = True) -> int:
+    failed = [o for o in result.outcomes if not o.ok]
+    for o in result.outcomes:
+        if verbose or not o.ok:
+            print(o.line())
+    n = len(result.outcomes)
+    print(
+        f"\n{result.scenario.name}: {n - len(failed)}/{n} expectations met"
+        f" (check took {result.seconds:.1f} s; profile in {result.run_dir / 'profile.json'})"
+    )
+    return 1 if failed else 0
+
+
+@app.command()
+def check(
+    scenario: str = typer.Argument(..., help="A shipped scenario name or a scenario file."),
+    out: Path = typer.Option(
+        None, "--out", help="Also save the profile JSON here (e.g. profiles/NAME.json)."
+    ),
+    keep: bool = typer.Option(False, "--keep", help="Leave the lab up afterwards."),
+    failures_only: bool = typer.Option(False, "--failures-only", help="Print only the failed expectations."),
+) -> None:
+    """Bring a scenario up, run 'pathprobe check' in its client, compare with the expected verdicts.
+
+    The lab is taken down again afterwards (unless --keep, or it was already up for this scenario).
+    """
+    from pathprobe.lab import scenario as sc
+    from pathprobe.lab.lifecycle import Lab, preflight
+
+    preflight()
+    scn = sc.load(scenario)
+    if out is not None and out.is_dir():
+        from pathprobe.errors import BadInput
+
+        raise BadInput(f"--out {out}: is a directory")
+    with _interruptible():
+        result = Lab(_say).check(scn, out=out, keep=keep)
+    print()
+    raise typer.Exit(_report(result, verbose=not failures_only))
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(None, "--out", help="Also save the profile JSON here."),
+) -> None:
+    """Run the kz-2019 scenario end to end and show the profile a person would see."""
+    from rich.console import Console
+
+    from pathprobe.cli.output import render_profile
+    from pathprobe.lab import scenario as sc
+    from pathprobe.lab.lifecycle import Lab, preflight
+
+    preflight()
+    scn = sc.load(DEMO_SCENARIO)
+    print(f"{scn.title}\n\n{scn.description}\n")
+    with _interruptible():
+        result = Lab(_say).check(scn, out=out)
+    print()
+    render_profile(result.profile, Console(no_color=not sys.stdout.isatty(), highlight=False))
+    print()
+    raise typer.Exit(_report(result, verbose=False))

@@ -1,0 +1,65 @@
+"""The censor router's nft ruleset, built from a scenario's ``[censor]`` (pure; applied in pp-censor).
+
+- filters (``[[censor.block]]``) sit in the forward hook: client -> internet traffic is dropped or
+  rejected (``reject with tcp reset`` for TCP, ICMP port unreachable for UDP);
+- a DNS hijack DNATs the client's port-53 traffic, whatever server it was meant for, to the lying
+  resolver on the router;
+- interception redirects the client's port-443 traffic to the transparent interceptor.
+
+The tables live only in the pp-censor namespace and vanish with it.
+"""
+
+from __future__ import annotations
+
+from pathprobe.lab import world as w
+from pathprobe.lab.scenario import Block, Censor
+
+TABLE = "pp_censor"
+
+
+def _block_rule(b: Block) -> str:
+    parts = []
+    if b.to:
+        parts.append(f"ip daddr {b.to}")
+    parts.append(f"meta l4proto {b.proto}")
+    if b.port is not None:
+        parts.append(f"{b.proto} dport {b.port}")
+    if b.action == "drop":
+        parts.append("drop")
+    elif b.proto == "tcp":
+        parts.append("reject with tcp reset")
+    else:
+        parts.append("reject")
+    parts.append(f'comment "{b.action} {b.proto}{"/" + str(b.port) if b.port else ""}"')
+    return " ".join(parts)
+
+
+def ruleset(censor: Censor) -> str:
+    """The whole ruleset (one ``nft -f`` file); an empty censor still gets empty chains."""
+    client_if = w.CENSOR_CLIENT_IF
+    forward = [f'iifname "{client_if}" ' + _block_rule(b) for b in censor.blocks]
+    nat = []
+    if censor.lies is not None:
+        for proto in ("udp", "tcp"):
+            nat.append(
+                f'iifname "{client_if}" {proto} dport 53 dnat to {w.CENSOR_CLIENT_ADDR}:53 '
+                f'comment "DNS hijack"'
+            )
+    if censor.intercept is not None:
+        nat.append(
+            f'iifname "{client_if}" tcp dport 443 redirect to :{w.INTERCEPT_PORT} comment "TLS interception"'
+        )
+    lines = [
+        f"table ip {TABLE} {{",
+        "    chain filter_forward {",
+        "        type filter hook forward priority filter; policy accept;",
+        *(f"        {r}" for r in forward),
+        "    }",
+        "    chain nat_prerouting {",
+        "        type nat hook prerouting priority dstnat; policy accept;",
+        *(f"        {r}" for r in nat),
+        "    }",
+        "}",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,264 @@
+"""Expected verdicts (a scenario's ``[expect]``) compared with a profile, one outcome per expectation (pure).
+
+TOML has no null: the string ``"none"`` stands for JSON null (``recommendation``, ``failure``,
+``known_as``, ``root``). ``failure`` may be a glob (``"ssl_*"``). ``signals`` is the exact set;
+``signals_include`` / ``signals_exclude`` check members only.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+NONE = "none"
+
+
+@dataclass(frozen=True)
+class PathExp:
+    id: str
+    reachability: str | None = None
+    tls: str | None = None
+
+
+@dataclass(frozen=True)
+class TargetExp:
+    path: str
+    targets: tuple[str, ...]
+    reachability: str | None = None
+    tls: str | None = None
+    failure: str | None = None
+    signals: tuple[str, ...] | None = None
+    signals_include: tuple[str, ...] = ()
+    signals_exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FindingExp:
+    hosts: tuple[str, ...]
+    paths: tuple[str, ...] | None = None
+    known_as: str | None = None
+    root: str | None = None
+    """``interceptor`` (the scenario's interception root), ``none``, or a SHA-256 hex digest."""
+    issuer_contains: str | None = None
+    signals: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Expectations:
+    recommendation: str | None = None
+    ranked: tuple[str, ...] | None = None
+    connectivity: str | None = None
+    interception_hosts: tuple[str, ...] | None = None
+    device_known_roots: int | None = None
+    paths: tuple[PathExp, ...] = ()
+    targets: tuple[TargetExp, ...] = ()
+    interception: tuple[FindingExp, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    what: str
+    expected: str
+    actual: str
+    ok: bool
+
+    def line(self) -> str:
+        if self.ok:
+            return f"PASS  {self.what} = {self.expected}"
+        return f"FAIL  {self.what}: expected {self.expected}, got {self.actual}"
+
+
+def _show(v: Any) -> str:
+    if v is None:
+        return NONE
+    if isinstance(v, list | tuple | set | frozenset):
+        return "[" + ", ".join(str(x) for x in v) + "]"
+    return str(v)
+
+
+def _eq(what: str, expected: Any, actual: Any) -> Outcome:
+    exp = None if expected == NONE else expected
+    return Outcome(what, _show(exp), _show(actual), exp == actual)
+
+
+def _glob(what: str, pattern: str, actual: str | None) -> Outcome:
+    if pattern == NONE:
+        return Outcome(what, NONE, _show(actual), actual is None)
+    return Outcome(what, pattern, _show(actual), actual is not None and fnmatch.fnmatchcase(actual, pattern))
+
+
+def _set(what: str, expected: Iterable[str], actual: Iterable[str]) -> Outcome:
+    e, a = sorted(set(expected)), sorted(set(actual))
+    return Outcome(what, _show(e), _show(a), e == a)
+
+
+def _signal_checks(where: str, exp: TargetExp, signals: list[str]) -> list[Outcome]:
+    out = []
+    if exp.signals is not None:
+        out.append(_set(f"{where} signals", exp.signals, signals))
+    for s in exp.signals_include:
+        out.append(Outcome(f"{where} signals include", s, _show(signals), s in signals))
+    for s in exp.signals_exclude:
+        out.append(Outcome(f"{where} signals exclude", s, _show(signals), s not in signals))
+    return out
+
+
+def compare(
+    exp: Expectations, profile: dict[str, Any], *, interceptor_root: str | None = None
+) -> list[Outcome]:
+    """Every expectation checked against ``profile``; one :class:`Outcome` each."""
+    out: list[Outcome] = []
+    rec = profile.get("recommendation") or {}
+    if exp.recommendation is not None:
+        out.append(_eq("recommendation.path", exp.recommendation, rec.get("path")))
+    if exp.ranked is not None:
+        out.append(_eq("recommendation.ranked", list(exp.ranked), rec.get("ranked")))
+    if exp.connectivity is not None:
+        out.append(
+            _eq("network.connectivity", exp.connectivity, (profile.get("network") or {}).get("connectivity"))
+        )
+    findings: list[dict[str, Any]] = profile.get("interception") or []
+    if exp.interception_hosts is not None:
+        out.append(_set("interception hosts", exp.interception_hosts, [f.get("host", "") for f in findings]))
+    if exp.device_known_roots is not None:
+        known = (profile.get("trust_store") or {}).get("known_interception_roots")
+        out.append(
+            _eq(
+                "trust_store.known_interception_roots (count)",
+                exp.device_known_roots,
+                len(known) if isinstance(known, list) else None,
+            )
+        )
+    paths = {p.get("id"): p for p in profile.get("paths") or []}
+    for pe in exp.paths:
+        p = paths.get(pe.id)
+        if p is None:
+            out.append(Outcome(f"path {pe.id}", "present", "absent", False))
+            continue
+        if pe.reachability is not None:
+            out.append(_eq(f"path {pe.id} reachability", pe.reachability, p.get("reachability")))
+        if pe.tls is not None:
+            out.append(_eq(f"path {pe.id} tls", pe.tls, p.get("tls")))
+    for te in exp.targets:
+        targets = {t.get("target"): t for t in (paths.get(te.path) or {}).get("targets") or []}
+        for name in te.targets:
+            where = f"{te.path} / {name}"
+            t = targets.get(name)
+            if t is None:
+                out.append(Outcome(f"target {where}", "present", "absent", False))
+                continue
+            if te.reachability is not None:
+                out.append(_eq(f"{where} reachability", te.reachability, t.get("reachability")))
+            if te.tls is not None:
+                out.append(_eq(f"{where} tls", te.tls, t.get("tls")))
+            if te.failure is not None:
+                out.append(_glob(f"{where} failure", te.failure, t.get("failure")))
+            out.extend(_signal_checks(where, te, list(t.get("signals") or [])))
+    for fe in exp.interception:
+        for host in fe.hosts:
+            mine = [f for f in findings if f.get("host") == host]
+            where = f"interception {host}"
+            if not mine:
+                out.append(Outcome(where, "a finding", "none", False))
+                continue
+            if fe.paths is not None:
+                seen = sorted({p for f in mine for p in f.get("paths") or []})
+                out.append(_set(f"{where} paths", fe.paths, seen))
+            if fe.known_as is not None:
+                out.append(_eq(f"{where} known_as", fe.known_as, _one(f.get("known_as") for f in mine)))
+            if fe.root is not None:
+                want = interceptor_root if fe.root == "interceptor" else fe.root
+                out.append(
+                    _eq(
+                        f"{where} root_sha256",
+                        want if want is not None else NONE,
+                        _one(f.get("root_sha256") for f in mine),
+                    )
+                )
+            if fe.issuer_contains is not None:
+                issuers = [str(f.get("issuer")) for f in mine]
+                out.append(
+                    Outcome(
+                        f"{where} issuer contains",
+                        fe.issuer_contains,
+                        _show(issuers),
+                        all(fe.issuer_contains in i for i in issuers),
+                    )
+                )
+            if fe.signals is not None:
+                out.append(
+                    _set(f"{where} signals", fe.signals, {s for f in mine for s in f.get("signals") or []})
+                )
+    return out
+
+
+def _one(values: Iterable[Any]) -> Any:
+    """The single value all findings share, or the list of differing values (which then never matches)."""
+    vals = list(values)
+    uniq = list(dict.fromkeys(str(v) if isinstance(v, list | dict) else v for v in vals))
+    return uniq[0] if len(uniq) == 1 else vals
+
+
+# --------------------------------------------------------------------------- reference profiles
+
+
+def verdicts(profile: dict[str, Any]) -> dict[str, Any]:
+    """The verdict part of a profile (no times, hashes or observations): what a reference pins."""
+    rec = profile.get("recommendation") or {}
+    return {
+        "connectivity": (profile.get("network") or {}).get("connectivity"),
+        "recommendation": rec.get("path"),
+        "ranked": list(rec.get("ranked") or []),
+        "paths": {
+            p["id"]: {
+                "reachability": p.get("reachability"),
+                "tls": p.get("tls"),
+                "targets": {
+                    t["target"]: {
+                        "reachability": t.get("reachability"),
+                        "tls": t.get("tls"),
+                        "failure": t.get("failure"),
+                        "signals": sorted(t.get("signals") or []),
+                    }
+                    for t in p.get("targets") or []
+                },
+            }
+            for p in profile.get("paths") or []
+        },
+        "interception": sorted(
+            (
+                f.get("host"),
+                tuple(sorted(f.get("paths") or [])),
+                f.get("known_as"),
+                tuple(sorted(f.get("signals") or [])),
+            )
+            for f in profile.get("interception") or []
+        ),
+        "known_interception_roots": len(
+            (profile.get("trust_store") or {}).get("known_interception_roots") or []
+        ),
+    }
+
+
+def verdict_differences(reference: dict[str, Any], fresh: dict[str, Any]) -> list[str]:
+    """Human lines naming every verdict that differs between two profiles (empty when they agree)."""
+    a, b = verdicts(reference), verdicts(fresh)
+    out: list[str] = []
+    for key in ("connectivity", "recommendation", "ranked", "interception", "known_interception_roots"):
+        if a[key] != b[key]:
+            out.append(f"{key}: reference {_show(a[key])}, now {_show(b[key])}")
+    for pid in sorted(set(a["paths"]) | set(b["paths"])):
+        pa, pb = a["paths"].get(pid), b["paths"].get(pid)
+        if pa is None or pb is None:
+            out.append(f"path {pid}: {'missing now' if pb is None else 'not in the reference'}")
+            continue
+        for k in ("reachability", "tls"):
+            if pa[k] != pb[k]:
+                out.append(f"path {pid} {k}: reference {pa[k]}, now {pb[k]}")
+        for t in sorted(set(pa["targets"]) | set(pb["targets"])):
+            ta, tb = pa["targets"].get(t), pb["targets"].get(t)
+            if ta != tb:
+                out.append(f"path {pid} / {t}: reference {ta}, now {tb}")
+    return out

@@ -1,0 +1,542 @@
+"""Bringing a scenario up and down, checking it, and cleaning up after earlier runs.
+
+State lives in ``$PATHPROBE_LAB_STATE`` (default ``/run/pathprobe-lab``): ``state.json`` (the
+scenario that is up, its run directory, every started service with PID and start time — written
+after each start, so even a killed ``lab up`` leaves enough to clean up), ``lock`` (one lab command
+at a time) and ``runs/<time>-<scenario>/`` (configs, certificates, the plan, the profile and every
+service's log; the last :data:`KEEP_RUNS` are kept after ``down``).
+
+Every way out of :func:`up` — a crashed service, a timeout, Ctrl-C, SIGTERM — takes down what it
+had started before the error leaves. A lab found without a healthy state (namespaces left by a
+killed run, dead services) is *stale*: ``up``, ``check`` and ``down`` remove it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pathprobe.errors import BadInput
+from pathprobe.lab import LabError, topology
+from pathprobe.lab import certs as labcerts
+from pathprobe.lab import world as w
+from pathprobe.lab.censor import ruleset
+from pathprobe.lab.expect import Outcome, compare
+from pathprobe.lab.scenario import Scenario
+from pathprobe.lab.services import internet_service
+from pathprobe.lab.services.base import (
+    LabContext,
+    Launch,
+    Running,
+    Service,
+    alive,
+    log_tail,
+    proc_starttime,
+    start,
+)
+from pathprobe.lab.services.dnslie import LyingDns
+from pathprobe.lab.services.interceptor import Interceptor
+from pathprobe.lab.services.origins import Origins
+
+KEEP_RUNS = 10
+CHECK_TIMEOUT = 300.0
+Say = Callable[[str], None]
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get("PATHPROBE_LAB_STATE") or "/run/pathprobe-lab")
+
+
+def child_env() -> dict[str, str]:
+    """The environment for lab programs that are Python: this pathprobe importable first."""
+    import pathprobe
+
+    src = str(Path(pathprobe.__file__).resolve().parents[1])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [env.get("PYTHONPATH")])])
+    return env
+
+
+# --------------------------------------------------------------------------- state
+
+
+@dataclass
+class State:
+    scenario: str
+    source: str
+    run_dir: str
+    started: str
+    status: str = "starting"
+    """``starting`` until every service is ready and the censor's rules are in, then ``up``."""
+    services: list[Running] = field(default_factory=list)
+    interceptor_root: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "source": self.source,
+            "run_dir": self.run_dir,
+            "started": self.started,
+            "status": self.status,
+            "interceptor_root": self.interceptor_root,
+            "services": [s.to_json() for s in self.services],
+        }
+
+
+def _state_file() -> Path:
+    return state_dir() / "state.json"
+
+
+def read_state() -> State | None:
+    try:
+        d = json.loads(_state_file().read_text("utf-8"))
+        return State(
+            d["scenario"],
+            d["source"],
+            d["run_dir"],
+            d["started"],
+            d["status"],
+            [Running.from_json(s) for s in d["services"]],
+            d.get("interceptor_root"),
+        )
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        # Unreadable state: treat the lab as stale; the namespaces are still found by name.
+        return State("?", "?", "", "", "broken")
+
+
+def save_state(st: State) -> None:
+    d = state_dir()
+    d.mkdir(parents=True, exist_ok=True)
+    tmp = d / "state.json.tmp"
+    tmp.write_text(json.dumps(st.to_json(), indent=2), "utf-8")
+    tmp.replace(_state_file())
+
+
+@contextlib.contextmanager
+def locked() -> Iterator[None]:
+    """One lab command at a time (a second one gets a clear message, not a race)."""
+    d = state_dir()
+    d.mkdir(parents=True, exist_ok=True)
+    fh = open(d / "lock", "a+")  # noqa: SIM115 - held for the whole block
+    try:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "?"
+            raise LabError(
+                f"another 'pathprobe lab' command is running (pid {holder}); wait for it"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        yield
+    finally:
+        fh.close()
+
+
+@contextlib.contextmanager
+def shielded() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait while a teardown runs (a half-removed lab helps nobody)."""
+    try:
+        old = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def healthy(st: State | None) -> bool:
+    return (
+        st is not None
+        and st.status == "up"
+        and topology.existing() == list(w.NAMESPACES)
+        and all(alive(r) for r in st.services)
+    )
+
+
+def anything_left() -> bool:
+    return read_state() is not None or bool(topology.existing()) or bool(topology.netns_etc_dirs())
+
+
+# --------------------------------------------------------------------------- teardown
+
+
+def _terminate(pids: dict[int, str], procs: dict[int, subprocess.Popen[bytes]], grace: float = 3.0) -> None:
+    """SIGTERM every PID, wait up to ``grace`` for all, SIGKILL the rest (PIDs were checked by the caller)."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    left = dict(pids)
+    while left and time.monotonic() < deadline:
+        for pid in list(left):
+            if pid in procs:
+                procs[pid].poll()
+            if proc_starttime(pid) is None:
+                del left[pid]
+        time.sleep(0.02)
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    for p in procs.values():
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            p.wait(timeout=grace)
+
+
+def teardown(st: State | None, say: Say, procs: dict[int, subprocess.Popen[bytes]] | None = None) -> None:
+    """Stop the recorded services by PID, end anything else left inside the lab's namespaces, remove them."""
+    procs = procs or {}
+    with shielded():
+        pids: dict[int, str] = {}
+        if st is not None:
+            for r in st.services:
+                if alive(r):
+                    pids[r.pid] = r.instance
+                elif r.pid not in procs:
+                    say(f"service '{r.instance}' had already exited (log: {r.log})")
+        for ns in topology.existing():
+            for pid in topology.pids_in(ns):
+                if pid not in pids and pid != os.getpid():
+                    # Only lab programs live in these namespaces; one the state does not name was left
+                    # by a run that was killed before it could record it.
+                    pids[pid] = f"a leftover process in {ns}"
+                    say(f"ending a leftover process in {ns} (pid {pid})")
+        _terminate(pids, procs)
+        topology.destroy()
+        with contextlib.suppress(FileNotFoundError):
+            _state_file().unlink()
+
+
+# --------------------------------------------------------------------------- up
+
+
+def services_for(scn: Scenario) -> list[Service]:
+    out: list[Service] = [internet_service(k, scn.options.get(k)) for k in scn.services]
+    c = scn.censor
+    if c.lies is not None:
+        out.append(LyingDns(dict(c.lies)))
+        if "blockpage" in c.lies.values():
+            out.append(Origins("blockpage", w.CENSOR_NS, {w.BLOCKPAGE_NAME: w.BLOCKPAGE_ADDR}))
+    if c.intercept is not None:
+        out.append(
+            Interceptor(
+                list(c.intercept.hosts) if c.intercept.hosts is not None else None,
+                list(c.intercept.ignore) if c.intercept.ignore is not None else None,
+            )
+        )
+    return out
+
+
+def preflight(scn: Scenario | None = None) -> None:
+    """Exit 2 with one message when the lab cannot run here at all."""
+    problem = topology.platform_problem()
+    if problem:
+        raise BadInput(problem)
+    need = ["nft"]
+    if scn is not None:
+        for s in services_for(scn):
+            need += s.programs()
+    missing = [p for p in dict.fromkeys(need) if shutil.which(p) is None and not os.access(p, os.X_OK)]
+    if missing:
+        raise BadInput(
+            f"the lab needs {', '.join(missing)}, which is not installed (run scripts/setup.sh"
+            + (", or set PATHPROBE_MITMDUMP" if any("mitmdump" in m for m in missing) else "")
+            + ")"
+        )
+
+
+def _new_run_dir(name: str) -> Path:
+    runs = state_dir() / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    old = sorted(p for p in runs.iterdir() if p.is_dir())
+    for p in old[: max(0, len(old) - (KEEP_RUNS - 1))]:
+        shutil.rmtree(p, ignore_errors=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    d = runs / f"{stamp}-{name}"
+    d.mkdir(mode=0o700)
+    return d
+
+
+def _write_inputs(scn: Scenario, run: Path) -> LabContext:
+    public = labcerts.public_ca()
+    public_pem = run / "public-roots.pem"
+    public_pem.write_bytes(public.cert_pem())
+    inter = None
+    if scn.censor.intercept is not None:
+        i = scn.censor.intercept
+        inter = labcerts.interceptor(i.root, i.intermediate)
+        (run / "interceptor-root.pem").write_bytes(inter.root.cert_pem())
+    device = b""
+    if "public" in scn.trusts:
+        device += public.cert_pem()
+    if "interceptor" in scn.trusts and inter is not None:
+        device += inter.root.cert_pem()
+    (run / "device-roots.pem").write_bytes(device)
+    (run / "censor.nft").write_text(ruleset(scn.censor), "utf-8")
+    return LabContext(run_dir=run, public=public, public_pem=public_pem, scenario=scn, interceptor=inter)
+
+
+def _write_plan(scn: Scenario, run: Path, values: dict[str, str]) -> None:
+    """The plan with the services' values filled in; checked in full when its kinds are all here."""
+    import tomllib
+
+    from pathprobe.lab.scenario import fill_plan
+    from pathprobe.plan import parse_plan_data
+
+    text = fill_plan(scn.plan, values, scn.source)
+    if not scn.missing_kinds():
+        parse_plan_data(tomllib.loads(text), f"{scn.source} (plan)")
+    (run / "plan.toml").write_text(text, "utf-8")
+
+
+def _wait_ready(started: list[tuple[Service, subprocess.Popen[bytes], Running]], say: Say) -> None:
+    t0 = time.monotonic()
+    pending = list(started)
+    while pending:
+        for item in list(pending):
+            svc, proc, rec = item
+            rc = proc.poll()
+            if rc is not None:
+                raise LabError(
+                    f"service '{svc.instance}' ({svc.about}) exited during start with code {rc}; "
+                    f"the end of its log {rec.log}:\n{log_tail(rec.log)}"
+                )
+            if svc.ready(rec.pid):
+                pending.remove(item)
+                took = time.monotonic() - t0
+                say(f"  {svc.instance:<12} ready in {took:.1f} s ({svc.netns}, pid {rec.pid})")
+            elif time.monotonic() - t0 > svc.ready_timeout:
+                want = ", ".join(f"{x.proto} {x.address}:{x.port}" for x in svc.listens())
+                raise LabError(
+                    f"service '{svc.instance}' was not ready after {svc.ready_timeout:.0f} s "
+                    f"(waiting for {want}); "
+                    f"the end of its log {rec.log}:\n{log_tail(rec.log)}"
+                )
+        if pending:
+            time.sleep(0.03)
+
+
+class Lab:
+    """One lab command's view of the machine (keeps the Popen objects of what it started)."""
+
+    def __init__(self, say: Say = print) -> None:
+        self.say = say
+        self.procs: dict[int, subprocess.Popen[bytes]] = {}
+
+    def remove_stale(self) -> None:
+        st = read_state()
+        if healthy(st):
+            assert st is not None
+            raise LabError(
+                f"a lab is already up (scenario '{st.scenario}', since {st.started}); "
+                "run 'pathprobe lab down' first"
+            )
+        if anything_left():
+            what = f"scenario '{st.scenario}'" if st is not None and st.scenario != "?" else "no usable state"
+            self.say(
+                f"removing a stale lab from an earlier run ({what}; namespaces: "
+                f"{', '.join(topology.existing()) or 'none'})"
+            )
+            teardown(st, self.say)
+
+    def up(self, scn: Scenario) -> State:
+        preflight(scn)
+        with locked():
+            self.remove_stale()
+            return self._up(scn)
+
+    def _up(self, scn: Scenario) -> State:
+        t0 = time.monotonic()
+        run = _new_run_dir(scn.name)
+        st = State(scn.name, scn.source, str(run), dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        try:
+            save_state(st)
+            topology.create()
+            ctx = _write_inputs(scn, run)
+            st.interceptor_root = ctx.interceptor.root_sha256() if ctx.interceptor else None
+            env = child_env()
+            prepared = []
+            values: dict[str, str] = {}
+            for svc in services_for(scn):
+                workdir = run / svc.instance
+                workdir.mkdir()
+                launch = svc.prepare(ctx, workdir)
+                prepared.append((svc, Launch(launch.argv, {**env, **launch.env}), workdir))
+                values.update({f"{svc.instance}.{k}": v for k, v in svc.plan_values().items()})
+            _write_plan(scn, run, values)
+            started = []
+            for svc, launch, workdir in prepared:
+                proc, rec = start(svc, launch, workdir)
+                self.procs[proc.pid] = proc
+                st.services.append(rec)
+                save_state(st)
+                started.append((svc, proc, rec))
+            _wait_ready(started, self.say)
+            topology.run(topology.nsexec(w.CENSOR_NS, "nft", "-f", str(run / "censor.nft")))
+            st.status = "up"
+            save_state(st)
+        except BaseException:
+            self.say("taking the lab down again")
+            teardown(st, self.say, self.procs)
+            raise
+        self.say(f"lab up: scenario '{scn.name}' in {time.monotonic() - t0:.1f} s (run directory {run})")
+        return st
+
+    def down(self) -> bool:
+        """Take down whatever lab is up (or stale); False when there was nothing."""
+        with locked():
+            if not anything_left():
+                self.say("no lab is up")
+                return False
+            st = read_state()
+            teardown(st, self.say, self.procs)
+            where = f" (logs kept in {st.run_dir})" if st is not None and st.run_dir else ""
+            self.say(f"lab down{where}")
+            return True
+
+    # ----------------------------------------------------------------------- check
+
+    def check(self, scn: Scenario, *, out: Path | None = None, keep: bool = False) -> CheckResult:
+        """Up (or reuse the same healthy scenario), run ``pathprobe check`` in pp-client, compare, down."""
+        _validate_plan(scn)
+        preflight(scn)
+        with locked():
+            st = read_state()
+            reuse = healthy(st) and st is not None and st.scenario == scn.name and st.source == scn.source
+            if not reuse:
+                self.remove_stale()
+                st = self._up(scn)
+            else:
+                self.say(f"using the lab that is up (scenario '{scn.name}')")
+            assert st is not None
+            try:
+                return self._check(scn, st, out)
+            finally:
+                if not reuse and not keep:
+                    teardown(st, self.say, self.procs)
+                    self.say(f"lab down (logs kept in {st.run_dir})")
+
+    def _check(self, scn: Scenario, st: State, out: Path | None) -> CheckResult:
+        run = Path(st.run_dir)
+        argv = topology.nsexec(
+            w.CLIENT_NS,
+            sys.executable,
+            "-m",
+            "pathprobe",
+            "check",
+            "--json",
+            "--accept-risk",
+            "--plan",
+            str(run / "plan.toml"),
+            "--public-roots",
+            str(run / "public-roots.pem"),
+            "--device-roots",
+            str(run / "device-roots.pem"),
+            "--timeout",
+            f"{scn.timeout:g}",
+            "--label",
+            f"pathprobe lab: {scn.name}",
+        )
+        self.say(f"running the check in {w.CLIENT_NS}: pathprobe check --plan {run / 'plan.toml'} ...")
+        t0 = time.monotonic()
+        with open(run / "check.log", "wb") as err:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                env=child_env(),
+                start_new_session=True,
+            )
+            try:
+                stdout, _ = proc.communicate(timeout=CHECK_TIMEOUT)
+            except BaseException:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                raise
+        elapsed = time.monotonic() - t0
+        (run / "profile.json").write_bytes(stdout)
+        if proc.returncode != 0:
+            raise LabError(
+                f"the check in {w.CLIENT_NS} failed (exit {proc.returncode}); "
+                f"the end of {run / 'check.log'}:\n{log_tail(run / 'check.log')}"
+            )
+        try:
+            profile = json.loads(stdout)
+        except ValueError:
+            raise LabError(f"the check printed no profile JSON; see {run / 'check.log'}") from None
+        if out is not None:
+            try:
+                out.write_bytes(stdout)
+            except OSError as exc:
+                raise BadInput(f"--out {out}: cannot write: {exc.strerror}") from None
+        outcomes = compare(scn.expect, profile, interceptor_root=st.interceptor_root)
+        for r in st.services:
+            if not alive(r):
+                outcomes.append(
+                    Outcome(
+                        f"service {r.instance}", "running through the check", f"exited (log: {r.log})", False
+                    )
+                )
+        return CheckResult(scn, profile, outcomes, run, elapsed)
+
+    def status(self) -> dict[str, Any]:
+        st = read_state()
+        return {
+            "state": st.to_json() if st else None,
+            "healthy": healthy(st),
+            "namespaces": topology.existing(),
+            "services": [
+                {"instance": r.instance, "pid": r.pid, "alive": alive(r), "log": r.log}
+                for r in (st.services if st else [])
+            ],
+        }
+
+
+@dataclass
+class CheckResult:
+    scenario: Scenario
+    profile: dict[str, Any]
+    outcomes: list[Outcome]
+    run_dir: Path
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return all(o.ok for o in self.outcomes)
+
+
+def _validate_plan(scn: Scenario) -> None:
+    """Bad plans and probe kinds this pathprobe lacks are found before anything starts (exit 2)."""
+    import tomllib
+
+    from pathprobe.plan import parse_plan_data
+
+    missing = scn.missing_kinds()
+    if missing:
+        raise BadInput(
+            f"scenario '{scn.name}' needs probe kind(s) {', '.join(missing)}, "
+            "which this pathprobe cannot load"
+        )
+    parse_plan_data(tomllib.loads(scn.plan), f"{scn.source} (plan)")

@@ -1,0 +1,392 @@
+"""Scenario files: a censored network, the plan a client runs on it, and the verdicts it must reach.
+
+Shipped scenarios live in ``pathprobe/lab/scenarios/<name>.toml``; ``lab up|check`` also take a path
+to a file. The format is documented in docs/lab.md; every key is checked and an unknown key is an
+error naming the file and the key (exit 2).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pathprobe.errors import BadInput
+from pathprobe.lab import world as w
+from pathprobe.lab.certs import RootSpec
+from pathprobe.lab.expect import NONE, Expectations, FindingExp, PathExp, TargetExp
+from pathprobe.lab.services import INTERNET, internet_service
+
+TRUSTABLE = ("public", "interceptor")
+REACH = ("reachable", "partial", "blocked", "unknown")
+TLS = ("intact", "intercepted", "unverified")
+CONNECTIVITY = ("online", "portal", "offline")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One packet filter on the censor (client -> internet traffic)."""
+
+    action: str
+    """``drop`` (silence) or ``reject`` (TCP reset / ICMP port unreachable)."""
+    proto: str
+    port: int | None
+    to: str | None
+    """An address or network (site names are resolved to their address when read)."""
+
+
+@dataclass(frozen=True)
+class Intercept:
+    root: RootSpec
+    intermediate: RootSpec | None
+    hosts: tuple[str, ...] | None
+    """Only these SNIs are intercepted (None: all port-443 traffic)."""
+    ignore: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class Censor:
+    blocks: tuple[Block, ...] = ()
+    lies: dict[str, str] | None = None
+    """DNS hijack: name -> address | ``blockpage`` | ``nxdomain`` (None: the client's DNS is left alone)."""
+    intercept: Intercept | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    description: str
+    timeout: float
+    services: tuple[str, ...]
+    plan: str
+    """The plan text; ``{{instance.key}}`` inside its strings is filled from the services at up time."""
+    trusts: tuple[str, ...]
+    censor: Censor
+    expect: Expectations
+    source: str
+    kinds: tuple[str, ...] = field(default=())
+    """Probe kinds the plan uses."""
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """``[options.<kind>]`` tables for the internet services."""
+
+    def missing_kinds(self) -> list[str]:
+        """Probe kinds the plan needs that this pathprobe cannot load."""
+        from pathprobe.probes import registry
+
+        known = registry.available()
+        return [k for k in self.kinds if k not in known]
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class _T:
+    """One table being read strictly."""
+
+    def __init__(self, data: Any, where: str, source: str) -> None:
+        if not isinstance(data, dict):
+            raise BadInput(f"{source}: '{where}' must be a table")
+        self.data = dict(data)
+        self.where = where
+        self.source = source
+
+    def err(self, key: str, msg: str) -> BadInput:
+        full = f"{self.where}.{key}" if self.where else key
+        return BadInput(f"{self.source}: key '{full}': {msg}")
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def text(self, key: str, *, required: bool = False, choices: tuple[str, ...] | None = None) -> str | None:
+        if key not in self.data:
+            if required:
+                raise self.err(key, "is required")
+            return None
+        v = self.data.pop(key)
+        if not isinstance(v, str) or not v.strip():
+            raise self.err(key, "must be a non-empty string")
+        if choices and v not in choices:
+            raise self.err(key, f"'{v}' is not one of {', '.join(choices)}")
+        return v
+
+    def strs(self, key: str, *, choices: tuple[str, ...] | None = None) -> tuple[str, ...] | None:
+        if key not in self.data:
+            return None
+        v = self.data.pop(key)
+        if not isinstance(v, list) or not all(isinstance(x, str) and x for x in v):
+            raise self.err(key, "must be a list of strings")
+        for x in v:
+            if choices and x not in choices:
+                raise self.err(key, f"'{x}' is not one of {', '.join(choices)}")
+        return tuple(v)
+
+    def num(self, key: str, default: float, low: float, high: float) -> float:
+        if key not in self.data:
+            return default
+        v = self.data.pop(key)
+        if isinstance(v, bool) or not isinstance(v, int | float) or not low <= v <= high:
+            raise self.err(key, f"must be a number from {low:g} to {high:g}")
+        return float(v)
+
+    def whole(self, key: str, low: int, high: int) -> int | None:
+        if key not in self.data:
+            return None
+        v = self.data.pop(key)
+        if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+            raise self.err(key, f"must be a whole number from {low} to {high}")
+        return v
+
+    def sub(self, key: str) -> _T | None:
+        if key not in self.data:
+            return None
+        return _T(self.data.pop(key), f"{self.where}.{key}" if self.where else key, self.source)
+
+    def subs(self, key: str) -> list[_T]:
+        if key not in self.data:
+            return []
+        v = self.data.pop(key)
+        name = f"{self.where}.{key}" if self.where else key
+        if not isinstance(v, list):
+            raise BadInput(f"{self.source}: '{name}' must be an array of tables ([[{name}]])")
+        return [_T(x, f"{name}[{i}]", self.source) for i, x in enumerate(v, start=1)]
+
+    def done(self) -> None:
+        if self.data:
+            raise self.err(sorted(self.data)[0], "unknown key")
+
+
+def _root(t: _T | None) -> RootSpec | None:
+    if t is None:
+        return None
+    spec = RootSpec(cn=t.text("cn", required=True) or "", org=t.text("org"), country=t.text("country"))
+    t.done()
+    return spec
+
+
+def _censor(t: _T | None) -> Censor:
+    if t is None:
+        return Censor()
+    blocks = []
+    for b in t.subs("block"):
+        action = b.text("action", required=True, choices=("drop", "reject"))
+        proto = b.text("proto", choices=("tcp", "udp")) or "tcp"
+        port = b.whole("port", 1, 65535)
+        to = b.text("to")
+        if to is not None:
+            try:
+                to = w.resolve_target(to)
+            except ValueError as exc:
+                raise b.err("to", str(exc)) from None
+        b.done()
+        blocks.append(Block(action or "", proto, port, to))
+    lies = None
+    dns = t.sub("dns")
+    if dns is not None:
+        lt = dns.sub("lies")
+        if lt is None:
+            raise dns.err("lies", 'is required (a table: name = address | "blockpage" | "nxdomain")')
+        lies = {}
+        for name in list(lt.data):
+            v = lt.text(name, required=True) or ""
+            if v not in ("blockpage", "nxdomain"):
+                try:
+                    ipaddress.IPv4Address(v)
+                except ValueError:
+                    raise lt.err(name, f'\'{v}\' is not an IPv4 address, "blockpage" or "nxdomain"') from None
+            lies[name.lower().rstrip(".")] = v
+        dns.done()
+    intercept = None
+    it = t.sub("intercept")
+    if it is not None:
+        root = _root(it.sub("root"))
+        if root is None:
+            raise it.err("root", "is required (a table: cn, org, country)")
+        inter = _root(it.sub("intermediate"))
+        hosts, ignore = it.strs("hosts"), it.strs("ignore")
+        it.done()
+        intercept = Intercept(root, inter, hosts, ignore)
+    t.done()
+    return Censor(tuple(blocks), lies, intercept)
+
+
+def _expect(t: _T) -> Expectations:
+    rec = t.text("recommendation")
+    ranked = t.strs("ranked")
+    conn = t.text("connectivity", choices=CONNECTIVITY)
+    hosts = t.strs("interception_hosts")
+    known = t.whole("device_known_roots", 0, 1000)
+    paths = []
+    for p in t.subs("path"):
+        pid = p.text("id", required=True) or ""
+        paths.append(PathExp(pid, p.text("reachability", choices=REACH), p.text("tls", choices=TLS)))
+        p.done()
+    targets = []
+    for x in t.subs("target"):
+        path = x.text("path", required=True) or ""
+        one = x.text("target")
+        many = x.strs("targets")
+        if (one is None) == (many is None):
+            raise x.err("target", "give exactly one of 'target' or 'targets'")
+        targets.append(
+            TargetExp(
+                path,
+                (one,) if one else tuple(many or ()),
+                reachability=x.text("reachability", choices=REACH),
+                tls=x.text("tls", choices=TLS),
+                failure=x.text("failure"),
+                signals=x.strs("signals"),
+                signals_include=x.strs("signals_include") or (),
+                signals_exclude=x.strs("signals_exclude") or (),
+            )
+        )
+        x.done()
+    findings = []
+    for f in t.subs("interception"):
+        one, many = f.text("host"), f.strs("hosts")
+        if (one is None) == (many is None):
+            raise f.err("host", "give exactly one of 'host' or 'hosts'")
+        findings.append(
+            FindingExp(
+                (one,) if one else tuple(many or ()),
+                paths=f.strs("paths"),
+                known_as=f.text("known_as"),
+                root=f.text("root"),
+                issuer_contains=f.text("issuer_contains"),
+                signals=f.strs("signals"),
+            )
+        )
+        f.done()
+    t.done()
+    exp = Expectations(rec, ranked, conn, hosts, known, tuple(paths), tuple(targets), tuple(findings))
+    if not (paths or targets or findings or rec):
+        raise t.err("path", "a scenario must expect something (paths, targets, interception, recommendation)")
+    return exp
+
+
+def _plan_kinds(plan: str, source: str) -> tuple[str, ...]:
+    try:
+        data = tomllib.loads(plan)
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"{source}: key 'plan': not a valid plan (TOML: {exc})") from None
+    probes = data.get("probe")
+    if not isinstance(probes, list) or not probes:
+        raise BadInput(f"{source}: key 'plan': the plan has no [[probe]] tables")
+    kinds = []
+    for p in probes:
+        k = p.get("kind") if isinstance(p, dict) else None
+        if not isinstance(k, str):
+            raise BadInput(f"{source}: key 'plan': every [[probe]] needs a 'kind'")
+        kinds.append(k)
+    return tuple(dict.fromkeys(kinds))
+
+
+def parse(text: str, name: str, source: str) -> Scenario:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"{source}: not valid TOML: {exc}") from None
+    t = _T(data, "", source)
+    title = t.text("title", required=True) or ""
+    description = (t.text("description") or "").strip()
+    timeout = t.num("timeout", 4.0, 0.5, 60)
+    services = t.strs("services", choices=tuple(INTERNET)) or ("origins", "dns")
+    options: dict[str, dict[str, Any]] = {}
+    ot = t.sub("options")
+    if ot is not None:
+        for kind in list(ot.data):
+            sub = ot.sub(kind)
+            assert sub is not None
+            if kind not in services:
+                raise BadInput(f"{source}: key 'options.{kind}': '{kind}' is not in 'services'")
+            options[kind] = dict(sub.data)
+            try:
+                internet_service(kind, options[kind], f"options.{kind}")
+            except (ValueError, TypeError) as exc:
+                raise BadInput(f"{source}: key 'options.{kind}': {exc}") from None
+        ot.done()
+    plan = t.text("plan", required=True) or ""
+    kinds = _plan_kinds(plan, source)
+    device = t.sub("device")
+    trusts: tuple[str, ...] = ("public",)
+    if device is not None:
+        trusts = device.strs("trusts", choices=TRUSTABLE) or ()
+        device.done()
+    censor = _censor(t.sub("censor"))
+    et = t.sub("expect")
+    if et is None:
+        raise t.err("expect", "is required (the verdicts a correct check reaches)")
+    expect = _expect(et)
+    t.done()
+    if "interceptor" in trusts and censor.intercept is None:
+        raise BadInput(f"{source}: key 'device.trusts': 'interceptor' needs a [censor.intercept] table")
+    if any(f.root == "interceptor" for f in expect.interception) and censor.intercept is None:
+        raise BadInput(
+            f"{source}: key 'expect.interception.root': 'interceptor' needs a [censor.intercept] table"
+        )
+    for f in expect.interception:
+        if f.known_as is not None and f.known_as != NONE and not f.known_as.strip():
+            raise BadInput(f"{source}: key 'expect.interception.known_as': empty")
+    return Scenario(
+        name,
+        title,
+        description,
+        timeout,
+        tuple(dict.fromkeys(services)),
+        plan,
+        trusts,
+        censor,
+        expect,
+        source,
+        kinds,
+    )
+
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}")
+
+
+def placeholders(plan: str) -> list[str]:
+    return list(dict.fromkeys(m.group(1) for m in _PLACEHOLDER.finditer(plan)))
+
+
+def fill_plan(plan: str, values: dict[str, str], source: str) -> str:
+    """Replace ``{{instance.key}}`` with the services' values, escaped for a TOML basic string."""
+
+    def sub(m: re.Match[str]) -> str:
+        key = m.group(1)
+        if key not in values:
+            known = ", ".join(sorted(values)) or "none"
+            raise BadInput(f"{source}: key 'plan': no service publishes '{{{{{key}}}}}' (published: {known})")
+        return values[key].replace("\\", "\\\\").replace('"', '\\"')
+
+    return _PLACEHOLDER.sub(sub, plan)
+
+
+def shipped_dir() -> Path:
+    return Path(str(resources.files("pathprobe.lab") / "scenarios"))
+
+
+def shipped() -> list[str]:
+    return sorted(p.stem for p in shipped_dir().glob("*.toml"))
+
+
+def load(name_or_path: str) -> Scenario:
+    """A shipped scenario by name, or a scenario file by path."""
+    p = Path(name_or_path)
+    if name_or_path.endswith(".toml") or "/" in name_or_path:
+        path = p
+    else:
+        path = shipped_dir() / f"{name_or_path}.toml"
+        if not path.is_file():
+            raise BadInput(f"no lab scenario '{name_or_path}'; shipped scenarios: {', '.join(shipped())}")
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such scenario file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{path}: cannot read the scenario: {exc}") from None
+    return parse(text, path.stem, str(path))

@@ -1,0 +1,143 @@
+"""``origins``: HTTPS servers for the lab's made-up sites (one asyncio TLS server, names chosen by SNI).
+
+Every site gets a fresh leaf from the lab public CA for each run. The server listens on each site's
+own address (so a censor can filter by address) and serves every name on every address, as a CDN
+would; a handshake without SNI gets the certificate of the address's own site. Any request gets
+``200 OK`` and a tiny page naming the site. Run as ``python -m pathprobe.lab.services.origins CONFIG``.
+
+The same module serves the censor's block page (instance ``blockpage``, in pp-censor).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+import sys
+from pathlib import Path
+from typing import Any
+
+from pathprobe.lab import world as w
+from pathprobe.lab.services.base import LabContext, Launch, Listen, Service
+
+PORT = 443
+READ_CAP = 16 * 1024
+STEP_TIMEOUT = 10.0
+
+
+class Origins(Service):
+    kind = "origins"
+    about = "HTTPS origins for the lab's sites (lab public CA, one server, names by SNI)"
+
+    def __init__(
+        self, instance: str = "origins", netns: str = w.INET_NS, sites: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(instance, netns)
+        self.sites = sites if sites is not None else {s.name: s.address for s in w.SITES}
+
+    def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
+        names = {}
+        for name in self.sites:
+            leaf = ctx.public.issue(name)
+            chain, key = workdir / f"{name}.chain.pem", workdir / f"{name}.key.pem"
+            chain.write_bytes(leaf.chain_pem())
+            key.write_bytes(leaf.key_pem())
+            key.chmod(0o600)
+            names[name] = {"chain": str(chain), "key": str(key)}
+        by_addr: dict[str, str] = {}
+        for name, addr in self.sites.items():
+            by_addr.setdefault(addr, name)
+        config = {"port": PORT, "names": names, "addresses": by_addr}
+        path = workdir / "origins.json"
+        path.write_text(json.dumps(config, indent=2), "utf-8")
+        return Launch([sys.executable, "-m", "pathprobe.lab.services.origins", str(path)])
+
+    def listens(self) -> list[Listen]:
+        return [Listen("tcp", a, PORT) for a in dict.fromkeys(self.sites.values())]
+
+
+# --------------------------------------------------------------------------- the server process
+
+
+def _contexts(names: dict[str, dict[str, str]]) -> dict[str, ssl.SSLContext]:
+    out = {}
+    for name, files in names.items():
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(files["chain"], files["key"])
+        out[name] = ctx
+    return out
+
+
+async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        data = b""
+        while b"\r\n\r\n" not in data and len(data) < READ_CAP:
+            chunk = await asyncio.wait_for(reader.read(4096), STEP_TIMEOUT)
+            if not chunk:
+                break
+            data += chunk
+        sslobj = writer.get_extra_info("ssl_object")
+        name = (sslobj.server_hostname if sslobj else None) or "?"
+        body = f"<!doctype html><title>{name}</title><p>{name}: pathprobe lab origin</p>\n".encode()
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        await asyncio.wait_for(writer.drain(), STEP_TIMEOUT)
+    except (OSError, TimeoutError, ssl.SSLError, asyncio.IncompleteReadError):
+        pass
+    finally:
+        writer.close()
+
+
+async def serve(config: dict[str, Any]) -> None:
+    names = config["names"]
+    assert isinstance(names, dict)
+    ctxs = _contexts(names)
+    servers = []
+    addresses = config["addresses"]
+    assert isinstance(addresses, dict)
+    for addr, default in addresses.items():
+        base = ctxs[default]
+        listener = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        listener.load_cert_chain(names[default]["chain"], names[default]["key"])
+
+        def pick(
+            sslobj: ssl.SSLObject,
+            server_name: str | None,
+            _ctx: ssl.SSLContext,
+            fallback: ssl.SSLContext = base,
+        ) -> None:
+            sslobj.context = ctxs.get((server_name or "").lower(), fallback)
+
+        listener.sni_callback = pick
+        servers.append(
+            await asyncio.start_server(
+                _handle,
+                addr,
+                int(config["port"]),
+                ssl=listener,
+                ssl_handshake_timeout=STEP_TIMEOUT,
+            )
+        )
+        print(f"origins: listening on {addr}:{config['port']} (default name {default})", flush=True)
+    await asyncio.gather(*(s.serve_forever() for s in servers))
+
+
+def main(argv: list[str]) -> int:
+    import signal
+
+    config = json.loads(Path(argv[1]).read_text("utf-8"))
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(serve(config))
+    loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        loop.run_until_complete(task)
+    except asyncio.CancelledError:
+        print("origins: stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,87 @@
+"""The lab's fixed addresses and made-up names (private 10.77.0.0/16, only inside the lab namespaces).
+
+    pp-client  c0 10.77.1.2 ── r0 10.77.1.1  pp-censor  r1 10.77.2.1 ── i0 10.77.2.2  pp-inet
+               default via .1.1       ip_forward, lo 10.77.3.66      default via .2.1; services
+                                                                     on more addresses of i0
+
+Site names end in ``.test`` (RFC 6761): they can never mean anything outside the lab.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CLIENT_NS = "pp-client"
+CENSOR_NS = "pp-censor"
+INET_NS = "pp-inet"
+NAMESPACES = (CLIENT_NS, CENSOR_NS, INET_NS)
+
+CLIENT_IF, CENSOR_CLIENT_IF = "c0", "r0"
+CENSOR_INET_IF, INET_IF = "r1", "i0"
+CLIENT_ADDR = "10.77.1.2"
+CENSOR_CLIENT_ADDR = "10.77.1.1"
+CENSOR_INET_ADDR = "10.77.2.1"
+INET_ADDR = "10.77.2.2"
+BLOCKPAGE_ADDR = "10.77.3.66"
+"""The censor's own block-page server (on its loopback; the client reaches it through the router)."""
+
+DNS_ADDR = "10.77.2.53"
+"""The honest resolver; the client's configured nameserver."""
+DOH_ADDR = "10.77.2.54"
+DOH_NAME = "doh.resolver.test"
+DOH_PATH = "/dns-query"
+SOCKS_ADDR = "10.77.2.80"
+SOCKS_PORT = 1080
+INTERCEPT_PORT = 8080
+"""Where the censor's transparent interceptor listens (port 443 is redirected to it)."""
+
+BLOCKPAGE_NAME = "blocked.censor.test"
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    address: str
+    about: str
+
+
+SITES: tuple[Site, ...] = (
+    Site("www.socialnet.test", "10.77.2.11", "a social network"),
+    Site("www.tube.test", "10.77.2.12", "a video site"),
+    Site("news.freepress.test", "10.77.2.13", "an independent news site"),
+    Site("mail.postbox.test", "10.77.2.14", "a webmail service"),
+    Site("www.bank.test", "10.77.2.21", "a bank (a control)"),
+    Site("www.weather.test", "10.77.2.22", "a weather service (a control)"),
+    Site("www.shop.test", "10.77.2.23", "a shop (a control)"),
+)
+SITE_BY_NAME = {s.name: s for s in SITES}
+
+
+def inet_addresses() -> list[str]:
+    """Every address that lives on pp-inet's interface (the link address first)."""
+    return [INET_ADDR, DNS_ADDR, DOH_ADDR, SOCKS_ADDR, *(s.address for s in SITES)]
+
+
+def honest_records() -> dict[str, str]:
+    """name -> IPv4 address, as the honest resolver answers."""
+    out = {s.name: s.address for s in SITES}
+    out[DOH_NAME] = DOH_ADDR
+    out[BLOCKPAGE_NAME] = BLOCKPAGE_ADDR
+    return out
+
+
+def resolve_target(value: str) -> str:
+    """A site name or address from a scenario -> an address (``ValueError`` naming it otherwise)."""
+    import ipaddress
+
+    if value in SITE_BY_NAME:
+        return SITE_BY_NAME[value].address
+    if value == DOH_NAME:
+        return DOH_ADDR
+    try:
+        ipaddress.IPv4Network(value, strict=False)
+    except ValueError:
+        raise ValueError(
+            f"'{value}' is neither a lab site ({', '.join(SITE_BY_NAME)}) nor an IPv4 address"
+        ) from None
+    return value

@@ -1,0 +1,62 @@
+"""Run inside pp-client by test_services.py: measures the lab's services with real clients and prints JSON.
+
+    python client_probe.py RUN_DIR do53 NAME | doh NAME | direct NAME | socks NAME
+
+Uses the core's own resolver, SOCKS5 dialer and site check (pathprobe.net), and dnspython's DoH client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+
+from pathprobe.net.failures import NetFailure
+from pathprobe.net.sitecheck import HostPort, SystemDialer, check_site
+from pathprobe.net.socks import SocksDialer
+
+TIMEOUT = 2.0
+
+
+def site(dialer: object, name: str) -> dict[str, object]:
+    t = asyncio.run(check_site(dialer, HostPort(name), "site", "lab", time.monotonic(), TIMEOUT))  # type: ignore[arg-type]
+    chain = t.tls.chain if t.tls else ()
+    http = [o.detail.get("status") for o in t.observations if o.step == "http"]
+    return {
+        "failure": t.failure,
+        "chain": [{"subject": c.subject, "issuer": c.issuer, "san": list(c.san)} for c in chain],
+        "http": http[0] if http else None,
+    }
+
+
+def main(run: str, what: str, name: str) -> dict[str, object]:
+    if what == "do53":
+        from pathprobe.net.dns import system_resolve
+
+        try:
+            return {"addresses": list(asyncio.run(system_resolve(name, TIMEOUT)).addresses)}
+        except NetFailure as exc:
+            return {"failure": exc.failure}
+    if what == "doh":
+        import dns.message
+        import dns.query
+
+        q = dns.message.make_query(name, "A")
+        a = dns.query.https(
+            q,
+            "https://doh.resolver.test/dns-query",
+            bootstrap_address="10.77.2.54",
+            verify=f"{run}/public-roots.pem",
+            timeout=TIMEOUT,
+        )
+        return {"addresses": [r.to_text() for rrset in a.answer for r in rrset], "rcode": a.rcode()}
+    if what == "direct":
+        return site(SystemDialer(), name)
+    if what == "socks":
+        return site(SocksDialer(HostPort("10.77.2.80", 1080)), name)
+    raise SystemExit(f"unknown measurement {what}")
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(*sys.argv[1:4])))
