@@ -17,7 +17,7 @@ import pytest
 
 from pathprobe.pki import CA
 from pathprobe.tor import launch
-from pathprobe.tor.testnet import TestNetwork, TestnetConfig
+from pathprobe.tor.testnet import TestnetConfig, TestNetwork
 
 from .servers import DnsStub, HttpsOrigin
 
@@ -41,8 +41,11 @@ class World:
 
 
 def have_tor() -> bool:
-    return launch.find_tor() is not None and shutil.which("tor-gencert") is not None \
+    return (
+        launch.find_tor() is not None
+        and shutil.which("tor-gencert") is not None
         and launch.find_transport("obfs4") is not None
+    )
 
 
 @pytest.fixture(autouse=True)

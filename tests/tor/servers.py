@@ -37,7 +37,7 @@ class DnsStub:
                 continue
             try:
                 q = dns.message.from_wire(data)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 continue
             r = dns.message.make_response(q)
             for question in q.question:

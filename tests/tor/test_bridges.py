@@ -14,14 +14,20 @@ from pathprobe.probes.base import RunContext
 from pathprobe.probes.tor import TorProbe, default_authorities, parse_dirauthority
 from pathprobe.tor.bridges import parse_bridge
 
-OBFS4 = ("obfs4 192.0.2.7:443 D9A82D2F9C2F65A18407B1D2B764F130847F8B5D "
-         "cert=bjRaMrr1BRiAW8IE9U5z27fQaYgOhX1UCmOpg2pFpoMvo6ZgQMzLsaTzzQNTlm7hNcb+Sg iat-mode=0")
+OBFS4 = (
+    "obfs4 192.0.2.7:443 D9A82D2F9C2F65A18407B1D2B764F130847F8B5D "
+    "cert=bjRaMrr1BRiAW8IE9U5z27fQaYgOhX1UCmOpg2pFpoMvo6ZgQMzLsaTzzQNTlm7hNcb+Sg iat-mode=0"
+)
 MEEK = "meek_lite 192.0.2.20:80 url=https://meek.example.net front=www.example.com utls=HelloRandomizedALPN"
-SNOWFLAKE = ("snowflake 192.0.2.3:80 2B280B23E1107BB62ABFC40DDCC8824814F80A72 "
-             "fingerprint=2B280B23E1107BB62ABFC40DDCC8824814F80A72 url=https://broker.example.net/ "
-             "fronts=a.example.com,b.example.com ice=stun:stun.example.org:3478")
-WEBTUNNEL = ("webtunnel [2001:db8::1]:443 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA "
-             "url=https://wt.example.org/secretpath ver=0.0.1")
+SNOWFLAKE = (
+    "snowflake 192.0.2.3:80 2B280B23E1107BB62ABFC40DDCC8824814F80A72 "
+    "fingerprint=2B280B23E1107BB62ABFC40DDCC8824814F80A72 url=https://broker.example.net/ "
+    "fronts=a.example.com,b.example.com ice=stun:stun.example.org:3478"
+)
+WEBTUNNEL = (
+    "webtunnel [2001:db8::1]:443 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA "
+    "url=https://wt.example.org/secretpath ver=0.0.1"
+)
 
 
 def test_obfs4_line_parses() -> None:
@@ -29,10 +35,15 @@ def test_obfs4_line_parses() -> None:
     assert b.transport == "obfs4"
     assert (b.address.host, b.address.port) == ("192.0.2.7", 443)
     assert b.fingerprint == "D9A82D2F9C2F65A18407B1D2B764F130847F8B5D"
-    assert b.args == {"cert": "bjRaMrr1BRiAW8IE9U5z27fQaYgOhX1UCmOpg2pFpoMvo6ZgQMzLsaTzzQNTlm7hNcb+Sg",
-                      "iat-mode": "0"}
+    assert b.args == {
+        "cert": "bjRaMrr1BRiAW8IE9U5z27fQaYgOhX1UCmOpg2pFpoMvo6ZgQMzLsaTzzQNTlm7hNcb+Sg",
+        "iat-mode": "0",
+    }
     assert b.line == OBFS4
-    assert b.pt_args() == "cert=bjRaMrr1BRiAW8IE9U5z27fQaYgOhX1UCmOpg2pFpoMvo6ZgQMzLsaTzzQNTlm7hNcb+Sg;iat-mode=0"
+    assert (
+        b.pt_args()
+        == "cert=bjRaMrr1BRiAW8IE9U5z27fQaYgOhX1UCmOpg2pFpoMvo6ZgQMzLsaTzzQNTlm7hNcb+Sg;iat-mode=0"
+    )
     assert "192.0.2.7" not in repr(b) and "192.0.2.7" not in b.label
     assert b.id == parse_bridge(OBFS4, "t").id and b.id.startswith("bridge-")
 
@@ -51,28 +62,34 @@ def test_fronted_transports() -> None:
     assert plain.transport == "vanilla" and plain.tor_transport is None
 
 
-@pytest.mark.parametrize(("line", "message"), [
-    ("", "it is empty"),
-    ("obfs4", "address (IP:PORT) is missing"),
-    ("obfs4 bridge.example.org:443 cert=x", "IPv4:PORT or [IPv6]:PORT"),
-    ("obfs4 192.0.2.7:99999 cert=x", "port must be from 1 to 65535"),
-    ("obfs4 300.1.2.3:443 cert=x", "not a valid IP address"),
-    ("obfs4 192.0.2.7:443 D9A82D2F cert=x", "fingerprint must be 40 hex digits"),
-    ("obfs4 192.0.2.7:443 D9A82D2F9C2F65A18407B1D2B764F130847F8B5D iat-mode=0", "needs 'cert='"),
-    ("obfs4 192.0.2.7:443 D9A82D2F9C2F65A18407B1D2B764F130847F8B5D cert=abcd iat-mode=0", "base64 of 52 bytes"),
-    (OBFS4.replace("iat-mode=0", "iat-mode=7"), "'iat-mode=' must be 0, 1 or 2"),
-    (OBFS4 + " junk", "only KEY=VALUE arguments"),
-    (OBFS4 + " iat-mode=1", "given twice"),
-    ("obfs3 192.0.2.7:443", "transport 'obfs3' is not supported"),
-    ("carrierpigeon 192.0.2.7:443", "neither a transport nor an IP:PORT"),
-    ("meek_lite 192.0.2.20:80 front=www.example.com", "needs 'url='"),
-    ("meek_lite 192.0.2.20:80 url=ftp://x", "must be an http(s) URL"),
-    ("snowflake 192.0.2.3:80 fronts=a.example.com", "needs 'url='"),
-    ("webtunnel 192.0.2.3:443 ver=0.0.1", "needs 'url='"),
-    ("webtunnel 192.0.2.3:443 url=https://x.example ver=abc", "'ver=' must be a version"),
-    ("192.0.2.9:9001 cert=abc", "plain bridge (no transport) takes no KEY=VALUE"),
-    (OBFS4 + "\n" + OBFS4, "one bridge per line"),
-])
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("", "it is empty"),
+        ("obfs4", "address (IP:PORT) is missing"),
+        ("obfs4 bridge.example.org:443 cert=x", "IPv4:PORT or [IPv6]:PORT"),
+        ("obfs4 192.0.2.7:99999 cert=x", "port must be from 1 to 65535"),
+        ("obfs4 300.1.2.3:443 cert=x", "not a valid IP address"),
+        ("obfs4 192.0.2.7:443 D9A82D2F cert=x", "fingerprint must be 40 hex digits"),
+        ("obfs4 192.0.2.7:443 D9A82D2F9C2F65A18407B1D2B764F130847F8B5D iat-mode=0", "needs 'cert='"),
+        (
+            "obfs4 192.0.2.7:443 D9A82D2F9C2F65A18407B1D2B764F130847F8B5D cert=abcd iat-mode=0",
+            "base64 of 52 bytes",
+        ),
+        (OBFS4.replace("iat-mode=0", "iat-mode=7"), "'iat-mode=' must be 0, 1 or 2"),
+        (OBFS4 + " junk", "only KEY=VALUE arguments"),
+        (OBFS4 + " iat-mode=1", "given twice"),
+        ("obfs3 192.0.2.7:443", "transport 'obfs3' is not supported"),
+        ("carrierpigeon 192.0.2.7:443", "neither a transport nor an IP:PORT"),
+        ("meek_lite 192.0.2.20:80 front=www.example.com", "needs 'url='"),
+        ("meek_lite 192.0.2.20:80 url=ftp://x", "must be an http(s) URL"),
+        ("snowflake 192.0.2.3:80 fronts=a.example.com", "needs 'url='"),
+        ("webtunnel 192.0.2.3:443 ver=0.0.1", "needs 'url='"),
+        ("webtunnel 192.0.2.3:443 url=https://x.example ver=abc", "'ver=' must be a version"),
+        ("192.0.2.9:9001 cert=abc", "plain bridge (no transport) takes no KEY=VALUE"),
+        (OBFS4 + "\n" + OBFS4, "one bridge per line"),
+    ],
+)
 def test_bad_lines_are_bad_input_without_the_secret(line: str, message: str) -> None:
     with pytest.raises(BadInput) as exc:
         parse_bridge(line, "--bridge #1")
@@ -87,8 +104,12 @@ def test_cli_bad_bridge_exits_2_with_one_line(tmp_path: Path) -> None:
     plan = tmp_path / "plan.toml"
     plan.write_text('[[probe]]\nkind = "tor"\ntransport = "obfs4"\n')
     bad = OBFS4.replace("iat-mode=0", "iat-mode=9")
-    r = subprocess.run([sys.executable, "-m", "pathprobe", "check", "--plan", str(plan), "--bridge", bad],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "pathprobe", "check", "--plan", str(plan), "--bridge", bad],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 2
     assert r.stdout == ""
     assert r.stderr.strip().count("\n") == 0
@@ -99,8 +120,12 @@ def test_cli_bad_bridge_exits_2_with_one_line(tmp_path: Path) -> None:
 def test_cli_bridge_without_a_probe_of_its_transport_exits_2(tmp_path: Path) -> None:
     plan = tmp_path / "plan.toml"
     plan.write_text('[[probe]]\nkind = "tor"\ntransport = "vanilla"\n')
-    r = subprocess.run([sys.executable, "-m", "pathprobe", "check", "--plan", str(plan), "--bridge", OBFS4],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "pathprobe", "check", "--plan", str(plan), "--bridge", OBFS4],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 2
     assert "no tor probe in the plan uses the 'obfs4' transport" in r.stderr
     assert "192.0.2.7" not in r.stderr
@@ -131,7 +156,9 @@ DirAuthority = ["a0 orport=18500 no-v2 v3ident={"A" * 40} 127.0.0.1:18501 {"B" *
     assert p.path_ids() == ["tor:mine"] and p.transport == "obfs4" and p.bootstrap
     assert p.bootstrap_timeout == 30 and [str(s) for s in p.sites or []] == ["a.example:8443"]
     assert ("TestingTorNetwork", "1") in p.torrc and ("UseDefaultFallbackDirs", "0") in p.torrc
-    assert [(a.name, str(a.address), a.fingerprint) for a in p.authorities] == [("a0", "127.0.0.1:18500", "B" * 40)]
+    assert [(a.name, str(a.address), a.fingerprint) for a in p.authorities] == [
+        ("a0", "127.0.0.1:18500", "B" * 40)
+    ]
     assert p.budget_extra(RunContext(timeout=5)) == 62.0  # bootstrap 30 + sites 4 x 5 + start/stop 12
     (q,) = _plan('[[probe]]\nkind = "tor"\n')
     assert q.path_ids() == ["tor:vanilla"]  # type: ignore[attr-defined]
@@ -139,19 +166,28 @@ DirAuthority = ["a0 orport=18500 no-v2 v3ident={"A" * 40} 127.0.0.1:18501 {"B" *
     assert q.budget_extra(RunContext(timeout=5, full=True)) == 60 + 20 + 12  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize(("table", "message"), [
-    ('transport = "obfs5"', "'obfs5' is not supported; supported: vanilla, obfs4, snowflake, meek, webtunnel"),
-    (f'transport = "snowflake"\nbridges = ["{OBFS4}"]', "bridge #1 is a obfs4 bridge, but this probe's transport"),
-    ('transport = "obfs4"\nbridges = ["obfs4 1.2.3.4:5"]', "key 'bridges', bridge #1: bad bridge line"),
-    ('bootstrap_timeout = 0', "'bootstrap_timeout': must be a number"),
-    ('colour = "red"', "key 'colour': unknown key"),
-    ('torrc = {SocksPort = 9050}', "'SocksPort' is set by pathprobe itself"),
-    ('torrc = {Bridge = "x"}', "'Bridge' is set by pathprobe itself"),
-    ('torrc = {Log = "x\\ny"}', "is set by pathprobe"),
-    ('torrc = {Nickname = "x\\ny"}', "may not contain a line break"),
-    ('torrc = {DirAuthority = "nonsense"}', "a DirAuthority line needs"),
-    ('name = "a b"', "key 'name'"),
-])
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            'transport = "obfs5"',
+            "'obfs5' is not supported; supported: vanilla, obfs4, snowflake, meek, webtunnel",
+        ),
+        (
+            f'transport = "snowflake"\nbridges = ["{OBFS4}"]',
+            "bridge #1 is a obfs4 bridge, but this probe's transport",
+        ),
+        ('transport = "obfs4"\nbridges = ["obfs4 1.2.3.4:5"]', "key 'bridges', bridge #1: bad bridge line"),
+        ("bootstrap_timeout = 0", "'bootstrap_timeout': must be a number"),
+        ('colour = "red"', "key 'colour': unknown key"),
+        ("torrc = {SocksPort = 9050}", "'SocksPort' is set by pathprobe itself"),
+        ('torrc = {Bridge = "x"}', "'Bridge' is set by pathprobe itself"),
+        ('torrc = {Log = "x\\ny"}', "is set by pathprobe"),
+        ('torrc = {Nickname = "x\\ny"}', "may not contain a line break"),
+        ('torrc = {DirAuthority = "nonsense"}', "a DirAuthority line needs"),
+        ('name = "a b"', "key 'name'"),
+    ],
+)
 def test_plan_errors(table: str, message: str) -> None:
     with pytest.raises(BadInput) as exc:
         _plan(f'[[probe]]\nkind = "tor"\n{table}\n')
@@ -191,8 +227,10 @@ def test_extra_bridges_replace_those_of_their_transport() -> None:
 
 
 def test_dirauthority_lines() -> None:
-    a = parse_dirauthority("moria1 orport=9201 no-v2 v3ident=F533C81CEF0BC0267857C99B2F471ADF249FA232 "
-                           "128.31.0.39:9231 1A25 C635 8DB9 1342 AA51 7203 A503 8B72 7427 3249")
+    a = parse_dirauthority(
+        "moria1 orport=9201 no-v2 v3ident=F533C81CEF0BC0267857C99B2F471ADF249FA232 "
+        "128.31.0.39:9231 1A25 C635 8DB9 1342 AA51 7203 A503 8B72 7427 3249"
+    )
     assert (a.name, a.address.host, a.address.port) == ("moria1", "128.31.0.39", 9201)
     assert a.fingerprint == "1A25C6358DB91342AA517203A5038B7274273249"
     with pytest.raises(ValueError):

@@ -63,8 +63,11 @@ def default_authorities() -> list[quick.Authority]:
     lines = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
     out = []
     for row in csv.DictReader(lines, delimiter="\t"):
-        out.append(quick.Authority(row["name"], HostPort(row["ipv4"], int(row["orport"])),
-                                   row["fingerprint"] or None))
+        out.append(
+            quick.Authority(
+                row["name"], HostPort(row["ipv4"], int(row["orport"])), row["fingerprint"] or None
+            )
+        )
     return out
 
 
@@ -78,7 +81,7 @@ def parse_dirauthority(value: str) -> quick.Authority:
     orport = int(port.group(1))
     if not 1 <= orport <= 65535:
         raise ValueError("a DirAuthority 'orport=' must be from 1 to 65535")
-    tail = "".join(value[addr.end():].split())
+    tail = "".join(value[addr.end() :].split())
     fp = tail.upper() if re.fullmatch(r"[0-9A-Fa-f]{40}", tail) else None
     return quick.Authority(words[0], HostPort(addr.group(1), orport), fp)
 
@@ -127,8 +130,10 @@ class TorProbe:
         for i, line in enumerate(lines, start=1):
             b = parse_bridge(line, f"{entry.where('bridges')}, bridge #{i}")
             if b.transport != transport:
-                raise entry.error("bridges", f"bridge #{i} is a {b.transport} bridge, but this probe's "
-                                             f"transport is '{transport}'")
+                raise entry.error(
+                    "bridges",
+                    f"bridge #{i} is a {b.transport} bridge, but this probe's transport is '{transport}'",
+                )
             bridges.append(b)
         bootstrap = entry.bool("bootstrap", False)
         timeout = entry.number("bootstrap_timeout", DEFAULT_BOOTSTRAP_TIMEOUT, low=1, high=3600)
@@ -142,8 +147,9 @@ class TorProbe:
         except ValueError as exc:
             raise entry.error("torrc", str(exc)) from None
         entry.finish()
-        return cls(name, transport, bridges, bootstrap=bootstrap, bootstrap_timeout=timeout, sites=sites,
-                   torrc=torrc)
+        return cls(
+            name, transport, bridges, bootstrap=bootstrap, bootstrap_timeout=timeout, sites=sites, torrc=torrc
+        )
 
     @classmethod
     def check_extra_bridges(cls, probes: list[Any], lines: list[str]) -> None:
@@ -154,7 +160,8 @@ class TorProbe:
             if b.transport not in have:
                 raise BadInput(
                     f"--bridge #{i}: no tor probe in the plan uses the '{b.transport}' transport; add one "
-                    f"([[probe]] kind = \"tor\", transport = \"{b.transport}\") or leave out --only")
+                    f'([[probe]] kind = "tor", transport = "{b.transport}") or leave out --only'
+                )
 
     def path_ids(self) -> list[str]:
         return [f"tor:{self.name}"]
@@ -180,9 +187,13 @@ class TorProbe:
         if bridges:
             detail["bridges"] = [b.id for b in bridges]
         if self.transport != "vanilla" and not bridges:
-            return self._result(path, (), detail,
-                                untested=f"no {self.transport} bridge lines: give them in the plan's "
-                                         "'bridges' or with --bridge")
+            return self._result(
+                path,
+                (),
+                detail,
+                untested=f"no {self.transport} bridge lines: give them in the plan's "
+                "'bridges' or with --bridge",
+            )
         hops = await self._first_hops(path, bridges, ctx)
         if not full:
             return self._result(path, tuple(hops), detail)
@@ -242,10 +253,17 @@ class TorProbe:
             if pt is not None:
                 await pt.stop()
 
-    async def _full(self, path: str, bridges: list[Bridge], hops: list[TargetMeasurement],
-                    detail: dict[str, Any], ctx: RunContext) -> ProbeResult:
+    async def _full(
+        self,
+        path: str,
+        bridges: list[Bridge],
+        hops: list[TargetMeasurement],
+        detail: dict[str, Any],
+        ctx: RunContext,
+    ) -> ProbeResult:
         detail["first_hops"] = [
-            {"target": h.target, "reachability": h.reachability, "failure": h.failure} for h in hops]
+            {"target": h.target, "reachability": h.reachability, "failure": h.failure} for h in hops
+        ]
         hop_obs = tuple(o for h in hops for o in h.observations)
         reached = [h for h in hops if h.reachability == "reachable"]
         if hops and not reached:
@@ -253,13 +271,19 @@ class TorProbe:
             if self.transport in ("snowflake", "meek", "webtunnel"):
                 what = "fronts" if self.transport != "webtunnel" else "webtunnel servers"
             failures = sorted({h.failure or "?" for h in hops})
-            return self._result(path, (), detail, observations=hop_obs,
-                                blocked=f"none of the {len(hops)} {what} answered ({', '.join(failures)}); "
-                                        "tor was not started")
+            return self._result(
+                path,
+                (),
+                detail,
+                observations=hop_obs,
+                blocked=f"none of the {len(hops)} {what} answered ({', '.join(failures)}); "
+                "tor was not started",
+            )
         tor = launch.find_tor()
         if tor is None:
-            return self._result(path, (), detail, observations=hop_obs,
-                                untested=f"tor is not installed: {launch.TOR_HINT}")
+            return self._result(
+                path, (), detail, observations=hop_obs, untested=f"tor is not installed: {launch.TOR_HINT}"
+            )
         options = list(self.torrc)
         if bridges:
             options.append(("UseBridges", "1"))
@@ -268,17 +292,27 @@ class TorProbe:
             if names and not has_plugin:
                 pt = launch.find_transport(self.transport)
                 if pt is None:
-                    return self._result(path, (), detail, observations=hop_obs,
-                                        untested=f"the {self.transport} transport is not installed: "
-                                                 f"{launch.PT_HINTS[self.transport]} "
-                                                 f"(or set PATHPROBE_PT_{self.transport.upper()})")
+                    return self._result(
+                        path,
+                        (),
+                        detail,
+                        observations=hop_obs,
+                        untested=f"the {self.transport} transport is not installed: "
+                        f"{launch.PT_HINTS[self.transport]} "
+                        f"(or set PATHPROBE_PT_{self.transport.upper()})",
+                    )
                 options.append(("ClientTransportPlugin", f"{','.join(sorted(names))} exec {pt}"))
             options += [("Bridge", b.line) for b in bridges]
         return await self._bootstrap_and_check(path, options, hop_obs, detail, ctx)
 
-    async def _bootstrap_and_check(self, path: str, options: list[tuple[str, str]],
-                                   hop_obs: tuple[Observation, ...], detail: dict[str, Any],
-                                   ctx: RunContext) -> ProbeResult:
+    async def _bootstrap_and_check(
+        self,
+        path: str,
+        options: list[tuple[str, str]],
+        hop_obs: tuple[Observation, ...],
+        detail: dict[str, Any],
+        ctx: RunContext,
+    ) -> ProbeResult:
         tor = launch.find_tor()
         assert tor is not None
         started_ms = _now_ms(ctx)
@@ -287,23 +321,44 @@ class TorProbe:
             try:
                 await launcher.start()
             except (OSError, RuntimeError) as exc:
-                return self._result(path, (), detail, observations=hop_obs,
-                                    untested=f"tor could not be started: {launch.scrub_log(str(exc))}")
+                return self._result(
+                    path,
+                    (),
+                    detail,
+                    observations=hop_obs,
+                    untested=f"tor could not be started: {launch.scrub_log(str(exc))}",
+                )
             result = await launcher.bootstrap(self.bootstrap_timeout)
-            boot = Observation(path, "bootstrap", "bootstrap", started_ms, _now_ms(ctx) - started_ms,
-                               result.failure, detail=result.to_detail())
+            boot = Observation(
+                path,
+                "bootstrap",
+                "bootstrap",
+                started_ms,
+                _now_ms(ctx) - started_ms,
+                result.failure,
+                detail=result.to_detail(),
+            )
             detail["bootstrap"] = result.to_detail()
             observations = (*hop_obs, boot)
             if result.failure is not None:
                 why = "did not finish" if result.failure == "generic_timeout_error" else "stopped"
                 return self._result(
-                    path, (), detail, observations=observations,
+                    path,
+                    (),
+                    detail,
+                    observations=observations,
                     blocked=f"tor's bootstrap {why} at {result.progress}% ({result.tag or 'starting'}: "
-                            f"{result.summary or 'no progress'}) within {self.bootstrap_timeout:.0f} s")
+                    f"{result.summary or 'no progress'}) within {self.bootstrap_timeout:.0f} s",
+                )
             port = await launcher.socks_port()
             if port is None:
-                return self._result(path, (), detail, observations=observations,
-                                    untested="tor bootstrapped but reported no SOCKS port")
+                return self._result(
+                    path,
+                    (),
+                    detail,
+                    observations=observations,
+                    untested="tor bootstrapped but reported no SOCKS port",
+                )
             dialer = SocksDialer(HostPort("127.0.0.1", port), label="tor")
             targets = targets_or_default(self.sites, ctx)
             done = 0
@@ -317,18 +372,40 @@ class TorProbe:
 
             results = await asyncio.gather(*(one(hp, role) for hp, role in targets))
             if not targets:
-                return self._result(path, (), detail, observations=observations,
-                                    untested="tor bootstrapped, but there are no sites to check through it")
+                return self._result(
+                    path,
+                    (),
+                    detail,
+                    observations=observations,
+                    untested="tor bootstrapped, but there are no sites to check through it",
+                )
             return self._result(path, tuple(results), detail, observations=observations)
         finally:
             await launcher.stop()
 
-    def _result(self, path: str, targets: tuple[TargetMeasurement, ...], detail: dict[str, Any], *,
-                observations: tuple[Observation, ...] = (), untested: str | None = None,
-                blocked: str | None = None) -> ProbeResult:
-        return ProbeResult(paths=(PathMeasurement(
-            id=path, kind=self.kind, targets=targets, untested_reason=untested, blocked_reason=blocked,
-            observations=observations, detail=detail),))
+    def _result(
+        self,
+        path: str,
+        targets: tuple[TargetMeasurement, ...],
+        detail: dict[str, Any],
+        *,
+        observations: tuple[Observation, ...] = (),
+        untested: str | None = None,
+        blocked: str | None = None,
+    ) -> ProbeResult:
+        return ProbeResult(
+            paths=(
+                PathMeasurement(
+                    id=path,
+                    kind=self.kind,
+                    targets=targets,
+                    untested_reason=untested,
+                    blocked_reason=blocked,
+                    observations=observations,
+                    detail=detail,
+                ),
+            )
+        )
 
 
 def _now_ms(ctx: RunContext) -> float:

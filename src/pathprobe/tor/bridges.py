@@ -35,8 +35,12 @@ LINE_TRANSPORTS: dict[str, str] = {
 }
 """The transport word of a bridge line -> the plan's transport name (``meek_lite`` is ``meek``)."""
 
-TOR_TRANSPORT_NAME: dict[str, str] = {"obfs4": "obfs4", "snowflake": "snowflake", "meek": "meek_lite",
-                                      "webtunnel": "webtunnel"}
+TOR_TRANSPORT_NAME: dict[str, str] = {
+    "obfs4": "obfs4",
+    "snowflake": "snowflake",
+    "meek": "meek_lite",
+    "webtunnel": "webtunnel",
+}
 """The plan's transport -> the name tor and the transport binaries know it by."""
 
 _UNSUPPORTED = ("obfs2", "obfs3", "scramblesuit", "conjure", "dnstt", "fte")
@@ -100,6 +104,7 @@ class Bridge:
 
     def pt_args(self) -> str:
         """The bridge's arguments in pluggable-transport SOCKS form (``k=v;k=v``, escaped)."""
+
         def esc(s: str) -> str:
             return s.replace("\\", "\\\\").replace(";", "\\;").replace("=", "\\=")
 
@@ -142,11 +147,15 @@ def _validate_args(transport: str, args: dict[str, str], where: str) -> None:
         if "cert" in args:
             n = _b64_len(args["cert"])
             if n != 52:
-                raise _bad(where, "'cert=' must be base64 of 52 bytes (node id and public key), "
-                                  "as the bridge's obfs4_bridgeline.txt gives it")
+                raise _bad(
+                    where,
+                    "'cert=' must be base64 of 52 bytes (node id and public key), "
+                    "as the bridge's obfs4_bridgeline.txt gives it",
+                )
         elif "node-id" in args and "public-key" in args:
-            if not re.fullmatch(r"[0-9A-Fa-f]{40}", args["node-id"]) or \
-                    not re.fullmatch(r"[0-9A-Fa-f]{64}", args["public-key"]):
+            if not re.fullmatch(r"[0-9A-Fa-f]{40}", args["node-id"]) or not re.fullmatch(
+                r"[0-9A-Fa-f]{64}", args["public-key"]
+            ):
                 raise _bad(where, "'node-id=' must be 40 and 'public-key=' 64 hex digits")
         else:
             raise _bad(where, "an obfs4 bridge needs 'cert=' (or 'node-id=' and 'public-key=')")
@@ -188,11 +197,17 @@ def parse_bridge(line: str, where: str) -> Bridge:
     if not re.match(r"^[\[0-9]", first):
         name = first.lower()
         if name in _UNSUPPORTED:
-            raise _bad(where, f"transport '{name}' is not supported; supported: "
-                              "obfs4, snowflake, meek_lite, webtunnel, or none (a plain bridge)")
+            raise _bad(
+                where,
+                f"transport '{name}' is not supported; supported: "
+                "obfs4, snowflake, meek_lite, webtunnel, or none (a plain bridge)",
+            )
         if name not in LINE_TRANSPORTS:
-            raise _bad(where, f"'{first[:20]}' is neither a transport nor an IP:PORT address; supported "
-                              "transports: obfs4, snowflake, meek_lite, webtunnel")
+            raise _bad(
+                where,
+                f"'{first[:20]}' is neither a transport nor an IP:PORT address; supported "
+                "transports: obfs4, snowflake, meek_lite, webtunnel",
+            )
         transport = LINE_TRANSPORTS[name]
         words = words[1:]
         if not words:
@@ -217,6 +232,10 @@ def parse_bridge(line: str, where: str) -> Bridge:
         raise _bad(where, "a plain bridge (no transport) takes no KEY=VALUE arguments")
     _validate_args(transport, args, where)
     tor_name = TOR_TRANSPORT_NAME.get(transport)
-    norm = " ".join(([tor_name] if tor_name else []) + [words[0]] + ([fingerprint] if fingerprint else [])
-                    + [f"{k}={v}" for k, v in args.items()])
+    norm = " ".join(
+        ([tor_name] if tor_name else [])
+        + [words[0]]
+        + ([fingerprint] if fingerprint else [])
+        + [f"{k}={v}" for k, v in args.items()]
+    )
     return Bridge(transport=transport, address=address, fingerprint=fingerprint, args=args, line=norm)

@@ -39,8 +39,10 @@ PRIVATE_ONLY_ENV = "PATHPROBE_TOR_PRIVATE_ONLY"
 TMP_ENV = "PATHPROBE_TOR_TMPDIR"
 """Where the temporary data directories go (default: the system's temporary directory)."""
 
-TOR_HINT = ("install tor (Debian/Ubuntu: apt install tor; macOS: brew install tor) "
-            f"or set {TOR_ENV} to the tor binary")
+TOR_HINT = (
+    "install tor (Debian/Ubuntu: apt install tor; macOS: brew install tor) "
+    f"or set {TOR_ENV} to the tor binary"
+)
 PT_CANDIDATES: dict[str, tuple[str, ...]] = {
     "obfs4": ("lyrebird", "obfs4proxy"),
     "meek": ("lyrebird", "obfs4proxy"),
@@ -52,13 +54,27 @@ PT_HINTS: dict[str, str] = {
     "meek": "install lyrebird or obfs4proxy, which provide meek_lite (Debian/Ubuntu: apt install obfs4proxy)",
     "webtunnel": "install lyrebird (from the Tor Expert Bundle) or webtunnel-client",
     "snowflake": "install snowflake-client (Debian/Ubuntu: apt install snowflake-client) or a lyrebird "
-                 "with snowflake",
+    "with snowflake",
 }
-MANAGED_KEYS = frozenset({
-    "datadirectory", "controlsocket", "controlport", "socksport", "cookieauthentication",
-    "cookieauthfile", "hashedcontrolpassword", "runasdaemon", "log", "pidfile", "usebridges", "bridge",
-    "safelogging", "user", "sandbox",
-})
+MANAGED_KEYS = frozenset(
+    {
+        "datadirectory",
+        "controlsocket",
+        "controlport",
+        "socksport",
+        "cookieauthentication",
+        "cookieauthfile",
+        "hashedcontrolpassword",
+        "runasdaemon",
+        "log",
+        "pidfile",
+        "usebridges",
+        "bridge",
+        "safelogging",
+        "user",
+        "sandbox",
+    }
+)
 """torrc options pathprobe sets itself (a plan may not)."""
 
 _BOOT_RE = re.compile(r"Bootstrapped (\d+)% \(([^)]*)\): (.*)$")
@@ -177,8 +193,11 @@ def is_private_network(options: list[tuple[str, str]]) -> bool:
     """True when the torrc confines tor to its own test network (no public authorities or fallbacks)."""
     opts = {(k.lower(), v.strip()) for k, v in options}
     keys = {k for k, _ in opts}
-    return ("testingtornetwork", "1") in opts and ("usedefaultfallbackdirs", "0") in opts and \
-        "dirauthority" in keys
+    return (
+        ("testingtornetwork", "1") in opts
+        and ("usedefaultfallbackdirs", "0") in opts
+        and "dirauthority" in keys
+    )
 
 
 @dataclass
@@ -250,9 +269,16 @@ class TorLauncher:
         empty.write_text("")
         self._started = time.monotonic()
         self.proc = await asyncio.create_subprocess_exec(
-            self.tor, "-f", str(torrc), "--defaults-torrc", str(empty),
-            "--__OwningControllerProcess", str(os.getpid()),
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            self.tor,
+            "-f",
+            str(torrc),
+            "--defaults-torrc",
+            str(empty),
+            "--__OwningControllerProcess",
+            str(os.getpid()),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
         )
         register(self.proc)
@@ -263,8 +289,10 @@ class TorLauncher:
         deadline = time.monotonic() + timeout
         while not path.exists():
             if self.proc is None or self.proc.returncode is not None or self._done.is_set():
-                raise RuntimeError("tor exited before opening its control socket: "
-                                   + ("; ".join(self.result.logs[-3:]) or "no output"))
+                raise RuntimeError(
+                    "tor exited before opening its control socket: "
+                    + ("; ".join(self.result.logs[-3:]) or "no output")
+                )
             if time.monotonic() > deadline:
                 raise RuntimeError("tor did not open its control socket in time")
             await asyncio.sleep(0.05)
@@ -296,7 +324,11 @@ class TorLauncher:
                 if m:
                     pct = int(m.group(1))
                     if pct >= self.result.progress:
-                        self.result.progress, self.result.tag, self.result.summary = pct, m.group(2), m.group(3)
+                        self.result.progress, self.result.tag, self.result.summary = (
+                            pct,
+                            m.group(2),
+                            m.group(3),
+                        )
                     if pct == 100 and self.result.bootstrap_time is None:
                         self.result.bootstrap_time = time.monotonic() - self._started
                 if m or "[warn]" in line or "[err]" in line:
@@ -322,7 +354,11 @@ class TorLauncher:
         if phase:
             m = _PHASE_RE.search(phase)
             if m:
-                self.result.progress, self.result.tag, self.result.summary = int(m.group(1)), m.group(2), m.group(3)
+                self.result.progress, self.result.tag, self.result.summary = (
+                    int(m.group(1)),
+                    m.group(2),
+                    m.group(3),
+                )
         return self.result
 
     async def _get_info(self, key: str) -> str | None:
@@ -330,7 +366,7 @@ class TorLauncher:
             return None
         try:
             return str(await asyncio.wait_for(asyncio.to_thread(self.controller.get_info, key), 5.0))
-        except Exception:  # noqa: BLE001 - a control hiccup is not a network verdict
+        except Exception:
             return None
 
     async def socks_port(self) -> int | None:

@@ -66,8 +66,13 @@ def _result(rec: Recorder, label: str, failure: str | None, note: str | None = N
     if failure is None:
         lat = next((o.duration_ms for o in rec.observations if o.step == "tcp" and o.failure is None), None)
     return TargetMeasurement(
-        target=label, role="endpoint", observations=tuple(rec.observations), failure=failure,
-        reachability="blocked" if failure else "reachable", note=note, latency_ms=lat,
+        target=label,
+        role="endpoint",
+        observations=tuple(rec.observations),
+        failure=failure,
+        reachability="blocked" if failure else "reachable",
+        note=note,
+        latency_ms=lat,
     )
 
 
@@ -76,14 +81,16 @@ async def _tls_no_check(rec: Recorder, stream: ByteStream, detail: dict[str, str
     await rec.step("tls", tls.handshake, detail={"certificate_check": "none", **(detail or {})})
 
 
-async def orport_check(path: str, label: str, hp: HostPort, t0: float, timeout: float,
-                       *, secret: bool) -> TargetMeasurement:
+async def orport_check(
+    path: str, label: str, hp: HostPort, t0: float, timeout: float, *, secret: bool
+) -> TargetMeasurement:
     """TCP + TLS (no certificate check) to an ORPort."""
     rec = Recorder(path, label, t0, timeout)
     stream: ByteStream | None = None
     try:
-        stream = await rec.step("tcp", lambda: open_tcp(hp.host, hp.port),
-                                address=SCRUBBED if secret else _hp_text(hp))
+        stream = await rec.step(
+            "tcp", lambda: open_tcp(hp.host, hp.port), address=SCRUBBED if secret else _hp_text(hp)
+        )
         await _tls_no_check(rec, stream)
     except NetFailure as exc:
         return _result(rec, label, exc.failure)
@@ -93,19 +100,24 @@ async def orport_check(path: str, label: str, hp: HostPort, t0: float, timeout: 
     return _result(rec, label, None)
 
 
-async def front_check(path: str, label: str, hp: HostPort, t0: float, timeout: float,
-                      *, secret: bool) -> TargetMeasurement:
+async def front_check(
+    path: str, label: str, hp: HostPort, t0: float, timeout: float, *, secret: bool
+) -> TargetMeasurement:
     """System DNS, TCP and a TLS handshake (SNI = the front) to a fronted transport's first hop."""
     rec = Recorder(path, label, t0, timeout)
     stream: ByteStream | None = None
     try:
-        answer = await rec.step("dns", lambda: system_resolve(hp.host, timeout),
-                                detail={"resolver": "system"})
+        answer = await rec.step(
+            "dns", lambda: system_resolve(hp.host, timeout), detail={"resolver": "system"}
+        )
         last: NetFailure | None = None
         for addr in answer.addresses[:4]:
             try:
-                stream = await rec.step("tcp", lambda a=addr: open_tcp(a, hp.port),  # type: ignore[misc]
-                                        address=SCRUBBED if secret else f"{addr}:{hp.port}")
+                stream = await rec.step(
+                    "tcp",
+                    lambda a=addr: open_tcp(a, hp.port),  # type: ignore[misc]
+                    address=SCRUBBED if secret else f"{addr}:{hp.port}",
+                )
                 break
             except NetFailure as exc:
                 last = exc
@@ -144,8 +156,13 @@ class PtClient:
         }
         try:
             self.proc = await asyncio.create_subprocess_exec(
-                self.binary, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.DEVNULL, env=env, start_new_session=True)
+                self.binary,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
+            )
         except OSError as exc:
             self.error = f"could not start {os.path.basename(self.binary)}: {exc.strerror}"
             return
@@ -191,8 +208,14 @@ def _socks_credentials(args: str) -> tuple[str, str]:
     return raw[:255].decode("utf-8", "replace"), raw[255:510].decode("utf-8", "replace")
 
 
-async def obfs4_check(path: str, bridge: Bridge, pt: asyncio.Future[PtClient] | None, pt_hint: str | None,
-                      t0: float, timeout: float) -> TargetMeasurement:
+async def obfs4_check(
+    path: str,
+    bridge: Bridge,
+    pt: asyncio.Future[PtClient] | None,
+    pt_hint: str | None,
+    t0: float,
+    timeout: float,
+) -> TargetMeasurement:
     """TCP to the bridge, then (with the transport binary) a real obfs4 handshake and TLS inside it."""
     rec = Recorder(path, bridge.label, t0, timeout)
     hp = bridge.address
@@ -206,23 +229,30 @@ async def obfs4_check(path: str, bridge: Bridge, pt: asyncio.Future[PtClient] | 
             stream.close()
             stream = None
     if pt is None:
-        return _result(rec, bridge.label, None,
-                       note=f"TCP only: obfs4 handshake not tried ({pt_hint})")
+        return _result(rec, bridge.label, None, note=f"TCP only: obfs4 handshake not tried ({pt_hint})")
     client = await pt
     socks = client.socks.get("obfs4")
     if socks is None:
-        return _result(rec, bridge.label, None,
-                       note=f"TCP only: obfs4 handshake not tried ({client.error or 'no obfs4 method'})")
+        return _result(
+            rec,
+            bridge.label,
+            None,
+            note=f"TCP only: obfs4 handshake not tried ({client.error or 'no obfs4 method'})",
+        )
     user, password = _socks_credentials(bridge.pt_args())
     try:
         stream = await open_tcp(socks.host, socks.port)
-        await rec.step("handshake", lambda: socks5_connect(stream, hp, user, password),  # type: ignore[arg-type]
-                       address=SCRUBBED, detail={"transport": "obfs4",
-                                                 "via": os.path.basename(client.binary)})
+        await rec.step(
+            "handshake",
+            lambda: socks5_connect(stream, hp, user, password),
+            address=SCRUBBED,
+            detail={"transport": "obfs4", "via": os.path.basename(client.binary)},
+        )
         await _tls_no_check(rec, stream, {"inside": "obfs4"})
     except OSError:
-        return _result(rec, bridge.label, None,
-                       note="TCP only: the local obfs4 client did not accept a connection")
+        return _result(
+            rec, bridge.label, None, note="TCP only: the local obfs4 client did not accept a connection"
+        )
     except NetFailure as exc:
         return _result(rec, bridge.label, exc.failure)
     finally:

@@ -158,8 +158,8 @@ class TestNetwork:
         c = self.config
         self.cache = c.cache_dir or default_cache_dir()
         nodes: list[NodeSpec] = []
-        names = [("auth%d" % i, "authority") for i in range(3)]
-        names += [("relay%d" % i, "exit" if i == 0 else "relay") for i in range(c.relays)]
+        names = [(f"auth{i}", "authority") for i in range(3)]
+        names += [(f"relay{i}", "exit" if i == 0 else "relay") for i in range(c.relays)]
         if c.bridge:
             names.append(("bridge", "bridge"))
         for i, (name, role) in enumerate(names):
@@ -187,8 +187,9 @@ class TestNetwork:
                 if node.role == "authority":
                     if not _cert_fresh(keys / "authority_certificate"):
                         self._make_authority_keys(keys)
-                    m = re.search(r"^fingerprint ([0-9A-F]{40})$", (keys / "authority_certificate").read_text(),
-                                  re.M)
+                    m = re.search(
+                        r"^fingerprint ([0-9A-F]{40})$", (keys / "authority_certificate").read_text(), re.M
+                    )
                     if not m:
                         raise RuntimeError(f"{node.name}: no fingerprint in the authority certificate")
                     self.v3idents[node.name] = m.group(1)
@@ -203,11 +204,25 @@ class TestNetwork:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True, mode=0o700)
         torrc = tmp / "torrc"
-        torrc.write_text(f"DataDirectory {tmp}\nORPort 127.0.0.1:1\nNickname {node.name}\nDisableNetwork 1\n"
-                         "UseDefaultFallbackDirs 0\nTestingTorNetwork 1\n"
-                         f"DirAuthority none orport=1 no-v2 127.0.0.1:1 {'0' * 40}\n")
-        subprocess.run([self.config.tor, "--list-fingerprint", "-f", str(torrc), "--defaults-torrc", os.devnull,
-                        "--quiet"], check=True, capture_output=True, timeout=60)
+        torrc.write_text(
+            f"DataDirectory {tmp}\nORPort 127.0.0.1:1\nNickname {node.name}\nDisableNetwork 1\n"
+            "UseDefaultFallbackDirs 0\nTestingTorNetwork 1\n"
+            f"DirAuthority none orport=1 no-v2 127.0.0.1:1 {'0' * 40}\n"
+        )
+        subprocess.run(
+            [
+                self.config.tor,
+                "--list-fingerprint",
+                "-f",
+                str(torrc),
+                "--defaults-torrc",
+                os.devnull,
+                "--quiet",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         keys = self.cache / node.name / "keys"
         shutil.rmtree(keys, ignore_errors=True)
         shutil.copytree(tmp / "keys", keys)
@@ -218,10 +233,24 @@ class TestNetwork:
         for f in ("authority_identity_key", "authority_signing_key", "authority_certificate"):
             (keys / f).unlink(missing_ok=True)
         subprocess.run(
-            [self.config.tor_gencert, "--create-identity-key", "-m", "12",
-             "-i", str(keys / "authority_identity_key"), "-s", str(keys / "authority_signing_key"),
-             "-c", str(keys / "authority_certificate"), "--passphrase-fd", "0"],
-            input=b"\n", check=True, capture_output=True, timeout=120,
+            [
+                self.config.tor_gencert,
+                "--create-identity-key",
+                "-m",
+                "12",
+                "-i",
+                str(keys / "authority_identity_key"),
+                "-s",
+                str(keys / "authority_signing_key"),
+                "-c",
+                str(keys / "authority_certificate"),
+                "--passphrase-fd",
+                "0",
+            ],
+            input=b"\n",
+            check=True,
+            capture_output=True,
+            timeout=120,
         )
 
     # ---- configuration -------------------------------------------------------------------------
@@ -231,8 +260,10 @@ class TestNetwork:
         out = []
         for n in self.nodes:
             if n.role == "authority":
-                out.append(f"{n.name} orport={n.or_port} no-v2 v3ident={self.v3idents[n.name]} "
-                           f"{n.address}:{n.second_port} {self.fingerprints[n.name]}")
+                out.append(
+                    f"{n.name} orport={n.or_port} no-v2 v3ident={self.v3idents[n.name]} "
+                    f"{n.address}:{n.second_port} {self.fingerprints[n.name]}"
+                )
         return out
 
     def client_torrc(self, *, outbound_bind: str | None = None) -> dict[str, str | int | list[str]]:
@@ -249,7 +280,8 @@ class TestNetwork:
         b = self.node("bridge")
         if self.obfs4_cert is None:
             raise RuntimeError("the test network has no obfs4 bridge (or prepare() was not called)")
-        return f"obfs4 {b.address}:{b.second_port} {self.fingerprints['bridge']} cert={self.obfs4_cert} iat-mode=0"
+        fp = self.fingerprints["bridge"]
+        return f"obfs4 {b.address}:{b.second_port} {fp} cert={self.obfs4_cert} iat-mode=0"
 
     def node(self, name: str) -> NodeSpec:
         for n in self.nodes:
@@ -287,8 +319,12 @@ class TestNetwork:
         if c.outbound_bind:
             opts.append(("OutboundBindAddress", c.outbound_bind))
         if node.role == "authority":
-            opts += [("AuthoritativeDirectory", "1"), ("V3AuthoritativeDirectory", "1"),
-                     ("DirPort", f"{node.address}:{node.second_port}"), ("ExitPolicy", "reject *:*")]
+            opts += [
+                ("AuthoritativeDirectory", "1"),
+                ("V3AuthoritativeDirectory", "1"),
+                ("DirPort", f"{node.address}:{node.second_port}"),
+                ("ExitPolicy", "reject *:*"),
+            ]
         elif node.role == "exit":
             opts += [("ExitRelay", "1"), ("ExitPolicy", "accept *:*")]
         elif node.role == "relay":
@@ -297,11 +333,15 @@ class TestNetwork:
             obfs4 = c.obfs4proxy or find_obfs4_binary()
             if obfs4 is None:
                 raise RuntimeError("the obfs4 bridge needs obfs4proxy or lyrebird (apt install obfs4proxy)")
-            opts += [("BridgeRelay", "1"), ("PublishServerDescriptor", "0"), ("BridgeDistribution", "none"),
-                     ("ExitPolicy", "reject *:*"),
-                     ("ServerTransportPlugin", f"obfs4 exec {obfs4}"),
-                     ("ServerTransportListenAddr", f"obfs4 {node.address}:{node.second_port}"),
-                     ("ExtORPort", "auto")]
+            opts += [
+                ("BridgeRelay", "1"),
+                ("PublishServerDescriptor", "0"),
+                ("BridgeDistribution", "none"),
+                ("ExitPolicy", "reject *:*"),
+                ("ServerTransportPlugin", f"obfs4 exec {obfs4}"),
+                ("ServerTransportListenAddr", f"obfs4 {node.address}:{node.second_port}"),
+                ("ExtORPort", "auto"),
+            ]
         return opts
 
     # ---- processes -----------------------------------------------------------------------------
@@ -324,14 +364,27 @@ class TestNetwork:
                 (data / "keys").chmod(0o700)
                 if node.role == "bridge":
                     (data / "pt_state").mkdir(mode=0o700)
-                    shutil.copy(self.cache / node.name / "obfs4_state.json", data / "pt_state" / "obfs4_state.json")
+                    shutil.copy(
+                        self.cache / node.name / "obfs4_state.json", data / "pt_state" / "obfs4_state.json"
+                    )
                 torrc = data / "torrc"
                 torrc.write_text(torrc_text(self.node_torrc(node, data, resolv)))
-                cmd = [*self.config.command_prefix, self.config.tor, "-f", str(torrc),
-                       "--defaults-torrc", str(empty)]
+                cmd = [
+                    *self.config.command_prefix,
+                    self.config.tor,
+                    "-f",
+                    str(torrc),
+                    "--defaults-torrc",
+                    str(empty),
+                ]
                 with open(data / "stdout.log", "wb") as out:
-                    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+                    proc = subprocess.Popen(
+                        cmd,
+                        stdin=subprocess.DEVNULL,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
                 self.procs[node.name] = proc
                 _LIVE[proc.pid] = proc
         except BaseException:
@@ -367,32 +420,30 @@ class TestNetwork:
             return None
         return body.decode("utf-8", "replace")
 
+    def _bridge_ready(self, want: set[str]) -> bool:
+        """Whether the bridge (which bridge clients bootstrap through) caches a usable consensus."""
+        if not self.config.bridge or self.workdir is None:
+            return True
+        try:
+            text = (self.workdir / "bridge" / "cached-microdesc-consensus").read_text("utf-8", "replace")
+        except OSError:
+            return False
+        return _usable(text, want)
+
     def wait_ready(self, timeout: float = 90.0) -> float:
-        """Wait until a consensus lists every relay as Running with an Exit; return seconds waited."""
+        """Wait until a consensus lists every relay as Running, with an Exit, at the authorities and
+        at the bridge; return the seconds waited."""
         start = time.monotonic()
         want = {self.fingerprints[n.name] for n in self.nodes if n.role != "bridge"}
         while True:
             dead = self.dead_nodes()
             if dead:
-                raise RuntimeError(f"test network: {', '.join(dead)} exited; see {self.workdir}/<node>/notice.log")
+                raise RuntimeError(
+                    f"test network: {', '.join(dead)} exited; see {self.workdir}/<node>/notice.log"
+                )
             text = self.consensus()
-            if text is not None:
-                running: set[str] = set()
-                exits = 0
-                fp = None
-                for line in text.splitlines():
-                    if line.startswith("r "):
-                        parts = line.split()
-                        ident = parts[2] if len(parts) > 2 else ""
-                        fp = base64.b64decode(ident + "=" * (-len(ident) % 4)).hex().upper()
-                    elif line.startswith("s ") and fp:
-                        flags = line.split()[1:]
-                        if "Running" in flags:
-                            running.add(fp)
-                        if "Exit" in flags:
-                            exits += 1
-                if want <= running and exits:
-                    return time.monotonic() - start
+            if text is not None and _usable(text, want) and self._bridge_ready(want):
+                return time.monotonic() - start
             if time.monotonic() - start > timeout:
                 raise TimeoutError(f"the test network had no usable consensus within {timeout:.0f} s")
             time.sleep(1.0)
@@ -412,6 +463,25 @@ class TestNetwork:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _usable(consensus: str, want: set[str]) -> bool:
+    """Every relay in ``want`` (fingerprints) is Running, and at least one has the Exit flag."""
+    running: set[str] = set()
+    exits = 0
+    fp = None
+    for line in consensus.splitlines():
+        if line.startswith("r "):
+            parts = line.split()
+            ident = parts[2] if len(parts) > 2 else ""
+            fp = base64.b64decode(ident + "=" * (-len(ident) % 4)).hex().upper()
+        elif line.startswith("s ") and fp:
+            flags = line.split()[1:]
+            if "Running" in flags:
+                running.add(fp)
+            if "Exit" in flags:
+                exits += 1
+    return want <= running and exits > 0
 
 
 def _cert_fresh(path: Path, margin_days: int = 14) -> bool:
