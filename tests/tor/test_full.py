@@ -346,3 +346,15 @@ def test_tor_does_not_outlive_a_killed_check(world: World, tmp_path: Path) -> No
     proc.kill()
     proc.communicate(timeout=30)
     wait_for(lambda: not any(alive(p) for p in pids), 30, "tor to exit after its owner was killed")
+
+
+def test_tests_never_start_a_tor_that_could_reach_the_public_network() -> None:
+    """The guard every test runs under (PATHPROBE_TOR_PRIVATE_ONLY=1): no test-network torrc, no tor."""
+    tor = launch.find_tor()
+    assert tor is not None
+    launcher = launch.TorLauncher(tor, [("TestingTorNetwork", "1")])
+    with pytest.raises(RuntimeError, match="does not confine tor to a test network"):
+        asyncio.run(launcher.start())
+    assert launch.running_pids() == []
+    line = "x orport=1 127.0.0.1:2 " + "A" * 40
+    assert launch.is_private_network([*COMMON.items(), ("DirAuthority", line)])
