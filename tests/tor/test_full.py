@@ -358,3 +358,14 @@ def test_tests_never_start_a_tor_that_could_reach_the_public_network() -> None:
     assert launch.running_pids() == []
     line = "x orport=1 127.0.0.1:2 " + "A" * 40
     assert launch.is_private_network([*COMMON.items(), ("DirAuthority", line)])
+
+
+def test_a_torrc_tor_rejects_is_unknown_not_blocked(world: World) -> None:
+    torrc = [*torrc_lines(world.torrc(), "t"), ("NoSuchTorOption", "1")]
+    probe = TorProbe("vanilla", "vanilla", [], bootstrap=True, sites=SITES, torrc=torrc)
+    res = asyncio.run(probe.run(RunContext(timeout=5.0)))
+    (path,) = res.paths
+    assert path.blocked_reason is None and path.targets == ()
+    assert path.untested_reason and "tor could not be started" in path.untested_reason
+    assert "NoSuchTorOption" in path.untested_reason
+    assert launch.running_pids() == []
