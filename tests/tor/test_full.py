@@ -369,3 +369,18 @@ def test_a_torrc_tor_rejects_is_unknown_not_blocked(world: World) -> None:
     assert path.untested_reason and "tor could not be started" in path.untested_reason
     assert "NoSuchTorOption" in path.untested_reason
     assert launch.running_pids() == []
+
+
+def test_a_failing_transport_binary_is_unknown_not_blocked(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATHPROBE_PT_OBFS4", "/bin/false")  # installed, but no obfs4 client
+    probe = TorProbe("obfs4", "obfs4", [parse_bridge(world.net.obfs4_bridge_line(), "t")], bootstrap=True,
+                     bootstrap_timeout=10, sites=SITES, torrc=torrc_lines(world.torrc(), "t"))
+    res = asyncio.run(probe.run(RunContext(timeout=5.0)))
+    (path,) = res.paths
+    assert path.blocked_reason is None and path.targets == ()
+    assert path.untested_reason and path.untested_reason.startswith("the transport binary failed")
+    (boot,) = [o for o in path.observations if o.step == "bootstrap"]
+    assert boot.failure == "tor_transport_failed"  # told at once, not at the bootstrap deadline
+    assert launch.running_pids() == []

@@ -340,6 +340,8 @@ class TorProbe:
             )
             detail["bootstrap"] = result.to_detail()
             observations = (*hop_obs, boot)
+            if result.failure is not None and result.error is not None:
+                return self._result(path, (), detail, observations=observations, untested=result.error)
             if result.failure is not None:
                 why = "did not finish" if result.failure == "generic_timeout_error" else "stopped"
                 return self._result(

@@ -87,6 +87,7 @@ _SCRUB_RES = [
     (re.compile(r"https?://\S+"), "[scrubbed]"),
 ]
 MAX_LOG_LINES = 40
+_PT_FAILED = ("failed", "could not launch", "method error", "terminated", "exited")
 
 _LIVE: dict[int, asyncio.subprocess.Process] = {}
 
@@ -210,9 +211,10 @@ class BootstrapResult:
     bootstrap_time: float | None = None
     """Seconds from tor's start to 100 %, ``None`` if it did not get there."""
     failure: str | None = None
-    """``generic_timeout_error`` at the deadline, ``tor_exited`` if tor stopped, ``None`` on success."""
+    """``generic_timeout_error`` at the deadline, ``tor_exited`` if tor stopped, ``tor_transport_failed``
+    if its transport binary failed, ``None`` on success."""
     error: str | None = None
-    """Why tor could not run at all (not a network verdict)."""
+    """Why tor could not do its work at all, e.g. its transport binary failed (not a network verdict)."""
     logs: list[str] = field(default_factory=list)
     version: str | None = None
 
@@ -331,6 +333,10 @@ class TorLauncher:
                         )
                     if pct == 100 and self.result.bootstrap_time is None:
                         self.result.bootstrap_time = time.monotonic() - self._started
+                low = line.lower()
+                if "managed proxy" in low and any(w in low for w in _PT_FAILED) and self.result.error is None:
+                    self.result.error = "the transport binary failed: " + scrub_log(line.split("] ", 1)[-1])
+                    self._done.set()  # tor would wait for it forever: no use waiting for the deadline
                 if m or "[warn]" in line or "[err]" in line:
                     self.result.logs.append(scrub_log(line))
                     del self.result.logs[:-MAX_LOG_LINES]
@@ -348,7 +354,7 @@ class TorLauncher:
             self.result.failure = "generic_timeout_error"
             return self.result
         if self.result.progress < 100:
-            self.result.failure = "tor_exited"
+            self.result.failure = "tor_transport_failed" if self.result.error else "tor_exited"
             return self.result
         phase = await self._get_info("status/bootstrap-phase")
         if phase:
