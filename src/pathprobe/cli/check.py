@@ -54,6 +54,9 @@ def check(
         tor_cls = registry.get("tor")
         for line in bridges:
             tor_cls.parse_bridge(line, "--bridge")  # type: ignore[attr-defined]
+        check_used = getattr(tor_cls, "check_extra_bridges", None)
+        if check_used is not None:  # each line needs a tor probe of its transport in the plan
+            check_used(loaded.probes, bridges)
     roots = Roots(
         public=load_public(str(public_roots) if public_roots else None),
         device=load_device(str(device_roots) if device_roots else None),
