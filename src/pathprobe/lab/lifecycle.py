@@ -56,7 +56,8 @@ Say = Callable[[str], None]
 
 
 def state_dir() -> Path:
-    return Path(os.environ.get("PATHPROBE_LAB_STATE") or "/run/pathprobe-lab")
+    default = "/run/pathprobe-lab" if w.PREFIX == "pp-" else f"/run/pathprobe-lab-{w.PREFIX[3:-1]}"
+    return Path(os.environ.get("PATHPROBE_LAB_STATE") or default)
 
 
 def child_env() -> dict[str, str]:

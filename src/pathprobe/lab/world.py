@@ -9,11 +9,17 @@ Site names end in ``.test`` (RFC 6761): they can never mean anything outside the
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 
-CLIENT_NS = "pp-client"
-CENSOR_NS = "pp-censor"
-INET_NS = "pp-inet"
+PREFIX = os.environ.get("PATHPROBE_LAB_PREFIX", "pp-")
+"""Namespace name prefix (``pp-`` by default; ``pp-<x>-`` lets several labs run side by side)."""
+if not re.fullmatch(r"pp-([a-z0-9]{1,6}-)?", PREFIX):
+    raise SystemExit("pathprobe lab: PATHPROBE_LAB_PREFIX must be 'pp-' or 'pp-<up to 6 letters/digits>-'")
+CLIENT_NS = f"{PREFIX}client"
+CENSOR_NS = f"{PREFIX}censor"
+INET_NS = f"{PREFIX}inet"
 NAMESPACES = (CLIENT_NS, CENSOR_NS, INET_NS)
 
 CLIENT_IF, CENSOR_CLIENT_IF = "c0", "r0"
