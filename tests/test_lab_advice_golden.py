@@ -37,3 +37,34 @@ def test_reference_profile_recommendation(scenario: str) -> None:
         golden.write_text(json.dumps(got, indent=1, ensure_ascii=False) + "\n")
     assert golden.is_file(), f"{golden} missing: run with PATHPROBE_UPDATE_GOLDEN=1 and review it"
     assert got == json.loads(golden.read_text())
+
+
+def test_diff_clean_vs_kz_2019_names_exactly_what_changed() -> None:
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "pathprobe", "profile", "diff", str(REPO / "profiles" / "clean.json"),
+                          str(REPO / "profiles" / "kz-2019.json"), "--json"], capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr
+    changes = json.loads(res.stdout)["changes"]
+    intercepted = {"www.socialnet.test", "www.tube.test", "news.freepress.test"}
+    summary = set()
+    for c in changes:
+        if c["what"] == "path_verdict":
+            summary.add(("path", c["path"], c["field"], str(c["before"]), str(c["after"])))
+        elif c["what"] == "target_verdict":
+            summary.add(("target", c["target"], c["field"], str(c["before"]), str(c["after"])))
+        elif c["what"] == "interception":
+            assert c["known_as"] is None and "Security Certificate" in c["issuer"] and c["paths"] == ["direct"]
+            summary.add(("finding", c["host"], c["change"]))
+        elif c["what"] == "recommendation":
+            summary.add(("recommendation", c["field"]))
+        else:
+            summary.add((c["what"],))
+    expected = {("path", "direct", "tls", "intact", "intercepted")}
+    for h in intercepted:
+        expected |= {("target", h, "tls", "intact", "intercepted"),
+                     ("target", h, "signals", "[]", "['device_trusted_not_public']"),
+                     ("finding", h, "added")}
+    expected |= {("recommendation", f) for f in ("path", "ranked", "advice")}
+    assert summary == expected
