@@ -285,6 +285,19 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
             for t in trusted_known
         )
         already = g.root_sha256 in covered_roots or (g.known_as or "") in covered_roots
+        tunnels_only = bool(g.paths) and all(
+            path_kind(by_id.get(p, {"id": p})) in ("tor", "vpn") for p in g.paths
+        )
+        if tunnels_only and not trusted:
+            # Seen only through a tunnel: the tunnel (or the network behind it) intercepts, not this network.
+            cases.append("interception_known_root" if g.known_as else "interception_unknown_issuer")
+            who = f"'{g.known_as}'" if g.known_as else f"'{cn_of(g.issuer)}'"
+            said.append(
+                f"Through {join_words([words(p) for p in g.paths])}, HTTPS to {hosts} is intercepted with a "
+                f"certificate from {who}: that tunnel, or the network behind it, can read your traffic. "
+                "Do not rely on it."
+            )
+            continue
         if PORTAL_ROOT in g.signals and offered:
             cases.append("interception_known_root" if g.known_as else "interception_unknown_issuer")
             anchors = [c for c in offered if c.get("anchors_interception")] or offered
