@@ -20,6 +20,8 @@ class PathExp:
     id: str
     reachability: str | None = None
     tls: str | None = None
+    reason: str | None = None
+    """The path's ``reason``: exact, a glob, or ``"none"``."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,47 @@ class FindingExp:
 
 
 @dataclass(frozen=True)
+class OfferedExp:
+    """One certificate a portal offers (``network.portal.offered_certificates``); unset fields are not compared.
+
+    Which one: ``sha256`` (hex), or ``root = "interceptor"`` (the scenario's interception root), else the
+    entry at the same position."""
+
+    sha256: str | None = None
+    root: str | None = None
+    known_as: str | None = None
+    in_device_store: bool | None = None
+    anchors_interception: bool | None = None
+    over: str | None = None
+    subject_contains: str | None = None
+
+
+@dataclass(frozen=True)
+class PortalExp:
+    """``[expect.portal]``: the portal part of ``network`` (``detected`` / ``host`` ``"none"`` = null)."""
+
+    detected: bool | str | None = None
+    host: str | None = None
+    failure: str | None = None
+    offered: tuple[OfferedExp, ...] = ()
+    offered_exact: bool = False
+    """``offered`` was given (``offered = []`` or ``[[expect.portal.offered]]``): the count must match."""
+    absent: bool = False
+    """``absent = true``: ``network.portal`` must be null (the plan has no portal probe)."""
+
+
+@dataclass(frozen=True)
+class AdviceExp:
+    """``[expect.advice]``: ``recommendation.cases`` members and words the advice must (not) contain."""
+
+    cases_include: tuple[str, ...] = ()
+    cases_exclude: tuple[str, ...] = ()
+    says: tuple[str, ...] = ()
+    """Case-insensitive substrings of ``recommendation.advice``."""
+    never_says: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Expectations:
     recommendation: str | None = None
     ranked: tuple[str, ...] | None = None
@@ -55,6 +98,8 @@ class Expectations:
     paths: tuple[PathExp, ...] = ()
     targets: tuple[TargetExp, ...] = ()
     interception: tuple[FindingExp, ...] = ()
+    portal: PortalExp | None = None
+    advice: AdviceExp | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +186,8 @@ def compare(
             out.append(_eq(f"path {pe.id} reachability", pe.reachability, p.get("reachability")))
         if pe.tls is not None:
             out.append(_eq(f"path {pe.id} tls", pe.tls, p.get("tls")))
+        if pe.reason is not None:
+            out.append(_glob(f"path {pe.id} reason", pe.reason, p.get("reason")))
     for te in exp.targets:
         targets = {t.get("target"): t for t in (paths.get(te.path) or {}).get("targets") or []}
         for name in te.targets:
@@ -191,6 +238,58 @@ def compare(
                 out.append(
                     _set(f"{where} signals", fe.signals, {s for f in mine for s in f.get("signals") or []})
                 )
+    if exp.portal is not None:
+        out.extend(_portal_checks(exp.portal, (profile.get("network") or {}).get("portal"), interceptor_root))
+    if exp.advice is not None:
+        out.extend(_advice_checks(exp.advice, rec))
+    return out
+
+
+def _portal_checks(pe: PortalExp, portal: Any, interceptor_root: str | None) -> list[Outcome]:
+    if pe.absent:
+        return [Outcome("network.portal", NONE, "present" if portal is not None else NONE, portal is None)]
+    if not isinstance(portal, dict):
+        return [Outcome("network.portal", "present", NONE, False)]
+    out: list[Outcome] = []
+    if pe.detected is not None:
+        out.append(_eq("network.portal.detected", pe.detected, portal.get("detected")))
+    if pe.host is not None:
+        out.append(_eq("network.portal.host", pe.host, portal.get("host")))
+    if pe.failure is not None:
+        out.append(_glob("network.portal.failure", pe.failure, portal.get("failure")))
+    offered = [c for c in portal.get("offered_certificates") or [] if isinstance(c, dict)]
+    if pe.offered_exact:
+        out.append(_eq("network.portal.offered_certificates (count)", len(pe.offered), len(offered)))
+    for i, oe in enumerate(pe.offered, start=1):
+        want_sha = interceptor_root if oe.root == "interceptor" else (oe.sha256 or None)
+        if oe.root == "interceptor" or oe.sha256:
+            where = f"offered certificate {oe.root or (oe.sha256 or '')[:16]}"
+            found = [c for c in offered if c.get("sha256") == want_sha]
+        else:
+            where = f"offered certificate #{i}"
+            found = offered[i - 1 : i]
+        if not found:
+            out.append(Outcome(where, "offered", "not offered", False))
+            continue
+        c = found[0]
+        for key in ("known_as", "in_device_store", "anchors_interception", "over"):
+            want = getattr(oe, key)
+            if want is not None:
+                out.append(_eq(f"{where} {key}", want, c.get(key)))
+        if oe.subject_contains is not None:
+            subj = str(c.get("subject"))
+            out.append(Outcome(f"{where} subject contains", oe.subject_contains, subj, oe.subject_contains in subj))
+    return out
+
+
+def _advice_checks(ae: AdviceExp, rec: dict[str, Any]) -> list[Outcome]:
+    cases = [str(c) for c in rec.get("cases") or []]
+    text = str(rec.get("advice") or "")
+    low = text.lower()
+    out = [Outcome("advice cases include", c, _show(cases), c in cases) for c in ae.cases_include]
+    out += [Outcome("advice cases exclude", c, _show(cases), c not in cases) for c in ae.cases_exclude]
+    out += [Outcome("advice says", repr(w), repr(text), w.lower() in low) for w in ae.says]
+    out += [Outcome("advice never says", repr(w), repr(text), w.lower() not in low) for w in ae.never_says]
     return out
 
 
@@ -239,6 +338,27 @@ def verdicts(profile: dict[str, Any]) -> dict[str, Any]:
         "known_interception_roots": len(
             (profile.get("trust_store") or {}).get("known_interception_roots") or []
         ),
+        "portal": _portal_verdicts((profile.get("network") or {}).get("portal")),
+    }
+
+
+def _portal_verdicts(portal: Any) -> Any:
+    """``network.portal`` without what changes from machine to machine (its host, the lab roots' hashes)."""
+    if not isinstance(portal, dict):
+        return None
+    return {
+        "detected": portal.get("detected"),
+        "failure": portal.get("failure"),
+        "offered": sorted(
+            (
+                str(c.get("known_as")),
+                bool(c.get("in_device_store")),
+                bool(c.get("anchors_interception")),
+                str(c.get("over")),
+            )
+            for c in portal.get("offered_certificates") or []
+            if isinstance(c, dict)
+        ),
     }
 
 
@@ -246,7 +366,14 @@ def verdict_differences(reference: dict[str, Any], fresh: dict[str, Any]) -> lis
     """Human lines naming every verdict that differs between two profiles (empty when they agree)."""
     a, b = verdicts(reference), verdicts(fresh)
     out: list[str] = []
-    for key in ("connectivity", "recommendation", "ranked", "interception", "known_interception_roots"):
+    for key in (
+        "connectivity",
+        "recommendation",
+        "ranked",
+        "interception",
+        "known_interception_roots",
+        "portal",
+    ):
         if a[key] != b[key]:
             out.append(f"{key}: reference {_show(a[key])}, now {_show(b[key])}")
     for pid in sorted(set(a["paths"]) | set(b["paths"])):

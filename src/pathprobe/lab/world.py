@@ -43,6 +43,17 @@ INTERCEPT_PORT = 8080
 
 BLOCKPAGE_NAME = "blocked.censor.test"
 
+PORTAL_NAME = "portal.censor.test"
+"""The censor's portal page (answered by the honest resolver with the block-page address; any address
+routed through the censor works, because the censor sends every client port-80 connection there)."""
+PORTAL_PORT = 8081
+"""Where the censor's portal server listens (the client's port 80 is redirected to it)."""
+DETECT_NAME = "detectportal.test"
+DETECT_ADDR = "10.77.2.30"
+"""An honest portal-detection server in the "internet" (``http://detectportal.test/success.txt``)."""
+DETECT_PATH = "/success.txt"
+DETECT_TEXT = "success"
+
 
 @dataclass(frozen=True)
 class Site:
@@ -65,7 +76,7 @@ SITE_BY_NAME = {s.name: s for s in SITES}
 
 def inet_addresses() -> list[str]:
     """Every address that lives on pp-inet's interface (the link address first)."""
-    return [INET_ADDR, DNS_ADDR, DOH_ADDR, SOCKS_ADDR, *(s.address for s in SITES)]
+    return [INET_ADDR, DNS_ADDR, DOH_ADDR, SOCKS_ADDR, DETECT_ADDR, *(s.address for s in SITES)]
 
 
 def honest_records() -> dict[str, str]:
@@ -73,6 +84,8 @@ def honest_records() -> dict[str, str]:
     out = {s.name: s.address for s in SITES}
     out[DOH_NAME] = DOH_ADDR
     out[BLOCKPAGE_NAME] = BLOCKPAGE_ADDR
+    out[PORTAL_NAME] = BLOCKPAGE_ADDR
+    out[DETECT_NAME] = DETECT_ADDR
     return out
 
 
@@ -84,6 +97,8 @@ def resolve_target(value: str) -> str:
         return SITE_BY_NAME[value].address
     if value == DOH_NAME:
         return DOH_ADDR
+    if value == DETECT_NAME:
+        return DETECT_ADDR
     try:
         ipaddress.IPv4Network(value, strict=False)
     except ValueError:

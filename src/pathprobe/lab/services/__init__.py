@@ -1,7 +1,7 @@
 """Lab services: one module per program, all of the shape in :mod:`pathprobe.lab.services.base`.
 
 ``INTERNET`` lists the services a scenario may name in ``services = [...]`` (they run in pp-inet);
-the censor's services (``dns-lie``, ``interceptor``, ``blockpage``) follow from its ``[censor]``
+the censor's services (``dns-lie``, ``interceptor``, ``blockpage``, ``portal``) follow from its ``[censor]``
 table. Adding a service (Tor network, OpenVPN, WireGuard, Shadowsocks...) = one module with a
 :class:`~pathprobe.lab.services.base.Service` subclass + one line here; see docs/lab.md.
 """
@@ -18,6 +18,7 @@ INTERNET: dict[str, str] = {
     "dns": "pathprobe.lab.services.dns:HonestDns",
     "doh": "pathprobe.lab.services.doh:DohServer",
     "socks5": "pathprobe.lab.services.socks5:Socks5Proxy",
+    "detect": "pathprobe.lab.services.detect:DetectServer",
 }
 
 
