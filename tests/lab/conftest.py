@@ -18,9 +18,12 @@ from typing import Any
 
 import pytest
 
+from pathprobe.lab import world as w
+
 REPO = Path(__file__).resolve().parents[2]
 SRC = REPO / "src"
-LAB_NAMESPACES = ("pp-client", "pp-censor", "pp-inet")
+LAB_NAMESPACES = w.NAMESPACES
+"""pp-client, pp-censor, pp-inet (with ``PATHPROBE_LAB_PREFIX=pp-x-``: pp-x-client, ...)."""
 
 
 def in_ci() -> bool:

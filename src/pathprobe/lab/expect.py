@@ -3,6 +3,11 @@
 TOML has no null: the string ``"none"`` stands for JSON null (``recommendation``, ``failure``,
 ``known_as``, ``root``). ``failure`` may be a glob (``"ssl_*"``). ``signals`` is the exact set;
 ``signals_include`` / ``signals_exclude`` check members only.
+
+``[expect.portal]`` compares ``network.portal`` (``detected``, ``host``, ``failure``, and each
+``[[expect.portal.offered]]`` certificate found by ``sha256``, by ``root = "interceptor"`` or by
+position; giving ``offered`` at all — ``offered = []`` included — also fixes how many are offered);
+``[expect.advice]`` checks ``recommendation.cases`` and words of ``recommendation.advice``.
 """
 
 from __future__ import annotations
@@ -51,8 +56,8 @@ class FindingExp:
 class OfferedExp:
     """One certificate a portal offers (``network.portal.offered_certificates``); unset fields are not compared.
 
-    Which one: ``sha256`` (hex), or ``root = "interceptor"`` (the scenario's interception root), else the
-    entry at the same position."""
+    Which one: ``sha256`` (hex), or ``root = "interceptor"`` (the scenario's interception root), else
+    the entry at the same position (also when the interception root's hash is not known)."""
 
     sha256: str | None = None
     root: str | None = None
@@ -261,12 +266,14 @@ def _portal_checks(pe: PortalExp, portal: Any, interceptor_root: str | None) -> 
     if pe.offered_exact:
         out.append(_eq("network.portal.offered_certificates (count)", len(pe.offered), len(offered)))
     for i, oe in enumerate(pe.offered, start=1):
-        want_sha = interceptor_root if oe.root == "interceptor" else (oe.sha256 or None)
-        if oe.root == "interceptor" or oe.sha256:
-            where = f"offered certificate {oe.root or (oe.sha256 or '')[:16]}"
+        want_sha = interceptor_root if oe.root == "interceptor" else oe.sha256
+        if want_sha:
+            where = f"offered certificate {oe.root or want_sha[:16]}"
             found = [c for c in offered if c.get("sha256") == want_sha]
         else:
-            where = f"offered certificate #{i}"
+            # By position: no hash given, or the interception root's hash is not known (a reference
+            # profile made on another machine, whose lab CAs differ).
+            where = f"offered certificate #{i}" + (f" ({oe.root})" if oe.root else "")
             found = offered[i - 1 : i]
         if not found:
             out.append(Outcome(where, "offered", "not offered", False))
@@ -278,7 +285,9 @@ def _portal_checks(pe: PortalExp, portal: Any, interceptor_root: str | None) -> 
                 out.append(_eq(f"{where} {key}", want, c.get(key)))
         if oe.subject_contains is not None:
             subj = str(c.get("subject"))
-            out.append(Outcome(f"{where} subject contains", oe.subject_contains, subj, oe.subject_contains in subj))
+            out.append(
+                Outcome(f"{where} subject contains", oe.subject_contains, subj, oe.subject_contains in subj)
+            )
     return out
 
 
@@ -351,7 +360,7 @@ def _portal_verdicts(portal: Any) -> Any:
         "failure": portal.get("failure"),
         "offered": sorted(
             (
-                str(c.get("known_as")),
+                str(c.get("known_as") or "-"),
                 bool(c.get("in_device_store")),
                 bool(c.get("anchors_interception")),
                 str(c.get("over")),

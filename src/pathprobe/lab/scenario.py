@@ -150,7 +150,7 @@ class _T:
             return None
         v = self.data.pop(key)
         if isinstance(v, bool) or (allow_none and v == NONE):
-            return v  # type: ignore[no-any-return]
+            return v
         raise self.err(key, "must be true or false" + (' (or "none" for null)' if allow_none else ""))
 
     def num(self, key: str, default: float, low: float, high: float) -> float:
@@ -418,8 +418,10 @@ def parse(text: str, name: str, source: str) -> Scenario:
         raise BadInput(f"{source}: key 'device.trusts': 'interceptor' needs a [censor.intercept] table")
     if censor.portal is not None and "interceptor" in censor.portal.offer and censor.intercept is None:
         raise BadInput(f"{source}: key 'censor.portal.offer': 'interceptor' needs a [censor.intercept] table")
-    if expect.portal is not None and censor.intercept is None and any(
-        o.root == "interceptor" for o in expect.portal.offered
+    if (
+        expect.portal is not None
+        and censor.intercept is None
+        and any(o.root == "interceptor" for o in expect.portal.offered)
     ):
         raise BadInput(
             f"{source}: key 'expect.portal.offered.root': 'interceptor' needs a [censor.intercept] table"

@@ -50,7 +50,9 @@ class Portal(Service):
             argv.append("--offer-qaznet")
         if "interceptor" in self.offers:
             if ctx.interceptor is None:
-                raise LabError("the portal offers the interception root, but the scenario has no [censor.intercept]")
+                raise LabError(
+                    "the portal offers the interception root, but the scenario has no [censor.intercept]"
+                )
             root = workdir / "interception-root.pem"
             root.write_bytes(ctx.interceptor.root.cert_pem())  # the ROOT (public part), never a key
             argv += ["--offer", f"lab_root={root}"]
