@@ -1,6 +1,7 @@
 """Run inside pp-client by test_services.py: measures the lab's services with real clients and prints JSON.
 
     python client_probe.py RUN_DIR do53 NAME | doh NAME | direct NAME | socks NAME | http URL
+    python client_probe.py RUN_DIR WHAT ARG WHAT ARG ...     # several at once: a JSON list
 
 Uses the core's own resolver, SOCKS5 dialer and site check (pathprobe.net), dnspython's DoH client,
 and the standard library's plain-HTTP client (one GET, no redirects followed).
@@ -93,4 +94,12 @@ def main(run: str, what: str, name: str) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(*sys.argv[1:4])))
+    run_dir, rest = sys.argv[1], sys.argv[2:]
+    if len(rest) == 2:
+        print(json.dumps(main(run_dir, *rest)))
+    else:  # several WHAT ARG pairs: measured concurrently, printed as a list in the same order
+        from concurrent.futures import ThreadPoolExecutor
+
+        pairs = list(zip(rest[::2], rest[1::2], strict=True))
+        with ThreadPoolExecutor(len(pairs)) as pool:
+            print(json.dumps(list(pool.map(lambda p: main(run_dir, *p), pairs))))

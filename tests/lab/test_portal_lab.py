@@ -27,11 +27,13 @@ pytestmark = pytest.mark.lab
 PROBE = Path(__file__).with_name("client_probe.py")
 
 
-def client(lab: LabRunner, what: str, arg: str) -> dict[str, Any]:
+def client(lab: LabRunner, *pairs: tuple[str, str]) -> list[dict[str, Any]]:
+    """Measure ``(what, arg)`` pairs from inside the client namespace (one process, concurrently)."""
     state = lab.state_json()
     assert state is not None
+    argv = [a for pair in pairs for a in pair]
     cp = subprocess.run(
-        ["ip", "netns", "exec", w.CLIENT_NS, sys.executable, str(PROBE), state["run_dir"], what, arg],
+        ["ip", "netns", "exec", w.CLIENT_NS, sys.executable, str(PROBE), state["run_dir"], *argv],
         capture_output=True,
         text=True,
         timeout=60,
@@ -39,8 +41,8 @@ def client(lab: LabRunner, what: str, arg: str) -> dict[str, Any]:
         check=False,
     )
     assert cp.returncode == 0, cp.stderr
-    result: dict[str, Any] = json.loads(cp.stdout)
-    return result
+    result = json.loads(cp.stdout)
+    return [result] if len(pairs) == 1 else list(result)
 
 
 def body(r: dict[str, Any]) -> bytes:
@@ -56,17 +58,26 @@ def test_portal_captures_plain_http_and_offers_both_roots(clean_lab: LabRunner) 
     assert up.rc == 0, up.text()
     state = lab.state_json()
     assert state is not None
-    # Every plain-HTTP request, whatever its destination, is sent to the portal page...
-    for url in (
+    portal = f"http://{w.PORTAL_NAME}"
+    captured = (
         "http://www.socialnet.test/",
         "http://detectportal.test/success.txt",
         f"http://{w.DNS_ADDR}/x",
-    ):
-        r = client(lab, "http", url)
+    )
+    *redirects, page, qaz, lab_file, forged, real = client(
+        lab,
+        *(("http", url) for url in captured),
+        ("http", f"{portal}/"),
+        ("http", f"{portal}/certs/qaznet.cer"),
+        ("http", f"{portal}/certs/lab_root.pem"),
+        ("direct", "www.socialnet.test"),
+        ("direct", "www.tube.test"),
+    )
+    # Every plain-HTTP request, whatever its destination, is sent to the portal page...
+    for url, r in zip(captured, redirects, strict=True):
         assert r["failure"] is None and r["status"] == 302, (url, r)
-        assert r["location"] == f"http://{w.PORTAL_NAME}/", (url, r)
+        assert r["location"] == f"{portal}/", (url, r)
     # ...which links every offered root as .cer, .pem and .p7b, over plain HTTP.
-    page = client(lab, "http", f"http://{w.PORTAL_NAME}/")
     assert page["status"] == 200
     html = body(page).decode()
     for name in ("qaznet", "lab_root"):
@@ -74,24 +85,22 @@ def test_portal_captures_plain_http_and_offers_both_roots(clean_lab: LabRunner) 
             assert f'href="/certs/{name}.{ext}"' in html
     assert "Qaznet Trust Network" in html and "Lab National Security Root" in html
     # The Qaznet file is the real, public 2019 root that pathprobe ships...
-    qaz = client(lab, "http", f"http://{w.PORTAL_NAME}/certs/qaznet.cer")
     assert qaz["type"] == "application/x-x509-ca-cert"
     assert hashlib.sha256(body(qaz)).hexdigest() == QAZNET_SHA256
     assert body(qaz) == x509.load_pem_x509_certificate(qaznet_root_pem()).public_bytes(Encoding.DER)
     # ...and the lab root is exactly the scenario's interception root (the certificate, no key).
-    lab_pem = body(client(lab, "http", f"http://{w.PORTAL_NAME}/certs/lab_root.pem"))
+    lab_pem = body(lab_file)
     assert b"PRIVATE KEY" not in lab_pem
     root = x509.load_pem_x509_certificate((Path(state["run_dir"]) / "interceptor-root.pem").read_bytes())
     assert x509.load_pem_x509_certificate(lab_pem) == root
     assert hashlib.sha256(root.public_bytes(Encoding.DER)).hexdigest() == state["interceptor_root"]
-    # HTTPS to the listed sites is intercepted under that root; the others are not touched.
-    forged = client(lab, "direct", "www.socialnet.test")
-    assert forged["chain"][0]["issuer"] == "CN=Security Certificate,C=KZ", forged  # (captured, not verified)
+    # HTTPS to the listed sites is intercepted under that root (captured, not verified here); the
+    # others are not touched.
     assert [c["subject"] for c in forged["chain"][1:]] == [
         "CN=Security Certificate,C=KZ",
         "CN=Lab National Security Root,C=KZ",
-    ]
-    real = client(lab, "direct", "www.tube.test")
+    ], forged
+    assert forged["chain"][0]["issuer"] == "CN=Security Certificate,C=KZ"
     assert real["failure"] is None and "pathprobe lab Public Root" in real["chain"][0]["issuer"]
     assert lab.run("down").rc == 0
     assert_clean()
@@ -99,18 +108,21 @@ def test_portal_captures_plain_http_and_offers_both_roots(clean_lab: LabRunner) 
 
 def test_honest_detection_url_and_login_portal(clean_lab: LabRunner) -> None:
     lab = clean_lab
+    detect = f"http://{w.DETECT_NAME}{w.DETECT_PATH}"
     assert lab.run("up", "clean-portal").rc == 0
-    honest = client(lab, "http", f"http://{w.DETECT_NAME}{w.DETECT_PATH}")
+    honest, no_portal = client(lab, ("http", detect), ("http", f"http://{w.PORTAL_NAME}/"))
     assert honest["status"] == 200 and body(honest) == f"{w.DETECT_TEXT}\n".encode(), honest
-    assert client(lab, "http", f"http://{w.PORTAL_NAME}/")["failure"] == "connection_refused"  # no portal
+    assert no_portal["failure"] == "connection_refused"  # nothing captures port 80 here
     assert lab.run("down").rc == 0
 
     assert lab.run("up", "captive-wifi").rc == 0
-    r = client(lab, "http", f"http://{w.DETECT_NAME}{w.DETECT_PATH}")
+    r, page, https = client(
+        lab, ("http", detect), ("http", f"http://{w.PORTAL_NAME}/"), ("direct", "www.bank.test")
+    )
     assert r["status"] == 302 and r["location"] == f"http://{w.PORTAL_NAME}/"
-    page = body(client(lab, "http", f"http://{w.PORTAL_NAME}/")).decode()
-    assert "<form" in page and "/certs/" not in page
-    assert client(lab, "direct", "www.bank.test")["failure"] == "connection_refused"  # until log-in
+    html = body(page).decode()
+    assert "<form" in html and "/certs/" not in html
+    assert https["failure"] == "connection_refused"  # until the guest logs in
     assert lab.run("down").rc == 0
     assert_clean()
 
@@ -118,20 +130,29 @@ def test_honest_detection_url_and_login_portal(clean_lab: LabRunner) -> None:
 def test_shutdown_and_doh_blocked_services(clean_lab: LabRunner) -> None:
     lab = clean_lab
     assert lab.run("up", "shutdown").rc == 0
-    assert client(lab, "do53", "www.bank.test") == {"failure": "generic_timeout_error"}
-    assert client(lab, "http", f"http://{w.DETECT_ADDR}{w.DETECT_PATH}") == {
-        "failure": "generic_timeout_error"
-    }
-    assert (
-        client(lab, "direct", w.SITE_BY_NAME["www.bank.test"].address)["failure"] == "generic_timeout_error"
+    dns, http, https = client(
+        lab,
+        ("do53", "www.bank.test"),
+        ("http", f"http://{w.DETECT_ADDR}{w.DETECT_PATH}"),
+        ("direct", w.SITE_BY_NAME["www.bank.test"].address),
     )
+    assert dns == {"failure": "generic_timeout_error"}
+    assert http == {"failure": "generic_timeout_error"}
+    assert https["failure"] == "generic_timeout_error"
     assert lab.run("down").rc == 0
 
     assert lab.run("up", "doh-blocked").rc == 0
-    assert client(lab, "do53", "www.socialnet.test") == {"addresses": [w.BLOCKPAGE_ADDR]}  # still lying
-    assert client(lab, "do53", "news.freepress.test") == {"failure": "dns_nxdomain_error"}
-    assert client(lab, "direct", w.DOH_ADDR)["failure"] == "generic_timeout_error"  # DoH dropped
-    assert client(lab, "direct", "www.bank.test")["failure"] is None
+    lie, nx, doh, bank = client(
+        lab,
+        ("do53", "www.socialnet.test"),
+        ("do53", "news.freepress.test"),
+        ("direct", w.DOH_ADDR),
+        ("direct", "www.bank.test"),
+    )
+    assert lie == {"addresses": [w.BLOCKPAGE_ADDR]}  # the resolver still lies
+    assert nx == {"failure": "dns_nxdomain_error"}
+    assert doh["failure"] == "generic_timeout_error"  # DoH's address is dropped
+    assert bank["failure"] is None
     assert lab.run("down").rc == 0
     assert_clean()
 
