@@ -18,6 +18,7 @@ INTERNET: dict[str, str] = {
     "dns": "pathprobe.lab.services.dns:HonestDns",
     "doh": "pathprobe.lab.services.doh:DohServer",
     "socks5": "pathprobe.lab.services.socks5:Socks5Proxy",
+    "tornet": "pathprobe.lab.services.tornet:TorNetwork",
 }
 
 
