@@ -55,11 +55,22 @@ def need_lab() -> None:
 def need_kinds(scenario: str) -> None:
     from pathprobe.lab.scenario import load
 
-    missing = load(scenario).missing_kinds()
+    scn = load(scenario)
+    missing = scn.missing_kinds()
     if missing:
         pytest.skip(
             f"scenario {scenario} needs probe kind '{', '.join(missing)}', not importable on this branch yet"
         )
+    # The programs its services need (tor, obfs4proxy, ...): skipped on a workstation, failed in CI.
+    from pathprobe.errors import BadInput
+    from pathprobe.lab.lifecycle import preflight
+
+    try:
+        preflight(scn)
+    except BadInput as exc:
+        if in_ci():
+            pytest.fail(f"scenario {scenario} cannot run in CI: {exc}")
+        pytest.skip(f"scenario {scenario}: {exc}")
 
 
 @dataclass
