@@ -15,7 +15,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -29,25 +28,15 @@ from pathprobe.errors import BadInput
 from pathprobe.lab import world as w
 from pathprobe.lab.scenario import fill_plan, load, placeholders
 
-from .conftest import LabRunner, assert_clean, in_ci, pid_alive
+from .conftest import LabRunner, assert_clean, need_kinds, pid_alive
 
 SCENARIO = "tor-bridge"
-TOR_PROGRAMS = ("tor", "tor-gencert")
 
 
 def need_tor() -> None:
-    """tor, tor-gencert and obfs4proxy (scripts/setup.sh installs them): skipped without, failed in CI."""
-    from pathprobe.tor.launch import find_tor
-    from pathprobe.tor.testnet import find_obfs4_binary
-
-    missing = [p for p in TOR_PROGRAMS if (find_tor() if p == "tor" else shutil.which(p)) is None]
-    if find_obfs4_binary() is None:
-        missing.append("obfs4proxy")
-    if missing:
-        msg = f"the lab's Tor network needs {', '.join(missing)} (scripts/setup.sh installs them)"
-        if in_ci():
-            pytest.fail(msg)
-        pytest.skip(msg)
+    """tor, tor-gencert, obfs4proxy and the rest of the scenario's programs (scripts/setup.sh installs
+    them): skipped on a workstation without them, failed in CI."""
+    need_kinds(SCENARIO)
 
 
 def lab_processes(*marks: Path) -> dict[int, str]:
@@ -226,7 +215,8 @@ def test_censor_drops_every_authority_and_relay_but_not_the_bridge() -> None:
     for node, addr in w.TOR_ADDRS.items():
         assert (ipaddress.IPv4Address(addr) in net) == (node != "bridge"), node
         assert addr in w.inet_addresses()
-    others = [w.DNS_ADDR, w.DOH_ADDR, w.SOCKS_ADDR, *(s.address for s in w.SITES)]
+    others = [a for a in w.inet_addresses() if a not in w.TOR_ADDRS.values()]
+    assert w.DNS_ADDR in others and w.SITE_BY_NAME["www.bank.test"].address in others
     assert not any(ipaddress.IPv4Address(a) in net for a in others)
     # No node port is one an intercepting censor redirects (443) or the interceptor's own.
     ports = {w.TOR_BASE_PORT + i for i in range(2 * len(w.TOR_ADDRS))}
