@@ -18,11 +18,12 @@ from typing import Any
 
 import pytest
 
-from pathprobe.lab import world as _world
+from pathprobe.lab import world as w
 
 REPO = Path(__file__).resolve().parents[2]
 SRC = REPO / "src"
-LAB_NAMESPACES = _world.NAMESPACES  # follows PATHPROBE_LAB_PREFIX (labs side by side)
+LAB_NAMESPACES = w.NAMESPACES
+"""pp-client, pp-censor, pp-inet (with ``PATHPROBE_LAB_PREFIX=pp-x-``: pp-x-client, ...)."""
 
 
 def in_ci() -> bool:

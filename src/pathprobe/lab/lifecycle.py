@@ -49,6 +49,7 @@ from pathprobe.lab.services.base import (
 from pathprobe.lab.services.dnslie import LyingDns
 from pathprobe.lab.services.interceptor import Interceptor
 from pathprobe.lab.services.origins import Origins
+from pathprobe.lab.services.portal import Portal
 
 KEEP_RUNS = 10
 CHECK_TIMEOUT = 300.0
@@ -276,6 +277,8 @@ def services_for(scn: Scenario) -> list[Service]:
                 list(c.intercept.ignore) if c.intercept.ignore is not None else None,
             )
         )
+    if c.portal is not None:
+        out.append(Portal(list(c.portal.offer)))
     return out
 
 

@@ -70,6 +70,17 @@ INTERCEPT_PORT = 8080
 
 BLOCKPAGE_NAME = "blocked.censor.test"
 
+PORTAL_NAME = "portal.censor.test"
+"""The censor's portal page (answered by the honest resolver with the block-page address; any address
+routed through the censor works, because the censor sends every client port-80 connection there)."""
+PORTAL_PORT = 8081
+"""Where the censor's portal server listens (the client's port 80 is redirected to it)."""
+DETECT_NAME = "detectportal.test"
+DETECT_ADDR = "10.77.2.30"
+"""An honest portal-detection server in the "internet" (``http://detectportal.test/success.txt``)."""
+DETECT_PATH = "/success.txt"
+DETECT_TEXT = "success"
+
 
 def wg_ifname() -> str:
     """The WireGuard interface's name: unique on the machine, since wireguard-go's control sockets
@@ -108,6 +119,7 @@ def inet_addresses() -> list[str]:
         WIREGUARD_ADDR,
         SHADOWSOCKS_ADDR,
         HTTP_PROXY_ADDR,
+        DETECT_ADDR,
         *(s.address for s in SITES),
         *TOR_ADDRS.values(),
     ]
@@ -118,6 +130,8 @@ def honest_records() -> dict[str, str]:
     out = {s.name: s.address for s in SITES}
     out[DOH_NAME] = DOH_ADDR
     out[BLOCKPAGE_NAME] = BLOCKPAGE_ADDR
+    out[PORTAL_NAME] = BLOCKPAGE_ADDR
+    out[DETECT_NAME] = DETECT_ADDR
     return out
 
 
@@ -129,6 +143,8 @@ def resolve_target(value: str) -> str:
         return SITE_BY_NAME[value].address
     if value == DOH_NAME:
         return DOH_ADDR
+    if value == DETECT_NAME:
+        return DETECT_ADDR
     try:
         ipaddress.IPv4Network(value, strict=False)
     except ValueError:
