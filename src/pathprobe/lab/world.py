@@ -50,6 +50,21 @@ SHADOWSOCKS_ADDR = "10.77.2.83"
 SHADOWSOCKS_PORT = 8388
 HTTP_PROXY_ADDR = "10.77.2.84"
 HTTP_PROXY_PORT = 3128
+TOR_RELAYS_NET = "10.77.2.96/28"
+"""The private Tor network's directory authorities and relays (a censor that drops this network drops
+every one of them; the bridge is outside it)."""
+TOR_ADDRS: dict[str, str] = {
+    "auth0": "10.77.2.101",
+    "auth1": "10.77.2.102",
+    "auth2": "10.77.2.103",
+    "relay0": "10.77.2.104",
+    "relay1": "10.77.2.105",
+    "bridge": "10.77.2.120",
+}
+"""One address per node (``relay0`` is the exit); see :mod:`pathprobe.lab.services.tornet`."""
+TOR_BASE_PORT = 9000
+"""Node ``i`` (auth0-2, relay0-1, bridge) listens on ``9000 + 2i`` (ORPort) and ``9000 + 2i + 1``
+(an authority's DirPort, the bridge's obfs4 port): never 443, which an intercepting censor redirects."""
 INTERCEPT_PORT = 8080
 """Where the censor's transparent interceptor listens (port 443 is redirected to it)."""
 
@@ -106,6 +121,7 @@ def inet_addresses() -> list[str]:
         HTTP_PROXY_ADDR,
         DETECT_ADDR,
         *(s.address for s in SITES),
+        *TOR_ADDRS.values(),
     ]
 
 

@@ -25,6 +25,7 @@ INTERNET: dict[str, str] = {
     "shadowsocks": "pathprobe.lab.services.shadowsocks:Shadowsocks",
     "http-proxy": "pathprobe.lab.services.httpproxy:HttpProxy",
     "detect": "pathprobe.lab.services.detect:DetectServer",
+    "tornet": "pathprobe.lab.services.tornet:TorNetwork",
 }
 
 
