@@ -85,31 +85,36 @@ Cells with fewer than <b id="k">__K__</b> submissions are not shown.</p></header
         g.appendChild(r);
         g.appendChild(el("title",{},p+", "+w+": worked in "+c.works+" of "+c.paths_tested+" tests ("+
           c.submissions+" submissions); blocked "+c.reachability.blocked+", intercepted "+c.tls.intercepted));
-        g.appendChild(el("text",{x:left+j*cw+cw/2,y:top+i*ch+ch/2+4,"text-anchor":"middle",
-                                 fill:"#fff"},Math.round(100*s)+"%"));
+        g.appendChild(el("text",{x:left+j*cw+cw/2,y:top+i*ch+ch/2+4,"text-anchor":"middle"},
+                         Math.round(100*s)+"%"));
         hm.appendChild(g);
       });
     });
     const hmDiv=document.getElementById("heatmap"); hmDiv.replaceChildren(hm);
     // line chart
-    const W=Math.max(360,80+90*weeks.length), H=220, x0=44, y0=190;
+    const W=Math.max(360,80+90*weeks.length)+150, H=220, x0=44, y0=190, right=W-150;
     const lc=el("svg",{width:W,height:H+20,role:"img","aria-label":"line chart of shares over time"});
     [0,0.5,1].forEach(v=>{ const y=y0-170*v;
-      lc.appendChild(el("line",{x1:x0,x2:W-10,y1:y,y2:y,stroke:"#dde2e8"}));
+      lc.appendChild(el("line",{x1:x0,x2:right+10,y1:y,y2:y,stroke:"#dde2e8"}));
       lc.appendChild(el("text",{x:4,y:y+4},Math.round(100*v)+"%")); });
-    const xs=j=>weeks.length<2 ? x0+20 : x0+20+j*(W-x0-60)/(weeks.length-1);
+    const xs=j=>weeks.length<2 ? x0+20 : x0+20+j*(right-x0-30)/(weeks.length-1);
     weeks.forEach((w,j)=>lc.appendChild(el("text",{x:xs(j),y:H+12,"text-anchor":"middle"},w)));
+    const ends=[];
     paths.forEach((p,i)=>{
-      const hue=(i*67)%360, pts=[];
+      const colour="hsl("+((i*67)%360)+",60%,38%)", pts=[];
       weeks.forEach((w,j)=>{ const c=at[p+"|"+w]; if(c) pts.push([xs(j), y0-170*share(c)]); });
       if (!pts.length) return;
       lc.appendChild(el("polyline",{points:pts.map(q=>q.join(",")).join(" "),fill:"none",
-                                    stroke:"hsl("+hue+",60%,40%)","stroke-width":2,"class":"series",
-                                    "data-path":p}));
-      pts.forEach(q=>lc.appendChild(el("circle",{cx:q[0],cy:q[1],r:3,fill:"hsl("+hue+",60%,40%)"})));
-      lc.appendChild(el("text",{x:pts[pts.length-1][0]+6,y:pts[pts.length-1][1]-4,
-                                fill:"hsl("+hue+",60%,35%)"},p));
+                                    stroke:colour,"stroke-width":2,"class":"series","data-path":p}));
+      pts.forEach(q=>lc.appendChild(el("circle",{cx:q[0],cy:q[1],r:3,fill:colour})));
+      ends.push({p:p, colour:colour, x:pts[pts.length-1][0], y:pts[pts.length-1][1]});
     });
+    // end labels, pushed apart so that none overlaps
+    ends.sort((a,b)=>a.y-b.y);
+    let prev=-1e9;
+    ends.forEach(e=>{ const y=Math.max(e.y+4, prev+14); prev=y;
+      lc.appendChild(el("line",{x1:e.x+4,y1:e.y,x2:right+24,y2:y-4,stroke:e.colour,"stroke-width":1}));
+      const t=el("text",{x:right+28,y:y},e.p); t.style.fill=e.colour; lc.appendChild(t); });
     document.getElementById("lines").replaceChildren(lc);
     // latest-week table
     const last=weeks[weeks.length-1], t=document.createElement("table");
