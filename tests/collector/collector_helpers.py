@@ -45,8 +45,13 @@ def env(**extra: str) -> dict[str, str]:
 
 
 def cli(*args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pathprobe", *args], capture_output=True, text=True,
-                          env=env(**extra_env), timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pathprobe", *args],
+        capture_output=True,
+        text=True,
+        env=env(**extra_env),
+        timeout=120,
+    )
 
 
 class Server:
@@ -62,8 +67,19 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Server:
-        args = [sys.executable, "-m", "pathprobe", "collector", "serve", "--db", self.db,
-                "--port", str(self.port), "--k", str(self.k)]
+        args = [
+            sys.executable,
+            "-m",
+            "pathprobe",
+            "collector",
+            "serve",
+            "--db",
+            self.db,
+            "--port",
+            str(self.port),
+            "--k",
+            str(self.k),
+        ]
         if self.max_body:
             args += ["--max-body", str(self.max_body)]
         self.proc = subprocess.Popen(args, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -106,21 +122,58 @@ class Postgres:
             shutil.chown(self.dir, self.user, self.user)
         log = open(self.dir / "initdb.log", "wb")  # noqa: SIM115 (closed below)
         with log:
-            subprocess.run([str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "pathprobe",
-                            "--no-sync", "-E", "UTF8", "--locale=C"], user=self.user, stdout=log,
-                           stderr=subprocess.STDOUT, check=True, timeout=120, cwd=self.dir)
+            subprocess.run(
+                [
+                    str(PG_BIN / "initdb"),
+                    "-D",
+                    str(data),
+                    "-A",
+                    "trust",
+                    "-U",
+                    "pathprobe",
+                    "--no-sync",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                ],
+                user=self.user,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                check=True,
+                timeout=120,
+                cwd=self.dir,
+            )
         self.proc = subprocess.Popen(
-            [str(PG_BIN / "postgres"), "-D", str(data), "-p", str(PG_PORT), "-k", str(self.dir),
-             "-c", "listen_addresses=127.0.0.1", "-c", "fsync=on", "-c", "max_connections=40"],
-            user=self.user, stdout=subprocess.DEVNULL, stderr=open(self.dir / "server.log", "wb"),  # noqa: SIM115
+            [
+                str(PG_BIN / "postgres"),
+                "-D",
+                str(data),
+                "-p",
+                str(PG_PORT),
+                "-k",
+                str(self.dir),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=on",
+                "-c",
+                "max_connections=40",
+            ],
+            user=self.user,
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.dir / "server.log", "wb"),  # noqa: SIM115
             cwd=self.dir,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError((self.dir / "server.log").read_text(errors="replace")[-2000:])
-            ok = subprocess.run([str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(PG_PORT)],
-                                capture_output=True).returncode == 0
+            ok = (
+                subprocess.run(
+                    [str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(PG_PORT)], capture_output=True
+                ).returncode
+                == 0
+            )
             if ok:
                 return
             time.sleep(0.2)
@@ -145,8 +198,6 @@ class Postgres:
                 self.proc.kill()
                 self.proc.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
 
 
 def in_ci() -> bool:

@@ -52,4 +52,4 @@ def pg_url(postgres: Postgres) -> str:
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "collector.sqlite3")
-    return request.getfixturevalue("pg_url")  # type: ignore[no-any-return]
+    return request.getfixturevalue("pg_url")

@@ -32,8 +32,9 @@ def trace(db: str) -> tuple[int, Any]:
         st.close()
 
 
-def post(srv: Server, token: str | None, body: Any, ctype: str = "application/json",
-         **headers: str) -> httpx.Response:
+def post(
+    srv: Server, token: str | None, body: Any, ctype: str = "application/json", **headers: str
+) -> httpx.Response:
     h = {"Content-Type": ctype, **headers}
     if token is not None:
         h["Authorization"] = f"Bearer {token}"
@@ -64,14 +65,25 @@ def test_statuses_and_no_trace(service: tuple[Server, str]) -> None:
         (post(srv, None, s, Authorization="Basic dXNlcjpwdw=="), 401, "bearer token"),
         (post(srv, token, json.dumps(s), ctype="text/plain"), 415, "application/json"),
         (post(srv, token, too_big_body), 413, "larger than 16384 bytes"),
-        (httpx.post(srv.url + "/v1/summaries", content=chunks(), timeout=10,  # no Content-Length: streamed
-                    headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"}),
-         413, "larger than"),
+        (
+            httpx.post(
+                srv.url + "/v1/summaries",
+                content=chunks(),
+                timeout=10,  # no Content-Length: streamed
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            ),
+            413,
+            "larger than",
+        ),
         (post(srv, token, b'{"schema": "pathprobe.summary/1", '), 400, "not valid JSON"),
         (post(srv, token, b"\xff\xfe"), 400, "not valid JSON"),
         (post(srv, token, {**s, "label": "Hotel Astana"}), 422, "unknown key 'label'"),
         (post(srv, token, {**s, "day": "2026-13-01"}), 422, "day: not a real date"),
-        (post(srv, token, {**s, "network": {**s["network"], "country": "Kazakhstan"}}), 422, "network.country"),
+        (
+            post(srv, token, {**s, "network": {**s["network"], "country": "Kazakhstan"}}),
+            422,
+            "network.country",
+        ),
         (post(srv, token, [s]), 422, "top level must be a JSON object"),
     ]
     for r, status, message in cases:
@@ -135,17 +147,28 @@ def test_aggregate_suppresses_small_cells(service: tuple[Server, str]) -> None:
     assert shown == {k: v for k, v in expected.items() if v[0] >= 3}
     assert all(c[0] != "RU" for c in shown)
     assert data["suppressed_cells"] == sum(1 for v in expected.values() if v[0] < 3) > 0
-    r = httpx.get(srv.url + "/v1/aggregate", params={"by": "country,asn,week", "country": "kz"},
-                  headers=auth, timeout=10)
-    assert {c["week"] for c in r.json()["cells"]} == {"2026-W47"} and {c["asn"] for c in r.json()["cells"]} == {9198}
-    for params, message in [({"by": "city"}, "by: 'city'"), ({"asn": "AS1"}, "asn"), ({"path": "vpn:office"}, "path"),
-                            ({"since": "2026-47"}, "since"), ({"ip": "1"}, "unknown parameter 'ip'")]:
+    r = httpx.get(
+        srv.url + "/v1/aggregate",
+        params={"by": "country,asn,week", "country": "kz"},
+        headers=auth,
+        timeout=10,
+    )
+    assert {c["week"] for c in r.json()["cells"]} == {"2026-W47"} and {
+        c["asn"] for c in r.json()["cells"]
+    } == {9198}
+    for params, message in [
+        ({"by": "city"}, "by: 'city'"),
+        ({"asn": "AS1"}, "asn"),
+        ({"path": "vpn:office"}, "path"),
+        ({"since": "2026-47"}, "since"),
+        ({"ip": "1"}, "unknown parameter 'ip'"),
+    ]:
         r = httpx.get(srv.url + "/v1/aggregate", params=params, headers=auth, timeout=10)
         assert r.status_code == 400 and message in r.json()["error"], params
 
 
 def test_dashboard_is_self_contained(service: tuple[Server, str]) -> None:
-    srv, token = service
+    srv, _token = service
     r = httpx.get(srv.url + "/", timeout=10)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert "default-src 'none'" in r.headers["content-security-policy"]

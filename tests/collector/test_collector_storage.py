@@ -35,8 +35,10 @@ def recount(summaries: list[dict[str, Any]], k: int) -> dict[tuple[Any, ...], tu
 
 
 def shown(agg: dict[str, Any]) -> dict[tuple[Any, ...], tuple[int, int, int]]:
-    return {(c["country"], c["week"], c["path"]): (c["submissions"], c["paths_tested"], c["works"])
-            for c in agg["cells"]}
+    return {
+        (c["country"], c["week"], c["path"]): (c["submissions"], c["paths_tested"], c["works"])
+        for c in agg["cells"]
+    }
 
 
 def test_batches_are_idempotent_and_counters_match_a_recount(db_url: str) -> None:
@@ -50,7 +52,7 @@ def test_batches_are_idempotent_and_counters_match_a_recount(db_url: str) -> Non
         for s in items[::7]:
             s["network"]["asn"] = None
         # a duplicate inside one batch and across batches
-        first = st.insert_batch([Incoming(s, tid, "2026-11-22") for s in items[:30] + [items[0]]])
+        first = st.insert_batch([Incoming(s, tid, "2026-11-22") for s in [*items[:30], items[0]]])
         assert first == [True] * 30 + [False]
         second = st.insert_batch([Incoming(s, tid, "2026-11-22") for s in items[20:]])
         assert second == [False] * 10 + [True] * 30
@@ -60,8 +62,12 @@ def test_batches_are_idempotent_and_counters_match_a_recount(db_url: str) -> Non
         before = st.aggregate(("country", "asn", "week"), 1)
         st.rebuild_counters()
         assert st.aggregate(("country", "asn", "week"), 1) == before
-        assert st.list_tokens()[1] == {"name": "b", "created": st.list_tokens()[1]["created"], "revoked": None,
-                                       "summaries": 60}
+        assert st.list_tokens()[1] == {
+            "name": "b",
+            "created": st.list_tokens()[1]["created"],
+            "revoked": None,
+            "summaries": 60,
+        }
         with pytest.raises(BadInput, match="exists already"):
             st.add_token("a")
         with pytest.raises(BadInput, match="token name"):
@@ -79,10 +85,17 @@ def test_bulk_load_equals_inserts(db_url: str) -> None:
         items = [synth(rng, day=dt.date(2026, 10, 1) + dt.timedelta(days=i % 30)) for i in range(500)]
         assert st.bulk_load(items, tid, "2026-11-22", chunk=128) == 500
         assert shown(st.aggregate(("country", "week"), 2)) == recount(items, 2)
-        agg = st.aggregate(("country",), 1, country="KZ", path="tor:obfs4", since="2026-W41", until="2026-W44")
-        kz = [s for s in items if s["network"]["country"] == "KZ" and "2026-W41" <= iso_week(s["day"]) <= "2026-W44"]
-        assert [c["submissions"] for c in agg["cells"]] == [sum(
-            1 for s in kz if any(p["id"] == "tor:obfs4" for p in s["paths"]))]
+        agg = st.aggregate(
+            ("country",), 1, country="KZ", path="tor:obfs4", since="2026-W41", until="2026-W44"
+        )
+        kz = [
+            s
+            for s in items
+            if s["network"]["country"] == "KZ" and "2026-W41" <= iso_week(s["day"]) <= "2026-W44"
+        ]
+        assert [c["submissions"] for c in agg["cells"]] == [
+            sum(1 for s in kz if any(p["id"] == "tor:obfs4" for p in s["paths"]))
+        ]
     finally:
         st.close()
 
@@ -93,10 +106,14 @@ def _v1_sqlite(path: Path) -> None:
     for sql in MIGRATIONS[0].sqlite:
         conn.execute(sql)
     conn.execute("INSERT INTO schema_version VALUES (1)")
-    conn.execute("INSERT INTO tokens (name, token_sha256, created) VALUES ('old', 'x', '2026-01-01T00:00:00Z')")
+    conn.execute(
+        "INSERT INTO tokens (name, token_sha256, created) VALUES ('old', 'x', '2026-01-01T00:00:00Z')"
+    )
     s = synth(random.Random(13), country="KZ", asn=9198)
-    conn.execute("INSERT INTO summaries VALUES (?, 1, '2026-09-01', ?, ?, 'KZ', 9198, ?)",
-                 (s["id"], s["day"], iso_week(s["day"]), json.dumps(s)))
+    conn.execute(
+        "INSERT INTO summaries VALUES (?, 1, '2026-09-01', ?, ?, 'KZ', 9198, ?)",
+        (s["id"], s["day"], iso_week(s["day"]), json.dumps(s)),
+    )
     conn.commit()
     conn.close()
 
@@ -144,13 +161,16 @@ def test_newer_sqlite_schema_refused(tmp_path: Path) -> None:
         open_storage(str(db))
 
 
-@pytest.mark.parametrize("url,message", [
-    ("mysql://x/y", "unsupported database 'mysql://'"),
-    ("sqlite:", "needs a file path"),
-    ("", "must name a database"),
-    ("postgresql://nobody@127.0.0.1:18799/none?connect_timeout=2", "cannot connect to the database"),
-    ("postgresql://u:secretpw@127.0.0.1:18799/none?connect_timeout=2", "u:***@"),
-])
+@pytest.mark.parametrize(
+    "url,message",
+    [
+        ("mysql://x/y", "unsupported database 'mysql://'"),
+        ("sqlite:", "needs a file path"),
+        ("", "must name a database"),
+        ("postgresql://nobody@127.0.0.1:18799/none?connect_timeout=2", "cannot connect to the database"),
+        ("postgresql://u:secretpw@127.0.0.1:18799/none?connect_timeout=2", "u:***@"),
+    ],
+)
 def test_bad_database_urls(url: str, message: str) -> None:
     with pytest.raises(BadInput, match=message.replace("*", r"\*")) as e:
         open_storage(url)

@@ -39,7 +39,7 @@ class Scripted:
         outer = self
 
         class H(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 n = int(self.headers.get("content-length", 0))
                 outer.bodies.append(json.loads(self.rfile.read(n)))
                 outer.auth.append(self.headers.get("authorization"))
@@ -128,7 +128,7 @@ def test_queue_is_sent_first_then_emptied(tmp_path: Path, scripted: list[Scripte
     srv = Scripted([])
     scripted.append(srv)
     new = summaries(1, seed=3)
-    outs = submit_all(new + [old[0]], Submitter(srv.url, "tok", sleep=lambda _: None), q, lambda o: None)
+    outs = submit_all([*new, old[0]], Submitter(srv.url, "tok", sleep=lambda _: None), q, lambda o: None)
     sent = [b["id"] for b in srv.bodies]
     assert sent[:2] == [s["id"] for s in old] and sent[2] == new[0]["id"] and len(sent) == 3
     assert all(o.status == ACCEPTED for o in outs) and len(q) == 0
@@ -161,11 +161,20 @@ def test_unreadable_queue_file_is_set_aside(tmp_path: Path) -> None:
     assert len(q.items()) == 1 and (tmp_path / "q" / "invalid" / "junk.json").exists()
 
 
-@pytest.mark.parametrize("url,ok", [
-    ("https://collector.example.org", True), ("http://127.0.0.1:8750/", True), ("http://localhost:1", True),
-    ("http://[::1]:1", True), ("http://collector.example.org", False), ("ftp://x", False),
-    ("https://user:pw@x.org", False), ("collector.example.org", False), ("https://x.org/?token=1", False),
-])
+@pytest.mark.parametrize(
+    "url,ok",
+    [
+        ("https://collector.example.org", True),
+        ("http://127.0.0.1:8750/", True),
+        ("http://localhost:1", True),
+        ("http://[::1]:1", True),
+        ("http://collector.example.org", False),
+        ("ftp://x", False),
+        ("https://user:pw@x.org", False),
+        ("collector.example.org", False),
+        ("https://x.org/?token=1", False),
+    ],
+)
 def test_collector_url(url: str, ok: bool) -> None:
     if ok:
         assert check_collector_url(url)
@@ -184,8 +193,19 @@ def test_cli_offline_then_online(tmp_path: Path, server_factory: list[Server]) -
     db = str(tmp_path / "c.db")
     srv = Server(db)
     token = srv.token("ngo")
-    r = cli("submit", str(f), "--collector", srv.url, "--token", token, "--attempts", "2", "--backoff", "0",
-            XDG_DATA_HOME=str(data_home))
+    r = cli(
+        "submit",
+        str(f),
+        "--collector",
+        srv.url,
+        "--token",
+        token,
+        "--attempts",
+        "2",
+        "--backoff",
+        "0",
+        XDG_DATA_HOME=str(data_home),
+    )
     assert r.returncode == 0, r.stderr
     assert f"{sid}: queued" in r.stdout and "offline queue" in r.stderr
     assert (data_home / "pathprobe" / "queue" / f"{sid}.json").exists()
@@ -202,16 +222,32 @@ def test_cli_offline_then_online(tmp_path: Path, server_factory: list[Server]) -
 
 
 def test_cli_refuses_profiles_and_bad_input(tmp_path: Path) -> None:
-    r = cli("submit", str(SAMPLE_PROFILE), "--collector", "http://127.0.0.1:1", "--token", "t",
-            XDG_DATA_HOME=str(tmp_path))
+    r = cli(
+        "submit",
+        str(SAMPLE_PROFILE),
+        "--collector",
+        "http://127.0.0.1:1",
+        "--token",
+        "t",
+        XDG_DATA_HOME=str(tmp_path),
+    )
     assert r.returncode == 2 and "this is a profile, not a summary" in r.stderr
     bad = tmp_path / "b.json"
     bad.write_text(json.dumps({**summaries(1)[0], "label": "Hotel"}))
-    r = cli("submit", str(bad), "--collector", "http://127.0.0.1:1", "--token", "t", XDG_DATA_HOME=str(tmp_path))
+    r = cli(
+        "submit", str(bad), "--collector", "http://127.0.0.1:1", "--token", "t", XDG_DATA_HOME=str(tmp_path)
+    )
     assert r.returncode == 2 and "unknown key 'label'" in r.stderr
     good = tmp_path / "g.json"
     good.write_text(json.dumps(summaries(1)[0]))
-    r = cli("submit", str(good), "--collector", "http://collector.example.org", "--token", "t",
-            XDG_DATA_HOME=str(tmp_path))
+    r = cli(
+        "submit",
+        str(good),
+        "--collector",
+        "http://collector.example.org",
+        "--token",
+        "t",
+        XDG_DATA_HOME=str(tmp_path),
+    )
     assert r.returncode == 2 and "https" in r.stderr
     assert not (tmp_path / "pathprobe" / "queue").exists()  # nothing queued on bad input

@@ -1,4 +1,4 @@
-"""The strict summary validator (shared by `submit` and the collector): precise messages, closed vocabulary."""
+"""The strict summary validator (shared by `submit` and the collector): precise messages, closed words."""
 
 from __future__ import annotations
 
@@ -15,8 +15,15 @@ from pathprobe.summary.schema import SummaryError, base_path, iso_week, valid_pa
 
 def good() -> dict[str, Any]:
     s = synth(random.Random(7), country="KZ", asn=9198)
-    s["paths"][0]["sites"] = [{"host": "facebook.com", "reachability": "blocked", "tls": "unverified",
-                               "failure": "connection_reset", "signals": []}]
+    s["paths"][0]["sites"] = [
+        {
+            "host": "facebook.com",
+            "reachability": "blocked",
+            "tls": "unverified",
+            "failure": "connection_reset",
+            "signals": [],
+        }
+    ]
     return s
 
 
@@ -34,6 +41,7 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
             node[int(last)] = value
         else:
             node[last] = value
+
     return apply
 
 
@@ -41,38 +49,88 @@ def _del(key: str) -> Callable[[dict[str, Any]], None]:
     return lambda s: s.pop(key)
 
 
-@pytest.mark.parametrize("mutate,message", [
-    (_set("schema", "pathprobe.profile/1"), "'schema' must be \"pathprobe.summary/1\""),
-    (_del("day"), "missing key 'day'"),
-    (_set("label", "Hotel"), "unknown key 'label'"),
-    (_set("id", "not-hex"), "id: must be 32 lowercase hex digits"),
-    (_set("day", "2026-02-30"), "day: not a real date"),
-    (_set("day", "2026-11-22T10:00:00Z"), "day: must be a date"),
-    (_set("tool_version", "0.1.0; rm -rf"), "tool_version"),
-    (_set("network.country", "Kazakhstan"), "network.country"),
-    (_set("network.asn", "9198"), "network.asn"),
-    (_set("network.asn", True), "network.asn"),
-    (_set("network.portal", {"detected": True, "offered_certificates": [], "host": "wifi.hotel.kz"}),
-     "network.portal: unknown key 'host'"),
-    (_set("paths.0.id", "vpn:office"), "paths[0].id: must be a path id"),
-    (_set("paths.0.kind", "tor"), "paths[0].kind"),
-    (_set("paths.0.tls", "ok"), "paths[0].tls: must be one of intact, intercepted, unverified"),
-    (_set("paths.0.latency_ms", 1.5), "paths[0].latency_ms"),
-    (_set("paths.0.sites.0.host", "intranet.hotel.kz"), "paths[0].sites[0].host: must be a host of the shipped"),
-    (_set("paths.0.sites.0.failure", "connect to 10.0.0.1 failed"), "paths[0].sites[0].failure"),
-    (_set("paths.0.other_sites", -1), "paths[0].other_sites"),
-    (_set("interception", [{"issuer": "CN=proxy 10.1.2.3", "root_sha256": None, "known_as": None,
-                             "signals": [], "paths": [], "hosts": [], "other_hosts": 0}]),
-     "interception[0].issuer: must be a cleaned certificate name"),
-    (_set("interception", [{"issuer": None, "root_sha256": None, "known_as": "My Hotel CA",
-                             "signals": [], "paths": [], "hosts": [], "other_hosts": 0}]),
-     "interception[0].known_as"),
-    (_set("interception", [{"issuer": None, "root_sha256": "AB", "known_as": None,
-                             "signals": [], "paths": [], "hosts": [], "other_hosts": 0}]),
-     "interception[0].root_sha256"),
-    (_set("recommendation", "vpn:wireguard#9"), "recommendation"),
-    (_set("paths", [{}] * 65), "paths: at most 64 entries"),
-])
+@pytest.mark.parametrize(
+    "mutate,message",
+    [
+        (_set("schema", "pathprobe.profile/1"), "'schema' must be \"pathprobe.summary/1\""),
+        (_del("day"), "missing key 'day'"),
+        (_set("label", "Hotel"), "unknown key 'label'"),
+        (_set("id", "not-hex"), "id: must be 32 lowercase hex digits"),
+        (_set("day", "2026-02-30"), "day: not a real date"),
+        (_set("day", "2026-11-22T10:00:00Z"), "day: must be a date"),
+        (_set("tool_version", "0.1.0; rm -rf"), "tool_version"),
+        (_set("network.country", "Kazakhstan"), "network.country"),
+        (_set("network.asn", "9198"), "network.asn"),
+        (_set("network.asn", True), "network.asn"),
+        (
+            _set("network.portal", {"detected": True, "offered_certificates": [], "host": "wifi.hotel.kz"}),
+            "network.portal: unknown key 'host'",
+        ),
+        (_set("paths.0.id", "vpn:office"), "paths[0].id: must be a path id"),
+        (_set("paths.0.kind", "tor"), "paths[0].kind"),
+        (_set("paths.0.tls", "ok"), "paths[0].tls: must be one of intact, intercepted, unverified"),
+        (_set("paths.0.latency_ms", 1.5), "paths[0].latency_ms"),
+        (
+            _set("paths.0.sites.0.host", "intranet.hotel.kz"),
+            "paths[0].sites[0].host: must be a host of the shipped",
+        ),
+        (_set("paths.0.sites.0.failure", "connect to 10.0.0.1 failed"), "paths[0].sites[0].failure"),
+        (_set("paths.0.other_sites", -1), "paths[0].other_sites"),
+        (
+            _set(
+                "interception",
+                [
+                    {
+                        "issuer": "CN=proxy 10.1.2.3",
+                        "root_sha256": None,
+                        "known_as": None,
+                        "signals": [],
+                        "paths": [],
+                        "hosts": [],
+                        "other_hosts": 0,
+                    }
+                ],
+            ),
+            "interception[0].issuer: must be a cleaned certificate name",
+        ),
+        (
+            _set(
+                "interception",
+                [
+                    {
+                        "issuer": None,
+                        "root_sha256": None,
+                        "known_as": "My Hotel CA",
+                        "signals": [],
+                        "paths": [],
+                        "hosts": [],
+                        "other_hosts": 0,
+                    }
+                ],
+            ),
+            "interception[0].known_as",
+        ),
+        (
+            _set(
+                "interception",
+                [
+                    {
+                        "issuer": None,
+                        "root_sha256": "AB",
+                        "known_as": None,
+                        "signals": [],
+                        "paths": [],
+                        "hosts": [],
+                        "other_hosts": 0,
+                    }
+                ],
+            ),
+            "interception[0].root_sha256",
+        ),
+        (_set("recommendation", "vpn:wireguard#9"), "recommendation"),
+        (_set("paths", [{}] * 65), "paths: at most 64 entries"),
+    ],
+)
 def test_validator_names_the_problem(mutate: Callable[[dict[str, Any]], None], message: str) -> None:
     s = copy.deepcopy(good())
     mutate(s)
@@ -89,11 +147,23 @@ def test_duplicate_path_ids_rejected() -> None:
         validate_summary(s)
 
 
-@pytest.mark.parametrize("pid,ok", [
-    ("direct", True), ("tor:obfs4", True), ("vpn#2", True), ("doh:quad9#3", True), ("other", True),
-    ("tor:office", False), ("vpn:office", False), ("direct#1", False), ("tor:obfs4#65", False), ("lab", False),
-    ("TOR:obfs4", False), ("doh:quad9 ", False),
-])
+@pytest.mark.parametrize(
+    "pid,ok",
+    [
+        ("direct", True),
+        ("tor:obfs4", True),
+        ("vpn#2", True),
+        ("doh:quad9#3", True),
+        ("other", True),
+        ("tor:office", False),
+        ("vpn:office", False),
+        ("direct#1", False),
+        ("tor:obfs4#65", False),
+        ("lab", False),
+        ("TOR:obfs4", False),
+        ("doh:quad9 ", False),
+    ],
+)
 def test_path_ids(pid: str, ok: bool) -> None:
     assert valid_path_id(pid) is ok
 

@@ -11,7 +11,9 @@ from pathprobe.errors import BadInput
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 token_app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
-app.add_typer(token_app, name="token", help="Add, list and revoke the bearer tokens of organisations/campaigns.")
+app.add_typer(
+    token_app, name="token", help="Add, list and revoke the bearer tokens of organisations/campaigns."
+)
 
 
 def _default_db() -> str:
@@ -20,8 +22,10 @@ def _default_db() -> str:
     return os.environ.get("PATHPROBE_COLLECTOR_DB") or str(data_dir() / "collector.sqlite3")
 
 
-DB_HELP = ("Database: a SQLite file path (or sqlite:///path) or postgresql://user@host/db. "
-           "Default: $PATHPROBE_COLLECTOR_DB or collector.sqlite3 in the pathprobe data directory.")
+DB_HELP = (
+    "Database: a SQLite file path (or sqlite:///path) or postgresql://user@host/db. "
+    "Default: $PATHPROBE_COLLECTOR_DB or collector.sqlite3 in the pathprobe data directory."
+)
 
 
 @app.command("serve")
@@ -46,12 +50,21 @@ def serve(
         raise BadInput("--max-body must be from 1024 to 67108864 bytes")
     url = db or _default_db()
     storage = open_storage(url)
-    print(f"pathprobe collector: database {redact_url(url)} (schema {storage.schema_version()}),"
-          f" listening on http://{host}:{port}/ (k={k})", file=sys.stderr, flush=True)
+    print(
+        f"pathprobe collector: database {redact_url(url)} (schema {storage.schema_version()}),"
+        f" listening on http://{host}:{port}/ (k={k})",
+        file=sys.stderr,
+        flush=True,
+    )
     config = uvicorn.Config(
         create_app(storage, Settings(k=k, max_body=max_body)),
-        host=host, port=port, log_level="warning", access_log=False, server_header=False,
-        proxy_headers=False, lifespan="on",
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+        lifespan="on",
     )
     try:
         uvicorn.Server(config).run()

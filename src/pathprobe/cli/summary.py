@@ -41,11 +41,21 @@ def summary(
 
 
 def submit(
-    summaries: list[Path] = typer.Argument(None, help="Summary files (from `pathprobe summary`). None: send the queue."),
-    collector: str = typer.Option(..., "--collector", envvar="PATHPROBE_COLLECTOR",
-                                  help="The collector's base URL (https://...; http only to this machine)."),
-    token: str = typer.Option(..., "--token", envvar="PATHPROBE_TOKEN",
-                              help="The token the collector's operator gave you (or PATHPROBE_TOKEN)."),
+    summaries: list[Path] = typer.Argument(
+        None, help="Summary files (from `pathprobe summary`). None: send the queue."
+    ),
+    collector: str = typer.Option(
+        ...,
+        "--collector",
+        envvar="PATHPROBE_COLLECTOR",
+        help="The collector's base URL (https://...; http only to this machine).",
+    ),
+    token: str = typer.Option(
+        ...,
+        "--token",
+        envvar="PATHPROBE_TOKEN",
+        help="The token the collector's operator gave you (or PATHPROBE_TOKEN).",
+    ),
     attempts: int = typer.Option(4, "--attempts", help="Tries per summary before queueing it."),
     backoff: float = typer.Option(0.5, "--backoff", help="Seconds before the first retry (doubling)."),
     timeout: float = typer.Option(10.0, "--timeout", help="Seconds allowed for each request."),
@@ -56,7 +66,15 @@ def submit(
     refused one (the message says why); 2 on bad input (a file that is not a summary, a bad URL).
     """
     from pathprobe.summary.queue import Queue
-    from pathprobe.summary.submit import ACCEPTED, DUPLICATE, QUEUED, Outcome, Submitter, load_summary_file, submit_all
+    from pathprobe.summary.submit import (
+        ACCEPTED,
+        DUPLICATE,
+        QUEUED,
+        Outcome,
+        Submitter,
+        load_summary_file,
+        submit_all,
+    )
 
     if not 1 <= attempts <= 20:
         raise BadInput("--attempts must be from 1 to 20")
@@ -82,7 +100,10 @@ def submit(
         print("nothing to send: no summary given and the queue is empty")
     waiting = len(queue)
     if waiting:
-        print(f"{waiting} summar{'y' if waiting == 1 else 'ies'} in the offline queue ({queue.root}); "
-              "run `pathprobe submit` again when the collector can be reached", file=sys.stderr)
+        print(
+            f"{waiting} summar{'y' if waiting == 1 else 'ies'} in the offline queue ({queue.root}); "
+            "run `pathprobe submit` again when the collector can be reached",
+            file=sys.stderr,
+        )
     if any(o.status not in words for o in outcomes):
         raise typer.Exit(1)

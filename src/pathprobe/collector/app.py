@@ -118,8 +118,11 @@ async def _authorise(request: Request) -> int | None:
 
 
 def _unauthorised() -> JSONResponse:
-    return _error(401, "a valid bearer token is needed (Authorization: Bearer TOKEN)",
-                  **{"WWW-Authenticate": 'Bearer realm="pathprobe"'})
+    return _error(
+        401,
+        "a valid bearer token is needed (Authorization: Bearer TOKEN)",
+        **{"WWW-Authenticate": 'Bearer realm="pathprobe"'},
+    )
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:
@@ -164,7 +167,9 @@ async def post_summary(request: Request) -> Response:
         new = await st.writer.store(Incoming(summary, tid, today()))
     except Exception:
         return _error(503, "the summary could not be stored now; try again later", **{"Retry-After": "5"})
-    return JSONResponse({"id": summary["id"], "stored": new, "duplicate": not new}, status_code=201 if new else 200)
+    return JSONResponse(
+        {"id": summary["id"], "stored": new, "duplicate": not new}, status_code=201 if new else 200
+    )
 
 
 def _query(request: Request, k: int) -> dict[str, Any]:
@@ -217,9 +222,13 @@ async def dashboard(request: Request) -> Response:
     st: State = request.app.state.pp
     by_country = await asyncio.to_thread(st.storage.aggregate, ("country", "week"), st.settings.k)
     overall = await asyncio.to_thread(st.storage.aggregate, ("week",), st.settings.k)
-    return HTMLResponse(render_dashboard(by_country, overall, st.settings.k),
-                        headers={"Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline';"
-                                 " style-src 'unsafe-inline'; img-src data:"})
+    return HTMLResponse(
+        render_dashboard(by_country, overall, st.settings.k),
+        headers={
+            "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline';"
+            " style-src 'unsafe-inline'; img-src data:"
+        },
+    )
 
 
 async def healthz(request: Request) -> Response:

@@ -151,5 +151,8 @@ Cells with fewer than <b id="k">__K__</b> submissions are not shown.</p></header
 def render_dashboard(by_country: dict[str, Any], overall: dict[str, Any], k: int) -> str:
     data = json.dumps({"by_country": by_country, "overall": overall}, separators=(",", ":"))
     data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return (_PAGE.replace("__DATA__", data).replace("__K__", html.escape(str(k)))
-            .replace("__VERSION__", html.escape(__version__)))
+    return (
+        _PAGE.replace("__DATA__", data)
+        .replace("__K__", html.escape(str(k)))
+        .replace("__VERSION__", html.escape(__version__))
+    )

@@ -22,8 +22,16 @@ class Migration:
 
 
 _COUNT_COLUMNS = (
-    "submissions", "entries", "reachable", "partial", "blocked", "unknown", "intact", "intercepted",
-    "unverified", "works",
+    "submissions",
+    "entries",
+    "reachable",
+    "partial",
+    "blocked",
+    "unknown",
+    "intact",
+    "intercepted",
+    "unverified",
+    "works",
 )
 COUNT_COLUMNS = _COUNT_COLUMNS
 
@@ -53,7 +61,8 @@ MIGRATIONS: tuple[Migration, ...] = (
             " asn INTEGER NOT NULL, body TEXT NOT NULL)",
         ),
         postgres=(
-            "CREATE TABLE tokens (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+            "CREATE TABLE tokens (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+            " name TEXT NOT NULL UNIQUE,"
             " token_sha256 TEXT NOT NULL UNIQUE, created TEXT NOT NULL, revoked TEXT)",
             "CREATE TABLE summaries (id TEXT PRIMARY KEY, token_id BIGINT NOT NULL REFERENCES tokens(id),"
             " received TEXT NOT NULL, day TEXT NOT NULL, week TEXT NOT NULL, country TEXT NOT NULL,"

@@ -102,8 +102,12 @@ class Storage:
 
     def _copy_summaries(self, conn: Any, rows: list[tuple[Any, ...]]) -> None:
         for r in rows:
-            self._exec(conn, "INSERT INTO summaries (id, token_id, received, day, week, country, asn, body)"
-                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING", r)
+            self._exec(
+                conn,
+                "INSERT INTO summaries (id, token_id, received, day, week, country, asn, body)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                r,
+            )
 
     def _integrity_error(self) -> type[Exception]:
         raise NotImplementedError
@@ -122,8 +126,10 @@ class Storage:
             row = self._exec(self._w, "SELECT MAX(version) FROM schema_version").fetchone()
             found = int(row[0] or 0)
             if found > LATEST:
-                raise BadInput(f"the database's schema version is {found}, newer than this pathprobe knows"
-                               f" ({LATEST}): upgrade pathprobe")
+                raise BadInput(
+                    f"the database's schema version is {found}, newer than this pathprobe knows"
+                    f" ({LATEST}): upgrade pathprobe"
+                )
             for m in MIGRATIONS:
                 if m.version <= found:
                     continue
@@ -142,27 +148,34 @@ class Storage:
     # -- tokens -------------------------------------------------------------------------------------
     def add_token(self, name: str) -> str:
         if not valid_name(name):
-            raise BadInput("a token name is 1-64 letters, digits, '.', '_' or '-' (an organisation or campaign)")
+            raise BadInput(
+                "a token name is 1-64 letters, digits, '.', '_' or '-' (an organisation or campaign)"
+            )
         token = new_token()
         try:
             with self._wlock, self._tx(self._w):
-                self._exec(self._w, "INSERT INTO tokens (name, token_sha256, created) VALUES (?, ?, ?)",
-                           (name, token_hash(token), _now()))
+                self._exec(
+                    self._w,
+                    "INSERT INTO tokens (name, token_sha256, created) VALUES (?, ?, ?)",
+                    (name, token_hash(token), _now()),
+                )
         except self._integrity_error():
             raise BadInput(f"a token named '{name}' exists already (names are never reused)") from None
         return token
 
     def revoke_token(self, name: str) -> bool:
         with self._wlock, self._tx(self._w):
-            cur = self._exec(self._w, "UPDATE tokens SET revoked = ? WHERE name = ? AND revoked IS NULL",
-                             (_now(), name))
+            cur = self._exec(
+                self._w, "UPDATE tokens SET revoked = ? WHERE name = ? AND revoked IS NULL", (_now(), name)
+            )
             return bool(cur.rowcount)
 
     def list_tokens(self) -> list[dict[str, Any]]:
         with self._rlock:
             rows = self._exec(
                 self._r,
-                "SELECT t.name, t.created, t.revoked, (SELECT COUNT(*) FROM summaries s WHERE s.token_id = t.id)"
+                "SELECT t.name, t.created, t.revoked,"
+                " (SELECT COUNT(*) FROM summaries s WHERE s.token_id = t.id)"
                 " FROM tokens t ORDER BY t.id",
             ).fetchall()
         return [{"name": r[0], "created": r[1], "revoked": r[2], "summaries": int(r[3])} for r in rows]
@@ -170,8 +183,11 @@ class Storage:
     def token_id(self, token: str) -> int | None:
         """The id of an active token, or None."""
         with self._rlock:
-            row = self._exec(self._r, "SELECT id FROM tokens WHERE token_sha256 = ? AND revoked IS NULL",
-                             (token_hash(token),)).fetchone()
+            row = self._exec(
+                self._r,
+                "SELECT id FROM tokens WHERE token_sha256 = ? AND revoked IS NULL",
+                (token_hash(token),),
+            ).fetchone()
         return int(row[0]) if row else None
 
     # -- summaries ----------------------------------------------------------------------------------
@@ -186,8 +202,16 @@ class Storage:
                     self._w,
                     "INSERT INTO summaries (id, token_id, received, day, week, country, asn, body)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                    (it.summary["id"], it.token_id, it.received, day, week, country, asn,
-                     json.dumps(it.summary, separators=(",", ":"))),
+                    (
+                        it.summary["id"],
+                        it.token_id,
+                        it.received,
+                        day,
+                        week,
+                        country,
+                        asn,
+                        json.dumps(it.summary, separators=(",", ":")),
+                    ),
                 )
                 new = cur.rowcount == 1
                 if new:
@@ -202,13 +226,16 @@ class Storage:
         cols = ", ".join(COUNT_COLUMNS)
         marks = ", ".join("?" for _ in range(4 + len(COUNT_COLUMNS)))
         sets = ", ".join(f"{c} = path_counts.{c} + excluded.{c}" for c in COUNT_COLUMNS)
-        sql = (f"INSERT INTO path_counts (week, country, asn, path, {cols}) VALUES ({marks})"
-               f" ON CONFLICT (week, country, asn, path) DO UPDATE SET {sets}")
+        sql = (
+            f"INSERT INTO path_counts (week, country, asn, path, {cols}) VALUES ({marks})"
+            f" ON CONFLICT (week, country, asn, path) DO UPDATE SET {sets}"
+        )
         for key in sorted(counts):
             self._exec(self._w, sql, (*key, *counts[key]))
 
-    def bulk_load(self, summaries: Iterable[dict[str, Any]], token_id: int, received: str,
-                  chunk: int = 20_000) -> int:
+    def bulk_load(
+        self, summaries: Iterable[dict[str, Any]], token_id: int, received: str, chunk: int = 20_000
+    ) -> int:
         """Load many (valid) summaries fast (benchmarks, imports): few transactions, counters at the end."""
         n = 0
         counts: dict[Key, list[int]] = {}
@@ -221,8 +248,9 @@ class Storage:
 
         for s in summaries:
             day, week, country, asn = summary_row(s)
-            rows.append((s["id"], token_id, received, day, week, country, asn,
-                         json.dumps(s, separators=(",", ":"))))
+            rows.append(
+                (s["id"], token_id, received, day, week, country, asn, json.dumps(s, separators=(",", ":")))
+            )
             add_counts(counts, s)
             n += 1
             if len(rows) >= chunk:
@@ -254,8 +282,17 @@ class Storage:
             return {r[0] for r in self._exec(self._r, "SELECT id FROM summaries").fetchall()}
 
     # -- aggregates ---------------------------------------------------------------------------------
-    def aggregate(self, by: tuple[str, ...], k: int, *, country: str | None = None, asn: int | None = None,
-                  path: str | None = None, since: str | None = None, until: str | None = None) -> dict[str, Any]:
+    def aggregate(
+        self,
+        by: tuple[str, ...],
+        k: int,
+        *,
+        country: str | None = None,
+        asn: int | None = None,
+        path: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> dict[str, Any]:
         """Counters grouped by ``by`` (a subset of country, asn, week) and path; cells under k suppressed."""
         dims = [d for d in DIMENSIONS if d in by] + ["path"]
         where, params = [], []
@@ -272,10 +309,14 @@ class Storage:
         wsql = f" WHERE {' AND '.join(where)}" if where else ""
         group = ", ".join(dims)
         sums = ", ".join(f"SUM({c})" for c in COUNT_COLUMNS)
-        sql = (f"SELECT {group}, {sums} FROM path_counts{wsql} GROUP BY {group}"
-               f" HAVING SUM(submissions) >= ? ORDER BY {group}")
-        hidden = (f"SELECT COUNT(*) FROM (SELECT 1 AS one FROM path_counts{wsql} GROUP BY {group}"
-                  " HAVING SUM(submissions) < ?) AS small")
+        sql = (
+            f"SELECT {group}, {sums} FROM path_counts{wsql} GROUP BY {group}"
+            f" HAVING SUM(submissions) >= ? ORDER BY {group}"
+        )
+        hidden = (
+            f"SELECT COUNT(*) FROM (SELECT 1 AS one FROM path_counts{wsql} GROUP BY {group}"
+            " HAVING SUM(submissions) < ?) AS small"
+        )
         with self._rlock:
             rows = self._exec(self._r, sql, (*params, k)).fetchall()
             suppressed = int(self._exec(self._r, hidden, (*params, k)).fetchone()[0])
@@ -289,14 +330,16 @@ class Storage:
                 elif d == "asn":
                     v = None if int(v) == UNKNOWN_ASN else int(v)
                 cell[d] = v
-            c = [int(x) for x in r[len(dims):]]
-            cell.update({
-                "submissions": c[0],
-                "paths_tested": c[1],
-                "reachability": dict(zip(REACHABILITY, c[2:6], strict=True)),
-                "tls": dict(zip(TLS, c[6:9], strict=True)),
-                "works": c[9],
-            })
+            c = [int(x) for x in r[len(dims) :]]
+            cell.update(
+                {
+                    "submissions": c[0],
+                    "paths_tested": c[1],
+                    "reachability": dict(zip(REACHABILITY, c[2:6], strict=True)),
+                    "tls": dict(zip(TLS, c[6:9], strict=True)),
+                    "works": c[9],
+                }
+            )
             cells.append(cell)
         return {"k": k, "by": dims, "cells": cells, "suppressed_cells": suppressed}
 
@@ -343,8 +386,11 @@ class SqliteStorage(Storage):
         conn.execute("COMMIT")
 
     def _copy_summaries(self, conn: Any, rows: list[tuple[Any, ...]]) -> None:
-        conn.executemany("INSERT INTO summaries (id, token_id, received, day, week, country, asn, body)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING", rows)
+        conn.executemany(
+            "INSERT INTO summaries (id, token_id, received, day, week, country, asn, body)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            rows,
+        )
 
     def _integrity_error(self) -> type[Exception]:
         return sqlite3.IntegrityError
@@ -384,7 +430,7 @@ class PostgresStorage(Storage):
                 copy.write_row(r)
 
     def _integrity_error(self) -> type[Exception]:
-        return self._psycopg.errors.UniqueViolation  # type: ignore[no-any-return]
+        return self._psycopg.errors.UniqueViolation
 
     def rebuild_counters(self, in_transaction: bool = False) -> None:
         ctx = contextlib.nullcontext() if in_transaction else self._tx(self._w)
@@ -400,7 +446,7 @@ class PostgresStorage(Storage):
 
 
 def open_storage(url: str, *, migrate: bool = True) -> Storage:
-    """``postgresql://...`` (or ``postgres://``), ``sqlite:///abs/path``, ``sqlite:rel/path`` or a file path."""
+    """``postgresql://...`` (or ``postgres://``), ``sqlite:///abs/path``, ``sqlite:rel/path`` or a path."""
     url = url.strip()
     if not url:
         raise BadInput("--db must name a database (a file path, sqlite:///path or postgresql://...)")
@@ -409,13 +455,15 @@ def open_storage(url: str, *, migrate: bool = True) -> Storage:
     if scheme in ("postgresql", "postgres"):
         storage = PostgresStorage(url)
     elif scheme == "sqlite":
-        rest = url[len("sqlite:"):]
+        rest = url[len("sqlite:") :]
         path = rest[2:] if rest.startswith("//") else rest
         if not path or path == "/":
             raise BadInput("--db sqlite: needs a file path, e.g. sqlite:///var/lib/pathprobe/collector.db")
         storage = SqliteStorage(Path(path))
     elif scheme:
-        raise BadInput(f"--db: unsupported database '{scheme}://' (use a file path, sqlite:// or postgresql://)")
+        raise BadInput(
+            f"--db: unsupported database '{scheme}://' (use a file path, sqlite:// or postgresql://)"
+        )
     else:
         storage = SqliteStorage(Path(url))
     if migrate:

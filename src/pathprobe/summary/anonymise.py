@@ -24,6 +24,7 @@ from typing import Any
 
 from pathprobe.errors import BadInput
 from pathprobe.summary.schema import (
+    _VERSION,
     CONNECTIVITY,
     DOH_PROVIDERS,
     FAILURES,
@@ -39,7 +40,6 @@ from pathprobe.summary.schema import (
     TLS,
     TOR_TRANSPORTS,
     VPN_PROTOCOLS,
-    _VERSION,
     catalogue,
     clean_dn,
     known_labels,
@@ -191,7 +191,7 @@ def _signals(v: Any) -> list[str]:
 def _latency(v: Any) -> int | None:
     if isinstance(v, bool) or not isinstance(v, int | float) or v != v:
         return None
-    return int(round(v)) if 0 <= v <= MAX_LATENCY_MS else None
+    return round(v) if 0 <= v <= MAX_LATENCY_MS else None
 
 
 def _hex(v: Any) -> str | None:
@@ -239,22 +239,26 @@ def summarise(
                 continue
             seen.add(host)
             failure = t.get("failure")
-            sites.append({
-                "host": host,
-                "reachability": _enum(t.get("reachability"), REACHABILITY, "unknown"),
-                "tls": _enum(t.get("tls"), TLS, "unverified"),
-                "failure": None if failure is None else _enum(failure, FAILURES, OTHER_FAILURE),
-                "signals": _signals(t.get("signals")),
-            })
-        paths.append({
-            "id": sid,
-            "kind": kind,
-            "reachability": _enum(p.get("reachability"), REACHABILITY, "unknown"),
-            "tls": _enum(p.get("tls"), TLS, "unverified"),
-            "latency_ms": _latency(p.get("latency_ms")),
-            "sites": sites,
-            "other_sites": other,
-        })
+            sites.append(
+                {
+                    "host": host,
+                    "reachability": _enum(t.get("reachability"), REACHABILITY, "unknown"),
+                    "tls": _enum(t.get("tls"), TLS, "unverified"),
+                    "failure": None if failure is None else _enum(failure, FAILURES, OTHER_FAILURE),
+                    "signals": _signals(t.get("signals")),
+                }
+            )
+        paths.append(
+            {
+                "id": sid,
+                "kind": kind,
+                "reachability": _enum(p.get("reachability"), REACHABILITY, "unknown"),
+                "tls": _enum(p.get("tls"), TLS, "unverified"),
+                "latency_ms": _latency(p.get("latency_ms")),
+                "sites": sites,
+                "other_sites": other,
+            }
+        )
 
     findings: dict[tuple[str | None, str | None, str | None], dict[str, Any]] = {}
     other_hosts: dict[tuple[str | None, str | None, str | None], set[str]] = {}
@@ -263,13 +267,23 @@ def summarise(
         key = (clean_dn(f.get("issuer"), private), _hex(f.get("root_sha256")), _known(f.get("known_as")))
         if key not in findings and len(findings) >= MAX_FINDINGS:
             continue
-        g = findings.setdefault(key, {"issuer": key[0], "root_sha256": key[1], "known_as": key[2],
-                                      "signals": [], "paths": [], "hosts": [], "other_hosts": 0})
+        g = findings.setdefault(
+            key,
+            {
+                "issuer": key[0],
+                "root_sha256": key[1],
+                "known_as": key[2],
+                "signals": [],
+                "paths": [],
+                "hosts": [],
+                "other_hosts": 0,
+            },
+        )
         g["signals"] = _signals([*g["signals"], *_list(f.get("signals"))])
         for orig in _list(f.get("paths")):
-            sid = ids.get(orig) if isinstance(orig, str) else None
-            if sid and sid not in g["paths"]:
-                g["paths"].append(sid)
+            mapped = ids.get(orig) if isinstance(orig, str) else None
+            if mapped and mapped not in g["paths"]:
+                g["paths"].append(mapped)
         host = _catalogue_host(f.get("host"))
         if host is not None:
             if host not in g["hosts"]:
@@ -286,17 +300,23 @@ def summarise(
     portal: dict[str, Any] | None = None
     if isinstance(portal_in, dict):
         detected = portal_in.get("detected")
-        certs = []
+        certs: list[dict[str, Any]] = []
         for c in _list(portal_in.get("offered_certificates")):
             c = _dict(c)
             sha = _hex(c.get("sha256"))
             if sha is None or any(x["sha256"] == sha for x in certs) or len(certs) >= MAX_CERTS:
                 continue
-            certs.append({"sha256": sha, "spki_sha256": _hex(c.get("spki_sha256")),
-                          "subject": clean_dn(c.get("subject"), private), "known_as": _known(c.get("known_as"))})
+            certs.append(
+                {
+                    "sha256": sha,
+                    "spki_sha256": _hex(c.get("spki_sha256")),
+                    "subject": clean_dn(c.get("subject"), private),
+                    "known_as": _known(c.get("known_as")),
+                }
+            )
         portal = {"detected": detected if detected in (True, False) else None, "offered_certificates": certs}
 
-    roots = []
+    roots: list[dict[str, Any]] = []
     for r in _list(_dict(profile.get("trust_store")).get("known_interception_roots")):
         r = _dict(r)
         sha = _hex(r.get("sha256"))

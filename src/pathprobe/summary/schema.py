@@ -40,10 +40,21 @@ SIGNALS = (
     "portal_offered_root",
 )
 FAILURES = (
-    "generic_timeout_error", "connection_refused", "connection_reset", "eof_error", "dns_nxdomain_error",
-    "dns_no_answer", "dns_server_failure", "ssl_unknown_authority", "ssl_invalid_hostname",
-    "ssl_invalid_certificate", "ssl_failed_handshake", "ssl_chain_too_large", "host_unreachable",
-    "network_unreachable", "internal_error",
+    "generic_timeout_error",
+    "connection_refused",
+    "connection_reset",
+    "eof_error",
+    "dns_nxdomain_error",
+    "dns_no_answer",
+    "dns_server_failure",
+    "ssl_unknown_authority",
+    "ssl_invalid_hostname",
+    "ssl_invalid_certificate",
+    "ssl_failed_handshake",
+    "ssl_chain_too_large",
+    "host_unreachable",
+    "network_unreachable",
+    "internal_error",
 )
 OTHER_FAILURE = "other"
 """Any failure string outside OONI's vocabulary above (fallback strings may carry addresses)."""
@@ -64,6 +75,7 @@ _CC = re.compile(r"[A-Z]{2}")
 
 
 # ---- vocabularies from shipped data ---------------------------------------------------------------
+
 
 @functools.cache
 def catalogue() -> frozenset[str]:
@@ -92,9 +104,7 @@ def base_path(pid: str) -> str:
     return pid.partition("#")[0]
 
 
-_PATH_ID = re.compile(
-    r"(?P<kind>[a-z]+)(?::(?P<sub>[a-z0-9]+))?(?:#(?P<n>[2-9]|[1-5][0-9]|6[0-4]))?"
-)
+_PATH_ID = re.compile(r"(?P<kind>[a-z]+)(?::(?P<sub>[a-z0-9]+))?(?:#(?P<n>[2-9]|[1-5][0-9]|6[0-4]))?")
 
 
 def valid_path_id(pid: str) -> bool:
@@ -109,13 +119,13 @@ def valid_path_id(pid: str) -> bool:
 
 _DN_KEEP = ("CN", "O", "OU", "C")
 _SCRUB = re.compile(
-    r"\d{1,3}(?:[.\-_]\d{1,3}){3}"          # IPv4, also 10-1-2-3 style
-    r"|[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,}"    # IPv6
-    r"|[^\s@]+@[^\s@]+"                        # e-mail addresses
-    r"|[a-z][a-z0-9+.\-]*://"                 # URLs (ss://, https://)
-    r"|[A-Za-z0-9+/=_\-]{20,}"                # keys, certs, fingerprints, long tokens
-    r"|[^\W_]\.[^\W_]"                          # host names (proxy.hotel.kz): not in the catalogue
-    r"|\d{5,}",                                # long numbers (phone, room, account)
+    r"\d{1,3}(?:[.\-_]\d{1,3}){3}"  # IPv4, also 10-1-2-3 style
+    r"|[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,}"  # IPv6
+    r"|[^\s@]+@[^\s@]+"  # e-mail addresses
+    r"|[a-z][a-z0-9+.\-]*://"  # URLs (ss://, https://)
+    r"|[A-Za-z0-9+/=_\-]{20,}"  # keys, certs, fingerprints, long tokens
+    r"|[^\W_]\.[^\W_]"  # host names (proxy.hotel.kz): not in the catalogue
+    r"|\d{5,}",  # long numbers (phone, room, account)
     re.IGNORECASE,
 )
 _DN_CHARS = re.compile(r"(?:[^\W_]|[ .,&()'\-])*")
@@ -161,6 +171,7 @@ def clean_dn(dn: Any, private: frozenset[str] = frozenset()) -> str | None:
 
 
 # ---- validation -------------------------------------------------------------------------------------
+
 
 class SummaryError(BadInput):
     """A summary that does not follow the schema; the message names the field."""
@@ -237,7 +248,9 @@ def _path(p: Any, where: str) -> str:
     _obj(p, where, {"id", "kind", "reachability", "tls", "latency_ms", "sites", "other_sites"})
     pid = p["id"]
     if not isinstance(pid, str) or not valid_path_id(pid):
-        raise SummaryError(f"{where}.id: must be a path id from the fixed vocabulary (e.g. tor:obfs4, vpn, doh#2)")
+        raise SummaryError(
+            f"{where}.id: must be a path id from the fixed vocabulary (e.g. tor:obfs4, vpn, doh#2)"
+        )
     _enum(p["kind"], f"{where}.kind", KINDS)
     if pid.partition(":")[0].partition("#")[0] != p["kind"]:
         raise SummaryError(f"{where}.kind: does not match the id '{pid}'")
@@ -278,8 +291,21 @@ def _validate(data: Any) -> dict[str, Any]:
         found = data.get("schema")
         shown = repr(found)[:60] if isinstance(found, str | None) else "a non-string"
         raise SummaryError(f"'schema' must be \"{SCHEMA}\" (found {shown})")
-    _obj(data, "summary", {"schema", "id", "day", "tool_version", "network", "paths", "interception",
-                           "trust_store", "recommendation"})
+    _obj(
+        data,
+        "summary",
+        {
+            "schema",
+            "id",
+            "day",
+            "tool_version",
+            "network",
+            "paths",
+            "interception",
+            "trust_store",
+            "recommendation",
+        },
+    )
     if not isinstance(data["id"], str) or not _ID.fullmatch(data["id"]):
         raise SummaryError("id: must be 32 lowercase hex digits")
     day = data["day"]
@@ -305,8 +331,9 @@ def _validate(data: Any) -> dict[str, Any]:
         _obj(portal, "network.portal", {"detected", "offered_certificates"})
         if portal["detected"] not in (True, False, None):
             raise SummaryError("network.portal.detected: must be true, false or null")
-        for i, c in enumerate(_list(portal["offered_certificates"], "network.portal.offered_certificates",
-                                    MAX_CERTS)):
+        for i, c in enumerate(
+            _list(portal["offered_certificates"], "network.portal.offered_certificates", MAX_CERTS)
+        ):
             w = f"network.portal.offered_certificates[{i}]"
             _obj(c, w, {"sha256", "spki_sha256", "subject", "known_as"})
             _hex64(c["sha256"], f"{w}.sha256", nullable=False)
@@ -332,8 +359,9 @@ def _validate(data: Any) -> dict[str, Any]:
         _hosts(f["hosts"], f"{w}.hosts")
         _count(f["other_hosts"], f"{w}.other_hosts")
     ts = _obj(data["trust_store"], "trust_store", {"known_interception_roots"})
-    for i, r in enumerate(_list(ts["known_interception_roots"], "trust_store.known_interception_roots",
-                                MAX_CERTS)):
+    for i, r in enumerate(
+        _list(ts["known_interception_roots"], "trust_store.known_interception_roots", MAX_CERTS)
+    ):
         w = f"trust_store.known_interception_roots[{i}]"
         _obj(r, w, {"sha256", "known_as"})
         _hex64(r["sha256"], f"{w}.sha256", nullable=False)

@@ -39,7 +39,9 @@ def check_collector_url(url: str) -> str:
     """An http(s) base URL; plain http only to this machine (summaries must not cross a network in clear)."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadInput(f"--collector must be an http(s) URL such as https://collector.example.org (got {url[:80]!r})")
+        raise BadInput(
+            f"--collector must be an http(s) URL such as https://collector.example.org (got {url[:80]!r})"
+        )
     if parts.username or parts.password or parts.query or parts.fragment:
         raise BadInput("--collector must not carry a user name, password, query or fragment (use --token)")
     if parts.scheme == "http" and not _loopback(parts.hostname):
@@ -76,8 +78,10 @@ def load_summary_file(path: Path) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise BadInput(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
     if isinstance(data, dict) and data.get("schema") == "pathprobe.profile/1":
-        raise BadInput(f"{path}: this is a profile, not a summary; make one with `pathprobe summary {path}`"
-                       " (only summaries are ever sent)")
+        raise BadInput(
+            f"{path}: this is a profile, not a summary; make one with `pathprobe summary {path}`"
+            " (only summaries are ever sent)"
+        )
     return validate_summary(data, str(path))
 
 
@@ -106,7 +110,10 @@ class Submitter:
             transport=transport,
             trust_env=False,
             follow_redirects=False,
-            headers={"Authorization": f"Bearer {check_token(token)}", "User-Agent": f"pathprobe/{__version__}"},
+            headers={
+                "Authorization": f"Bearer {check_token(token)}",
+                "User-Agent": f"pathprobe/{__version__}",
+            },
         )
 
     def close(self) -> None:
@@ -131,7 +138,9 @@ class Submitter:
                 last = f"collector not reachable ({type(exc).__name__})"
             else:
                 if r.status_code in (200, 201):
-                    return Outcome(sid, DUPLICATE if r.status_code == 200 else ACCEPTED, http_status=r.status_code)
+                    return Outcome(
+                        sid, DUPLICATE if r.status_code == 200 else ACCEPTED, http_status=r.status_code
+                    )
                 msg = _message(r)
                 if 400 <= r.status_code < 500 and r.status_code not in (408, 429):
                     return Outcome(sid, REJECTED, msg, r.status_code)
