@@ -110,7 +110,9 @@ class Server:
 class Postgres:
     """A private PostgreSQL 15 cluster in a temporary directory, run as the postgres user when root."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = PG_PORT, settings: tuple[str, ...] = ()) -> None:
+        self.port = port
+        self.settings = settings
         self.dir = Path(tempfile.mkdtemp(prefix="pp-pg-"))
         self.proc: subprocess.Popen[bytes] | None = None
         self.user = "postgres" if os.geteuid() == 0 else None
@@ -149,7 +151,7 @@ class Postgres:
                 "-D",
                 str(data),
                 "-p",
-                str(PG_PORT),
+                str(self.port),
                 "-k",
                 str(self.dir),
                 "-c",
@@ -158,6 +160,7 @@ class Postgres:
                 "fsync=on",
                 "-c",
                 "max_connections=40",
+                *(arg for kv in self.settings for arg in ("-c", kv)),
             ],
             user=self.user,
             stdout=subprocess.DEVNULL,
@@ -170,7 +173,7 @@ class Postgres:
                 raise RuntimeError((self.dir / "server.log").read_text(errors="replace")[-2000:])
             ok = (
                 subprocess.run(
-                    [str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(PG_PORT)], capture_output=True
+                    [str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)], capture_output=True
                 ).returncode
                 == 0
             )
@@ -185,9 +188,9 @@ class Postgres:
 
         self.dbs += 1
         name = f"t{self.dbs}"
-        with psycopg.connect(f"postgresql://pathprobe@127.0.0.1:{PG_PORT}/postgres", autocommit=True) as c:
+        with psycopg.connect(f"postgresql://pathprobe@127.0.0.1:{self.port}/postgres", autocommit=True) as c:
             c.execute(f"CREATE DATABASE {name}")
-        return f"postgresql://pathprobe@127.0.0.1:{PG_PORT}/{name}"
+        return f"postgresql://pathprobe@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

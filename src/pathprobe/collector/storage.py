@@ -30,6 +30,8 @@ from pathprobe.summary.schema import REACHABILITY, TLS, base_path, iso_week
 
 UNKNOWN_COUNTRY, UNKNOWN_ASN = "ZZ", 0
 DIMENSIONS = ("country", "asn", "week")
+ROWS_PER_STATEMENT = 200
+"""Rows per multi-row INSERT (SQLite allows 32766 parameters, PostgreSQL 65535)."""
 _REACH_IX = {v: 2 + i for i, v in enumerate(REACHABILITY)}
 _TLS_IX = {v: 6 + i for i, v in enumerate(TLS)}
 
@@ -192,46 +194,59 @@ class Storage:
 
     # -- summaries ----------------------------------------------------------------------------------
     def insert_batch(self, items: list[Incoming]) -> list[bool]:
-        """Store a batch in one transaction; True where the summary is new (False: its id was stored)."""
-        out: list[bool] = []
+        """Store a batch in one transaction; True where the summary is new (False: its id was stored).
+
+        A few multi-row statements per batch (``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` and one
+        counter upsert), whatever its size.
+        """
+        rows = []
+        for it in items:
+            day, week, country, asn = summary_row(it.summary)
+            body = json.dumps(it.summary, separators=(",", ":"))
+            rows.append((it.summary["id"], it.token_id, it.received, day, week, country, asn, body))
         with self._wlock, self._tx(self._w):
+            inserted = self._insert_rows(rows)
+            out: list[bool] = []
             counts: dict[Key, list[int]] = {}
             for it in items:
-                day, week, country, asn = summary_row(it.summary)
-                cur = self._exec(
-                    self._w,
-                    "INSERT INTO summaries (id, token_id, received, day, week, country, asn, body)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                    (
-                        it.summary["id"],
-                        it.token_id,
-                        it.received,
-                        day,
-                        week,
-                        country,
-                        asn,
-                        json.dumps(it.summary, separators=(",", ":")),
-                    ),
-                )
-                new = cur.rowcount == 1
+                new = it.summary["id"] in inserted
                 if new:
+                    inserted.discard(it.summary["id"])  # a repeat later in the same batch is a duplicate
                     add_counts(counts, it.summary)
                 out.append(new)
             self._upsert_counts(counts)
         return out
 
+    _COLS = "id, token_id, received, day, week, country, asn, body"
+
+    def _insert_rows(self, rows: list[tuple[Any, ...]]) -> set[str]:
+        """Insert summary rows, skipping stored ids; return the ids inserted."""
+        inserted: set[str] = set()
+        for i in range(0, len(rows), ROWS_PER_STATEMENT):
+            chunk = rows[i : i + ROWS_PER_STATEMENT]
+            values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+            cur = self._exec(
+                self._w,
+                f"INSERT INTO summaries ({self._COLS}) VALUES {values}"
+                " ON CONFLICT (id) DO NOTHING RETURNING id",
+                [v for r in chunk for v in r],
+            )
+            inserted.update(r[0] for r in cur.fetchall())
+        return inserted
+
     def _upsert_counts(self, counts: dict[Key, list[int]]) -> None:
-        if not counts:
-            return
         cols = ", ".join(COUNT_COLUMNS)
-        marks = ", ".join("?" for _ in range(4 + len(COUNT_COLUMNS)))
+        row = "(" + ", ".join("?" for _ in range(4 + len(COUNT_COLUMNS))) + ")"
         sets = ", ".join(f"{c} = path_counts.{c} + excluded.{c}" for c in COUNT_COLUMNS)
-        sql = (
-            f"INSERT INTO path_counts (week, country, asn, path, {cols}) VALUES ({marks})"
-            f" ON CONFLICT (week, country, asn, path) DO UPDATE SET {sets}"
-        )
-        for key in sorted(counts):
-            self._exec(self._w, sql, (*key, *counts[key]))
+        keys = sorted(counts)  # a fixed order: concurrent writers cannot deadlock on counter rows
+        for i in range(0, len(keys), ROWS_PER_STATEMENT):
+            part = keys[i : i + ROWS_PER_STATEMENT]
+            values = ", ".join([row] * len(part))
+            sql = (
+                f"INSERT INTO path_counts (week, country, asn, path, {cols}) VALUES {values}"
+                f" ON CONFLICT (week, country, asn, path) DO UPDATE SET {sets}"
+            )
+            self._exec(self._w, sql, [v for k in part for v in (*k, *counts[k])])
 
     def bulk_load(
         self, summaries: Iterable[dict[str, Any]], token_id: int, received: str, chunk: int = 20_000
@@ -418,6 +433,38 @@ class PostgresStorage(Storage):
     def _tx(self, conn: Any) -> Iterator[None]:
         with conn.transaction():
             yield
+
+    # One fixed statement over arrays (unnest): psycopg converts and PostgreSQL plans it once, whatever
+    # the batch size; a statement with thousands of placeholders costs more to build than to run.
+    # Parameters go in binary (%b): a text array in text form costs an escaping pass over every body.
+    def _insert_rows(self, rows: list[tuple[Any, ...]]) -> set[str]:
+        if not rows:
+            return set()
+        cols = list(zip(*rows, strict=True))
+        cur = self._w.execute(
+            f"INSERT INTO summaries ({self._COLS}) SELECT * FROM unnest(%b::text[], %b::bigint[], %b::text[],"
+            " %b::text[], %b::text[], %b::text[], %b::bigint[], %b::text[])"
+            " ON CONFLICT (id) DO NOTHING RETURNING id",
+            [list(c) for c in cols],
+        )
+        return {r[0] for r in cur.fetchall()}
+
+    def _upsert_counts(self, counts: dict[Key, list[int]]) -> None:
+        if not counts:
+            return
+        keys = sorted(counts)
+        arrays: list[list[Any]] = [[k[i] for k in keys] for i in range(4)]
+        arrays += [[counts[k][i] for k in keys] for i in range(len(COUNT_COLUMNS))]
+        cols = ", ".join(COUNT_COLUMNS)
+        casts = ", ".join(
+            ["%b::text[]", "%b::text[]", "%b::bigint[]", "%b::text[]"] + ["%b::bigint[]"] * len(COUNT_COLUMNS)
+        )
+        sets = ", ".join(f"{c} = path_counts.{c} + excluded.{c}" for c in COUNT_COLUMNS)
+        self._w.execute(
+            f"INSERT INTO path_counts (week, country, asn, path, {cols}) SELECT * FROM unnest({casts})"
+            f" ON CONFLICT (week, country, asn, path) DO UPDATE SET {sets}",
+            arrays,
+        )
 
     def _lock_for_migration(self, conn: Any) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(87501)")  # two servers starting at once migrate once
