@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -191,7 +192,7 @@ def main() -> None:
     args = ap.parse_args()
     report: dict[str, Any] = {"machine": machine(), "args": vars(args)}
     pg: Postgres | None = None
-    tmp = Path(tempfile.mkdtemp(prefix="pp-bench-"))
+    tmp = Path(tempfile.mkdtemp(prefix="pp-collector-bench-"))
     try:
         for backend in args.backend.split(","):
             if backend == "postgres" and pg is None:
@@ -212,9 +213,7 @@ def main() -> None:
     finally:
         if pg:
             pg.stop()
-        for f in tmp.glob("*"):
-            f.unlink()
-        tmp.rmdir()
+        shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps(report, indent=2))
 
 
