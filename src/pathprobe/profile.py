@@ -89,7 +89,7 @@ def build_profile(
             "portal": portal_dict,
         },
         "paths": path_dicts,
-        "interception": interception_findings(items),
+        "interception": interception_findings(items, roots.device),
         "trust_store": {
             "source": roots.device.source,
             "known_interception_roots": audit(roots.device, roots.known),

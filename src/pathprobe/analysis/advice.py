@@ -84,6 +84,7 @@ class _Group:
     known_as: str | None
     issuer: str
     root_sha256: str | None
+    root_subject: str | None = None
     hosts: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
     signals: set[str] = field(default_factory=set)
@@ -175,7 +176,8 @@ def _groups(profile: dict[str, Any]) -> list[_Group]:
             continue
         known = f.get("known_as") or None
         key = ("known", known) if known else ("anchor", f.get("root_sha256") or f.get("issuer") or "?")
-        g = groups.setdefault(key, _Group(known, str(f.get("issuer") or ""), f.get("root_sha256")))
+        root_subject = f.get("root_subject") if isinstance(f.get("root_subject"), str) else None
+        g = groups.setdefault(key, _Group(known, str(f.get("issuer") or ""), f.get("root_sha256"), root_subject))
         if f.get("host") and f["host"] not in g.hosts:
             g.hosts.append(str(f["host"]))
         for p in f.get("paths") or []:
@@ -328,10 +330,14 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
             if i > 0:
                 said.append(f"HTTPS to {hosts} is also intercepted, by '{issuer}'.")
             elif trusted:
+                root = cn_of(g.root_subject) if g.root_subject else ""
+                under = f" under the root '{root}'" if root and root != issuer else ""
+                what = f"'{root}'" if under else "it"
                 said.append(
-                    f"HTTPS to {hosts} is intercepted with a certificate from '{issuer}', which this device "
-                    "trusts but the public web does not: antivirus software, an employer or the network may "
-                    f"have installed it. If you did not choose it, remove it ({hint})."
+                    f"HTTPS to {hosts} is intercepted with a certificate from '{issuer}'{under}, which this "
+                    "device trusts but the public web does not: antivirus software, an employer or the "
+                    f"network may have installed it. If you did not choose it, remove "
+                    f"{what} ({hint})."
                 )
             else:
                 said.append(

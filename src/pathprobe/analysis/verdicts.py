@@ -132,26 +132,39 @@ def path_verdict(p: PathMeasurement, targets: list[dict[str, Any]], latencies: l
     return out
 
 
-def interception_findings(items: Sequence[TargetEvidence]) -> list[dict[str, Any]]:
-    """One finding per (host, anchoring root, issuer), naming every path it was seen on."""
+def interception_findings(
+    items: Sequence[TargetEvidence], device: RootSet | None = None
+) -> list[dict[str, Any]]:
+    """One finding per (host, anchoring root, issuer), naming every path it was seen on.
+
+    ``root_subject`` (an added field) names the certificate ``root_sha256`` points at, so people see
+    which root to distrust, not only the intermediate that issued the leaf."""
+    device_subjects: dict[str, str] = {}
+    if device is not None:
+        from pathprobe.analysis.roots import cert_sha256
+
+        device_subjects = {cert_sha256(c): c.subject.rfc4514_string() for c in device.certs}
     groups: dict[tuple[str, str | None, str], dict[str, Any]] = {}
     for ev in items:
         t = ev.target
         if t.tls is None or not (ev.signals - SUPPORTING_ONLY) or not t.tls.chain:
             continue
         chain = t.tls.chain
+        root_subject: str | None = None
         if ev.device is not None and ev.device.valid and ev.device.anchor_sha256:
             root = ev.device.anchor_sha256
+            root_subject = device_subjects.get(root)
         elif len(chain) > 1:
             root = chain[-1].sha256
+            root_subject = chain[-1].subject
         else:
             root = None
         issuer = chain[0].issuer
         key = (ev.host, root, issuer)
         g = groups.setdefault(
             key,
-            {"host": ev.host, "paths": [], "issuer": issuer, "root_sha256": root, "known_as": None,
-             "signals": set()},
+            {"host": ev.host, "paths": [], "issuer": issuer, "root_sha256": root, "root_subject": root_subject,
+             "known_as": None, "signals": set()},
         )
         if ev.path.id not in g["paths"]:
             g["paths"].append(ev.path.id)
