@@ -8,6 +8,7 @@ from typing import Any
 from pathprobe.errors import BadInput
 from pathprobe.net.sitecheck import HostPort
 
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 Str = str  # Entry has a method named ``str``; annotations inside the class use this alias
 
 _HOST_RE = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$")
@@ -154,6 +155,14 @@ class Entry:
         if not isinstance(v, dict):
             raise self.error(key, "must be a table")
         return v
+
+    def path_name(self, default: Str | None = None) -> Str:
+        """The ``name`` that makes the path id ``<kind>:<name>``: letters, digits, '.', '_', '-' (<= 64)."""
+        name = self.str("name", default, required=default is None)
+        assert name is not None
+        if not _NAME_RE.fullmatch(name):
+            raise self.error("name", f"'{name[:80]}' must be letters, digits, '.', '_' or '-' (at most 64)")
+        return name
 
     def finish(self) -> None:
         self.data.pop("kind", None)

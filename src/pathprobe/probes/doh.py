@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import ipaddress
-import re
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -41,7 +40,6 @@ from pathprobe.probes.base import ProbeResult, RunContext, targets_or_default
 
 Lookup = tuple[Observation, tuple[str, ...]]
 """A name's ``doh`` observation and the addresses it gave."""
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 ALPN = [b"h2", b"http/1.1"]
 METHODS = ("get", "post")
 NO_SITES = "no sites to resolve: give the doh probe 'sites', or add a direct probe to the plan"
@@ -65,9 +63,7 @@ class DohProbe:
 
     @classmethod
     def from_plan(cls, entry: Entry) -> DohProbe:
-        name = entry.req_str("name")
-        if not _NAME_RE.match(name):
-            raise entry.error("name", f"'{name}' must be letters, digits, '.', '_' or '-' (up to 64)")
+        name = entry.path_name()
         url = entry.req_str("url")
         resolver, url_path = parse_doh_url(url, entry)
         boot = entry.str_list("bootstrap")

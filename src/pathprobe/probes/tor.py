@@ -122,9 +122,7 @@ class TorProbe:
     @classmethod
     def from_plan(cls, entry: Entry) -> TorProbe:
         transport = entry.choice("transport", TRANSPORTS, "vanilla")
-        name = entry.str("name", transport) or transport
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
-            raise entry.error("name", "use letters, digits, '.', '_' or '-' (at most 64)")
+        name = entry.path_name(transport)
         lines = entry.str_list("bridges", []) or []
         bridges = []
         for i, line in enumerate(lines, start=1):

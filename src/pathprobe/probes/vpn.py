@@ -29,7 +29,6 @@ plan errors never repeat them.
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import ClassVar
 
 from pathprobe.model import PathMeasurement, TargetMeasurement
@@ -44,7 +43,6 @@ from pathprobe.vpn.openvpn import check_openvpn
 
 PROTOCOLS = ("openvpn", "wireguard", "shadowsocks", "socks5", "http")
 TUNNELS = ("shadowsocks", "socks5", "http")
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _AUTH_FAILURES = frozenset({"socks_auth_failed", "http_proxy_auth_required"})
 
 NOTE_SS_SILENT = (
@@ -90,9 +88,7 @@ class VpnProbe:
     @classmethod
     def from_plan(cls, entry: Entry) -> VpnProbe:
         protocol = entry.choice("protocol", PROTOCOLS)
-        name = entry.str("name") or protocol
-        if not _NAME_RE.match(name):
-            raise entry.error("name", "use letters, digits, '.', '_' and '-' (at most 63)")
+        name = entry.path_name(protocol)
         sites = entry.sites("sites")
         if protocol in TUNNELS:
             for key in ("endpoint", "transport", "public_key", "private_key", "preshared_key"):
