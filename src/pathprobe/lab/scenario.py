@@ -25,6 +25,8 @@ TRUSTABLE = ("public", "interceptor")
 REACH = ("reachable", "partial", "blocked", "unknown")
 TLS = ("intact", "intercepted", "unverified")
 CONNECTIVITY = ("online", "portal", "offline")
+LOSS_MAX = 50
+"""Percent; beyond this no path works and a check could only measure the loss."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class Censor:
     lies: dict[str, str] | None = None
     """DNS hijack: name -> address | ``blockpage`` | ``nxdomain`` (None: the client's DNS is left alone)."""
     intercept: Intercept | None = None
+    loss: int = 0
+    """Random packet loss on the router, in percent, each direction (a bad link, not censorship)."""
 
 
 @dataclass(frozen=True)
@@ -210,8 +214,9 @@ def _censor(t: _T | None) -> Censor:
         hosts, ignore = it.strs("hosts"), it.strs("ignore")
         it.done()
         intercept = Intercept(root, inter, hosts, ignore)
+    loss = t.whole("loss", 0, LOSS_MAX) or 0
     t.done()
-    return Censor(tuple(blocks), lies, intercept)
+    return Censor(tuple(blocks), lies, intercept, loss)
 
 
 def _expect(t: _T) -> Expectations:
@@ -343,6 +348,7 @@ def parse(text: str, name: str, source: str) -> Scenario:
         expect,
         source,
         kinds,
+        options,
     )
 
 
