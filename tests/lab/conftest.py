@@ -18,9 +18,11 @@ from typing import Any
 
 import pytest
 
+from pathprobe.lab import world as _world
+
 REPO = Path(__file__).resolve().parents[2]
 SRC = REPO / "src"
-LAB_NAMESPACES = ("pp-client", "pp-censor", "pp-inet")
+LAB_NAMESPACES = _world.NAMESPACES  # follows PATHPROBE_LAB_PREFIX (labs side by side)
 
 
 def in_ci() -> bool:
@@ -57,6 +59,28 @@ def need_kinds(scenario: str) -> None:
         pytest.skip(
             f"scenario {scenario} needs probe kind '{', '.join(missing)}', not importable on this branch yet"
         )
+    need_programs(scenario)
+
+
+TUN_PROGRAMS = ("openvpn", "wireguard-go")
+"""Services that create a tun device in their namespace (they need /dev/net/tun)."""
+
+
+def need_programs(scenario: str) -> None:
+    """Every program the scenario's services run (and /dev/net/tun for the VPN servers) is here;
+    skipped on a workstation without them, a failure in CI."""
+    from pathprobe.lab.lifecycle import services_for
+    from pathprobe.lab.scenario import load
+
+    programs = [p for s in services_for(load(scenario)) for p in s.programs()]
+    missing = [p for p in dict.fromkeys(programs) if shutil.which(p) is None and not os.access(p, os.X_OK)]
+    if any(p in TUN_PROGRAMS for p in programs) and not os.path.exists("/dev/net/tun"):
+        missing.append("/dev/net/tun")
+    if missing:
+        problem = f"scenario {scenario} needs {', '.join(missing)} (run scripts/setup.sh)"
+        if in_ci():
+            pytest.fail(f"lab test cannot run in CI: {problem}")
+        pytest.skip(problem)
 
 
 @dataclass

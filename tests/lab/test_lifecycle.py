@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from pathprobe.lab import world as w
+
 from .conftest import LabRunner, assert_clean, namespaces, pid_alive
 
 pytestmark = pytest.mark.lab
@@ -30,7 +32,7 @@ def test_up_twice_down_twice(clean_lab: LabRunner) -> None:
     assert "lab up: scenario 'clean'" in first.out
     pids = _pids(lab.state_json())
     assert pids and all(pid_alive(p) for p in pids)
-    assert namespaces() == ["pp-client", "pp-censor", "pp-inet"]
+    assert namespaces() == list(w.NAMESPACES)
 
     second = lab.run("up", "clean")
     assert second.rc == 1, second.text()
@@ -54,20 +56,20 @@ def test_stale_lab_from_an_earlier_run_is_removed(clean_lab: LabRunner, tmp_path
     lab = clean_lab
     # What a killed run leaves: namespaces, an /etc/netns entry, a program still running inside one,
     # and no state file.
-    subprocess.run(["ip", "netns", "add", "pp-client"], check=True)
-    subprocess.run(["ip", "netns", "add", "pp-inet"], check=True)
-    Path("/etc/netns/pp-inet").mkdir(parents=True, exist_ok=True)
-    Path("/etc/netns/pp-inet/resolv.conf").write_text("nameserver 10.77.2.53\n")
-    leftover = subprocess.Popen(["ip", "netns", "exec", "pp-inet", "sleep", "300"], start_new_session=True)
+    subprocess.run(["ip", "netns", "add", w.CLIENT_NS], check=True)
+    subprocess.run(["ip", "netns", "add", w.INET_NS], check=True)
+    Path("/etc/netns", w.INET_NS).mkdir(parents=True, exist_ok=True)
+    Path("/etc/netns", w.INET_NS, "resolv.conf").write_text("nameserver 10.77.2.53\n")
+    leftover = subprocess.Popen(["ip", "netns", "exec", w.INET_NS, "sleep", "300"], start_new_session=True)
     try:
         deadline = time.monotonic() + 5
-        while leftover.pid not in _netns_pids("pp-inet") and time.monotonic() < deadline:
+        while leftover.pid not in _netns_pids(w.INET_NS) and time.monotonic() < deadline:
             time.sleep(0.02)
 
         up = lab.run("up", "clean")
         assert up.rc == 0, up.text()
         assert "removing a stale lab from an earlier run" in up.out, up.text()
-        assert f"ending a leftover process in pp-inet (pid {leftover.pid})" in up.out, up.text()
+        assert f"ending a leftover process in {w.INET_NS} (pid {leftover.pid})" in up.out, up.text()
         assert leftover.wait(timeout=5) is not None
         assert lab.run("status").rc == 0
     finally:

@@ -23,7 +23,7 @@ def measure(lab: LabRunner, what: str, name: str) -> dict[str, Any]:
     state = lab.state_json()
     assert state is not None
     cp = subprocess.run(
-        ["ip", "netns", "exec", "pp-client", sys.executable, str(PROBE), state["run_dir"], what, name],
+        ["ip", "netns", "exec", w.CLIENT_NS, sys.executable, str(PROBE), state["run_dir"], what, name],
         capture_output=True,
         text=True,
         timeout=60,

@@ -134,6 +134,12 @@ RULES: dict[str, tuple[str | None, set[str], list[str], list[str]]] = {
     ),
     "offline": (None, {"offline"}, ["offline", "shut down"], ["blocked", "intercept"]),
     "latency-tiebreak": ("vpn:fast", set(), [], []),
+    "interception-through-tunnel-only": (
+        "direct",
+        {"interception_unknown_issuer", "interception_some_paths"},
+        ["Through the VPN/proxy 'cafe'", "FreeVPN Inspection CA", "can read your traffic"],
+        ["company proxy", "Your network intercepts"],
+    ),
 }
 
 

@@ -227,7 +227,15 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
         else []
     )
     captive = bool(portal.get("detected")) and not offered
-    groups = _groups(profile)
+    all_groups = _groups(profile)
+    # Findings that DNS lies explain (a block page or an impostor for the name, trusted by nobody) are
+    # told as DNS tampering, not as a certificate authority intercepting HTTPS.
+    dns_groups = [
+        g for g in all_groups
+        if DNS_TAMPERING in g.signals and not g.known_as and DEVICE_TRUSTED not in g.signals
+        and PORTAL_ROOT not in g.signals
+    ]
+    groups = [g for g in all_groups if g not in dns_groups]
     dns_hosts = _dns_tampered_hosts(paths)
     best = ranked[0] if ranked else None
 
@@ -277,6 +285,19 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
             for t in trusted_known
         )
         already = g.root_sha256 in covered_roots or (g.known_as or "") in covered_roots
+        tunnels_only = bool(g.paths) and all(
+            path_kind(by_id.get(p, {"id": p})) in ("tor", "vpn") for p in g.paths
+        )
+        if tunnels_only and not trusted:
+            # Seen only through a tunnel: the tunnel (or the network behind it) intercepts, not this network.
+            cases.append("interception_known_root" if g.known_as else "interception_unknown_issuer")
+            who = f"'{g.known_as}'" if g.known_as else f"'{cn_of(g.issuer)}'"
+            said.append(
+                f"Through {join_words([words(p) for p in g.paths])}, HTTPS to {hosts} is intercepted with a "
+                f"certificate from {who}: that tunnel, or the network behind it, can read your traffic. "
+                "Do not rely on it."
+            )
+            continue
         if PORTAL_ROOT in g.signals and offered:
             cases.append("interception_known_root" if g.known_as else "interception_unknown_issuer")
             anchors = [c for c in offered if c.get("anchors_interception")] or offered
@@ -343,8 +364,10 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
         )
 
     # 4. Where the interception happens.
+    dns_paths = {p for g in dns_groups for p in g.paths}
     intercepted = sorted(
-        {p for g in groups for p in g.paths} | {p["id"] for p in paths if p.get("tls") == "intercepted"}
+        {p for g in groups for p in g.paths}
+        | {p["id"] for p in paths if p.get("tls") == "intercepted" and (groups or p["id"] not in dns_paths)}
     )
     intact = [p["id"] for p in paths if p.get("tls") == "intact"]
     best_said = False
@@ -371,6 +394,12 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
         cases.append("dns_tampering")
         also = " also" if groups or offered else ""
         said.append(f"This network's DNS{also} gives false answers for {list_hosts(dns_hosts)}.")
+        if dns_groups:
+            redirected = sorted({h for g in dns_groups for h in g.hosts})
+            said.append(
+                f"For {list_hosts(redirected)} it sends the browser to another server whose certificate is "
+                "not valid for those names (a block page or an impostor): do not click past the warning."
+            )
 
     # 6. A captive portal without certificates: log in first; never call it censorship.
     if captive:

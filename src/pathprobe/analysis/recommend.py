@@ -35,6 +35,17 @@ def _privacy_class(path: dict[str, Any]) -> int:
     return PRIVACY_ORDER.index(kind) if kind in PRIVACY_ORDER else len(PRIVACY_ORDER)
 
 
+PLAIN_PROXIES = ("socks5", "http")
+"""Proxies whose requests cross the local network in clear (the CONNECT line, the SOCKS request name
+the site): within ``vpn:*`` they come after encrypted tunnels (Shadowsocks, OpenVPN, WireGuard)."""
+
+
+def _tunnel_rank(path: dict[str, Any]) -> int:
+    detail = path.get("detail")
+    protocol = detail.get("protocol") if isinstance(detail, dict) else None
+    return 1 if path_kind(path) == "vpn" and protocol in PLAIN_PROXIES else 0
+
+
 def _latency(path: dict[str, Any]) -> float:
     lat = path.get("latency_ms")
     if isinstance(lat, bool) or not isinstance(lat, int | float) or math.isnan(lat):
@@ -48,9 +59,11 @@ def usable(path: dict[str, Any]) -> bool:
 
 
 def ranked_paths(profile: dict[str, Any]) -> list[str]:
-    """Ids of the usable paths, most private first, then fastest (median latency), then by id."""
+    """Ids of the usable paths, most private first, then fastest (median latency), then by id.
+
+    Within ``vpn:*``, encrypted tunnels come before plain SOCKS5/HTTP proxies (more privacy)."""
     good = [p for p in profile.get("paths") or [] if isinstance(p, dict) and usable(p)]
-    good.sort(key=lambda p: (_privacy_class(p), _latency(p), str(p.get("id"))))
+    good.sort(key=lambda p: (_privacy_class(p), _tunnel_rank(p), _latency(p), str(p.get("id"))))
     return [str(p["id"]) for p in good]
 
 

@@ -1,8 +1,11 @@
 """Expected verdicts (a scenario's ``[expect]``) compared with a profile, one outcome per expectation (pure).
 
 TOML has no null: the string ``"none"`` stands for JSON null (``recommendation``, ``failure``,
-``known_as``, ``root``). ``failure`` may be a glob (``"ssl_*"``). ``signals`` is the exact set;
-``signals_include`` / ``signals_exclude`` check members only.
+``known_as``, ``root``). ``failure`` and ``recommendation`` may be globs (``"ssl_*"``, ``"vpn:*"``).
+``signals`` is the exact set; ``signals_include`` / ``signals_exclude`` check members only.
+``ranked_any_order`` compares ``ranked`` as a set (paths of one privacy class are ordered by measured
+latency, which no scenario can fix). ``note_contains``: each string must occur in the target's note
+(the reason given for an ``unknown`` or ``blocked`` verdict).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class TargetExp:
     signals: tuple[str, ...] | None = None
     signals_include: tuple[str, ...] = ()
     signals_exclude: tuple[str, ...] = ()
+    note_contains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class Expectations:
     paths: tuple[PathExp, ...] = ()
     targets: tuple[TargetExp, ...] = ()
     interception: tuple[FindingExp, ...] = ()
+    ranked_any_order: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,10 @@ def _glob(what: str, pattern: str, actual: str | None) -> Outcome:
     return Outcome(what, pattern, _show(actual), actual is not None and fnmatch.fnmatchcase(actual, pattern))
 
 
+def _is_glob(pattern: str) -> bool:
+    return any(c in pattern for c in "*?[")
+
+
 def _set(what: str, expected: Iterable[str], actual: Iterable[str]) -> Outcome:
     e, a = sorted(set(expected)), sorted(set(actual))
     return Outcome(what, _show(e), _show(a), e == a)
@@ -112,9 +121,19 @@ def compare(
     out: list[Outcome] = []
     rec = profile.get("recommendation") or {}
     if exp.recommendation is not None:
-        out.append(_eq("recommendation.path", exp.recommendation, rec.get("path")))
+        if _is_glob(exp.recommendation):
+            out.append(_glob("recommendation.path", exp.recommendation, rec.get("path")))
+        else:
+            out.append(_eq("recommendation.path", exp.recommendation, rec.get("path")))
     if exp.ranked is not None:
-        out.append(_eq("recommendation.ranked", list(exp.ranked), rec.get("ranked")))
+        if exp.ranked_any_order:
+            got = rec.get("ranked")
+            ok = isinstance(got, list) and len(got) == len(exp.ranked) and set(got) == set(exp.ranked)
+            out.append(
+                Outcome("recommendation.ranked (any order)", _show(sorted(exp.ranked)), _show(got), ok)
+            )
+        else:
+            out.append(_eq("recommendation.ranked", list(exp.ranked), rec.get("ranked")))
     if exp.connectivity is not None:
         out.append(
             _eq("network.connectivity", exp.connectivity, (profile.get("network") or {}).get("connectivity"))
@@ -156,6 +175,13 @@ def compare(
             if te.failure is not None:
                 out.append(_glob(f"{where} failure", te.failure, t.get("failure")))
             out.extend(_signal_checks(where, te, list(t.get("signals") or [])))
+            note = t.get("note")
+            for part in te.note_contains:
+                out.append(
+                    Outcome(
+                        f"{where} note contains", part, _show(note), isinstance(note, str) and part in note
+                    )
+                )
     for fe in exp.interception:
         for host in fe.hosts:
             mine = [f for f in findings if f.get("host") == host]
@@ -204,13 +230,34 @@ def _one(values: Iterable[Any]) -> Any:
 # --------------------------------------------------------------------------- reference profiles
 
 
+def _privacy_groups(ranked: list[str]) -> list[list[str]]:
+    """``ranked`` as runs of one privacy class (``vpn:a``, ``vpn:b`` | ``direct``), each run sorted:
+    the order between classes is a verdict, the order inside one (by measured latency) is not."""
+    from pathprobe.analysis.recommend import path_kind
+
+    groups: list[list[str]] = []
+    last = None
+    for pid in ranked:
+        kind = path_kind({"id": pid})
+        if groups and kind == last:
+            groups[-1].append(pid)
+        else:
+            groups.append([pid])
+        last = kind
+    return [sorted(g) for g in groups]
+
+
 def verdicts(profile: dict[str, Any]) -> dict[str, Any]:
     """The verdict part of a profile (no times, hashes or observations): what a reference pins."""
     rec = profile.get("recommendation") or {}
+    groups = _privacy_groups(list(rec.get("ranked") or []))
+    path = rec.get("path")
+    if groups and len(groups[0]) > 1 and path in groups[0]:
+        path = f"one of {_show(groups[0])}"  # which one was fastest is not a verdict
     return {
         "connectivity": (profile.get("network") or {}).get("connectivity"),
-        "recommendation": rec.get("path"),
-        "ranked": list(rec.get("ranked") or []),
+        "recommendation": path,
+        "ranked": groups,
         "paths": {
             p["id"]: {
                 "reachability": p.get("reachability"),

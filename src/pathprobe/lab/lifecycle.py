@@ -307,7 +307,9 @@ def _write_plan(scn: Scenario, run: Path, values: dict[str, str]) -> None:
     text = fill_plan(scn.plan, values, scn.source)
     if not scn.missing_kinds():
         parse_plan_data(tomllib.loads(text), f"{scn.source} (plan)")
-    (run / "plan.toml").write_text(text, "utf-8")
+    plan = run / "plan.toml"
+    plan.touch(mode=0o600)  # it may hold keys the services made (WireGuard, Shadowsocks)
+    plan.write_text(text, "utf-8")
 
 
 def _wait_ready(started: list[tuple[Service, subprocess.Popen[bytes], Running]], say: Say) -> None:
@@ -546,4 +548,10 @@ def _validate_plan(scn: Scenario) -> None:
             f"scenario '{scn.name}' needs probe kind(s) {', '.join(missing)}, "
             "which this pathprobe cannot load"
         )
+    from pathprobe.lab.scenario import placeholders
+
+    if placeholders(scn.plan):
+        # Keys and URLs exist only once the services are prepared: the filled plan is checked then
+        # (before any service starts), by _write_plan.
+        return
     parse_plan_data(tomllib.loads(scn.plan), f"{scn.source} (plan)")

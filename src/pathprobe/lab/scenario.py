@@ -129,6 +129,14 @@ class _T:
                 raise self.err(key, f"'{x}' is not one of {', '.join(choices)}")
         return tuple(v)
 
+    def flag(self, key: str) -> bool:
+        if key not in self.data:
+            return False
+        v = self.data.pop(key)
+        if not isinstance(v, bool):
+            raise self.err(key, "must be true or false")
+        return v
+
     def num(self, key: str, default: float, low: float, high: float) -> float:
         if key not in self.data:
             return default
@@ -222,6 +230,9 @@ def _censor(t: _T | None) -> Censor:
 def _expect(t: _T) -> Expectations:
     rec = t.text("recommendation")
     ranked = t.strs("ranked")
+    any_order = t.flag("ranked_any_order")
+    if any_order and ranked is None:
+        raise t.err("ranked_any_order", "needs 'ranked'")
     conn = t.text("connectivity", choices=CONNECTIVITY)
     hosts = t.strs("interception_hosts")
     known = t.whole("device_known_roots", 0, 1000)
@@ -247,6 +258,7 @@ def _expect(t: _T) -> Expectations:
                 signals=x.strs("signals"),
                 signals_include=x.strs("signals_include") or (),
                 signals_exclude=x.strs("signals_exclude") or (),
+                note_contains=x.strs("note_contains") or (),
             )
         )
         x.done()
@@ -267,7 +279,9 @@ def _expect(t: _T) -> Expectations:
         )
         f.done()
     t.done()
-    exp = Expectations(rec, ranked, conn, hosts, known, tuple(paths), tuple(targets), tuple(findings))
+    exp = Expectations(
+        rec, ranked, conn, hosts, known, tuple(paths), tuple(targets), tuple(findings), any_order
+    )
     if not (paths or targets or findings or rec):
         raise t.err("path", "a scenario must expect something (paths, targets, interception, recommendation)")
     return exp

@@ -25,6 +25,7 @@ NAMESPACES = (CLIENT_NS, CENSOR_NS, INET_NS)
 CLIENT_IF, CENSOR_CLIENT_IF = "c0", "r0"
 CENSOR_INET_IF, INET_IF = "r1", "i0"
 CLIENT_ADDR = "10.77.1.2"
+CLIENT_NET = "10.77.1.0/24"
 CENSOR_CLIENT_ADDR = "10.77.1.1"
 CENSOR_INET_ADDR = "10.77.2.1"
 INET_ADDR = "10.77.2.2"
@@ -38,10 +39,28 @@ DOH_NAME = "doh.resolver.test"
 DOH_PATH = "/dns-query"
 SOCKS_ADDR = "10.77.2.80"
 SOCKS_PORT = 1080
+OPENVPN_ADDR = "10.77.2.81"
+"""OpenVPN servers: UDP and TCP on 1194, one with tls-crypt on 1195/udp."""
+OPENVPN_PORT = 1194
+OPENVPN_TLSCRYPT_PORT = 1195
+WIREGUARD_ADDR = "10.77.2.82"
+"""wireguard-go answers on every address of pp-inet; this is the one plans name."""
+WIREGUARD_PORT = 51820
+SHADOWSOCKS_ADDR = "10.77.2.83"
+SHADOWSOCKS_PORT = 8388
+HTTP_PROXY_ADDR = "10.77.2.84"
+HTTP_PROXY_PORT = 3128
 INTERCEPT_PORT = 8080
 """Where the censor's transparent interceptor listens (port 443 is redirected to it)."""
 
 BLOCKPAGE_NAME = "blocked.censor.test"
+
+
+def wg_ifname() -> str:
+    """The WireGuard interface's name: unique on the machine, since wireguard-go's control sockets
+    (``/var/run/wireguard/<name>.sock``) are shared by every namespace. Derived from the prefix
+    (``pp-wg``, ``pp-x-wg``: at most 12 characters), so labs side by side never collide."""
+    return f"{PREFIX}wg"
 
 
 @dataclass(frozen=True)
@@ -74,7 +93,18 @@ def many_sites(n: int) -> dict[str, str]:
 
 def inet_addresses() -> list[str]:
     """Every address that lives on pp-inet's interface (the link address first)."""
-    return [INET_ADDR, DNS_ADDR, DOH_ADDR, SOCKS_ADDR, *(s.address for s in SITES), MANY_ADDR]
+    return [
+        INET_ADDR,
+        DNS_ADDR,
+        DOH_ADDR,
+        SOCKS_ADDR,
+        OPENVPN_ADDR,
+        WIREGUARD_ADDR,
+        SHADOWSOCKS_ADDR,
+        HTTP_PROXY_ADDR,
+        *(s.address for s in SITES),
+        MANY_ADDR,
+    ]
 
 
 def honest_records(many: int = 0) -> dict[str, str]:

@@ -8,7 +8,7 @@ differ on every run and are left out on purpose):
   control) added / removed, ``reachability``, ``tls`` and its ``signals``
 - ``interception``: findings added / removed, keyed by (host, issuer, anchoring root); for a finding in
   both, its ``paths``, ``known_as`` and ``signals``
-- ``trust_store``: known interception roots added / removed (by SHA-256), and the store's ``source``
+- ``trust_store``: known interception roots added / removed (by SHA-256); the store's ``source`` path is ignored
 - ``recommendation``: ``path``, ``ranked`` and ``advice``
 """
 
@@ -141,7 +141,7 @@ def diff_profiles(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         _field(ch, base_f, "signals", sorted(x.get("signals") or []), sorted(y.get("signals") or []))
 
     sa, sb = a.get("trust_store") or {}, b.get("trust_store") or {}
-    _field(ch, {"what": "trust_store"}, "source", sa.get("source"), sb.get("source"))
+    # The store's ``source`` (a file path) is not a property of the network: never a change.
     ra = {r.get("sha256"): r for r in sa.get("known_interception_roots") or [] if isinstance(r, dict)}
     rb = {r.get("sha256"): r for r in sb.get("known_interception_roots") or [] if isinstance(r, dict)}
     for sha in sorted(set(ra) - set(rb), key=str):
@@ -262,8 +262,6 @@ def render_text(d: dict[str, Any]) -> str:
             )
         elif w == "interception_finding":
             add("Interception", f"{c['host']} ({_root(c)})", _field_text(c))
-        elif w == "trust_store":
-            add("Trust store", "source", _arrow(c))
         elif w == "trust_root":
             verb = "now trusted" if c["change"] == "added" else "no longer trusted"
             add(

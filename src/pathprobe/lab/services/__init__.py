@@ -18,6 +18,12 @@ INTERNET: dict[str, str] = {
     "dns": "pathprobe.lab.services.dns:HonestDns",
     "doh": "pathprobe.lab.services.doh:DohServer",
     "socks5": "pathprobe.lab.services.socks5:Socks5Proxy",
+    "openvpn-udp": "pathprobe.lab.services.openvpn:OpenVpnUdp",
+    "openvpn-tcp": "pathprobe.lab.services.openvpn:OpenVpnTcp",
+    "openvpn-tlscrypt": "pathprobe.lab.services.openvpn:OpenVpnTlsCrypt",
+    "wireguard": "pathprobe.lab.services.wireguard:WireGuard",
+    "shadowsocks": "pathprobe.lab.services.shadowsocks:Shadowsocks",
+    "http-proxy": "pathprobe.lab.services.httpproxy:HttpProxy",
 }
 
 

@@ -1,0 +1,34 @@
+"""``http-proxy``: an HTTP CONNECT proxy in the "internet" (tinyproxy), 10.77.2.84:3128, no credentials.
+
+The configuration is :func:`pathprobe.vpn.servers.tinyproxy`'s (foreground, logs to its output,
+runs as ``nobody``), admitting only the lab's client network. tinyproxy resolves the sites' names
+itself with pp-inet's (honest) resolver.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pathprobe.lab import world as w
+from pathprobe.lab.services.base import LabContext, Launch, Listen, Service
+from pathprobe.vpn import servers
+
+
+class HttpProxy(Service):
+    kind = "http-proxy"
+    about = "an HTTP CONNECT proxy (tinyproxy)"
+
+    def __init__(self, instance: str = "http-proxy", netns: str = w.INET_NS) -> None:
+        super().__init__(instance, netns)
+
+    def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
+        spec = servers.tinyproxy(
+            workdir, port=w.HTTP_PROXY_PORT, host=w.HTTP_PROXY_ADDR, allow=(w.CLIENT_NET,), name="tinyproxy"
+        )
+        return Launch(spec.argv)
+
+    def listens(self) -> list[Listen]:
+        return [Listen("tcp", w.HTTP_PROXY_ADDR, w.HTTP_PROXY_PORT)]
+
+    def programs(self) -> list[str]:
+        return ["tinyproxy"]
