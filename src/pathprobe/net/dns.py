@@ -79,11 +79,11 @@ def _hosts_lookup(name: str) -> tuple[str, ...]:
     return ()
 
 
-def nameservers(path: str = RESOLV_CONF) -> list[str]:
+def nameservers(path: str | None = None) -> list[str]:
     """The ``nameserver`` lines of resolv.conf (IPv4 / IPv6 addresses; a zone index is dropped)."""
     out: list[str] = []
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
+        with open(path or RESOLV_CONF, encoding="utf-8", errors="replace") as fh:
             for line in fh:
                 fields = line.split("#", 1)[0].split(";", 1)[0].split()
                 if len(fields) >= 2 and fields[0] == "nameserver":
