@@ -51,6 +51,13 @@ def test_slow_successes_make_the_pace_patient() -> None:
     assert p.retry_after() == pace.RETRY_CEIL
 
 
+def test_a_resolver_gets_longer_before_silence_counts() -> None:
+    p = pace.Paces().dns
+    for _ in range(5):
+        p.add(0.002)
+    assert p.give_up_after(8.0) == pace.DNS_GIVE_UP_FLOOR > pace.GIVE_UP_FLOOR
+
+
 def test_samples_are_bounded() -> None:
     p = pace.Pace()
     for i in range(pace.KEEP + 50):

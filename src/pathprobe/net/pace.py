@@ -9,8 +9,8 @@ answers) and paces the rest by it (DESIGN.md "Time and size bounds"):
   resolver timeout;
 - a target is called silent (``generic_timeout_error``) before the step deadline only with
   evidence: at least :data:`MIN_ATTEMPTS` attempts sent and no answer after ``give_up_after()``,
-  which is never less than :data:`GIVE_UP_FLOOR`, ten typical round trips, or twice the slowest
-  success seen. Without :data:`MIN_SAMPLES` successes there is no such evidence and the step's own
+  which is never less than :data:`GIVE_UP_FLOOR` (:data:`DNS_GIVE_UP_FLOOR` for DNS), ten typical
+  round trips, or twice the slowest success seen. Without :data:`MIN_SAMPLES` successes there is no such evidence and the step's own
   deadline (``--timeout``) applies.
 
 Retries share their step's deadline: nothing here ever waits longer than the caller's deadline.
@@ -36,8 +36,11 @@ RETRY_CEIL = 1.0
 RETRY_RTTS = 4.0
 """Repeat after this many typical round trips (between the floor and the ceiling)."""
 GIVE_UP_FLOOR = 1.5
-"""Never call a target silent sooner than this: at 15 % loss each way some 6–8 SYNs are lost in a
-row with a probability near 1e-4."""
+"""Never call a connection silent sooner than this: at 15 % loss each way some 6–8 SYNs are lost in
+a row with a probability near 1e-4."""
+DNS_GIVE_UP_FLOOR = 3.0
+"""A resolver's answer time is not a round trip: a name it has not cached may take it seconds to
+look up while cached ones come back at once. Never call a query silent sooner than this."""
 GIVE_UP_RTTS = 10.0
 GIVE_UP_SLOWEST = 2.0
 MIN_SAMPLES = 3
@@ -50,8 +53,9 @@ KEEP = 256
 class Pace:
     """Round-trip samples of one kind of attempt (TCP connect, DNS query) within one check."""
 
-    def __init__(self) -> None:
+    def __init__(self, give_up_floor: float = GIVE_UP_FLOOR) -> None:
         self.samples: list[float] = []
+        self.give_up_floor = give_up_floor
 
     def add(self, seconds: float) -> None:
         self.samples.append(max(0.0, seconds))
@@ -72,13 +76,13 @@ class Pace:
         if len(self.samples) < MIN_SAMPLES:
             return limit
         t = self.typical() or 0.0
-        return min(limit, max(GIVE_UP_FLOOR, GIVE_UP_RTTS * t, GIVE_UP_SLOWEST * max(self.samples)))
+        return min(limit, max(self.give_up_floor, GIVE_UP_RTTS * t, GIVE_UP_SLOWEST * max(self.samples)))
 
 
 class Paces:
     def __init__(self) -> None:
         self.tcp = Pace()
-        self.dns = Pace()
+        self.dns = Pace(DNS_GIVE_UP_FLOOR)
 
 
 _current: contextvars.ContextVar[Paces | None] = contextvars.ContextVar("pathprobe_paces", default=None)
@@ -98,7 +102,7 @@ def tcp() -> Pace:
 
 def dns() -> Pace:
     p = _current.get()
-    return p.dns if p is not None else Pace()
+    return p.dns if p is not None else Pace(DNS_GIVE_UP_FLOOR)
 
 
 async def race(
