@@ -103,6 +103,7 @@ def run_check(argv: list[str], log: Path) -> tuple[float, float, int, bytes]:
 
 def one_run(scn: sc.Scenario, st: State, log: Path) -> Run:
     wall, cpu, rss, out = run_check(check_command(scn, st), log)
+    log.with_suffix(".json").write_bytes(out)
     profile = json.loads(out)
     return Run(wall, cpu, rss, profile, compare(scn.expect, profile, interceptor_root=st.interceptor_root))
 
