@@ -1,6 +1,6 @@
 """Lab timings: ``lab up`` / ``lab down`` per scenario and one full ``lab check`` (wall time, CLI included).
 
-    sudo python bench/lab_times.py [--repeat N] [--scenarios clean,kz-2019] [--check kz-2019]
+    sudo python bench/lab_times.py [--repeat N] [--scenarios clean,kz-2019] [--check kz-2019,tor-bridge]
 
 Prints a Markdown table (median and range over the repeats) for docs/lab.md and BENCHMARKS.md.
 Needs root and the lab programs, like the lab itself; it brings the lab down at the end.
@@ -40,7 +40,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--scenarios", default="clean,kz-2019")
-    ap.add_argument("--check", default="kz-2019")
+    ap.add_argument("--check", default="kz-2019", help="comma-separated scenarios to time 'lab check' on")
     a = ap.parse_args()
     lab("down")
     rows = ["| step (wall time, `pathprobe lab ...` incl. interpreter start) | median | range | runs |",
@@ -51,8 +51,9 @@ def main() -> None:
             ups.append(lab("up", scn))
             downs.append(lab("down"))
         rows += [row(f"`up {scn}`", ups), row(f"`down` ({scn})", downs)]
-    checks = [lab("check", a.check) for _ in range(a.repeat)]
-    rows.append(row(f"`check {a.check}` (up + check in pp-client + compare + down)", checks))
+    for scn in filter(None, a.check.split(",")):
+        checks = [lab("check", scn) for _ in range(a.repeat)]
+        rows.append(row(f"`check {scn}` (up + check in pp-client + compare + down)", checks))
     print("\n".join(rows))
 
 

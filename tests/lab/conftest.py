@@ -18,11 +18,12 @@ from typing import Any
 
 import pytest
 
-from pathprobe.lab import world as _world
+from pathprobe.lab import world as w
 
 REPO = Path(__file__).resolve().parents[2]
 SRC = REPO / "src"
-LAB_NAMESPACES = _world.NAMESPACES  # follows PATHPROBE_LAB_PREFIX (labs side by side)
+LAB_NAMESPACES = w.NAMESPACES
+"""pp-client, pp-censor, pp-inet (with ``PATHPROBE_LAB_PREFIX=pp-x-``: pp-x-client, ...)."""
 
 
 def in_ci() -> bool:
@@ -101,6 +102,11 @@ class LabRunner:
         self.env["PYTHONPATH"] = os.pathsep.join([str(SRC), *filter(None, [os.environ.get("PYTHONPATH")])])
         self.env["PATHPROBE_LAB_STATE"] = str(state)
         self.env["PATHPROBE_ACCEPT_RISK"] = "1"
+        # The check's tor clients keep their data directories here, so a test can tell whether any of
+        # them outlived the check (their command lines name this directory).
+        self.tor_tmp = tmp / "tor-clients"
+        self.tor_tmp.mkdir(exist_ok=True)
+        self.env["PATHPROBE_TOR_TMPDIR"] = str(self.tor_tmp)
         self._checks: dict[str, tuple[Cli, dict[str, Any] | None]] = {}
 
     def argv(self, *args: str) -> list[str]:

@@ -246,7 +246,8 @@ def test_unknown_scenario_and_missing_kind_are_bad_input(
     monkeypatch.setattr("pathprobe.lab.topology.platform_problem", lambda: None)
     monkeypatch.setenv("PATHPROBE_LAB_STATE", str(tmp_path / "state"))
     assert _main(["lab", "up", "no-such-scenario"]) == 2
-    assert "no lab scenario 'no-such-scenario'; shipped scenarios: clean" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no lab scenario 'no-such-scenario'; shipped scenarios: " in err and " clean," in err
     f = tmp_path / "future.toml"
     f.write_text(MINIMAL.replace('kind = "direct"', 'kind = "teleport"'))
     assert _main(["lab", "check", str(f)]) == 2
@@ -257,7 +258,7 @@ def test_unknown_scenario_and_missing_kind_are_bad_input(
 def test_lab_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert _main(["lab", "list"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].startswith("clean ")
+    assert any(line.startswith("clean ") for line in out.splitlines())
     assert "kz-2019" in out
 
 

@@ -66,7 +66,7 @@ def test_scenario_loads_with_every_vpn_service() -> None:
         assert kind in scn.services and kind in INTERNET
     assert scn.censor.blocks[0].proto == "tcp" and scn.censor.blocks[0].port == 1194
     assert [b for b in scn.censor.blocks if b.proto == "udp"] == []
-    assert scn.expect.ranked_any_order and scn.expect.recommendation == "vpn:*"
+    assert scn.expect.ranked_any_order and scn.expect.recommendation == "vpn:ss"
     assert {p.id for p in scn.expect.paths} == {
         "direct",
         "vpn:ovpn-udp",

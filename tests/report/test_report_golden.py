@@ -99,7 +99,18 @@ RULES: dict[str, tuple[str | None, set[str], list[str], list[str]]] = {
         ["does not reach facebook.com", "Tor is blocked"],
         ["intercept"],
     ),
-    "nothing-works": (None, {"nothing_works", "blocking"}, ["other Tor bridges", "another transport"], []),
+    "nothing-works": (
+        None,
+        {"nothing_works", "blocking"},
+        ["other Tor bridges", "another transport", "reached every site with HTTPS intact"],
+        [],
+    ),
+    "dns-poison-doh-blocked": (
+        None,
+        {"blocking", "nothing_works"},
+        ["encrypted DNS via lab is blocked", "does not reach news.freepress.test", "reached every site"],
+        ["false answers", "intercept", "kept HTTPS intact"],  # no witness: no DNS lie is proven
+    ),
     "nothing-tested": (None, {"nothing_works"}, ["could be tested", "tor program was not found"], []),
     "known-root-in-store-clean-network": (
         "doh:quad9",

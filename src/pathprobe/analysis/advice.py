@@ -459,6 +459,9 @@ def _nothing_works(paths: list[dict[str, Any]]) -> str:
         reasons = [str(p.get("reason")) for p in paths if p.get("reason")]
         why = f": {reasons[0]}" if reasons else ""
         head = f"No path could be tested here{why}."
+    elif any(p.get("tls") == "intact" for p in tested):
+        # A partial path kept HTTPS intact where it got through: it just does not reach every site.
+        head = "No path tested reached every site with HTTPS intact here."
     else:
         head = "No path tested kept HTTPS intact here."
     kinds = {path_kind(p) for p in paths}

@@ -6,7 +6,9 @@
   rejected (``reject with tcp reset`` for TCP, ICMP port unreachable for UDP);
 - a DNS hijack DNATs the client's port-53 traffic, whatever server it was meant for, to the lying
   resolver on the router;
-- interception redirects the client's port-443 traffic to the transparent interceptor.
+- interception redirects the client's port-443 traffic to the transparent interceptor;
+- a portal redirects the client's port-80 traffic (plain HTTP, whatever its destination) to the
+  censor's portal server, which answers every other host with a redirect to its own page.
 
 The tables live only in the pp-censor namespace and vanish with it.
 """
@@ -53,6 +55,10 @@ def ruleset(censor: Censor) -> str:
     if censor.intercept is not None:
         nat.append(
             f'iifname "{client_if}" tcp dport 443 redirect to :{w.INTERCEPT_PORT} comment "TLS interception"'
+        )
+    if censor.portal is not None:
+        nat.append(
+            f'iifname "{client_if}" tcp dport 80 redirect to :{w.PORTAL_PORT} comment "portal capture"'
         )
     lines = [
         f"table ip {TABLE} {{",

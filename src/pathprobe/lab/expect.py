@@ -6,6 +6,11 @@ TOML has no null: the string ``"none"`` stands for JSON null (``recommendation``
 ``ranked_any_order`` compares ``ranked`` as a set (paths of one privacy class are ordered by measured
 latency, which no scenario can fix). ``note_contains``: each string must occur in the target's note
 (the reason given for an ``unknown`` or ``blocked`` verdict).
+
+``[expect.portal]`` compares ``network.portal`` (``detected``, ``host``, ``failure``, and each
+``[[expect.portal.offered]]`` certificate found by ``sha256``, by ``root = "interceptor"`` or by
+position; giving ``offered`` at all — ``offered = []`` included — also fixes how many are offered);
+``[expect.advice]`` checks ``recommendation.cases`` and words of ``recommendation.advice``.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ class PathExp:
     id: str
     reachability: str | None = None
     tls: str | None = None
+    reason: str | None = None
+    """The path's ``reason``: exact, a glob, or ``"none"``."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,47 @@ class FindingExp:
 
 
 @dataclass(frozen=True)
+class OfferedExp:
+    """One certificate a portal offers (``network.portal.offered_certificates``); unset fields are not compared.
+
+    Which one: ``sha256`` (hex), or ``root = "interceptor"`` (the scenario's interception root), else
+    the entry at the same position (also when the interception root's hash is not known)."""
+
+    sha256: str | None = None
+    root: str | None = None
+    known_as: str | None = None
+    in_device_store: bool | None = None
+    anchors_interception: bool | None = None
+    over: str | None = None
+    subject_contains: str | None = None
+
+
+@dataclass(frozen=True)
+class PortalExp:
+    """``[expect.portal]``: the portal part of ``network`` (``detected`` / ``host`` ``"none"`` = null)."""
+
+    detected: bool | str | None = None
+    host: str | None = None
+    failure: str | None = None
+    offered: tuple[OfferedExp, ...] = ()
+    offered_exact: bool = False
+    """``offered`` was given (``offered = []`` or ``[[expect.portal.offered]]``): the count must match."""
+    absent: bool = False
+    """``absent = true``: ``network.portal`` must be null (the plan has no portal probe)."""
+
+
+@dataclass(frozen=True)
+class AdviceExp:
+    """``[expect.advice]``: ``recommendation.cases`` members and words the advice must (not) contain."""
+
+    cases_include: tuple[str, ...] = ()
+    cases_exclude: tuple[str, ...] = ()
+    says: tuple[str, ...] = ()
+    """Case-insensitive substrings of ``recommendation.advice``."""
+    never_says: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Expectations:
     recommendation: str | None = None
     ranked: tuple[str, ...] | None = None
@@ -60,6 +108,8 @@ class Expectations:
     targets: tuple[TargetExp, ...] = ()
     interception: tuple[FindingExp, ...] = ()
     ranked_any_order: bool = False
+    portal: PortalExp | None = None
+    advice: AdviceExp | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +210,8 @@ def compare(
             out.append(_eq(f"path {pe.id} reachability", pe.reachability, p.get("reachability")))
         if pe.tls is not None:
             out.append(_eq(f"path {pe.id} tls", pe.tls, p.get("tls")))
+        if pe.reason is not None:
+            out.append(_glob(f"path {pe.id} reason", pe.reason, p.get("reason")))
     for te in exp.targets:
         targets = {t.get("target"): t for t in (paths.get(te.path) or {}).get("targets") or []}
         for name in te.targets:
@@ -217,6 +269,62 @@ def compare(
                 out.append(
                     _set(f"{where} signals", fe.signals, {s for f in mine for s in f.get("signals") or []})
                 )
+    if exp.portal is not None:
+        out.extend(_portal_checks(exp.portal, (profile.get("network") or {}).get("portal"), interceptor_root))
+    if exp.advice is not None:
+        out.extend(_advice_checks(exp.advice, rec))
+    return out
+
+
+def _portal_checks(pe: PortalExp, portal: Any, interceptor_root: str | None) -> list[Outcome]:
+    if pe.absent:
+        return [Outcome("network.portal", NONE, "present" if portal is not None else NONE, portal is None)]
+    if not isinstance(portal, dict):
+        return [Outcome("network.portal", "present", NONE, False)]
+    out: list[Outcome] = []
+    if pe.detected is not None:
+        out.append(_eq("network.portal.detected", pe.detected, portal.get("detected")))
+    if pe.host is not None:
+        out.append(_eq("network.portal.host", pe.host, portal.get("host")))
+    if pe.failure is not None:
+        out.append(_glob("network.portal.failure", pe.failure, portal.get("failure")))
+    offered = [c for c in portal.get("offered_certificates") or [] if isinstance(c, dict)]
+    if pe.offered_exact:
+        out.append(_eq("network.portal.offered_certificates (count)", len(pe.offered), len(offered)))
+    for i, oe in enumerate(pe.offered, start=1):
+        want_sha = interceptor_root if oe.root == "interceptor" else oe.sha256
+        if want_sha:
+            where = f"offered certificate {oe.root or want_sha[:16]}"
+            found = [c for c in offered if c.get("sha256") == want_sha]
+        else:
+            # By position: no hash given, or the interception root's hash is not known (a reference
+            # profile made on another machine, whose lab CAs differ).
+            where = f"offered certificate #{i}" + (f" ({oe.root})" if oe.root else "")
+            found = offered[i - 1 : i]
+        if not found:
+            out.append(Outcome(where, "offered", "not offered", False))
+            continue
+        c = found[0]
+        for key in ("known_as", "in_device_store", "anchors_interception", "over"):
+            want = getattr(oe, key)
+            if want is not None:
+                out.append(_eq(f"{where} {key}", want, c.get(key)))
+        if oe.subject_contains is not None:
+            subj = str(c.get("subject"))
+            out.append(
+                Outcome(f"{where} subject contains", oe.subject_contains, subj, oe.subject_contains in subj)
+            )
+    return out
+
+
+def _advice_checks(ae: AdviceExp, rec: dict[str, Any]) -> list[Outcome]:
+    cases = [str(c) for c in rec.get("cases") or []]
+    text = str(rec.get("advice") or "")
+    low = text.lower()
+    out = [Outcome("advice cases include", c, _show(cases), c in cases) for c in ae.cases_include]
+    out += [Outcome("advice cases exclude", c, _show(cases), c not in cases) for c in ae.cases_exclude]
+    out += [Outcome("advice says", repr(w), repr(text), w.lower() in low) for w in ae.says]
+    out += [Outcome("advice never says", repr(w), repr(text), w.lower() not in low) for w in ae.never_says]
     return out
 
 
@@ -286,6 +394,27 @@ def verdicts(profile: dict[str, Any]) -> dict[str, Any]:
         "known_interception_roots": len(
             (profile.get("trust_store") or {}).get("known_interception_roots") or []
         ),
+        "portal": _portal_verdicts((profile.get("network") or {}).get("portal")),
+    }
+
+
+def _portal_verdicts(portal: Any) -> Any:
+    """``network.portal`` without what changes from machine to machine (its host, the lab roots' hashes)."""
+    if not isinstance(portal, dict):
+        return None
+    return {
+        "detected": portal.get("detected"),
+        "failure": portal.get("failure"),
+        "offered": sorted(
+            (
+                str(c.get("known_as") or "-"),
+                bool(c.get("in_device_store")),
+                bool(c.get("anchors_interception")),
+                str(c.get("over")),
+            )
+            for c in portal.get("offered_certificates") or []
+            if isinstance(c, dict)
+        ),
     }
 
 
@@ -293,7 +422,14 @@ def verdict_differences(reference: dict[str, Any], fresh: dict[str, Any]) -> lis
     """Human lines naming every verdict that differs between two profiles (empty when they agree)."""
     a, b = verdicts(reference), verdicts(fresh)
     out: list[str] = []
-    for key in ("connectivity", "recommendation", "ranked", "interception", "known_interception_roots"):
+    for key in (
+        "connectivity",
+        "recommendation",
+        "ranked",
+        "interception",
+        "known_interception_roots",
+        "portal",
+    ):
         if a[key] != b[key]:
             out.append(f"{key}: reference {_show(a[key])}, now {_show(b[key])}")
     for pid in sorted(set(a["paths"]) | set(b["paths"])):

@@ -49,6 +49,7 @@ from pathprobe.lab.services.base import (
 from pathprobe.lab.services.dnslie import LyingDns
 from pathprobe.lab.services.interceptor import Interceptor
 from pathprobe.lab.services.origins import Origins
+from pathprobe.lab.services.portal import Portal
 
 KEEP_RUNS = 10
 CHECK_TIMEOUT = 300.0
@@ -67,6 +68,9 @@ def child_env() -> dict[str, str]:
     src = str(Path(pathprobe.__file__).resolve().parents[1])
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [env.get("PYTHONPATH")])])
+    # Any tor started in the lab (the check's clients) refuses a torrc that could reach the public
+    # Tor network: the lab only ever runs its own private one.
+    env["PATHPROBE_TOR_PRIVATE_ONLY"] = "1"
     return env
 
 
@@ -204,6 +208,27 @@ def _terminate(pids: dict[int, str], procs: dict[int, subprocess.Popen[bytes]], 
             p.wait(timeout=grace)
 
 
+def _ppid(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return int(fields[1]) if len(fields) > 1 else None
+
+
+def _recorded_ancestor(pid: int, recorded: dict[int, str]) -> int | None:
+    """The recorded service ``pid`` descends from, if any (walks /proc's parent links)."""
+    seen = 0
+    cur = _ppid(pid)
+    while cur and cur > 1 and seen < 64:
+        if cur in recorded:
+            return cur
+        cur = _ppid(cur)
+        seen += 1
+    return None
+
+
 def teardown(st: State | None, say: Say, procs: dict[int, subprocess.Popen[bytes]] | None = None) -> None:
     """Stop the recorded services by PID, end anything else left inside the lab's namespaces, remove them."""
     procs = procs or {}
@@ -215,13 +240,20 @@ def teardown(st: State | None, say: Say, procs: dict[int, subprocess.Popen[bytes
                     pids[r.pid] = r.instance
                 elif r.pid not in procs:
                     say(f"service '{r.instance}' had already exited (log: {r.log})")
+        recorded = dict(pids)
         for ns in topology.existing():
             for pid in topology.pids_in(ns):
-                if pid not in pids and pid != os.getpid():
-                    # Only lab programs live in these namespaces; one the state does not name was left
-                    # by a run that was killed before it could record it.
-                    pids[pid] = f"a leftover process in {ns}"
-                    say(f"ending a leftover process in {ns} (pid {pid})")
+                if pid in pids or pid == os.getpid():
+                    continue
+                owner = _recorded_ancestor(pid, recorded)
+                if owner is not None:
+                    # A service's own child (a Tor network's nodes, tor's obfs4proxy): it goes with it.
+                    pids[pid] = f"a child of {recorded[owner]}"
+                    continue
+                # Only lab programs live in these namespaces; one the state does not name was left
+                # by a run that was killed before it could record it.
+                pids[pid] = f"a leftover process in {ns}"
+                say(f"ending a leftover process in {ns} (pid {pid})")
         _terminate(pids, procs)
         topology.destroy()
         with contextlib.suppress(FileNotFoundError):
@@ -245,6 +277,8 @@ def services_for(scn: Scenario) -> list[Service]:
                 list(c.intercept.ignore) if c.intercept.ignore is not None else None,
             )
         )
+    if c.portal is not None:
+        out.append(Portal(list(c.portal.offer)))
     return out
 
 

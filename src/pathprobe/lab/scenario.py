@@ -18,7 +18,16 @@ from typing import Any
 from pathprobe.errors import BadInput
 from pathprobe.lab import world as w
 from pathprobe.lab.certs import RootSpec
-from pathprobe.lab.expect import NONE, Expectations, FindingExp, PathExp, TargetExp
+from pathprobe.lab.expect import (
+    NONE,
+    AdviceExp,
+    Expectations,
+    FindingExp,
+    OfferedExp,
+    PathExp,
+    PortalExp,
+    TargetExp,
+)
 from pathprobe.lab.services import INTERNET, internet_service
 
 TRUSTABLE = ("public", "interceptor")
@@ -51,11 +60,21 @@ class Intercept:
 
 
 @dataclass(frozen=True)
+class PortalSpec:
+    """The censor captures plain HTTP and sends the client to its portal page."""
+
+    offer: tuple[str, ...] = ()
+    """Certificates the page offers (``qaznet``, ``interceptor``); none: a captive log-in page."""
+
+
+@dataclass(frozen=True)
 class Censor:
     blocks: tuple[Block, ...] = ()
     lies: dict[str, str] | None = None
     """DNS hijack: name -> address | ``blockpage`` | ``nxdomain`` (None: the client's DNS is left alone)."""
     intercept: Intercept | None = None
+    portal: PortalSpec | None = None
+    """Redirect the client's port 80 to the censor's portal server (None: plain HTTP is left alone)."""
     loss: int = 0
     """Random packet loss on the router, in percent, each direction (a bad link, not censorship)."""
 
@@ -129,13 +148,14 @@ class _T:
                 raise self.err(key, f"'{x}' is not one of {', '.join(choices)}")
         return tuple(v)
 
-    def flag(self, key: str) -> bool:
+    def flag(self, key: str, *, allow_none: bool = False) -> bool | str | None:
+        """A boolean (or, with ``allow_none``, the string ``"none"`` for JSON null)."""
         if key not in self.data:
-            return False
+            return None
         v = self.data.pop(key)
-        if not isinstance(v, bool):
-            raise self.err(key, "must be true or false")
-        return v
+        if isinstance(v, bool) or (allow_none and v == NONE):
+            return v
+        raise self.err(key, "must be true or false" + (' (or "none" for null)' if allow_none else ""))
 
     def num(self, key: str, default: float, low: float, high: float) -> float:
         if key not in self.data:
@@ -222,15 +242,25 @@ def _censor(t: _T | None) -> Censor:
         hosts, ignore = it.strs("hosts"), it.strs("ignore")
         it.done()
         intercept = Intercept(root, inter, hosts, ignore)
+    portal = None
+    pt = t.sub("portal")
+    if pt is not None:
+        from pathprobe.lab.services.portal import OFFERS
+
+        offer = pt.strs("offer", choices=OFFERS)
+        if offer is None:
+            raise pt.err("offer", f"is required (a list of {', '.join(OFFERS)}; [] for a log-in page)")
+        pt.done()
+        portal = PortalSpec(tuple(dict.fromkeys(offer)))
     loss = t.whole("loss", 0, LOSS_MAX) or 0
     t.done()
-    return Censor(tuple(blocks), lies, intercept, loss)
+    return Censor(tuple(blocks), lies, intercept, portal, loss)
 
 
 def _expect(t: _T) -> Expectations:
     rec = t.text("recommendation")
     ranked = t.strs("ranked")
-    any_order = t.flag("ranked_any_order")
+    any_order = t.flag("ranked_any_order") is True
     if any_order and ranked is None:
         raise t.err("ranked_any_order", "needs 'ranked'")
     conn = t.text("connectivity", choices=CONNECTIVITY)
@@ -239,7 +269,9 @@ def _expect(t: _T) -> Expectations:
     paths = []
     for p in t.subs("path"):
         pid = p.text("id", required=True) or ""
-        paths.append(PathExp(pid, p.text("reachability", choices=REACH), p.text("tls", choices=TLS)))
+        paths.append(
+            PathExp(pid, p.text("reachability", choices=REACH), p.text("tls", choices=TLS), p.text("reason"))
+        )
         p.done()
     targets = []
     for x in t.subs("target"):
@@ -278,13 +310,63 @@ def _expect(t: _T) -> Expectations:
             )
         )
         f.done()
+    portal = _expect_portal(t.sub("portal"))
+    advice = None
+    at = t.sub("advice")
+    if at is not None:
+        advice = AdviceExp(
+            cases_include=at.strs("cases_include") or (),
+            cases_exclude=at.strs("cases_exclude") or (),
+            says=at.strs("says") or (),
+            never_says=at.strs("never_says") or (),
+        )
+        at.done()
     t.done()
     exp = Expectations(
-        rec, ranked, conn, hosts, known, tuple(paths), tuple(targets), tuple(findings), any_order
+        rec, ranked, conn, hosts, known, tuple(paths), tuple(targets), tuple(findings), any_order, portal, advice
     )
     if not (paths or targets or findings or rec):
         raise t.err("path", "a scenario must expect something (paths, targets, interception, recommendation)")
     return exp
+
+
+def _expect_portal(t: _T | None) -> PortalExp | None:
+    if t is None:
+        return None
+    absent = t.flag("absent")
+    detected = t.flag("detected", allow_none=True)
+    host = t.text("host")
+    failure = t.text("failure")
+    exact = t.has("offered")
+    offered = []
+    for o in t.subs("offered"):
+        sha = o.text("sha256")
+        root = o.text("root", choices=("interceptor",))
+        if sha is not None and root is not None:
+            raise o.err("root", "give at most one of 'sha256' or 'root'")
+        if sha is not None and not re.fullmatch(r"[0-9a-f]{64}", sha):
+            raise o.err("sha256", "must be 64 lowercase hex digits")
+        over = o.text("over", choices=("http", "https"))
+        offered.append(
+            OfferedExp(
+                sha256=sha,
+                root=root,
+                known_as=o.text("known_as"),
+                in_device_store=_bool(o.flag("in_device_store")),
+                anchors_interception=_bool(o.flag("anchors_interception")),
+                over=over,
+                subject_contains=o.text("subject_contains"),
+            )
+        )
+        o.done()
+    t.done()
+    if absent and (detected is not None or host or failure or exact):
+        raise t.err("absent", "'absent = true' takes no other key")
+    return PortalExp(detected, host, failure, tuple(offered), exact, bool(absent))
+
+
+def _bool(v: bool | str | None) -> bool | None:
+    return v if isinstance(v, bool) else None
 
 
 def _plan_kinds(plan: str, source: str) -> tuple[str, ...]:
@@ -343,6 +425,16 @@ def parse(text: str, name: str, source: str) -> Scenario:
     t.done()
     if "interceptor" in trusts and censor.intercept is None:
         raise BadInput(f"{source}: key 'device.trusts': 'interceptor' needs a [censor.intercept] table")
+    if censor.portal is not None and "interceptor" in censor.portal.offer and censor.intercept is None:
+        raise BadInput(f"{source}: key 'censor.portal.offer': 'interceptor' needs a [censor.intercept] table")
+    if (
+        expect.portal is not None
+        and censor.intercept is None
+        and any(o.root == "interceptor" for o in expect.portal.offered)
+    ):
+        raise BadInput(
+            f"{source}: key 'expect.portal.offered.root': 'interceptor' needs a [censor.intercept] table"
+        )
     if any(f.root == "interceptor" for f in expect.interception) and censor.intercept is None:
         raise BadInput(
             f"{source}: key 'expect.interception.root': 'interceptor' needs a [censor.intercept] table"

@@ -50,10 +50,36 @@ SHADOWSOCKS_ADDR = "10.77.2.83"
 SHADOWSOCKS_PORT = 8388
 HTTP_PROXY_ADDR = "10.77.2.84"
 HTTP_PROXY_PORT = 3128
+TOR_RELAYS_NET = "10.77.2.96/28"
+"""The private Tor network's directory authorities and relays (a censor that drops this network drops
+every one of them; the bridge is outside it)."""
+TOR_ADDRS: dict[str, str] = {
+    "auth0": "10.77.2.101",
+    "auth1": "10.77.2.102",
+    "auth2": "10.77.2.103",
+    "relay0": "10.77.2.104",
+    "relay1": "10.77.2.105",
+    "bridge": "10.77.2.120",
+}
+"""One address per node (``relay0`` is the exit); see :mod:`pathprobe.lab.services.tornet`."""
+TOR_BASE_PORT = 9000
+"""Node ``i`` (auth0-2, relay0-1, bridge) listens on ``9000 + 2i`` (ORPort) and ``9000 + 2i + 1``
+(an authority's DirPort, the bridge's obfs4 port): never 443, which an intercepting censor redirects."""
 INTERCEPT_PORT = 8080
 """Where the censor's transparent interceptor listens (port 443 is redirected to it)."""
 
 BLOCKPAGE_NAME = "blocked.censor.test"
+
+PORTAL_NAME = "portal.censor.test"
+"""The censor's portal page (answered by the honest resolver with the block-page address; any address
+routed through the censor works, because the censor sends every client port-80 connection there)."""
+PORTAL_PORT = 8081
+"""Where the censor's portal server listens (the client's port 80 is redirected to it)."""
+DETECT_NAME = "detectportal.test"
+DETECT_ADDR = "10.77.2.30"
+"""An honest portal-detection server in the "internet" (``http://detectportal.test/success.txt``)."""
+DETECT_PATH = "/success.txt"
+DETECT_TEXT = "success"
 
 
 def wg_ifname() -> str:
@@ -102,7 +128,9 @@ def inet_addresses() -> list[str]:
         WIREGUARD_ADDR,
         SHADOWSOCKS_ADDR,
         HTTP_PROXY_ADDR,
+        DETECT_ADDR,
         *(s.address for s in SITES),
+        *TOR_ADDRS.values(),
         MANY_ADDR,
     ]
 
@@ -113,6 +141,8 @@ def honest_records(many: int = 0) -> dict[str, str]:
     out.update(many_sites(many))
     out[DOH_NAME] = DOH_ADDR
     out[BLOCKPAGE_NAME] = BLOCKPAGE_ADDR
+    out[PORTAL_NAME] = BLOCKPAGE_ADDR
+    out[DETECT_NAME] = DETECT_ADDR
     return out
 
 
@@ -124,6 +154,8 @@ def resolve_target(value: str) -> str:
         return SITE_BY_NAME[value].address
     if value == DOH_NAME:
         return DOH_ADDR
+    if value == DETECT_NAME:
+        return DETECT_ADDR
     try:
         ipaddress.IPv4Network(value, strict=False)
     except ValueError:

@@ -1,7 +1,7 @@
 """Lab services: one module per program, all of the shape in :mod:`pathprobe.lab.services.base`.
 
 ``INTERNET`` lists the services a scenario may name in ``services = [...]`` (they run in pp-inet);
-the censor's services (``dns-lie``, ``interceptor``, ``blockpage``) follow from its ``[censor]``
+the censor's services (``dns-lie``, ``interceptor``, ``blockpage``, ``portal``) follow from its ``[censor]``
 table. Adding a service (Tor network, OpenVPN, WireGuard, Shadowsocks...) = one module with a
 :class:`~pathprobe.lab.services.base.Service` subclass + one line here; see docs/lab.md.
 """
@@ -24,6 +24,8 @@ INTERNET: dict[str, str] = {
     "wireguard": "pathprobe.lab.services.wireguard:WireGuard",
     "shadowsocks": "pathprobe.lab.services.shadowsocks:Shadowsocks",
     "http-proxy": "pathprobe.lab.services.httpproxy:HttpProxy",
+    "detect": "pathprobe.lab.services.detect:DetectServer",
+    "tornet": "pathprobe.lab.services.tornet:TorNetwork",
 }
 
 

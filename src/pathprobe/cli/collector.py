@@ -1,0 +1,125 @@
+"""``pathprobe collector serve|token``: run an NGO collector of anonymised summaries."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from pathprobe.errors import BadInput
+
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
+token_app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(
+    token_app, name="token", help="Add, list and revoke the bearer tokens of organisations/campaigns."
+)
+
+
+def _default_db() -> str:
+    from pathprobe.summary.queue import data_dir
+
+    return os.environ.get("PATHPROBE_COLLECTOR_DB") or str(data_dir() / "collector.sqlite3")
+
+
+DB_HELP = (
+    "Database: a SQLite file path (or sqlite:///path) or postgresql://user@host/db. "
+    "Default: $PATHPROBE_COLLECTOR_DB or collector.sqlite3 in the pathprobe data directory."
+)
+
+
+@app.command("serve")
+def serve(
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (put a TLS proxy in front)."),
+    port: int = typer.Option(8750, "--port", help="TCP port."),
+    k: int = typer.Option(5, "--k", help="Aggregate cells with fewer submissions than this are hidden."),
+    max_body: int = typer.Option(256 * 1024, "--max-body", help="Largest accepted request body in bytes."),
+) -> None:
+    """Serve POST /v1/summaries, GET /v1/aggregate and the dashboard at /."""
+    import uvicorn
+
+    from pathprobe.collector.app import Settings, create_app
+    from pathprobe.collector.storage import open_storage, redact_url
+
+    if not 1 <= k <= 1000:
+        raise BadInput("--k must be from 1 to 1000")
+    if not 0 < port < 65536:
+        raise BadInput("--port must be from 1 to 65535")
+    if not 1024 <= max_body <= 64 * 1024 * 1024:
+        raise BadInput("--max-body must be from 1024 to 67108864 bytes")
+    url = db or _default_db()
+    storage = open_storage(url)
+    print(
+        f"pathprobe collector: database {redact_url(url)} (schema {storage.schema_version()}),"
+        f" listening on http://{host}:{port}/ (k={k})",
+        file=sys.stderr,
+        flush=True,
+    )
+    config = uvicorn.Config(
+        create_app(storage, Settings(k=k, max_body=max_body)),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+        lifespan="on",
+    )
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        storage.close()
+
+
+@token_app.command("add")
+def token_add(
+    name: str = typer.Argument(..., help="Organisation or campaign name (letters, digits, . _ -)."),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Create a token; it is printed once, alone on the last line (only its hash is stored)."""
+    from pathprobe.collector.storage import open_storage
+
+    storage = open_storage(db or _default_db())
+    try:
+        token = storage.add_token(name)
+    finally:
+        storage.close()
+    print(f"token for '{name}' (shown once; give it to the people who submit):", file=sys.stderr)
+    print(token, flush=True)
+
+
+@token_app.command("list")
+def token_list(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """List tokens: name, created, revoked, summaries received (never the tokens themselves)."""
+    from pathprobe.collector.storage import open_storage
+
+    storage = open_storage(db or _default_db())
+    try:
+        rows = storage.list_tokens()
+    finally:
+        storage.close()
+    if not rows:
+        print("no tokens yet: add one with `pathprobe collector token add NAME`")
+        return
+    print(f"{'name':<24} {'created':<21} {'revoked':<21} summaries")
+    for r in rows:
+        print(f"{r['name']:<24} {r['created']:<21} {r['revoked'] or '-':<21} {r['summaries']}")
+
+
+@token_app.command("revoke")
+def token_revoke(
+    name: str = typer.Argument(..., help="The token's name."),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Revoke a token: it stops working within seconds; its summaries stay."""
+    from pathprobe.collector.storage import open_storage
+
+    storage = open_storage(db or _default_db())
+    try:
+        done = storage.revoke_token(name)
+    finally:
+        storage.close()
+    if not done:
+        raise BadInput(f"no active token named '{name}'")
+    print(f"token '{name}' revoked")

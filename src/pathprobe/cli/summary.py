@@ -1,0 +1,109 @@
+"""``pathprobe summary`` (profile -> anonymised summary) and ``pathprobe submit`` (send to a collector)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from pathprobe.errors import BadInput
+
+
+def summary(
+    profile: Path = typer.Argument(..., help="A saved profile (JSON), e.g. from `pathprobe check --out`."),
+    country: str = typer.Option(None, "--country", help="Two-letter country code to include (e.g. KZ)."),
+    asn: str = typer.Option(None, "--asn", help="AS number of the network to include (e.g. 9198)."),
+    out: Path = typer.Option(None, "--out", help="Write the summary here instead of printing it."),
+) -> None:
+    """Make an anonymised summary of a profile, for sharing with an NGO collector.
+
+    It keeps path verdicts and interception findings (issuer, root fingerprint, catalogue hosts), the
+    day and the tool version; country and ASN only when given. Never the label, addresses, bridge
+    lines, VPN endpoints or keys, or hosts outside the shipped catalogue.
+    """
+    from pathprobe.profile import load_profile
+    from pathprobe.summary.anonymise import parse_asn, parse_country, summarise
+
+    cc = parse_country(country)
+    as_number = parse_asn(asn)
+    data = summarise(load_profile(profile), country=cc, asn=as_number)
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out.write_text(text, "utf-8")
+    except OSError as exc:
+        raise BadInput(f"--out {out}: cannot write: {exc.strerror}") from None
+    print(f"summary {data['id']} written to {out}", file=sys.stderr)
+
+
+def submit(
+    summaries: list[Path] = typer.Argument(
+        None, help="Summary files (from `pathprobe summary`). None: send the queue."
+    ),
+    collector: str = typer.Option(
+        ...,
+        "--collector",
+        envvar="PATHPROBE_COLLECTOR",
+        help="The collector's base URL (https://...; http only to this machine).",
+    ),
+    token: str = typer.Option(
+        ...,
+        "--token",
+        envvar="PATHPROBE_TOKEN",
+        help="The token the collector's operator gave you (or PATHPROBE_TOKEN).",
+    ),
+    attempts: int = typer.Option(4, "--attempts", help="Tries per summary before queueing it."),
+    backoff: float = typer.Option(0.5, "--backoff", help="Seconds before the first retry (doubling)."),
+    timeout: float = typer.Option(10.0, "--timeout", help="Seconds allowed for each request."),
+) -> None:
+    """Send summaries to a collector; what cannot be sent now waits in an offline queue.
+
+    Queued summaries go first. Exit 0 when every summary was stored or queued; 1 when the collector
+    refused one (the message says why); 2 on bad input (a file that is not a summary, a bad URL).
+    """
+    from pathprobe.summary.queue import Queue
+    from pathprobe.summary.submit import (
+        ACCEPTED,
+        DUPLICATE,
+        QUEUED,
+        Outcome,
+        Submitter,
+        load_summary_file,
+        submit_all,
+    )
+
+    if not 1 <= attempts <= 20:
+        raise BadInput("--attempts must be from 1 to 20")
+    if not 0 <= backoff <= 60 or not 0 < timeout <= 300:
+        raise BadInput("--backoff must be 0-60 seconds and --timeout 0-300 seconds")
+    loaded = [load_summary_file(p) for p in summaries or []]
+    submitter = Submitter(collector, token, attempts=attempts, backoff=backoff, timeout=timeout)
+    queue = Queue()
+    words = {ACCEPTED: "stored", DUPLICATE: "already stored", QUEUED: "queued"}
+
+    def report(o: Outcome) -> None:
+        if o.status in words:
+            extra = f" ({o.message})" if o.message else ""
+            print(f"{o.summary_id}: {words[o.status]}{extra}")
+        else:
+            print(f"{o.summary_id}: refused by the collector (HTTP {o.http_status}): {o.message}")
+
+    try:
+        outcomes = submit_all(loaded, submitter, queue, report)
+    finally:
+        submitter.close()
+    if not outcomes:
+        print("nothing to send: no summary given and the queue is empty")
+    waiting = len(queue)
+    if waiting:
+        print(
+            f"{waiting} summar{'y' if waiting == 1 else 'ies'} in the offline queue ({queue.root}); "
+            "run `pathprobe submit` again when the collector can be reached",
+            file=sys.stderr,
+        )
+    if any(o.status not in words for o in outcomes):
+        raise typer.Exit(1)

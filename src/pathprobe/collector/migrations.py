@@ -1,0 +1,81 @@
+"""Database schema versions. Each migration runs once, in a transaction, recorded in ``schema_version``.
+
+Append new migrations at the end; never edit one that has shipped. A database whose version is newer
+than this code knows is refused (an older pathprobe must not write into a newer schema).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    sqlite: tuple[str, ...]
+    postgres: tuple[str, ...]
+    backfill: Callable[[Any], None] | None = None
+    """Runs after the SQL, inside the same transaction, with the storage object."""
+
+
+_COUNT_COLUMNS = (
+    "submissions",
+    "entries",
+    "reachable",
+    "partial",
+    "blocked",
+    "unknown",
+    "intact",
+    "intercepted",
+    "unverified",
+    "works",
+)
+COUNT_COLUMNS = _COUNT_COLUMNS
+
+
+def _counts_table(bigint: str) -> str:
+    cols = ",\n  ".join(f"{c} {bigint} NOT NULL DEFAULT 0" for c in _COUNT_COLUMNS)
+    return (
+        "CREATE TABLE path_counts (\n  week TEXT NOT NULL,\n  country TEXT NOT NULL,\n"
+        f"  asn {bigint} NOT NULL,\n  path TEXT NOT NULL,\n  {cols},\n"
+        "  PRIMARY KEY (week, country, asn, path)\n)"
+    )
+
+
+def _backfill_counts(storage: Any) -> None:
+    storage.rebuild_counters(in_transaction=True)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "tokens and summaries",
+        sqlite=(
+            "CREATE TABLE tokens (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE,"
+            " token_sha256 TEXT NOT NULL UNIQUE, created TEXT NOT NULL, revoked TEXT)",
+            "CREATE TABLE summaries (id TEXT PRIMARY KEY, token_id INTEGER NOT NULL REFERENCES tokens(id),"
+            " received TEXT NOT NULL, day TEXT NOT NULL, week TEXT NOT NULL, country TEXT NOT NULL,"
+            " asn INTEGER NOT NULL, body TEXT NOT NULL)",
+        ),
+        postgres=(
+            "CREATE TABLE tokens (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+            " name TEXT NOT NULL UNIQUE,"
+            " token_sha256 TEXT NOT NULL UNIQUE, created TEXT NOT NULL, revoked TEXT)",
+            "CREATE TABLE summaries (id TEXT PRIMARY KEY, token_id BIGINT NOT NULL REFERENCES tokens(id),"
+            " received TEXT NOT NULL, day TEXT NOT NULL, week TEXT NOT NULL, country TEXT NOT NULL,"
+            " asn BIGINT NOT NULL, body TEXT NOT NULL)",
+        ),
+    ),
+    Migration(
+        2,
+        "pre-aggregated counters per (week, country, ASN, path), filled from the stored summaries",
+        sqlite=(_counts_table("INTEGER"), "CREATE INDEX path_counts_path ON path_counts (path, week)"),
+        postgres=(_counts_table("BIGINT"), "CREATE INDEX path_counts_path ON path_counts (path, week)"),
+        backfill=_backfill_counts,
+    ),
+)
+
+LATEST = MIGRATIONS[-1].version

@@ -1,0 +1,343 @@
+"""Profile -> anonymised summary, by allow-list: every field is built from a vetted value, never copied.
+
+What a summary keeps (see :mod:`pathprobe.summary.schema` for the exact format):
+- per path: its kind and a transport-level id from a fixed vocabulary (``tor:obfs4``, ``vpn:wireguard``,
+  ``doh:quad9``; a user-chosen name outside the vocabulary becomes the bare kind, numbered when it
+  repeats: ``vpn``, ``vpn#2``), its two verdicts, its median latency, and per-site verdicts for hosts
+  of the shipped catalogue only (other hosts are counted);
+- per interception finding: issuer name (cleaned), anchoring root fingerprint, ``known_as`` from the
+  shipped list, signals, affected paths and catalogue hosts (others counted);
+- the portal: detected, and each offered certificate's hashes, cleaned subject and ``known_as``
+  (never the portal's host or URL);
+- the day, the tool version, and country / ASN only when the person gives them.
+
+Nothing else: no label, no addresses, no bridge lines, endpoints, keys, advice or observations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+from pathprobe.errors import BadInput
+from pathprobe.summary.schema import (
+    _VERSION,
+    CONNECTIVITY,
+    DOH_PROVIDERS,
+    FAILURES,
+    KINDS,
+    MAX_CERTS,
+    MAX_FINDINGS,
+    MAX_LATENCY_MS,
+    MAX_PATHS,
+    OTHER_FAILURE,
+    REACHABILITY,
+    SCHEMA,
+    SIGNALS,
+    TLS,
+    TOR_TRANSPORTS,
+    VPN_PROTOCOLS,
+    catalogue,
+    clean_dn,
+    known_labels,
+    path_id,
+    validate_summary,
+)
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_CREATED = re.compile(r"(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
+_WORD = re.compile(r"[^\W_]{5,}", re.UNICODE)
+
+
+def parse_country(value: str | None) -> str | None:
+    """Two letters (ISO 3166-1 alpha-2), upper-cased; BadInput otherwise."""
+    if value is None:
+        return None
+    cc = value.strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", cc):
+        raise BadInput(f"--country must be a two-letter country code such as KZ (got {value[:20]!r})")
+    return cc
+
+
+def parse_asn(value: str | int | None) -> int | None:
+    """``12345`` or ``AS12345``; BadInput otherwise."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    m = re.fullmatch(r"(?:AS)?(\d{1,10})", text, re.IGNORECASE)
+    if not m or not 1 <= int(m[1]) <= 4_294_967_295:
+        raise BadInput(f"--asn must be an AS number such as 9198 or AS9198 (got {text[:20]!r})")
+    return int(m[1])
+
+
+def _s(v: Any) -> str | None:
+    return v if isinstance(v, str) else None
+
+
+def _list(v: Any) -> list[Any]:
+    return v if isinstance(v, list) else []
+
+
+def _dict(v: Any) -> dict[str, Any]:
+    return v if isinstance(v, dict) else {}
+
+
+def _strings(v: Any, depth: int = 0) -> Iterator[str]:
+    if depth > 20:
+        return
+    if isinstance(v, str):
+        yield v
+    elif isinstance(v, dict):
+        for k, x in v.items():
+            if isinstance(k, str):
+                yield k
+            yield from _strings(x, depth + 1)
+    elif isinstance(v, list):
+        for x in v:
+            yield from _strings(x, depth + 1)
+
+
+def private_strings(profile: dict[str, Any]) -> frozenset[str]:
+    """The profile's own free text (label, names, hosts, details, notes, advice, observation targets).
+
+    Used only as a second guard over certificate names, which come from the network: a portal or
+    proxy named after the place (``CN=Hotel Astana Proxy`` on a network labelled "Hotel Astana") must
+    not carry the place into the summary. The label's and portal host's words count on their own.
+    """
+    out: set[str] = set()
+    label = _s(profile.get("label"))
+    if label:
+        out.add(label)
+        out.update(_WORD.findall(label))
+    for p in _list(profile.get("paths")):
+        p = _dict(p)
+        pid = _s(p.get("id"))
+        if pid:
+            out.update((pid, pid.partition(":")[2]))
+        out.update(_strings(p.get("reason")))
+        out.update(_strings(p.get("detail")))
+        for t in _list(p.get("targets")):
+            t = _dict(t)
+            out.update(_strings(t.get("target")))
+            out.update(_strings(t.get("note")))
+    for f in _list(profile.get("interception")):
+        out.update(_strings(_dict(f).get("host")))
+    portal = _dict(_dict(profile.get("network")).get("portal"))
+    host = _s(portal.get("host"))
+    if host:
+        out.add(host)
+        out.update(_WORD.findall(host))
+    out.update(_strings(_dict(profile.get("recommendation")).get("advice")))
+    for o in _list(profile.get("observations")):
+        o = _dict(o)
+        out.update(_strings(o.get("target")))
+        out.update(_strings(o.get("detail")))
+    vocab = {*KINDS, *TOR_TRANSPORTS, *VPN_PROTOCOLS, *DOH_PROVIDERS, *catalogue()}
+    return frozenset(s for s in out if len(s) >= 4 and s.lower() not in vocab)
+
+
+def _day(profile: dict[str, Any]) -> str:
+    created = _s(profile.get("created"))
+    m = _CREATED.fullmatch(created or "")
+    if m:
+        try:
+            return dt.date.fromisoformat(m[1]).isoformat()
+        except ValueError:
+            pass
+    raise BadInput("the profile's 'created' is not a timestamp like 2026-11-22T10:00:00Z")
+
+
+def _catalogue_host(target: Any) -> str | None:
+    """The catalogue host a target names (``host`` or ``host:443``), or None."""
+    if not isinstance(target, str) or len(target) > 300:
+        return None
+    host = target.strip().lower().rstrip(".")
+    if host.endswith(":443"):
+        host = host[:-4]
+    return host if host in catalogue() else None
+
+
+def _kind_and_sub(p: dict[str, Any]) -> tuple[str, str | None]:
+    pid = _s(p.get("id")) or ""
+    prefix, _, name = pid.partition(":")
+    kind = _s(p.get("kind"))
+    if kind not in KINDS or kind == "other":
+        kind = prefix if prefix in KINDS else "other"
+    detail = _dict(p.get("detail"))
+    sub: str | None = None
+    if kind == "tor":
+        transport = _s(detail.get("transport"))
+        sub = name if name in TOR_TRANSPORTS else (transport if transport in TOR_TRANSPORTS else None)
+    elif kind == "vpn":
+        proto = _s(detail.get("protocol"))
+        sub = proto if proto in VPN_PROTOCOLS else (name if name in VPN_PROTOCOLS else None)
+    elif kind == "doh":
+        sub = name if name in DOH_PROVIDERS else None
+    return kind, sub
+
+
+def _enum(v: Any, allowed: tuple[str, ...], default: str) -> str:
+    return v if isinstance(v, str) and v in allowed else default
+
+
+def _signals(v: Any) -> list[str]:
+    present = {s for s in _list(v) if isinstance(s, str)}
+    return [s for s in SIGNALS if s in present]
+
+
+def _latency(v: Any) -> int | None:
+    if isinstance(v, bool) or not isinstance(v, int | float) or v != v:
+        return None
+    return round(v) if 0 <= v <= MAX_LATENCY_MS else None
+
+
+def _hex(v: Any) -> str | None:
+    if isinstance(v, str) and _HEX64.fullmatch(v.lower()):
+        return v.lower()
+    return None
+
+
+def _known(v: Any) -> str | None:
+    return v if isinstance(v, str) and v in known_labels() else None
+
+
+def summarise(
+    profile: dict[str, Any],
+    *,
+    country: str | None = None,
+    asn: int | None = None,
+    summary_id: str | None = None,
+) -> dict[str, Any]:
+    """Build the summary of a (loaded) profile. Pure apart from the random id."""
+    private = private_strings(profile)
+    day = _day(profile)
+    version = _s(profile.get("tool_version"))
+
+    paths: list[dict[str, Any]] = []
+    ids: dict[str, str] = {}
+    used: dict[str, int] = {}
+    for p in _list(profile.get("paths"))[:MAX_PATHS]:
+        p = _dict(p)
+        kind, sub = _kind_and_sub(p)
+        base = path_id(kind, sub, 1)
+        used[base] = used.get(base, 0) + 1
+        sid = path_id(kind, sub, used[base])
+        orig = _s(p.get("id"))
+        if orig is not None and orig not in ids:
+            ids[orig] = sid
+        sites: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        other = 0
+        for t in _list(p.get("targets")):
+            t = _dict(t)
+            host = _catalogue_host(t.get("target"))
+            if host is None or host in seen:
+                other += 1
+                continue
+            seen.add(host)
+            failure = t.get("failure")
+            sites.append(
+                {
+                    "host": host,
+                    "reachability": _enum(t.get("reachability"), REACHABILITY, "unknown"),
+                    "tls": _enum(t.get("tls"), TLS, "unverified"),
+                    "failure": None if failure is None else _enum(failure, FAILURES, OTHER_FAILURE),
+                    "signals": _signals(t.get("signals")),
+                }
+            )
+        paths.append(
+            {
+                "id": sid,
+                "kind": kind,
+                "reachability": _enum(p.get("reachability"), REACHABILITY, "unknown"),
+                "tls": _enum(p.get("tls"), TLS, "unverified"),
+                "latency_ms": _latency(p.get("latency_ms")),
+                "sites": sites,
+                "other_sites": other,
+            }
+        )
+
+    findings: dict[tuple[str | None, str | None, str | None], dict[str, Any]] = {}
+    other_hosts: dict[tuple[str | None, str | None, str | None], set[str]] = {}
+    for f in _list(profile.get("interception")):
+        f = _dict(f)
+        key = (clean_dn(f.get("issuer"), private), _hex(f.get("root_sha256")), _known(f.get("known_as")))
+        if key not in findings and len(findings) >= MAX_FINDINGS:
+            continue
+        g = findings.setdefault(
+            key,
+            {
+                "issuer": key[0],
+                "root_sha256": key[1],
+                "known_as": key[2],
+                "signals": [],
+                "paths": [],
+                "hosts": [],
+                "other_hosts": 0,
+            },
+        )
+        g["signals"] = _signals([*g["signals"], *_list(f.get("signals"))])
+        for orig in _list(f.get("paths")):
+            mapped = ids.get(orig) if isinstance(orig, str) else None
+            if mapped and mapped not in g["paths"]:
+                g["paths"].append(mapped)
+        host = _catalogue_host(f.get("host"))
+        if host is not None:
+            if host not in g["hosts"]:
+                g["hosts"].append(host)
+        else:
+            raw = f.get("host")
+            other_hosts.setdefault(key, set()).add(raw if isinstance(raw, str) else repr(raw))
+    for key, g in findings.items():
+        g["hosts"].sort()
+        g["other_hosts"] = len(other_hosts.get(key, ()))
+
+    network = _dict(profile.get("network"))
+    portal_in = network.get("portal")
+    portal: dict[str, Any] | None = None
+    if isinstance(portal_in, dict):
+        detected = portal_in.get("detected")
+        certs: list[dict[str, Any]] = []
+        for c in _list(portal_in.get("offered_certificates")):
+            c = _dict(c)
+            sha = _hex(c.get("sha256"))
+            if sha is None or any(x["sha256"] == sha for x in certs) or len(certs) >= MAX_CERTS:
+                continue
+            certs.append(
+                {
+                    "sha256": sha,
+                    "spki_sha256": _hex(c.get("spki_sha256")),
+                    "subject": clean_dn(c.get("subject"), private),
+                    "known_as": _known(c.get("known_as")),
+                }
+            )
+        portal = {"detected": detected if detected in (True, False) else None, "offered_certificates": certs}
+
+    roots: list[dict[str, Any]] = []
+    for r in _list(_dict(profile.get("trust_store")).get("known_interception_roots")):
+        r = _dict(r)
+        sha = _hex(r.get("sha256"))
+        if sha is not None and not any(x["sha256"] == sha for x in roots) and len(roots) < MAX_CERTS:
+            roots.append({"sha256": sha, "known_as": _known(r.get("known_as"))})
+
+    rec = _s(_dict(profile.get("recommendation")).get("path"))
+    summary = {
+        "schema": SCHEMA,
+        "id": summary_id or secrets.token_hex(16),
+        "day": day,
+        "tool_version": version if version and _VERSION.fullmatch(version) else None,
+        "network": {
+            "country": country,
+            "asn": asn,
+            "connectivity": _enum(network.get("connectivity"), CONNECTIVITY, "") or None,
+            "portal": portal,
+        },
+        "paths": paths,
+        "interception": list(findings.values()),
+        "trust_store": {"known_interception_roots": roots},
+        "recommendation": ids.get(rec) if rec is not None else None,
+    }
+    return validate_summary(summary, "the summary just built")

@@ -1,0 +1,88 @@
+"""The offline queue: summaries that could not be sent yet wait here for the next ``pathprobe submit``.
+
+One file per summary, ``<id>.json``, written atomically (temporary file + rename) with owner-only
+permissions, under ``$XDG_DATA_HOME/pathprobe/queue`` (default ``~/.local/share/pathprobe/queue``).
+Summaries the collector refused for good (a 4xx about the summary itself) move to ``rejected/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from pathprobe.errors import BadInput
+from pathprobe.summary.schema import validate_summary
+
+
+def data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "pathprobe"
+
+
+def default_queue_dir() -> Path:
+    return data_dir() / "queue"
+
+
+class Queue:
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or default_queue_dir()
+
+    def _ensure(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise BadInput(f"cannot create the offline queue {self.root}: {exc.strerror}") from None
+
+    def path(self, sid: str) -> Path:
+        return self.root / f"{sid}.json"
+
+    def put(self, summary: dict[str, Any]) -> Path:
+        """Store a (valid) summary; storing the same id twice keeps one file."""
+        self._ensure()
+        dest = self.path(summary["id"])
+        tmp = dest.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(summary, fh, indent=2, ensure_ascii=False)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, dest)
+        return dest
+
+    def items(self) -> list[dict[str, Any]]:
+        """Queued summaries, oldest first. Unreadable files are set aside in ``invalid/`` with a warning."""
+        if not self.root.is_dir():
+            return []
+        files = sorted(self.root.glob("*.json"), key=lambda p: (p.stat().st_mtime, p.name))
+        out = []
+        for f in files:
+            try:
+                data = validate_summary(json.loads(f.read_text("utf-8")), str(f))
+            except (OSError, ValueError, BadInput) as exc:
+                print(f"pathprobe: setting aside an unreadable queued summary: {exc}", file=sys.stderr)
+                self._move(f, "invalid")
+                continue
+            out.append(data)
+        return out
+
+    def remove(self, sid: str) -> None:
+        self.path(sid).unlink(missing_ok=True)
+
+    def reject(self, summary: dict[str, Any]) -> None:
+        """Keep a refused summary apart (for the person to look at) so it is not sent again."""
+        f = self.path(summary["id"])
+        if not f.exists():
+            self.put(summary)
+        self._move(f, "rejected")
+
+    def _move(self, f: Path, sub: str) -> None:
+        d = self.root / sub
+        d.mkdir(exist_ok=True, mode=0o700)
+        os.replace(f, d / f.name)
+
+    def __len__(self) -> int:
+        return len(list(self.root.glob("*.json"))) if self.root.is_dir() else 0

@@ -1,0 +1,378 @@
+"""The summary format (``schema: "pathprobe.summary/1"``): vocabularies and one strict validator.
+
+A summary is built only from vetted fields (see :mod:`pathprobe.summary.anonymise`); this module says
+what "vetted" means. Every string in a valid summary is either from a fixed vocabulary defined here,
+a host of the shipped catalogue (``data/canary_sites.tsv``), a hex hash, a date, or a certificate
+name cleaned by :func:`clean_dn`. The collector runs the same :func:`validate_summary` on what it
+receives, so a hand-made or tampered summary cannot smuggle free text into the database.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import io
+import re
+from importlib import resources
+from typing import Any
+
+from pathprobe.errors import BadInput
+
+SCHEMA = "pathprobe.summary/1"
+
+KINDS = ("direct", "doh", "tor", "vpn", "other")
+TOR_TRANSPORTS = ("vanilla", "obfs4", "snowflake", "meek", "webtunnel")
+VPN_PROTOCOLS = ("openvpn", "wireguard", "shadowsocks", "socks5", "http")
+DOH_PROVIDERS = ("cloudflare", "google", "quad9", "adguard", "mullvad", "nextdns", "opendns", "cleanbrowsing")
+"""Well-known public resolvers (the shipped plan's names and a few more). Any other name becomes ``doh``."""
+SUBKINDS = {"tor": TOR_TRANSPORTS, "vpn": VPN_PROTOCOLS, "doh": DOH_PROVIDERS}
+REACHABILITY = ("reachable", "partial", "blocked", "unknown")
+TLS = ("intact", "intercepted", "unverified")
+CONNECTIVITY = ("online", "portal", "offline")
+SIGNALS = (
+    "device_trusted_not_public",
+    "known_interception_root",
+    "untrusted_chain",
+    "cross_path_mismatch",
+    "missing_sct",
+    "dns_tampering",
+    "portal_offered_root",
+)
+FAILURES = (
+    "generic_timeout_error",
+    "connection_refused",
+    "connection_reset",
+    "eof_error",
+    "dns_nxdomain_error",
+    "dns_no_answer",
+    "dns_server_failure",
+    "ssl_unknown_authority",
+    "ssl_invalid_hostname",
+    "ssl_invalid_certificate",
+    "ssl_failed_handshake",
+    "ssl_chain_too_large",
+    "host_unreachable",
+    "network_unreachable",
+    "internal_error",
+)
+OTHER_FAILURE = "other"
+"""Any failure string outside OONI's vocabulary above (fallback strings may carry addresses)."""
+
+MAX_PATHS = 64
+MAX_SITES = 400
+MAX_FINDINGS = 200
+MAX_CERTS = 16
+MAX_COUNT = 100_000
+MAX_DN = 96
+MAX_LATENCY_MS = 600_000
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_ID = re.compile(r"[0-9a-f]{32}")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_VERSION = re.compile(r"\d{1,4}\.\d{1,4}\.\d{1,4}(?:(?:a|b|rc|\.dev|\.post)\d{1,4})?")
+_CC = re.compile(r"[A-Z]{2}")
+
+
+# ---- vocabularies from shipped data ---------------------------------------------------------------
+
+
+@functools.cache
+def catalogue() -> frozenset[str]:
+    """Hosts of the shipped canary catalogue (the only hosts a summary may name)."""
+    text = (resources.files("pathprobe") / "data" / "canary_sites.tsv").read_text("utf-8")
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    rows = csv.DictReader(io.StringIO("\n".join(lines)), delimiter="\t")
+    return frozenset(r["domain"].strip().lower() for r in rows if (r.get("domain") or "").strip())
+
+
+@functools.cache
+def known_labels() -> frozenset[str]:
+    """``known_as`` labels of the shipped interception-root list."""
+    from pathprobe.analysis.roots import known_roots
+
+    return frozenset(e.label for e in known_roots().entries)
+
+
+def path_id(kind: str, sub: str | None, n: int) -> str:
+    base = f"{kind}:{sub}" if sub else kind
+    return base if n == 1 else f"{base}#{n}"
+
+
+def base_path(pid: str) -> str:
+    """``vpn:openvpn#2`` -> ``vpn:openvpn`` (aggregates count paths of one kind and transport together)."""
+    return pid.partition("#")[0]
+
+
+_PATH_ID = re.compile(r"(?P<kind>[a-z]+)(?::(?P<sub>[a-z0-9]+))?(?:#(?P<n>[2-9]|[1-5][0-9]|6[0-4]))?")
+
+
+def valid_path_id(pid: str) -> bool:
+    m = _PATH_ID.fullmatch(pid)
+    if not m or m["kind"] not in KINDS:
+        return False
+    sub = m["sub"]
+    return sub is None or sub in SUBKINDS.get(m["kind"], ())
+
+
+# ---- certificate names ------------------------------------------------------------------------------
+
+_DN_KEEP = ("CN", "O", "OU", "C")
+_SCRUB = re.compile(
+    r"\d{1,3}(?:[.\-_]\d{1,3}){3}"  # IPv4, also 10-1-2-3 style
+    r"|[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,}"  # IPv6
+    r"|[^\s@]+@[^\s@]+"  # e-mail addresses
+    r"|[a-z][a-z0-9+.\-]*://"  # URLs (ss://, https://)
+    r"|[A-Za-z0-9+/=_\-]{20,}"  # keys, certs, fingerprints, long tokens
+    r"|[^\W_]\.[^\W_]"  # host names (proxy.hotel.kz): not in the catalogue
+    r"|\d{5,}",  # long numbers (phone, room, account)
+    re.IGNORECASE,
+)
+_DN_CHARS = re.compile(r"(?:[^\W_]|[ .,&()'\-])*")
+
+
+def _split_dn(dn: str) -> list[tuple[str, str]]:
+    parts: list[tuple[str, str]] = []
+    for raw in re.split(r"(?<!\\),", dn):
+        key, sep, value = raw.partition("=")
+        if not sep:
+            return []
+        parts.append((key.strip().upper(), value.replace("\\", "").strip()))
+    return parts
+
+
+def clean_dn(dn: Any, private: frozenset[str] = frozenset()) -> str | None:
+    """Keep CN, O, OU and C of a certificate name; drop any value that could identify a person or place.
+
+    A value is dropped (not edited) when it contains an address, host name, e-mail, URL, long token or
+    number, a character outside a plain set, or any of ``private`` (the profile's own free text: label,
+    names, hosts). What is left is capped at MAX_DN characters; None when nothing is left.
+    """
+    if not isinstance(dn, str) or len(dn) > 4096:
+        return None
+    kept: list[str] = []
+    lowered = [p.lower() for p in private if len(p) >= 4]
+    for key, value in _split_dn(dn):
+        if key not in _DN_KEEP or not value or len(value) > 64:
+            continue
+        if key == "C" and not _CC.fullmatch(value):
+            continue
+        if not _DN_CHARS.fullmatch(value) or _SCRUB.search(value):
+            continue
+        low = value.lower()
+        if any(p in low for p in lowered):
+            continue
+        kept.append(f"{key}={value}")
+    out = ",".join(kept)
+    while len(out) > MAX_DN and kept:
+        kept.pop()
+        out = ",".join(kept)
+    return out or None
+
+
+# ---- validation -------------------------------------------------------------------------------------
+
+
+class SummaryError(BadInput):
+    """A summary that does not follow the schema; the message names the field."""
+
+
+def _obj(v: Any, where: str, keys: set[str]) -> dict[str, Any]:
+    if not isinstance(v, dict):
+        raise SummaryError(f"{where}: must be an object")
+    missing = sorted(keys - set(v))
+    if missing:
+        raise SummaryError(f"{where}: missing key '{missing[0]}'")
+    extra = sorted(set(v) - keys)
+    if extra:
+        raise SummaryError(f"{where}: unknown key '{extra[0][:40]}'")
+    return v
+
+
+def _list(v: Any, where: str, cap: int) -> list[Any]:
+    if not isinstance(v, list):
+        raise SummaryError(f"{where}: must be a list")
+    if len(v) > cap:
+        raise SummaryError(f"{where}: at most {cap} entries")
+    return v
+
+
+def _enum(v: Any, where: str, allowed: tuple[str, ...], nullable: bool = False) -> None:
+    if v is None and nullable:
+        return
+    if v not in allowed:
+        raise SummaryError(f"{where}: must be one of {', '.join(allowed)}{' or null' if nullable else ''}")
+
+
+def _count(v: Any, where: str) -> None:
+    if type(v) is not int or not 0 <= v <= MAX_COUNT:
+        raise SummaryError(f"{where}: must be an integer from 0 to {MAX_COUNT}")
+
+
+def _hex64(v: Any, where: str, nullable: bool) -> None:
+    if v is None and nullable:
+        return
+    if not isinstance(v, str) or not _HEX64.fullmatch(v):
+        raise SummaryError(f"{where}: must be a lowercase hex SHA-256{' or null' if nullable else ''}")
+
+
+def _dn(v: Any, where: str) -> None:
+    if v is None:
+        return
+    if not isinstance(v, str) or clean_dn(v) != v:
+        raise SummaryError(f"{where}: must be a cleaned certificate name (CN/O/OU/C, no addresses) or null")
+
+
+def _known(v: Any, where: str) -> None:
+    if v is not None and v not in known_labels():
+        raise SummaryError(f"{where}: must be a label of the shipped known-roots list or null")
+
+
+def _hosts(v: Any, where: str) -> list[str]:
+    hosts = _list(v, where, MAX_SITES)
+    cat = catalogue()
+    for i, h in enumerate(hosts):
+        if not isinstance(h, str) or h not in cat:
+            raise SummaryError(f"{where}[{i}]: must be a host of the shipped catalogue")
+    if len(set(hosts)) != len(hosts):
+        raise SummaryError(f"{where}: hosts must not repeat")
+    return hosts
+
+
+def _signals(v: Any, where: str) -> None:
+    for i, s in enumerate(_list(v, where, len(SIGNALS))):
+        _enum(s, f"{where}[{i}]", SIGNALS)
+
+
+def _path(p: Any, where: str) -> str:
+    _obj(p, where, {"id", "kind", "reachability", "tls", "latency_ms", "sites", "other_sites"})
+    pid = p["id"]
+    if not isinstance(pid, str) or not valid_path_id(pid):
+        raise SummaryError(
+            f"{where}.id: must be a path id from the fixed vocabulary (e.g. tor:obfs4, vpn, doh#2)"
+        )
+    _enum(p["kind"], f"{where}.kind", KINDS)
+    if pid.partition(":")[0].partition("#")[0] != p["kind"]:
+        raise SummaryError(f"{where}.kind: does not match the id '{pid}'")
+    _enum(p["reachability"], f"{where}.reachability", REACHABILITY)
+    _enum(p["tls"], f"{where}.tls", TLS)
+    lat = p["latency_ms"]
+    if lat is not None and (type(lat) is not int or not 0 <= lat <= MAX_LATENCY_MS):
+        raise SummaryError(f"{where}.latency_ms: must be an integer number of milliseconds or null")
+    seen: set[str] = set()
+    for j, s in enumerate(_list(p["sites"], f"{where}.sites", MAX_SITES)):
+        w = f"{where}.sites[{j}]"
+        _obj(s, w, {"host", "reachability", "tls", "failure", "signals"})
+        if not isinstance(s["host"], str) or s["host"] not in catalogue():
+            raise SummaryError(f"{w}.host: must be a host of the shipped catalogue")
+        if s["host"] in seen:
+            raise SummaryError(f"{w}.host: '{s['host']}' is listed twice")
+        seen.add(s["host"])
+        _enum(s["reachability"], f"{w}.reachability", REACHABILITY)
+        _enum(s["tls"], f"{w}.tls", TLS)
+        _enum(s["failure"], f"{w}.failure", (*FAILURES, OTHER_FAILURE), nullable=True)
+        _signals(s["signals"], f"{w}.signals")
+    _count(p["other_sites"], f"{where}.other_sites")
+    return pid
+
+
+def validate_summary(data: Any, source: str = "summary") -> dict[str, Any]:
+    """Check every field of a summary; raise :class:`SummaryError` naming the first problem."""
+    try:
+        return _validate(data)
+    except SummaryError as exc:
+        raise SummaryError(f"{source}: not a pathprobe summary: {exc}") from None
+
+
+def _validate(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise SummaryError("the top level must be a JSON object")
+    if data.get("schema") != SCHEMA:
+        found = data.get("schema")
+        shown = repr(found)[:60] if isinstance(found, str | None) else "a non-string"
+        raise SummaryError(f"'schema' must be \"{SCHEMA}\" (found {shown})")
+    _obj(
+        data,
+        "summary",
+        {
+            "schema",
+            "id",
+            "day",
+            "tool_version",
+            "network",
+            "paths",
+            "interception",
+            "trust_store",
+            "recommendation",
+        },
+    )
+    if not isinstance(data["id"], str) or not _ID.fullmatch(data["id"]):
+        raise SummaryError("id: must be 32 lowercase hex digits")
+    day = data["day"]
+    if not isinstance(day, str) or not _DAY.fullmatch(day):
+        raise SummaryError("day: must be a date YYYY-MM-DD")
+    try:
+        dt.date.fromisoformat(day)
+    except ValueError:
+        raise SummaryError("day: not a real date") from None
+    tv = data["tool_version"]
+    if tv is not None and (not isinstance(tv, str) or not _VERSION.fullmatch(tv)):
+        raise SummaryError("tool_version: must be a version like 0.1.0 or null")
+    net = _obj(data["network"], "network", {"country", "asn", "connectivity", "portal"})
+    cc = net["country"]
+    if cc is not None and (not isinstance(cc, str) or not _CC.fullmatch(cc)):
+        raise SummaryError("network.country: must be two capital letters (ISO 3166) or null")
+    asn = net["asn"]
+    if asn is not None and (type(asn) is not int or not 1 <= asn <= 4_294_967_295):
+        raise SummaryError("network.asn: must be an AS number from 1 to 4294967295 or null")
+    _enum(net["connectivity"], "network.connectivity", CONNECTIVITY, nullable=True)
+    portal = net["portal"]
+    if portal is not None:
+        _obj(portal, "network.portal", {"detected", "offered_certificates"})
+        if portal["detected"] not in (True, False, None):
+            raise SummaryError("network.portal.detected: must be true, false or null")
+        for i, c in enumerate(
+            _list(portal["offered_certificates"], "network.portal.offered_certificates", MAX_CERTS)
+        ):
+            w = f"network.portal.offered_certificates[{i}]"
+            _obj(c, w, {"sha256", "spki_sha256", "subject", "known_as"})
+            _hex64(c["sha256"], f"{w}.sha256", nullable=False)
+            _hex64(c["spki_sha256"], f"{w}.spki_sha256", nullable=True)
+            _dn(c["subject"], f"{w}.subject")
+            _known(c["known_as"], f"{w}.known_as")
+    ids: set[str] = set()
+    for i, p in enumerate(_list(data["paths"], "paths", MAX_PATHS)):
+        pid = _path(p, f"paths[{i}]")
+        if pid in ids:
+            raise SummaryError(f"paths[{i}].id: '{pid}' is listed twice")
+        ids.add(pid)
+    for i, f in enumerate(_list(data["interception"], "interception", MAX_FINDINGS)):
+        w = f"interception[{i}]"
+        _obj(f, w, {"issuer", "root_sha256", "known_as", "signals", "paths", "hosts", "other_hosts"})
+        _dn(f["issuer"], f"{w}.issuer")
+        _hex64(f["root_sha256"], f"{w}.root_sha256", nullable=True)
+        _known(f["known_as"], f"{w}.known_as")
+        _signals(f["signals"], f"{w}.signals")
+        for j, pid in enumerate(_list(f["paths"], f"{w}.paths", MAX_PATHS)):
+            if pid not in ids:
+                raise SummaryError(f"{w}.paths[{j}]: must be the id of one of this summary's paths")
+        _hosts(f["hosts"], f"{w}.hosts")
+        _count(f["other_hosts"], f"{w}.other_hosts")
+    ts = _obj(data["trust_store"], "trust_store", {"known_interception_roots"})
+    for i, r in enumerate(
+        _list(ts["known_interception_roots"], "trust_store.known_interception_roots", MAX_CERTS)
+    ):
+        w = f"trust_store.known_interception_roots[{i}]"
+        _obj(r, w, {"sha256", "known_as"})
+        _hex64(r["sha256"], f"{w}.sha256", nullable=False)
+        _known(r["known_as"], f"{w}.known_as")
+    rec = data["recommendation"]
+    if rec is not None and rec not in ids:
+        raise SummaryError("recommendation: must be the id of one of this summary's paths or null")
+    return data
+
+
+def iso_week(day: str) -> str:
+    """``2026-11-22`` -> ``2026-W47`` (ISO 8601 week)."""
+    y, w, _ = dt.date.fromisoformat(day).isocalendar()
+    return f"{y}-W{w:02d}"
