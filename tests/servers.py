@@ -23,11 +23,11 @@ class _Server:
         self.handler = handler
         self.stop = threading.Event()
         self.held: list[socket.socket] = []
+        self.sock.settimeout(0.2)  # here, not in the thread: a short-lived server may close first
         self.thread = threading.Thread(target=self._loop, daemon=True)
         self.thread.start()
 
     def _loop(self) -> None:
-        self.sock.settimeout(0.2)
         while not self.stop.is_set():
             try:
                 conn, _ = self.sock.accept()

@@ -1,3 +1,9 @@
-from pathprobe.cli.main import main
+"""``python -m pathprobe``."""
+
+import gc
+
+gc.disable()  # start-up allocates much and frees little; cli.main.end_startup() turns collection on again
+
+from pathprobe.cli.main import main  # noqa: E402
 
 main()

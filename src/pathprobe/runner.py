@@ -6,6 +6,7 @@ import asyncio
 import traceback
 
 from pathprobe.model import Observation, PathMeasurement, PortalMeasurement
+from pathprobe.net import pace
 from pathprobe.net.failures import INTERNAL_ERROR
 from pathprobe.probes.base import Probe, ProbeResult, RunContext
 
@@ -52,6 +53,7 @@ def probe_budget(probe: Probe, ctx: RunContext) -> float:
 
 
 async def run_probes(probes: list[Probe], ctx: RunContext) -> tuple[list[PathMeasurement], PortalMeasurement | None]:
+    pace.begin()  # round trips seen by any probe pace the retries and give-ups of all (net/pace.py)
     results = await asyncio.gather(*(_safe(p, ctx, probe_budget(p, ctx)) for p in probes))
     paths: list[PathMeasurement] = []
     portal: PortalMeasurement | None = None

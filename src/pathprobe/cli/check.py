@@ -37,11 +37,15 @@ def check(
     from pathprobe.analysis.roots import public_roots as load_public
     from pathprobe.analysis.verdicts import Roots
     from pathprobe.cli.consent import ensure_consent
+    from pathprobe.cli.main import end_startup
     from pathprobe.plan import default_plan_path, load_plans
     from pathprobe.probes.base import RunContext
     from pathprobe.profile import build_profile, dumps
     from pathprobe.runner import run_probes
     from pathprobe.trust import device_roots as load_device
+
+    end_startup()
+    _more_files()
 
     if not 0 < timeout <= 600:
         raise BadInput("--timeout must be a number of seconds from 0 to 600")
@@ -102,3 +106,16 @@ def check(
     from rich.console import Console
 
     render_profile(profile, Console(no_color=not sys.stdout.isatty(), highlight=False))
+
+
+def _more_files(want: int = 8192) -> None:
+    """Every site may hold a few sockets at once (repeated connection attempts): raise the soft limit."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        top = want if hard == resource.RLIM_INFINITY else min(want, hard)
+        if soft != resource.RLIM_INFINITY and soft < top:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (top, hard))
+    except (ImportError, ValueError, OSError):  # not on this platform, or not allowed: keep the limit
+        pass

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.util
 import sys
-from typing import Any
-
-import typer
+from typing import TYPE_CHECKING, Any
 
 from pathprobe import __version__
 from pathprobe.errors import PathprobeError
+
+if TYPE_CHECKING:
+    import typer
 
 # Command groups: (name, module). A module exposes ``app`` (a typer.Typer). Missing modules are skipped.
 GROUPS = (
@@ -27,6 +29,9 @@ COMMANDS = (
 
 
 def build_app() -> typer.Typer:
+    global typer  # imported here, not at module level: `pathprobe --version` needs none of it
+    import typer
+
     app = typer.Typer(
         name="pathprobe",
         help="Which way of reaching the web keeps your HTTPS intact on this network?",
@@ -63,9 +68,36 @@ def build_app() -> typer.Typer:
 
 
 def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args == ["--version"]:  # nothing else to parse: no need to build the app
+        print(__version__)
+        sys.exit(0)
+    if argv is None and (not args or args[0] != "check"):
+        end_startup()  # `check` does it itself once its imports are done
     app = build_app()
     try:
-        rv = app(args=argv, prog_name="pathprobe", standalone_mode=False)
+        rv = _run(app, argv)
+    finally:
+        if argv is None:
+            gc.freeze()  # the process ends now: spare the interpreter's exit a collection of everything
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def end_startup() -> None:
+    """Turn garbage collection back on after start-up (``python -m pathprobe`` turns it off to import).
+
+    What start-up built lives as long as the process: frozen, later collections need not scan it.
+    """
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
+def _run(app: typer.Typer, argv: list[str] | None) -> Any:
+    import typer
+
+    try:
+        return app(args=argv, prog_name="pathprobe", standalone_mode=False)
     except PathprobeError as exc:
         print(f"pathprobe: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
@@ -84,7 +116,6 @@ def main(argv: list[str] | None = None) -> None:
                 print("pathprobe: aborted", file=sys.stderr)
                 sys.exit(130)
         raise
-    sys.exit(rv if isinstance(rv, int) else 0)
 
 
 def _click_exception_modules() -> list[Any]:

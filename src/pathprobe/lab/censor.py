@@ -1,5 +1,7 @@
 """The censor router's nft ruleset, built from a scenario's ``[censor]`` (pure; applied in pp-censor).
 
+- random loss (``loss = N``, percent) drops forwarded packets in both directions (``numgen random``:
+  no netem here);
 - filters (``[[censor.block]]``) sit in the forward hook: client -> internet traffic is dropped or
   rejected (``reject with tcp reset`` for TCP, ICMP port unreachable for UDP);
 - a DNS hijack DNATs the client's port-53 traffic, whatever server it was meant for, to the lying
@@ -40,6 +42,9 @@ def ruleset(censor: Censor) -> str:
     """The whole ruleset (one ``nft -f`` file); an empty censor still gets empty chains."""
     client_if = w.CENSOR_CLIENT_IF
     forward = [f'iifname "{client_if}" ' + _block_rule(b) for b in censor.blocks]
+    if censor.loss:
+        # A bad link, both directions, before any filter: each packet is lost with this probability.
+        forward.insert(0, f'numgen random mod 100 < {censor.loss} drop comment "random loss {censor.loss}%"')
     nat = []
     if censor.lies is not None:
         for proto in ("udp", "tcp"):

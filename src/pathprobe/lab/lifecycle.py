@@ -475,25 +475,7 @@ class Lab:
 
     def _check(self, scn: Scenario, st: State, out: Path | None) -> CheckResult:
         run = Path(st.run_dir)
-        argv = topology.nsexec(
-            w.CLIENT_NS,
-            sys.executable,
-            "-m",
-            "pathprobe",
-            "check",
-            "--json",
-            "--accept-risk",
-            "--plan",
-            str(run / "plan.toml"),
-            "--public-roots",
-            str(run / "public-roots.pem"),
-            "--device-roots",
-            str(run / "device-roots.pem"),
-            "--timeout",
-            f"{scn.timeout:g}",
-            "--label",
-            f"pathprobe lab: {scn.name}",
-        )
+        argv = check_command(scn, st)
         self.say(f"running the check in {w.CLIENT_NS}: pathprobe check --plan {run / 'plan.toml'} ...")
         t0 = time.monotonic()
         with open(run / "check.log", "wb") as err:
@@ -549,6 +531,30 @@ class Lab:
                 for r in (st.services if st else [])
             ],
         }
+
+
+def check_command(scn: Scenario, st: State) -> list[str]:
+    """The ``pathprobe check`` command line a lab check runs in the client namespace (also bench/)."""
+    run = Path(st.run_dir)
+    return topology.nsexec(
+        w.CLIENT_NS,
+        sys.executable,
+        "-m",
+        "pathprobe",
+        "check",
+        "--json",
+        "--accept-risk",
+        "--plan",
+        str(run / "plan.toml"),
+        "--public-roots",
+        str(run / "public-roots.pem"),
+        "--device-roots",
+        str(run / "device-roots.pem"),
+        "--timeout",
+        f"{scn.timeout:g}",
+        "--label",
+        f"pathprobe lab: {scn.name}",
+    )
 
 
 @dataclass

@@ -34,6 +34,8 @@ TRUSTABLE = ("public", "interceptor")
 REACH = ("reachable", "partial", "blocked", "unknown")
 TLS = ("intact", "intercepted", "unverified")
 CONNECTIVITY = ("online", "portal", "offline")
+LOSS_MAX = 50
+"""Percent; beyond this no path works and a check could only measure the loss."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ class Censor:
     intercept: Intercept | None = None
     portal: PortalSpec | None = None
     """Redirect the client's port 80 to the censor's portal server (None: plain HTTP is left alone)."""
+    loss: int = 0
+    """Random packet loss on the router, in percent, each direction (a bad link, not censorship)."""
 
 
 @dataclass(frozen=True)
@@ -248,8 +252,9 @@ def _censor(t: _T | None) -> Censor:
             raise pt.err("offer", f"is required (a list of {', '.join(OFFERS)}; [] for a log-in page)")
         pt.done()
         portal = PortalSpec(tuple(dict.fromkeys(offer)))
+    loss = t.whole("loss", 0, LOSS_MAX) or 0
     t.done()
-    return Censor(tuple(blocks), lies, intercept, portal)
+    return Censor(tuple(blocks), lies, intercept, portal, loss)
 
 
 def _expect(t: _T) -> Expectations:

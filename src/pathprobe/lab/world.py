@@ -107,6 +107,15 @@ SITES: tuple[Site, ...] = (
 )
 SITE_BY_NAME = {s.name: s for s in SITES}
 
+MANY_ADDR = "10.77.2.200"
+"""Where the origins' generated sites live (``[options.origins] many = N``: a CDN serving N names)."""
+MANY_MAX = 1000
+
+
+def many_sites(n: int) -> dict[str, str]:
+    """``n`` generated site names (``site-0001.many.test`` ...) -> their address (for scale runs)."""
+    return {f"site-{i:04d}.many.test": MANY_ADDR for i in range(1, n + 1)}
+
 
 def inet_addresses() -> list[str]:
     """Every address that lives on pp-inet's interface (the link address first)."""
@@ -122,12 +131,14 @@ def inet_addresses() -> list[str]:
         DETECT_ADDR,
         *(s.address for s in SITES),
         *TOR_ADDRS.values(),
+        MANY_ADDR,
     ]
 
 
-def honest_records() -> dict[str, str]:
-    """name -> IPv4 address, as the honest resolver answers."""
+def honest_records(many: int = 0) -> dict[str, str]:
+    """name -> IPv4 address, as the honest resolver answers (``many``: the generated sites too)."""
     out = {s.name: s.address for s in SITES}
+    out.update(many_sites(many))
     out[DOH_NAME] = DOH_ADDR
     out[BLOCKPAGE_NAME] = BLOCKPAGE_ADDR
     out[PORTAL_NAME] = BLOCKPAGE_ADDR

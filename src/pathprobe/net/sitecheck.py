@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from pathprobe.model import Observation, Role, Step, TargetMeasurement, TlsEvidence
+from pathprobe.net import pace
 from pathprobe.net.dns import system_resolve
 from pathprobe.net.failures import GENERIC_TIMEOUT, NetFailure, classify
 from pathprobe.net.stream import ByteStream, TcpStream, open_tcp
@@ -102,7 +103,11 @@ class Dialer(Protocol):
 
 
 async def connect_any(addresses: tuple[str, ...], port: int, rec: Recorder) -> TcpStream:
-    """TCP to each address in turn, all within one step deadline."""
+    """TCP to each address in turn, all within one step deadline.
+
+    An unanswered connection attempt is repeated, paced by the round trips this check has seen
+    (:mod:`pathprobe.net.pace`): a lost SYN is not a blocked site. A reset is an answer.
+    """
     last: Exception = NetFailure(GENERIC_TIMEOUT)
     start = rec.now_ms()
     deadline = time.monotonic() + rec.timeout
@@ -112,7 +117,12 @@ async def connect_any(addresses: tuple[str, ...], port: int, rec: Recorder) -> T
             break
         try:
             async with asyncio.timeout(remaining):
-                stream = await open_tcp(addr, port)
+                stream = await pace.race(
+                    lambda a=addr: open_tcp(a, port),  # type: ignore[misc]
+                    pace.tcp(),
+                    deadline,
+                    discard=lambda s: s.close(),
+                )
         except asyncio.CancelledError:
             raise
         except Exception as exc:

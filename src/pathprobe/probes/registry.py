@@ -44,11 +44,23 @@ def available() -> dict[str, str]:
     return out
 
 
+def _builtin(kind: str) -> str | None:
+    if kind in BUILTIN:
+        return BUILTIN[kind]
+    ref = OPTIONAL_BUILTIN.get(kind)
+    if ref is not None and importlib.util.find_spec(ref.partition(":")[0]) is not None:
+        return ref
+    return None
+
+
 def get(kind: str) -> type[Probe]:
-    kinds = available()
-    if kind not in kinds:
-        raise BadInput(f"unknown probe kind '{kind}'; known kinds: {', '.join(sorted(kinds))}")
+    ref = _builtin(kind)  # a built-in kind needs no scan of every installed package's entry points
+    if ref is None:
+        kinds = available()
+        if kind not in kinds:
+            raise BadInput(f"unknown probe kind '{kind}'; known kinds: {', '.join(sorted(kinds))}")
+        ref = kinds[kind]
     try:
-        return _load(kinds[kind])
+        return _load(ref)
     except (ImportError, AttributeError) as exc:
         raise BadInput(f"probe kind '{kind}' could not be loaded: {exc}") from exc

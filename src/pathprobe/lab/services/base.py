@@ -69,6 +69,12 @@ class LabContext:
     scenario: Scenario
     interceptor: Interceptor | None = None
 
+    @property
+    def many(self) -> int:
+        """How many generated sites the origins serve (``[options.origins] many``); resolvers know them."""
+        value = self.scenario.options.get("origins", {}).get("many", 0)
+        return value if isinstance(value, int) else 0
+
 
 class Service(ABC):
     """A program the lab runs in one namespace (see the module docstring for the contract)."""

@@ -17,7 +17,7 @@ class HonestDns(Service):
         super().__init__(instance, netns)
 
     def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
-        conf = _unbound.write(workdir, _unbound.config(workdir, [w.DNS_ADDR], w.honest_records()))
+        conf = _unbound.write(workdir, _unbound.config(workdir, [w.DNS_ADDR], w.honest_records(ctx.many)))
         return Launch(_unbound.argv(conf))
 
     def listens(self) -> list[Listen]:

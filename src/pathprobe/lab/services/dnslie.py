@@ -22,8 +22,8 @@ class LyingDns(Service):
         super().__init__(instance, netns)
         self.lies = lies
 
-    def records(self) -> dict[str, str]:
-        records = w.honest_records()
+    def records(self, many: int = 0) -> dict[str, str]:
+        records = w.honest_records(many)
         for name, lie in self.lies.items():
             if lie == "nxdomain":
                 records.pop(name, None)
@@ -32,7 +32,7 @@ class LyingDns(Service):
         return records
 
     def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
-        conf = _unbound.write(workdir, _unbound.config(workdir, [w.CENSOR_CLIENT_ADDR], self.records()))
+        conf = _unbound.write(workdir, _unbound.config(workdir, [w.CENSOR_CLIENT_ADDR], self.records(ctx.many)))
         return Launch(_unbound.argv(conf))
 
     def listens(self) -> list[Listen]:

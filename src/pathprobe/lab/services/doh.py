@@ -29,7 +29,7 @@ class DohServer(Service):
         text = _unbound.config(
             workdir,
             [f"{w.DOH_ADDR}@443"],
-            w.honest_records(),
+            w.honest_records(ctx.many),
             extra=[
                 "https-port: 443",
                 f'tls-service-key: "{key}"',

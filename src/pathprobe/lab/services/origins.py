@@ -30,10 +30,26 @@ class Origins(Service):
     about = "HTTPS origins for the lab's sites (lab public CA, one server, names by SNI)"
 
     def __init__(
-        self, instance: str = "origins", netns: str = w.INET_NS, sites: dict[str, str] | None = None
+        self,
+        instance: str = "origins",
+        netns: str = w.INET_NS,
+        sites: dict[str, str] | None = None,
+        many: int = 0,
     ) -> None:
         super().__init__(instance, netns)
         self.sites = sites if sites is not None else {s.name: s.address for s in w.SITES}
+        self.sites.update(w.many_sites(many))
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any], where: str) -> Origins:
+        """``many = N``: also serve N generated names (``site-0001.many.test`` ...) on one address."""
+        opts = dict(options)
+        many = opts.pop("many", 0)
+        if opts:
+            raise ValueError(f"'{sorted(opts)[0]}': unknown option (the origins service takes 'many')")
+        if isinstance(many, bool) or not isinstance(many, int) or not 0 <= many <= w.MANY_MAX:
+            raise ValueError(f"'many' must be a whole number from 0 to {w.MANY_MAX}")
+        return cls(many=many)
 
     def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
         names = {}
