@@ -61,10 +61,31 @@ def _direct(spec: dict[str, Any]) -> TargetEvidence:
     return TargetEvidence(path, tm, pub, dev, set(spec.get("signals", [])))
 
 
+def _resolver_obs(pid: str, spec: dict[str, Any]) -> list[Observation]:
+    """The resolver target's TCP attempts (``tcp``) and plain-DNS answers (``do53``), when given."""
+    obs = [Observation(pid, f"{t['address']}:443", "tcp", 0.0, 1.0, t.get("failure"), f"{t['address']}:443", {})
+           for t in spec.get("tcp", [])]
+    for d in spec.get("do53", []):
+        detail: dict[str, Any] = {"resolver": f"do53:{d['server']}", "protocol": "udp"}
+        if d.get("failure") is None:
+            detail.update(query=d.get("sent", "SiTe.example"), echoed=d.get("echoed", d.get("sent", "SiTe.example")),
+                          case_kept=d.get("case_kept", True), rcode=d.get("rcode", "NOERROR"),
+                          answers=d.get("answers", []))
+        obs.append(Observation(pid, d.get("host", HOST), "dns", 0.0, 1.0, d.get("failure"), f"{d['server']}:53",
+                               detail))
+    return obs
+
+
 def _doh(i: int, spec: dict[str, Any]) -> list[TargetEvidence]:
     pid = f"doh:r{i}"
+    res_obs = tuple(_resolver_obs(pid, spec))
+    if spec["resolver"] == "blocked":  # the DoH connection failed: no chain, its sites untested
+        res_tm = TargetMeasurement(f"r{i}.example", "resolver", res_obs, failure="generic_timeout_error")
+        site = TargetMeasurement(HOST, "site", (), reachability="unknown")
+        path = PathMeasurement(pid, "doh", (res_tm, site))
+        return [TargetEvidence(path, res_tm, None, None), TargetEvidence(path, site, None, None)]
     res_pub, res_dev = _validations(spec["resolver"])
-    res_tm = TargetMeasurement(f"r{i}.example", "resolver", (), tls=_tls(f"r{i}.example"))
+    res_tm = TargetMeasurement(f"r{i}.example", "resolver", res_obs, tls=_tls(f"r{i}.example"))
     rcode = "NOERROR" if spec["answers"] else None
     detail = {"resolver": f"r{i}", "answers": spec["answers"], "rcode": rcode}
     obs = [_obs(pid, "doh", spec.get("failure"), address="127.0.0.1:443", detail=detail)]

@@ -32,12 +32,14 @@ kind = "doh"
 name = "local"
 url = "https://doh.test:{DOH_PORT}/dns-query"
 bootstrap = ["127.0.0.1"]
+do53 = false
 
 [[probe]]
 kind = "doh"
 name = "blocked"
 url = "https://doh.test:{CLOSED_PORT}/dns-query"
 bootstrap = ["127.0.0.1"]
+do53 = false
 """
 
 

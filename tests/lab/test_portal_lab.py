@@ -229,6 +229,13 @@ def test_doh_blocked_profile(lab: LabRunner) -> None:
     doh = _path(p, "doh:lab")
     assert doh["reachability"] == "blocked" and doh["tls"] == "unverified"
     assert doh["reason"] == "the DoH resolver could not be reached (generic_timeout_error)"
-    signals = {s for q in p["paths"] for t in q["targets"] for s in t["signals"]}
-    assert "dns_tampering" not in signals
-    assert p["interception"] == [] and p["recommendation"]["path"] is None
+    # No DoH witness, but the hijack answers plain DNS sent to the dropped DoH address (case kept):
+    # dns_tampering from the Do53 evidence alone, on the lied-about sites only.
+    do53 = [o for o in p["observations"] if o["step"] == "dns" and o["path"] == "doh:lab"]
+    assert do53 and all(o["failure"] is None and o["detail"]["case_kept"] is True for o in do53)
+    tampered = {t["target"] for q in p["paths"] for t in q["targets"] if "dns_tampering" in t["signals"]}
+    assert tampered == {"www.socialnet.test", "www.tube.test", "news.freepress.test"}
+    assert all("DoH connection to that address failed" in t["note"]
+               for t in _path(p, "direct")["targets"] if t["target"] in tampered)
+    assert {f["host"] for f in p["interception"]} == {"www.socialnet.test", "www.tube.test"}
+    assert p["recommendation"]["path"] is None

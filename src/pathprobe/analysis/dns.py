@@ -20,6 +20,16 @@ Inputs are the evaluated targets of every path (:class:`TargetEvidence`, chains 
     use them);
 (c) the system said NXDOMAIN or gave no address, while a witness gave addresses.
 
+Plain-DNS injection (the doh probe's ``do53`` queries: ``dns`` observations on a ``doh:<name>`` path's
+resolver target, ``detail.resolver`` ``do53:<address>``) needs no witness; on the same direct targets
+(not publicly valid) for the queried host:
+
+(d) an answer (any rcode) arrived from an address that the DoH connection could not reach — every TCP
+    attempt to it failed — so someone else answered in its name;
+(e) an answer whose question lost the 0x20 letter case we sent (resolvers echo the question as sent).
+
+Silence is never evidence, and neither is an answer that merely differs.
+
 The target's note names the lie ("the system resolver answered 10.10.34.35 ...").
 """
 
@@ -160,19 +170,89 @@ def reasons_for(ev: TargetEvidence, sys: SystemView, ws: Sequence[Witness]) -> l
     return out
 
 
+@dataclass(frozen=True)
+class Do53Answer:
+    """A plain-DNS answer the doh probe received, with what makes it suspect."""
+
+    path: str
+    server: str
+    rcode: str
+    answers: tuple[str, ...]
+    sent: str
+    echoed: str | None
+    case_kept: bool | None
+    doh_failure: str | None
+    """The failure of the DoH connection to the same address when no TCP attempt to it succeeded."""
+
+
+def do53_answers(items: Sequence[TargetEvidence]) -> dict[str, list[Do53Answer]]:
+    """Per host (lower case), the Do53 answers recorded on DoH resolver targets."""
+    out: dict[str, list[Do53Answer]] = {}
+    for ev in items:
+        if ev.path.kind != "doh" or ev.target.role != "resolver":
+            continue
+        obs = ev.target.observations
+        tcp_ok = {address_ip(o.address) for o in obs if o.step == "tcp" and o.failure is None}
+        tcp_failed: dict[str | None, str] = {}
+        for o in obs:
+            if o.step == "tcp" and o.failure is not None:
+                tcp_failed.setdefault(address_ip(o.address), o.failure)
+        for o in obs:
+            resolver = str(o.detail.get("resolver", ""))
+            if o.step != "dns" or not resolver.startswith("do53:") or o.failure is not None:
+                continue
+            server = resolver[len("do53:"):]
+            kept = o.detail.get("case_kept")
+            out.setdefault(o.target.lower().rstrip("."), []).append(Do53Answer(
+                ev.path.id, server, str(o.detail.get("rcode", "")),
+                tuple(str(a) for a in o.detail.get("answers", []) or []),
+                str(o.detail.get("query", "")), o.detail.get("echoed"),
+                kept if isinstance(kept, bool) else None,
+                None if server in tcp_ok else tcp_failed.get(server),
+            ))
+    return out
+
+
+def _said(a: Do53Answer) -> str:
+    if a.answers:
+        return _list(a.answers)
+    return "no address" if a.rcode == "NOERROR" else a.rcode
+
+
+def do53_reasons(answers: Sequence[Do53Answer]) -> list[str]:
+    """Why plain-DNS answers for one host were not the resolver's (empty when nothing shows it)."""
+    out: list[str] = []
+    # (d) an answer from an address the DoH connection could not reach.
+    for a in answers:
+        if a.doh_failure is not None:
+            out.append(f"a plain DNS query to {a.server} ({a.path}) was answered ({_said(a)}) although "
+                       f"the DoH connection to that address failed ({a.doh_failure}): someone else answered")
+            break
+    # (e) the question came back without the 0x20 letter case sent.
+    for a in answers:
+        if a.case_kept is False:
+            out.append(f"the plain DNS answer from {a.server} ({a.path}) changed the name's letter case "
+                       f"(sent {a.sent}, got {a.echoed}): resolvers echo it, so someone else answered")
+            break
+    return out
+
+
 def dns_tampering_hook(items: Sequence[TargetEvidence]) -> None:
     """Add ``dns_tampering`` (and a note naming the lie) to direct targets, in place."""
     by_host = witnesses(items)
+    injected = do53_answers(items)
     for ev in items:
         if ev.path.kind != "direct" or ev.target.role not in ("site", "control"):
             continue
         ws = by_host.get(ev.host)
-        if not ws or _clean(ev):
+        d53 = injected.get(ev.host.lower().rstrip("."))
+        if (not ws and not d53) or _clean(ev):
             continue
         sys = system_view(ev)
         if sys is None:
             continue
-        reasons = reasons_for(ev, sys, ws)
+        reasons = reasons_for(ev, sys, ws) if ws else []
+        reasons += do53_reasons(d53 or [])
         if not reasons:
             continue
         ev.signals.add(DNS_TAMPERING)

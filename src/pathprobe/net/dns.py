@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import os
+import random
 import socket
 import struct
 import time
@@ -288,3 +289,59 @@ async def _tcp_exchange(q: dns.message.Message, host: str, port: int, deadline: 
     if not q.is_response(resp):
         raise NetFailure(DNS_SERVER_FAILURE, "a TCP answer that does not match the query")
     return resp
+
+
+@dataclass(frozen=True)
+class Do53Reply:
+    """One plain-DNS answer from one server to a query whose name was sent in mixed (0x20) case."""
+
+    sent: str
+    """The question name exactly as sent."""
+    echoed: str | None
+    """The question name as the answer carried it (``None``: no question section)."""
+    rcode: str
+    addresses: tuple[str, ...]
+
+    @property
+    def case_kept(self) -> bool | None:
+        """True when the answer echoed the exact letter case sent; ``None`` when that shows nothing
+        (no letter in the name, or no question in the answer)."""
+        if self.echoed is None or self.sent.lower() == self.sent.upper():
+            return None
+        return self.echoed.rstrip(".") == self.sent.rstrip(".")
+
+
+def mix_case(name: str, rng: random.Random | None = None) -> str:
+    """``name`` with each letter's case chosen at random (DNS 0x20), at least one upper and one lower
+    letter when it has two or more letters, so that an answer that folds the case in either
+    direction shows."""
+    r = rng or random.SystemRandom()
+    chars = [c.upper() if c.isalpha() and r.random() < 0.5 else c.lower() for c in name]
+    letters = [i for i, c in enumerate(chars) if c.isascii() and c.isalpha()]
+    if letters and all(chars[i].islower() for i in letters):
+        i = r.choice(letters)
+        chars[i] = chars[i].upper()
+    if len(letters) > 1 and all(chars[i].isupper() for i in letters):
+        i = r.choice(letters)
+        chars[i] = chars[i].lower()
+    return "".join(chars)
+
+
+async def ask_server(server: str, port: int, host: str, lifetime: float,
+                     rng: random.Random | None = None) -> Do53Reply:
+    """One A query for ``host`` in mixed case straight to ``server:port`` over UDP (re-sent on the
+    stub's pace, TCP after a truncated answer), within ``lifetime`` seconds; the answer whatever its
+    rcode. Raises :class:`NetFailure` (``generic_timeout_error``) when nothing answered."""
+    sent = mix_case(host.rstrip("."), rng)
+    try:
+        qname = dns.name.from_text(sent + ".")
+    except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
+        raise NetFailure(DNS_SERVER_FAILURE, "not a valid name") from exc
+    q = dns.message.make_query(qname, dns.rdatatype.A, use_edns=0, payload=1232)
+    resp = await _exchange(q, [(server, port)], time.monotonic() + lifetime)
+    echoed = resp.question[0].name.to_text(omit_final_dot=True) if resp.question else None
+    addrs: list[str] = []
+    for rrset in resp.answer:
+        if rrset.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+            addrs.extend(r.to_text() for r in rrset)
+    return Do53Reply(sent, echoed, dns.rcode.to_text(resp.rcode()), tuple(dict.fromkeys(addrs)))

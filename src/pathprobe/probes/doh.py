@@ -14,11 +14,17 @@ probe checks it — :func:`~pathprobe.net.sitecheck.check_site` — but dialled 
     bootstrap = ["9.9.9.9", "149.112.112.112"]       # optional when the URL's host is an address
     # sites = ["www.example.com"]                    # default: the direct probe's sites and controls
     # method = "get"                                 # get | post (RFC 8484 allows both)
+    # do53 = true                                    # also ask the bootstrap addresses over plain UDP 53
 
 The resolver is itself a target of the path, with role ``resolver``: the verdict code judges its chain
 like any other, so ``doh:<name>`` is ``blocked`` when the resolver cannot be reached (with the failure)
 and ``intercepted`` when its chain is forged. Each site's DoH answers are kept in a ``doh`` observation
 (``detail.answers``, ``detail.rcode``) for :mod:`pathprobe.analysis.dns` to compare with the system's.
+
+With ``do53`` (the default), the same names are also asked in plain DNS over UDP, straight to each
+bootstrap address on port 53, with randomised 0x20 letter case, while the DoH work runs and under a
+short deadline (:data:`DO53_LIFETIME`): each is a ``dns`` observation on the resolver target
+(``detail.resolver`` ``do53:<address>``, ``detail.case_kept``), the evidence for injected answers.
 """
 
 from __future__ import annotations
@@ -26,11 +32,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import ipaddress
+import time
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from pathprobe.model import Observation, PathMeasurement, Role, TargetMeasurement
-from pathprobe.net.dns import is_ip
+from pathprobe.net.dns import DNS_PORT, ask_server, is_ip
 from pathprobe.net.doh import Answer, DohClient, Query
 from pathprobe.net.failures import DNS_NO_ANSWER, DNS_NXDOMAIN, DNS_SERVER_FAILURE, NetFailure
 from pathprobe.net.sitecheck import FixedAddressDialer, HostPort, Recorder, check_site, connect_any
@@ -42,6 +49,10 @@ Lookup = tuple[Observation, tuple[str, ...]]
 """A name's ``doh`` observation and the addresses it gave."""
 ALPN = [b"h2", b"http/1.1"]
 METHODS = ("get", "post")
+DO53_LIFETIME = 1.5
+"""Seconds the plain-DNS queries may take (at most ``--timeout``): a resolver answers a cached name in
+a few round trips, and a missing answer is never evidence, so waiting longer for a front end that has
+no Do53 service would only lengthen the check (docs/doh.md)."""
 NO_SITES = "no sites to resolve: give the doh probe 'sites', or add a direct probe to the plan"
 
 
@@ -52,7 +63,8 @@ class DohProbe:
     version: ClassVar[str] = "0.1.0"
 
     def __init__(self, name: str, url: str, resolver: HostPort, url_path: str,
-                 bootstrap: tuple[str, ...], sites: list[HostPort] | None, method: str = "get") -> None:
+                 bootstrap: tuple[str, ...], sites: list[HostPort] | None, method: str = "get",
+                 do53: bool = True, do53_port: int = DNS_PORT) -> None:
         self.name = name
         self.url = url
         self.resolver = resolver
@@ -60,6 +72,8 @@ class DohProbe:
         self.bootstrap = bootstrap
         self.sites = sites
         self.method = method
+        self.do53 = do53
+        self.do53_port = do53_port
 
     @classmethod
     def from_plan(cls, entry: Entry) -> DohProbe:
@@ -82,8 +96,9 @@ class DohProbe:
                 raise entry.error("bootstrap", f"'{b}' is not an IP address") from None
         sites = entry.sites("sites")
         method = entry.choice("method", METHODS, "get")
+        do53 = entry.bool("do53", True)
         entry.finish()
-        return cls(name, url, resolver, url_path, tuple(dict.fromkeys(addrs)), sites, method)
+        return cls(name, url, resolver, url_path, tuple(dict.fromkeys(addrs)), sites, method, do53)
 
     def path_ids(self) -> list[str]:
         return [f"doh:{self.name}"]
@@ -95,6 +110,17 @@ class DohProbe:
     async def run(self, ctx: RunContext) -> ProbeResult:
         path = self.path_ids()[0]
         targets = targets_or_default(self.sites, ctx)
+        hosts = list(dict.fromkeys(hp.host for hp, _ in targets if not is_ip(hp.host)))
+        do53 = asyncio.ensure_future(self._do53(path, hosts, ctx))
+        try:
+            return await self._run(ctx, path, targets, hosts, do53)
+        finally:
+            if not do53.done():
+                do53.cancel()
+                await asyncio.gather(do53, return_exceptions=True)
+
+    async def _run(self, ctx: RunContext, path: str, targets: list[tuple[HostPort, str]], hosts: list[str],
+                   do53: asyncio.Future[list[Observation]]) -> ProbeResult:
         total = len(targets) + 1
         rec = Recorder(path, str(self.resolver), ctx.t0, ctx.timeout)
         tls: TlsStream | None = None
@@ -105,15 +131,15 @@ class DohProbe:
         except NetFailure as exc:
             if tls is not None:
                 tls.close()
+            blocked = self._blocked(path, rec, exc.failure, targets, await do53)
             ctx.progress(path, total, total)
-            return ProbeResult(paths=(self._blocked(path, rec, exc.failure, targets),))
+            return ProbeResult(paths=(blocked,))
         tls_obs = rec.observations[-1] = dataclasses.replace(
             rec.observations[-1], tls=evidence, detail={"sni": self.resolver.host, "alpn": evidence.alpn}
         )
         address = next((o.address for o in rec.observations if o.step == "tcp" and o.failure is None), None)
         ctx.progress(path, 1, total)
 
-        hosts = list(dict.fromkeys(hp.host for hp, _ in targets if not is_ip(hp.host)))
         queries = [Query(h, t) for h in hosts for t in ("A", "AAAA")]
         client = DohClient(tls, _authority(self.resolver), self.url_path, alpn=evidence.alpn,
                            method=self.method.upper())
@@ -147,6 +173,7 @@ class DohProbe:
                 ctx.progress(path, done, total)
 
         results = await asyncio.gather(*(one(hp, role) for hp, role in targets))  # type: ignore[arg-type]
+        resolver_tm = dataclasses.replace(resolver_tm, observations=(*resolver_tm.observations, *await do53))
         return ProbeResult(paths=(PathMeasurement(
             id=path, kind=self.kind, targets=(resolver_tm, *results),
             detail={"resolver": self.url, "protocol": client.protocol},
@@ -164,6 +191,32 @@ class DohProbe:
             return TargetMeasurement(target=str(hp), role=role, observations=(obs,), failure=obs.failure)
         tm = await check_site(FixedAddressDialer({hp.host: addrs}), hp, role, path, ctx.t0, ctx.timeout)
         return dataclasses.replace(tm, observations=(obs, *tm.observations))
+
+    async def _do53(self, path: str, hosts: list[str], ctx: RunContext) -> list[Observation]:
+        """Each name in plain DNS (A, mixed 0x20 case) straight to each bootstrap address, all at once,
+        within :data:`DO53_LIFETIME` (at most ``--timeout``): one ``dns`` observation per name and
+        address. An answer of any rcode counts as an answer; silence is ``generic_timeout_error``."""
+        if not self.do53 or not hosts:
+            return []
+        lifetime = min(ctx.timeout, DO53_LIFETIME)
+
+        async def one(addr: str, host: str) -> Observation:
+            start = (time.monotonic() - ctx.t0) * 1000.0
+            where = f"[{addr}]:{self.do53_port}" if ":" in addr else f"{addr}:{self.do53_port}"
+            detail: dict[str, Any] = {"resolver": f"do53:{addr}", "protocol": "udp"}
+            failure: str | None = None
+            try:
+                reply = await ask_server(addr, self.do53_port, host, lifetime)
+            except NetFailure as exc:
+                failure = exc.failure
+            else:
+                detail.update(query=reply.sent, echoed=reply.echoed, case_kept=reply.case_kept,
+                              rcode=reply.rcode, answers=list(reply.addresses))
+            return Observation(path=path, target=host, step="dns", started_ms=start,
+                               duration_ms=(time.monotonic() - ctx.t0) * 1000.0 - start, failure=failure,
+                               address=where, detail=detail)
+
+        return list(await asyncio.gather(*(one(a, h) for a in self.bootstrap for h in hosts)))
 
     def _lookup_observation(self, path: str, host: str, answers: list[Answer], qstart: float,
                             address: str | None, protocol: str,
@@ -198,10 +251,10 @@ class DohProbe:
                           duration_ms=rec.now_ms() - qstart, failure=failure, address=address, detail=detail)
         return obs, addrs
 
-    def _blocked(self, path: str, rec: Recorder, failure: str,
-                 targets: list[tuple[HostPort, str]]) -> PathMeasurement:
+    def _blocked(self, path: str, rec: Recorder, failure: str, targets: list[tuple[HostPort, str]],
+                 do53: list[Observation]) -> PathMeasurement:
         resolver_tm = TargetMeasurement(target=str(self.resolver), role="resolver",
-                                        observations=tuple(rec.observations), failure=failure,
+                                        observations=(*rec.observations, *do53), failure=failure,
                                         reachability="blocked")
         untested = tuple(
             TargetMeasurement(target=str(hp), role=role, observations=(), reachability="unknown",  # type: ignore[arg-type]
