@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -79,14 +80,8 @@ def check(
 
         progress = Progress(loaded.probes)
         ctx.progress = progress.update
-    try:
-        if progress:
-            with progress:
-                paths, portal = asyncio.run(run_probes(loaded.probes, ctx))
-        else:
-            paths, portal = asyncio.run(run_probes(loaded.probes, ctx))
-    finally:
-        pass
+    with progress if progress is not None else contextlib.nullcontext():
+        paths, portal = asyncio.run(run_probes(loaded.probes, ctx))
     profile = build_profile(paths, portal, roots, label=label, hooks=cross_path_hooks(),
                             portal_analysis=portal_analysis())
     text = dumps(profile)
