@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import traceback
 
 from pathprobe.model import Observation, PathMeasurement, PortalMeasurement
@@ -13,8 +14,6 @@ from pathprobe.probes.base import Probe, ProbeResult, RunContext
 
 def _failed(probe: Probe, reason: str, ctx: RunContext) -> ProbeResult:
     ids = probe.path_ids()
-    import time
-
     now = (time.monotonic() - ctx.t0) * 1000
     paths = tuple(
         PathMeasurement(
