@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+from pathprobe.model import Reachability, TargetMeasurement
 from pathprobe.net.sitecheck import HostPort, Recorder, resolve_step
 
 
@@ -18,3 +21,11 @@ def address(addr: str, port: int) -> str:
 async def resolve(hp: HostPort, rec: Recorder, purpose: str) -> tuple[str, ...]:
     """The endpoint's addresses from the system resolver (a literal needs no step)."""
     return await resolve_step(hp.host, rec, purpose)
+
+
+def outcome(
+    rec: Recorder, reach: str, failure: str | None, note: str | None, latency: float | None = None
+) -> TargetMeasurement:
+    """An endpoint target with what its handshake showed (its observations so far included)."""
+    return TargetMeasurement(rec.target, "endpoint", tuple(rec.observations), failure=failure,
+                             reachability=cast(Reachability, reach), note=note, latency_ms=latency)

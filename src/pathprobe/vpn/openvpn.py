@@ -117,11 +117,8 @@ async def check_openvpn(
     target = endpoint.label(hp, transport)
     rec = Recorder(path, target, t0, timeout)
 
-    def result(
-        reach: str, failure: str | None, note: str | None, latency: float | None = None
-    ) -> TargetMeasurement:
-        return TargetMeasurement(target, "endpoint", tuple(rec.observations), failure=failure,
-                                 reachability=reach, note=note, latency_ms=latency)  # type: ignore[arg-type]
+    def result(reach: str, failure: str | None, note: str | None, latency: float | None = None) -> TargetMeasurement:
+        return endpoint.outcome(rec, reach, failure, note, latency)
 
     try:
         addrs = await endpoint.resolve(hp, rec, "endpoint")
