@@ -38,6 +38,16 @@ def _field(changes: list[Change], base: Change, field: str, a: Any, b: Any) -> N
         changes.append({**base, "field": field, "before": a, "after": b})
 
 
+def _by_sha256(changes: list[Change], what: str, a: Any, b: Any, fields: tuple[str, ...]) -> None:
+    """Certificates (keyed by SHA-256) present on one side only: removed ones first, then added ones."""
+    ma = {c.get("sha256"): c for c in a or [] if isinstance(c, dict)}
+    mb = {c.get("sha256"): c for c in b or [] if isinstance(c, dict)}
+    for change, here, there in (("removed", ma, mb), ("added", mb, ma)):
+        for sha in sorted(set(here) - set(there), key=str):
+            changes.append({"what": what, "change": change, "sha256": sha,
+                            **{f: here[sha].get(f) for f in fields}})
+
+
 def diff_profiles(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     """The changes from profile ``a`` to profile ``b``, as a list of small records."""
     ch: list[Change] = []
@@ -47,28 +57,8 @@ def diff_profiles(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     pa, pb = na.get("portal") or {}, nb.get("portal") or {}
     _field(ch, {"what": "portal"}, "detected", pa.get("detected"), pb.get("detected"))
     _field(ch, {"what": "portal"}, "host", pa.get("host"), pb.get("host"))
-    ca = {c.get("sha256"): c for c in pa.get("offered_certificates") or [] if isinstance(c, dict)}
-    cb = {c.get("sha256"): c for c in pb.get("offered_certificates") or [] if isinstance(c, dict)}
-    for sha in sorted(set(ca) - set(cb), key=str):
-        ch.append(
-            {
-                "what": "portal_certificate",
-                "change": "removed",
-                "sha256": sha,
-                "subject": ca[sha].get("subject"),
-                "known_as": ca[sha].get("known_as"),
-            }
-        )
-    for sha in sorted(set(cb) - set(ca), key=str):
-        ch.append(
-            {
-                "what": "portal_certificate",
-                "change": "added",
-                "sha256": sha,
-                "subject": cb[sha].get("subject"),
-                "known_as": cb[sha].get("known_as"),
-            }
-        )
+    _by_sha256(ch, "portal_certificate", pa.get("offered_certificates"), pb.get("offered_certificates"),
+               ("subject", "known_as"))
 
     paths_a, paths_b = _paths(a), _paths(b)
     for pid in paths_a:
@@ -142,28 +132,8 @@ def diff_profiles(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
     sa, sb = a.get("trust_store") or {}, b.get("trust_store") or {}
     # The store's ``source`` (a file path) is not a property of the network: never a change.
-    ra = {r.get("sha256"): r for r in sa.get("known_interception_roots") or [] if isinstance(r, dict)}
-    rb = {r.get("sha256"): r for r in sb.get("known_interception_roots") or [] if isinstance(r, dict)}
-    for sha in sorted(set(ra) - set(rb), key=str):
-        ch.append(
-            {
-                "what": "trust_root",
-                "change": "removed",
-                "sha256": sha,
-                "known_as": ra[sha].get("known_as"),
-                "subject": ra[sha].get("subject"),
-            }
-        )
-    for sha in sorted(set(rb) - set(ra), key=str):
-        ch.append(
-            {
-                "what": "trust_root",
-                "change": "added",
-                "sha256": sha,
-                "known_as": rb[sha].get("known_as"),
-                "subject": rb[sha].get("subject"),
-            }
-        )
+    _by_sha256(ch, "trust_root", sa.get("known_interception_roots"), sb.get("known_interception_roots"),
+               ("known_as", "subject"))
 
     rec_a, rec_b = a.get("recommendation") or {}, b.get("recommendation") or {}
     base = {"what": "recommendation"}
