@@ -5,31 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-from collector_helpers import Server, in_ci
+from collector_helpers import Server
+from tests.chromium import HEADLESS, require_chromium
 
 from pathprobe.collector.storage import open_storage
 from pathprobe.collector.synthetic import summary as synth
-
-CHROMIUM = "/usr/bin/chromium"
 
 
 def chromium_dom(url: str, profile_dir: Path) -> str:
     r = subprocess.run(
         [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--disable-extensions",
+            require_chromium(),
+            *HEADLESS,
             "--disable-dev-shm-usage",
             f"--user-data-dir={profile_dir}",
             "--dump-dom",
@@ -44,10 +34,7 @@ def chromium_dom(url: str, profile_dir: Path) -> str:
 
 
 def test_dashboard_in_headless_chromium(tmp_path: Path, server_factory: list[Server]) -> None:
-    if not shutil.which(CHROMIUM):
-        if in_ci():
-            pytest.fail("chromium is not installed (scripts/setup.sh installs it)")
-        pytest.skip("chromium is not installed")
+    require_chromium()
     db = str(tmp_path / "c.db")
     st = open_storage(db)
     tid = st.token_id(st.add_token("demo"))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.chromium import HEADLESS, require_chromium
 
 from pathprobe.profile import load_profile
 from pathprobe.report.html import render_html
@@ -20,7 +21,6 @@ from pathprobe.report.markdown import render_markdown
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
 GOLDEN = HERE.parent / "golden" / "recommend"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def _hostile(profile: dict[str, Any]) -> dict[str, Any]:
@@ -57,17 +57,9 @@ def test_markdown_escapes_and_lists_verdicts() -> None:
 
 def _chromium(url: str, tmp: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     """Headless chromium, inside a new empty network namespace when root (nothing can leave)."""
-    assert CHROMIUM is not None
     cmd = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-extensions",
+        require_chromium(),
+        *HEADLESS,
         f"--user-data-dir={tmp / 'chrome-profile'}",
         "--enable-logging=stderr",
         "--v=0",
@@ -84,10 +76,8 @@ def _console(stderr: str) -> list[str]:
     return [ln for ln in stderr.splitlines() if ":CONSOLE" in ln]
 
 
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (scripts/setup.sh)")
 
 
-@needs_chromium
 def test_console_detector_can_fail(tmp_path: Path) -> None:
     """The check below is real: a page that loads something external or throws does log to the console."""
     bad = tmp_path / "bad.html"
@@ -102,7 +92,6 @@ def test_console_detector_can_fail(tmp_path: Path) -> None:
     assert _console(run.stderr)
 
 
-@needs_chromium
 @pytest.mark.parametrize(
     "source", [FIXTURES / "kz-2019.json", GOLDEN / "portal-offers-certificates" / "profile.json"]
 )
@@ -132,7 +121,6 @@ def _rows(profile: dict[str, Any]) -> list[list[str]]:
     ]
 
 
-@needs_chromium
 def test_screenshot(tmp_path: Path) -> None:
     """A screenshot for the eye (kept under tmp); proves the page paints at projector size."""
     page = tmp_path / "report.html"
