@@ -11,7 +11,7 @@ from typing import Any
 
 from cryptography import x509
 
-from pathprobe.analysis.roots import KnownRoots, RootSet, cert_sha256, load_pem_file, spki_sha256
+from pathprobe.analysis.roots import KnownRoots, LegacyRoots, RootSet, cert_sha256, load_pem_file, spki_sha256
 
 LINUX_BUNDLES = (
     "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Alpine
@@ -72,3 +72,24 @@ def audit(device: RootSet, known: KnownRoots) -> list[dict[str, Any]]:
             out.append({"sha256": sha, "spki_sha256": spki, "subject": c.subject.rfc4514_string(),
                         "known_as": hit.label})
     return out
+
+
+def legacy_audit(device: RootSet, legacy: LegacyRoots, known: KnownRoots) -> tuple[list[dict[str, Any]], int]:
+    """Device roots that Mozilla removed for cause (listed: a real risk), and how many are merely retired.
+
+    Known interception roots are left to :func:`audit`: they are never counted as formerly public."""
+    for_cause: list[dict[str, Any]] = []
+    retired = 0
+    for c in device.certs:
+        sha, spki = cert_sha256(c), spki_sha256(c)
+        hit = legacy.match(sha, spki)
+        if hit is None or known.match(sha, spki) is not None:
+            continue
+        if hit.for_cause:
+            for_cause.append({"sha256": sha, "spki_sha256": spki, "subject": c.subject.rfc4514_string(),
+                              "left": hit.left or None,
+                              "distrust_after": hit.distrust_after.isoformat() if hit.distrust_after else None,
+                              "source": hit.source})
+        else:
+            retired += 1
+    return for_cause, retired

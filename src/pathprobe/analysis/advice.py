@@ -13,9 +13,12 @@ and the ranked path ids, and returns the advice text with the stable ids of the 
 ``interception_some_paths``    interception on some paths, while others kept HTTPS intact
 ``interception_all_paths``     interception on every path tested, tunnels included
 ``dns_tampering``              the system resolver lies about some names
+``distrusted_root``             a site's chain anchors at a root Mozilla removed for cause (not interception)
 ``blocking``                   some paths or sites are blocked (no interception seen)
 ``nothing_works``              no path is reachable with HTTPS intact
 ``clean``                      nothing wrong was seen
+``legacy_public_root``         a site still uses an old public root that Mozilla retired (told last;
+                               supporting evidence, never interception, never "remove it")
 =============================  ===============================================================
 
 Wording rules: name the issuer; say "state" only for a certificate on the known list (``known_as``),
@@ -35,6 +38,10 @@ from pathprobe.analysis.recommend import path_kind
 DEVICE_TRUSTED = "device_trusted_not_public"
 PORTAL_ROOT = "portal_offered_root"
 DNS_TAMPERING = "dns_tampering"
+LEGACY_ROOT = "legacy_public_root"
+DISTRUSTED_ROOT = "distrusted_root"
+INFORMATIONAL = frozenset({LEGACY_ROOT})
+"""Cases that add a sentence but leave a network "clean"."""
 
 TOR_TRANSPORTS = {
     "vanilla": "Tor",
@@ -415,6 +422,21 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
             "the check again. Until then, failures say nothing about censorship."
         )
 
+    # 6b. Sites whose chain anchors at a root removed for cause: not interception, not verified either.
+    distrusted = _legacy_roots(paths, DISTRUSTED_ROOT)
+    if distrusted:
+        cases.append("distrusted_root")
+        roots = join_words([f"'{cn_of(r)}'" for r in sorted(distrusted)])
+        bad_hosts = {h for hs in distrusted.values() for h in hs}
+        it = "them" if len(distrusted) > 1 else "it"
+        said.append(
+            f"HTTPS to {list_hosts(bad_hosts)} could not be verified: {'their' if len(bad_hosts) > 1 else 'its'} "
+            f"certificates come from {roots}, which Mozilla no longer trusts (removed for cause, or distrusted "
+            f"for certificates issued after a set date). This device still trusts {it}; that is not a sign of "
+            f"interception by the network, but an up-to-date system has dropped {it}: update this system, or "
+            f"remove {it} ({hint})."
+        )
+
     # 7. Blocking, when nothing worse was found.
     if not groups and not captive and not offered:
         blocked_paths = [p["id"] for p in paths if p.get("reachability") == "blocked"]
@@ -437,7 +459,7 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
 
     # 8. The way forward.
     if best and not best_said:
-        if not cases:
+        if not [c for c in cases if c not in INFORMATIONAL]:
             cases.append("clean")
             if best == "direct":
                 said.append("No interception or blocking was seen: the plain network kept HTTPS intact.")
@@ -456,7 +478,35 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
             said.append("No path tested kept HTTPS intact: do not click past certificate warnings.")
         else:
             said.append(_nothing_works(paths))
+
+    # 9. Sites on an old public root: a fact worth knowing, never interception and never "remove it".
+    legacy = _legacy_roots(paths, LEGACY_ROOT)
+    if legacy:
+        cases.append("legacy_public_root")
+        roots = join_words([f"'{cn_of(r)}'" for r in sorted(legacy)])
+        old_hosts = {h for hs in legacy.values() for h in hs}
+        said.append(
+            f"The certificates of {list_hosts(old_hosts)} come from {roots}: "
+            f"{'old public roots' if len(legacy) > 1 else 'an old public root'} that Mozilla has retired and "
+            "this device still trusts. That is normal and not a sign of interception, though some browsers "
+            "may warn there."
+        )
     return Advice(" ".join(said), tuple(dict.fromkeys(cases)))
+
+
+def _legacy_roots(paths: list[dict[str, Any]], signal: str) -> dict[str, set[str]]:
+    """Per formerly public root (its subject), the hosts whose chain carried ``signal`` and anchors there."""
+    from pathprobe.analysis.signals import host_of
+
+    out: dict[str, set[str]] = {}
+    for p in paths:
+        for t in p.get("targets") or []:
+            if not isinstance(t, dict) or signal not in (t.get("signals") or []):
+                continue
+            root = t.get("legacy_root")
+            subject = root.get("subject") if isinstance(root, dict) else None
+            out.setdefault(str(subject or "an old root"), set()).add(host_of(str(t.get("target"))))
+    return out
 
 
 def _nothing_works(paths: list[dict[str, Any]]) -> str:

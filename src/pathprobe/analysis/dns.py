@@ -98,7 +98,7 @@ class Witness:
 def _clean(ev: TargetEvidence) -> bool:
     """A chain valid against the public roots with no interception signal (DNS tampering aside)."""
     strong = ev.signals - SUPPORTING_ONLY - {DNS_TAMPERING}
-    return ev.target.tls is not None and ev.public is not None and ev.public.valid and not strong
+    return ev.target.tls is not None and ev.publicly_trusted and not strong
 
 
 def system_view(ev: TargetEvidence) -> SystemView | None:
@@ -146,7 +146,7 @@ def reasons_for(ev: TargetEvidence, sys: SystemView, ws: Sequence[Witness]) -> l
     who = SYSTEM_SOURCES[sys.source]
     out: list[str] = []
     # (a) the system's address presents a chain that fails for the name; a DoH address a valid one.
-    if ev.target.tls is not None and ev.public is not None and not ev.public.valid and sys.connected:
+    if ev.target.tls is not None and ev.public is not None and not ev.publicly_trusted and sys.connected:
         for w in ws:
             if w.chain_valid and sys.connected not in w.answers:
                 out.append(

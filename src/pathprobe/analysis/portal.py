@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 
@@ -55,7 +54,7 @@ def signed_by(cert: x509.Certificate, key: Any) -> bool:
             key.verify(sig, tbs, hash_alg)
         else:
             return False
-    except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):
+    except Exception:  # InvalidSignature, or a malformed part cryptography reports in its own way
         return False
     return True
 
@@ -65,7 +64,7 @@ def _load(der: bytes) -> x509.Certificate | None:
         warnings.simplefilter("ignore")
         try:
             return x509.load_der_x509_certificate(der)
-        except ValueError:
+        except Exception:  # never raise on a certificate from the network (DESIGN "Precise rules")
             return None
 
 
@@ -113,11 +112,11 @@ def analyse_portal(portal: PortalMeasurement, items: list[TargetEvidence], roots
         try:
             spki = spki_sha256(cert)
             key: Any = cert.public_key()
-        except (ValueError, UnsupportedAlgorithm):
+        except Exception:  # an unsupported or malformed key
             spki, key = "", None
         try:
             subject = cert.subject.rfc4514_string()[:512]
-        except ValueError:
+        except Exception:
             subject = "(unparseable)"
         known = roots.known.match(sha, spki)
         anchors = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from pathprobe.analysis.roots import KnownRoot, KnownRoots, RootSet
+from pathprobe.analysis.roots import KnownRoot, KnownRoots, LegacyRoot, LegacyRoots
 from pathprobe.analysis.validate import Validation
 from pathprobe.model import PathMeasurement, TargetMeasurement
 
@@ -16,8 +16,10 @@ CROSS_PATH_MISMATCH = "cross_path_mismatch"
 MISSING_SCT = "missing_sct"
 DNS_TAMPERING = "dns_tampering"
 PORTAL_OFFERED_ROOT = "portal_offered_root"
+LEGACY_PUBLIC_ROOT = "legacy_public_root"
+DISTRUSTED_ROOT = "distrusted_root"
 
-SUPPORTING_ONLY = frozenset({MISSING_SCT})
+SUPPORTING_ONLY = frozenset({MISSING_SCT, LEGACY_PUBLIC_ROOT, DISTRUSTED_ROOT})
 """Signals that are evidence but never on their own a reason for ``intercepted``."""
 
 SIGNAL_ORDER = (
@@ -28,6 +30,8 @@ SIGNAL_ORDER = (
     CROSS_PATH_MISMATCH,
     DNS_TAMPERING,
     MISSING_SCT,
+    LEGACY_PUBLIC_ROOT,
+    DISTRUSTED_ROOT,
 )
 
 
@@ -50,10 +54,17 @@ class TargetEvidence:
     device: Validation | None
     signals: set[str] = field(default_factory=set)
     known: KnownRoot | None = None
+    legacy: LegacyRoot | None = None
+    """The formerly public root the device store anchored this chain at (public roots did not)."""
 
     @property
     def host(self) -> str:
         return host_of(self.target.target)
+
+    @property
+    def publicly_trusted(self) -> bool:
+        """Valid for the name against the public roots, or anchored at a retired public root."""
+        return self.public is not None and (self.public.valid or LEGACY_PUBLIC_ROOT in self.signals)
 
 
 @dataclass(frozen=True)
@@ -69,42 +80,38 @@ CrossPathHook = Callable[[Sequence[TargetEvidence]], None]
 """Extra cross-path analyses (DNS tampering, portal roots) add signals in place."""
 
 
-def chain_signals(
-    ev: TargetEvidence, device: RootSet, known: KnownRoots, *, require_sct: bool
-) -> None:
-    """Signals visible in one chain alone."""
+def chain_signals(ev: TargetEvidence, known: KnownRoots, legacy: LegacyRoots, *, require_sct: bool) -> None:
+    """Signals visible in one chain alone.
+
+    A chain that only the device store accepts is interception (``device_trusted_not_public``) unless
+    the root it anchors at is a formerly public one (DESIGN "Formerly public roots are not
+    interceptors"): a retired root gives ``legacy_public_root``, a root removed for cause (or a leaf
+    issued after the root's distrust-after date) gives ``distrusted_root``. A known interception root
+    is never treated as formerly public.
+    """
     tls = ev.target.tls
     if tls is None or ev.public is None or ev.device is None:
         return
-    if ev.device.valid and not ev.public.valid:
-        ev.signals.add(DEVICE_TRUSTED_NOT_PUBLIC)
     for c in tls.chain:
         hit = known.match(c.sha256, c.spki_sha256)
         if hit:
             ev.known = hit
             break
-    if ev.known is None and ev.device.valid and ev.device.anchor_sha256:
-        anchor = ev.device.anchor_sha256
-        for cert_sha, cert_spki in _device_hashes(device):
-            if cert_sha == anchor:
-                ev.known = known.match(cert_sha, cert_spki)
-                break
+    anchor, anchor_spki = ev.device.anchor_sha256, ev.device.anchor_spki_sha256 or ""
+    if ev.known is None and ev.device.valid and anchor:
+        ev.known = known.match(anchor, anchor_spki)
     if ev.known is not None:
         ev.signals.add(KNOWN_INTERCEPTION_ROOT)
+    if ev.device.valid and not ev.public.valid:
+        ev.legacy = legacy.match(anchor, anchor_spki) if anchor and ev.known is None else None
+        if ev.legacy is None:
+            ev.signals.add(DEVICE_TRUSTED_NOT_PUBLIC)
+        elif tls.chain and ev.legacy.distrusts(tls.chain[0].not_before):
+            ev.signals.add(DISTRUSTED_ROOT)
+        else:
+            ev.signals.add(LEGACY_PUBLIC_ROOT)
     if require_sct and ev.public.valid and tls.chain and not tls.chain[0].has_sct:
         ev.signals.add(MISSING_SCT)
-
-
-_DEVICE_CACHE: dict[int, list[tuple[str, str]]] = {}
-
-
-def _device_hashes(device: RootSet) -> list[tuple[str, str]]:
-    key = id(device)
-    if key not in _DEVICE_CACHE:
-        from pathprobe.analysis.roots import cert_sha256, spki_sha256
-
-        _DEVICE_CACHE[key] = [(cert_sha256(c), spki_sha256(c)) for c in device.certs]
-    return _DEVICE_CACHE[key]
 
 
 def cross_path_signals(items: Sequence[TargetEvidence]) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.x509.verification import PolicyBuilder, VerificationError
 
-from pathprobe.analysis.roots import RootSet, cert_sha256
+from pathprobe.analysis.roots import RootSet, cert_sha256, spki_sha256
 from pathprobe.model import TlsEvidence
 from pathprobe.net.failures import SSL_INVALID_CERTIFICATE, SSL_INVALID_HOSTNAME, SSL_UNKNOWN_AUTHORITY
 
@@ -24,6 +24,8 @@ class Validation:
     anchor_sha256: str | None = None
     """The root of the built path (only when valid)."""
     path_sha256: tuple[str, ...] = ()
+    anchor_spki_sha256: str | None = None
+    """The SPKI hash of that root (only when valid)."""
 
 
 def _subject(host: str) -> x509.DNSName | x509.IPAddress:
@@ -42,26 +44,38 @@ def classify_verification(msg: str) -> str:
     return SSL_INVALID_CERTIFICATE
 
 
+def _parsed(der: bytes) -> x509.Certificate:
+    """Load one presented certificate and read every part path building relies on, so a malformed one
+    (bad encodings, duplicate extensions) is found here, as a browser's parser would find it."""
+    cert = x509.load_der_x509_certificate(der)
+    cert.subject.rfc4514_string()
+    cert.issuer.rfc4514_string()
+    _ = cert.extensions
+    cert.public_key()
+    return cert
+
+
 def validate(evidence: TlsEvidence, host: str, roots: RootSet, now: dt.datetime | None = None) -> Validation:
     """Build and check a path from the leaf to ``roots`` for ``host`` (cryptography's policy)."""
     if not evidence.chain:
         return Validation(False, SSL_INVALID_CERTIFICATE)
     if roots.store is None:
         return Validation(False, SSL_UNKNOWN_AUTHORITY)
-    try:
-        leaf = x509.load_der_x509_certificate(evidence.chain[0].der)
-        inters = [x509.load_der_x509_certificate(c.der) for c in evidence.chain[1 : 1 + MAX_INTERMEDIATES]]
-    except ValueError:
-        return Validation(False, SSL_INVALID_CERTIFICATE)
     builder = PolicyBuilder().store(roots.store)
     if now is not None:
         builder = builder.time(now)
+    # Certificates from the network may be malformed in ways cryptography reports with its own
+    # exception classes (DuplicateExtension, UnsupportedGeneralNameType, ...), not ValueError: any
+    # failure to parse or check them is an invalid certificate, never an error out of the analysis.
     try:
+        leaf = _parsed(evidence.chain[0].der)
+        inters = [_parsed(c.der) for c in evidence.chain[1 : 1 + MAX_INTERMEDIATES]]
         verifier = builder.build_server_verifier(_subject(host))
         built = verifier.verify(leaf, inters)
+        path = tuple(cert_sha256(c) for c in built)
+        anchor_spki = spki_sha256(built[-1])
     except VerificationError as exc:
         return Validation(False, classify_verification(str(exc)))
-    except (ValueError, TypeError):
+    except Exception:
         return Validation(False, SSL_INVALID_CERTIFICATE)
-    path = tuple(cert_sha256(c) for c in built)
-    return Validation(True, None, anchor_sha256=path[-1], path_sha256=path)
+    return Validation(True, None, anchor_sha256=path[-1], path_sha256=path, anchor_spki_sha256=anchor_spki)

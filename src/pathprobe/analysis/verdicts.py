@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from pathprobe.analysis.roots import KnownRoots, RootSet
+from pathprobe.analysis.roots import KnownRoots, LegacyRoot, LegacyRoots, RootSet
 from pathprobe.analysis.signals import (
+    DISTRUSTED_ROOT,
+    LEGACY_PUBLIC_ROOT,
     SUPPORTING_ONLY,
     CrossPathHook,
     TargetEvidence,
@@ -28,6 +30,8 @@ class Roots:
     known: KnownRoots
     require_sct: bool = False
     """CT is required only for the real web PKI (the default public roots)."""
+    legacy: LegacyRoots = field(default_factory=LegacyRoots)
+    """Roots earlier Mozilla lists trusted: anchoring at one is not interception."""
 
 
 def evaluate(
@@ -47,7 +51,7 @@ def evaluate(
                 pub = validate(t.tls, host, roots.public, now)
                 dev = validate(t.tls, host, roots.device, now)
             ev = TargetEvidence(path=p, target=t, public=pub, device=dev, signals=set(t.extra_signals))
-            chain_signals(ev, roots.device, roots.known, require_sct=roots.require_sct)
+            chain_signals(ev, roots.known, roots.legacy, require_sct=roots.require_sct)
             items.append(ev)
     cross_path_signals(items)
     for hook in hooks:
@@ -72,8 +76,11 @@ def target_verdict(ev: TargetEvidence) -> dict[str, Any]:
     assert ev.public is not None
     if strong:
         reach, tls, failure = "reachable", "intercepted", None
-    elif ev.public.valid:
+    elif ev.public.valid or LEGACY_PUBLIC_ROOT in ev.signals:
         reach, tls, failure = "reachable", "intact", None
+    elif DISTRUSTED_ROOT in ev.signals:
+        # The device accepted the chain, so the site was reached; but its root is no longer to be trusted.
+        reach, tls, failure = "reachable", "unverified", None
     else:
         reach, tls, failure = "blocked", "unverified", ev.public.failure
     out: dict[str, Any] = {
@@ -84,9 +91,33 @@ def target_verdict(ev: TargetEvidence) -> dict[str, Any]:
         "failure": failure,
         "signals": ordered(ev.signals),
     }
-    if t.note:
-        out["note"] = t.note
+    if ev.legacy is not None:
+        out["legacy_root"] = legacy_root_json(ev.legacy)
+    note = t.note or (distrusted_note(ev.legacy) if DISTRUSTED_ROOT in ev.signals and ev.legacy else None)
+    if note:
+        out["note"] = note
     return out
+
+
+def legacy_root_json(root: LegacyRoot) -> dict[str, Any]:
+    """What a target's ``legacy_root`` says of the formerly public root its chain anchors at."""
+    return {
+        "subject": root.subject,
+        "sha256": root.sha256,
+        "reason": root.reason,
+        "left": root.left or None,
+        "distrust_after": root.distrust_after.isoformat() if root.distrust_after else None,
+    }
+
+
+def distrusted_note(root: LegacyRoot) -> str:
+    when = f" in {root.left[:4]}" if root.left else ""
+    if root.for_cause:
+        why = f"a root Mozilla removed for cause{when}"
+    else:
+        why = f"a root whose certificates issued after {root.distrust_after} Mozilla no longer trusts"
+    return (f"the chain anchors at '{root.subject}', {why}; this device still trusts it, so the connection "
+            "is not verified")
 
 
 def path_verdict(p: PathMeasurement, targets: list[dict[str, Any]], latencies: list[float]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ def check(
     public_roots: Path = typer.Option(None, "--public-roots", help="PEM bundle to use as the public roots (default: Mozilla's, via certifi)."),
     device_roots: Path = typer.Option(None, "--device-roots", help="PEM bundle to use as this device's roots (default: the OS store)."),
     known_roots: Path = typer.Option(None, "--known-roots", help="Extra known interception roots (TSV like the shipped list)."),
+    legacy_public_roots: Path = typer.Option(None, "--legacy-public-roots", help="PEM roots to treat as retired public roots, like the shipped list of roots earlier Mozilla lists trusted (never called interception)."),
     as_json: bool = typer.Option(False, "--json", help="Print the profile JSON on stdout and nothing else there."),
     out: Path = typer.Option(None, "--out", help="Also write the profile JSON to this file."),
     label: str = typer.Option(None, "--label", help="A label for this network (kept in the profile only, never in summaries)."),
@@ -35,6 +36,7 @@ def check(
     """
     from pathprobe.analysis.hooks import cross_path_hooks, portal_analysis
     from pathprobe.analysis.roots import known_roots as load_known
+    from pathprobe.analysis.roots import legacy_roots as load_legacy
     from pathprobe.analysis.roots import public_roots as load_public
     from pathprobe.analysis.verdicts import Roots
     from pathprobe.cli.consent import ensure_consent
@@ -67,6 +69,7 @@ def check(
         device=load_device(str(device_roots) if device_roots else None),
         known=load_known(str(known_roots) if known_roots else None),
         require_sct=public_roots is None,
+        legacy=load_legacy(str(legacy_public_roots) if legacy_public_roots else None),
     )
     if out is not None and out.is_dir():
         raise BadInput(f"--out {out}: is a directory")

@@ -14,18 +14,26 @@ app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 def audit_cmd(
     device_roots: Path = typer.Option(None, "--device-roots", help="PEM bundle to audit instead of the OS store."),
     known_roots: Path = typer.Option(None, "--known-roots", help="Extra known interception roots (TSV)."),
+    legacy_public_roots: Path = typer.Option(None, "--legacy-public-roots", help="Extra PEM roots to count as retired public roots."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """List trusted roots that match known interception certificates (exit 0 either way)."""
+    """List trusted roots that match known interception certificates, and roots Mozilla removed for
+    cause that this device still trusts; count the merely retired ones (exit 0 either way)."""
     from pathprobe.analysis.roots import known_roots as load_known
-    from pathprobe.trust import audit
+    from pathprobe.analysis.roots import legacy_roots as load_legacy
+    from pathprobe.trust import audit, legacy_audit
     from pathprobe.trust import device_roots as load_device
 
     device = load_device(str(device_roots) if device_roots else None)
-    found = audit(device, load_known(str(known_roots) if known_roots else None))
+    known = load_known(str(known_roots) if known_roots else None)
+    found = audit(device, known)
+    for_cause, retired = legacy_audit(
+        device, load_legacy(str(legacy_public_roots) if legacy_public_roots else None), known
+    )
     if as_json:
         typer.echo(json.dumps({"source": device.source, "roots": len(device.certs),
-                               "known_interception_roots": found}, indent=2))
+                               "known_interception_roots": found, "removed_for_cause": for_cause,
+                               "retired_public_roots": retired}, indent=2))
         return
     typer.echo(f"Checked {len(device.certs)} trusted roots from {device.source}.")
     if not found:
@@ -33,3 +41,11 @@ def audit_cmd(
     for f in found:
         typer.echo(f"KNOWN INTERCEPTION ROOT: {f['known_as']} — {f['subject']} (sha256 {f['sha256']})")
         typer.echo("  Anyone holding this root's key can read your HTTPS. Remove it from the trust store.")
+    for f in for_cause:
+        when = f", removed {f['left']}" if f["left"] else ""
+        typer.echo(f"REMOVED FOR CAUSE: {f['subject']} (sha256 {f['sha256']}{when})")
+        typer.echo("  Mozilla no longer trusts this root; an up-to-date system does not either. "
+                   "Update the system or remove it.")
+    if retired:
+        typer.echo(f"{retired} of them are public roots that Mozilla has retired (old, not a risk by "
+                   "themselves: sites chained to them are not intercepted).")

@@ -10,6 +10,8 @@ chain is checked afterwards, offline, against each root set (:mod:`pathprobe.ana
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -24,6 +26,7 @@ MAX_HANDSHAKE_BYTES = 256 * 1024
 """A server that needs more than this to finish its handshake is hostile (huge chain or cert)."""
 MAX_CHAIN_CERTS = 64
 _READ_CHUNK = 16384
+T = TypeVar("T")
 
 
 def _make_context(alpn: list[bytes] | None) -> SSL.Context:
@@ -49,49 +52,50 @@ def _context(alpn: list[bytes] | None) -> SSL.Context:
     return ctx
 
 
+_UNPARSEABLE = "(unparseable)"
+
+
+def _safe(read: Callable[[], T], default: T) -> T:
+    """One field of a certificate from the network. cryptography parses lazily and reports malformed
+    parts with its own exception classes (``DuplicateExtension``, ``UnsupportedGeneralNameType``, ...),
+    not only ``ValueError``: a certificate that cannot be described is still evidence, never a crash."""
+    try:
+        return read()
+    except Exception:
+        return default
+
+
 def cert_info(der: bytes) -> CertInfo:
-    """Describe one DER certificate; never raises on odd certificates."""
+    """Describe one DER certificate; never raises on odd certificates (the DER is always kept)."""
     sha = hashlib.sha256(der).hexdigest()
-    try:
-        cert = x509.load_der_x509_certificate(der)
-    except ValueError:
-        return CertInfo(der, sha, "", "(unparseable)", "(unparseable)", "", "", (), False)
-    try:
-        spki = cert.public_key().public_bytes(
+    cert = _safe(lambda: x509.load_der_x509_certificate(der), None)
+    if cert is None:
+        return CertInfo(der, sha, "", _UNPARSEABLE, _UNPARSEABLE, "", "", (), False)
+
+    def spki() -> str:
+        key = cert.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
-        spki_sha = hashlib.sha256(spki).hexdigest()
-    except (ValueError, TypeError):
-        spki_sha = ""
-    san: tuple[str, ...] = ()
-    has_sct = False
-    try:
-        ext = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
-        san_ext = ext.value
-        assert isinstance(san_ext, x509.SubjectAlternativeName)
-        san = tuple(str(n) for n in san_ext.get_values_for_type(x509.DNSName))[:100]
-    except (x509.ExtensionNotFound, ValueError):
-        pass
-    try:
+        return hashlib.sha256(key).hexdigest()
+
+    def san() -> tuple[str, ...]:
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        return tuple(str(n) for n in ext.value.get_values_for_type(x509.DNSName))[:100]
+
+    def has_sct() -> bool:
         cert.extensions.get_extension_for_oid(ExtensionOID.PRECERT_SIGNED_CERTIFICATE_TIMESTAMPS)
-        has_sct = True
-    except (x509.ExtensionNotFound, ValueError):
-        pass
-    try:
-        subject = cert.subject.rfc4514_string()
-        issuer = cert.issuer.rfc4514_string()
-    except ValueError:
-        subject = issuer = "(unparseable)"
+        return True
+
     return CertInfo(
         der=der,
         sha256=sha,
-        spki_sha256=spki_sha,
-        subject=subject[:512],
-        issuer=issuer[:512],
-        not_before=cert.not_valid_before_utc.isoformat(),
-        not_after=cert.not_valid_after_utc.isoformat(),
-        san=san,
-        has_sct=has_sct,
+        spki_sha256=_safe(spki, ""),
+        subject=_safe(lambda: cert.subject.rfc4514_string(), _UNPARSEABLE)[:512],
+        issuer=_safe(lambda: cert.issuer.rfc4514_string(), _UNPARSEABLE)[:512],
+        not_before=_safe(lambda: cert.not_valid_before_utc.isoformat(), ""),
+        not_after=_safe(lambda: cert.not_valid_after_utc.isoformat(), ""),
+        san=_safe(san, ()),
+        has_sct=_safe(has_sct, False),
     )
 
 
