@@ -55,6 +55,16 @@ def test_golden(case: str) -> None:
 # (path, cases that must be present, phrases that must appear, phrases that must not appear)
 RULES: dict[str, tuple[str | None, set[str], list[str], list[str]]] = {
     "clean": ("tor:vanilla", {"clean"}, ["No interception"], ["intercept HTTPS", "state"]),
+    # A retired public root leaves the network clean: one sentence, never "remove", never interception.
+    "retired-public-root-clean": (
+        "direct", {"clean", "legacy_public_root"}, ["No interception", "not a sign of interception"],
+        ["remove", "is intercepted"],
+    ),
+    # A root removed for cause: not verified, not interception; update or remove it.
+    "distrusted-root": (
+        "direct", {"distrusted_root"}, ["could not be verified", "not a sign of interception", "remove them"],
+        ["is intercepted", "interception_"],
+    ),
     "kz-2019-trusted-root": (
         "tor:obfs4",
         {"interception_known_root", "known_root_trusted", "interception_some_paths"},

@@ -72,7 +72,8 @@ def up(scenario: str = typer.Argument(..., help="A shipped scenario name or a sc
     print(f"  its check:      pathprobe lab check {scn.name}   (uses this lab and leaves it up)")
     print(
         f"  or by hand:     ip netns exec {w.CLIENT_NS} pathprobe check --plan {run / 'plan.toml'} "
-        f"--public-roots {run / 'public-roots.pem'} --device-roots {run / 'device-roots.pem'}"
+        f"--public-roots {run / 'public-roots.pem'} --device-roots {run / 'device-roots.pem'} "
+        f"--legacy-public-roots {run / 'legacy-roots.pem'}"
     )
     print(f"  service logs:   {run}/<service>/log")
     print("  take it down:   pathprobe lab down")

@@ -21,6 +21,9 @@ from cryptography.hazmat.primitives import serialization
 from pathprobe.pki import CA, load_ca
 
 PUBLIC_ROOT = {"cn": "pathprobe lab Public Root", "org": "pathprobe lab", "country": None}
+RETIRED_ROOT = {"cn": "pathprobe lab Retired Root", "org": "pathprobe lab", "country": None}
+"""A root the lab's "earlier Mozilla list" trusted and today's does not (like DigiCert Global Root CA):
+devices that still trust it are not intercepted by it."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,11 @@ def cached_ca(spec: RootSpec, stem: Path, parent: CA | None = None) -> CA:
 def public_ca(base: Path | None = None) -> CA:
     base = base or cache_dir()
     return cached_ca(RootSpec(**PUBLIC_ROOT), base / "public-root")  # type: ignore[arg-type]
+
+
+def retired_ca(base: Path | None = None) -> CA:
+    base = base or cache_dir()
+    return cached_ca(RootSpec(**RETIRED_ROOT), base / "retired-root")  # type: ignore[arg-type]
 
 
 @dataclass

@@ -316,6 +316,9 @@ def _write_inputs(scn: Scenario, run: Path) -> LabContext:
     public = labcerts.public_ca()
     public_pem = run / "public-roots.pem"
     public_pem.write_bytes(public.cert_pem())
+    # The lab's counterpart of pathprobe's shipped retired-roots list (--legacy-public-roots).
+    retired = labcerts.retired_ca()
+    (run / "legacy-roots.pem").write_bytes(retired.cert_pem())
     inter = None
     if scn.censor.intercept is not None:
         i = scn.censor.intercept
@@ -326,9 +329,12 @@ def _write_inputs(scn: Scenario, run: Path) -> LabContext:
         device += public.cert_pem()
     if "interceptor" in scn.trusts and inter is not None:
         device += inter.root.cert_pem()
+    if "retired" in scn.trusts:
+        device += retired.cert_pem()
     (run / "device-roots.pem").write_bytes(device)
     (run / "censor.nft").write_text(ruleset(scn.censor), "utf-8")
-    return LabContext(run_dir=run, public=public, public_pem=public_pem, scenario=scn, interceptor=inter)
+    return LabContext(run_dir=run, public=public, public_pem=public_pem, scenario=scn, interceptor=inter,
+                      retired=retired)
 
 
 def _write_plan(scn: Scenario, run: Path, values: dict[str, str]) -> None:
@@ -550,6 +556,7 @@ def check_command(scn: Scenario, st: State) -> list[str]:
         str(run / "public-roots.pem"),
         "--device-roots",
         str(run / "device-roots.pem"),
+        *(["--legacy-public-roots", str(run / "legacy-roots.pem")] if (run / "legacy-roots.pem").exists() else []),
         "--timeout",
         f"{scn.timeout:g}",
         "--label",

@@ -30,7 +30,7 @@ from pathprobe.lab.expect import (
 )
 from pathprobe.lab.services import INTERNET, internet_service
 
-TRUSTABLE = ("public", "interceptor")
+TRUSTABLE = ("public", "interceptor", "retired")
 REACH = ("reachable", "partial", "blocked", "unknown")
 TLS = ("intact", "intercepted", "unverified")
 CONNECTIVITY = ("online", "portal", "offline")

@@ -39,6 +39,10 @@ SIGNAL_TEXT = {
     "cross_path_mismatch": "Another path saw the same name with a different key or issuer, validly.",
     "dns_tampering": "The system resolver's answer led to a wrong server; another resolver gave the real "
     "one.",
+    "legacy_public_root": "The chain anchors at an old public root that Mozilla has retired and this device "
+    "still trusts: not interception.",
+    "distrusted_root": "The chain anchors at a root that Mozilla removed for cause (or distrusted for newer "
+    "certificates); this device still trusts it, so the connection could not be verified.",
     "missing_sct": "The leaf has no Certificate Transparency proofs, which public CAs must add "
     "(supporting evidence only).",
 }

@@ -38,6 +38,8 @@ SIGNALS = (
     "missing_sct",
     "dns_tampering",
     "portal_offered_root",
+    "legacy_public_root",
+    "distrusted_root",
 )
 FAILURES = (
     "generic_timeout_error",

@@ -68,6 +68,8 @@ class LabContext:
     """The lab public root (PEM), what origins chain to and what "public roots" means in the lab."""
     scenario: Scenario
     interceptor: Interceptor | None = None
+    retired: CA | None = None
+    """The lab's retired public root: what ``[options.origins] retired`` sites chain to."""
 
     @property
     def many(self) -> int:

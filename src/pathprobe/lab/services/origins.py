@@ -35,26 +35,33 @@ class Origins(Service):
         netns: str = w.INET_NS,
         sites: dict[str, str] | None = None,
         many: int = 0,
+        retired: tuple[str, ...] = (),
     ) -> None:
         super().__init__(instance, netns)
         self.sites = sites if sites is not None else {s.name: s.address for s in w.SITES}
         self.sites.update(w.many_sites(many))
+        self.retired = retired
 
     @classmethod
     def from_options(cls, options: dict[str, Any], where: str) -> Origins:
-        """``many = N``: also serve N generated names (``site-0001.many.test`` ...) on one address."""
+        """``many = N``: also serve N generated names (``site-0001.many.test`` ...) on one address.
+        ``retired = [site, ...]``: these sites' certificates chain to the lab's retired public root."""
         opts = dict(options)
         many = opts.pop("many", 0)
+        retired = opts.pop("retired", [])
         if opts:
-            raise ValueError(f"'{sorted(opts)[0]}': unknown option (the origins service takes 'many')")
+            raise ValueError(f"'{sorted(opts)[0]}': unknown option (the origins service takes 'many', 'retired')")
         if isinstance(many, bool) or not isinstance(many, int) or not 0 <= many <= w.MANY_MAX:
             raise ValueError(f"'many' must be a whole number from 0 to {w.MANY_MAX}")
-        return cls(many=many)
+        if not isinstance(retired, list) or not all(isinstance(n, str) and n in w.SITE_BY_NAME for n in retired):
+            raise ValueError(f"'retired' must list lab sites ({', '.join(w.SITE_BY_NAME)})")
+        return cls(many=many, retired=tuple(retired))
 
     def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
         names = {}
         for name in self.sites:
-            leaf = ctx.public.issue(name)
+            issuer = ctx.retired if name in self.retired and ctx.retired is not None else ctx.public
+            leaf = issuer.issue(name)
             chain, key = workdir / f"{name}.chain.pem", workdir / f"{name}.key.pem"
             chain.write_bytes(leaf.chain_pem())
             key.write_bytes(leaf.key_pem())
