@@ -41,10 +41,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pathprobe.analysis.signals import DNS_TAMPERING, SUPPORTING_ONLY, TargetEvidence
-from pathprobe.net.failures import DNS_NO_ANSWER, DNS_NXDOMAIN
+from pathprobe.vocab import Failure
 
 SYSTEM_SOURCES = {"system": "the system resolver", "hosts": "the hosts file"}
-EMPTY_FAILURES = frozenset({DNS_NXDOMAIN, DNS_NO_ANSWER})
+EMPTY_FAILURES = frozenset({Failure.DNS_NXDOMAIN_ERROR, Failure.DNS_NO_ANSWER})
 
 _BOGON_NETS = tuple(
     ipaddress.ip_network(n)
@@ -165,7 +165,7 @@ def reasons_for(ev: TargetEvidence, sys: SystemView, ws: Sequence[Witness]) -> l
                 break
     # (c) NXDOMAIN or no address from the system only.
     if sys.failure in EMPTY_FAILURES and not sys.answers and ws:
-        what = "the name does not exist" if sys.failure == DNS_NXDOMAIN else "no address"
+        what = "the name does not exist" if sys.failure == Failure.DNS_NXDOMAIN_ERROR else "no address"
         out.append(f"{who} said {what} ({sys.failure}), while {ws[0].path} answered {_list(ws[0].answers)}")
     return out
 
