@@ -40,8 +40,8 @@ import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pathprobe.analysis.signals import DNS_TAMPERING, SUPPORTING_ONLY, TargetEvidence
-from pathprobe.vocab import Failure
+from pathprobe.analysis.signals import SUPPORTING_ONLY, TargetEvidence
+from pathprobe.vocab import Failure, Signal
 
 SYSTEM_SOURCES = {"system": "the system resolver", "hosts": "the hosts file"}
 EMPTY_FAILURES = frozenset({Failure.DNS_NXDOMAIN_ERROR, Failure.DNS_NO_ANSWER})
@@ -97,7 +97,7 @@ class Witness:
 
 def _clean(ev: TargetEvidence) -> bool:
     """A chain valid against the public roots with no interception signal (DNS tampering aside)."""
-    strong = ev.signals - SUPPORTING_ONLY - {DNS_TAMPERING}
+    strong = ev.signals - SUPPORTING_ONLY - {Signal.DNS_TAMPERING}
     return ev.target.tls is not None and ev.publicly_trusted and not strong
 
 
@@ -255,7 +255,7 @@ def dns_tampering_hook(items: Sequence[TargetEvidence]) -> None:
         reasons += do53_reasons(d53 or [])
         if not reasons:
             continue
-        ev.signals.add(DNS_TAMPERING)
-        text = f"{DNS_TAMPERING}: " + "; ".join(reasons)
+        ev.signals.add(Signal.DNS_TAMPERING)
+        text = f"{Signal.DNS_TAMPERING}: " + "; ".join(reasons)
         note = f"{ev.target.note}; {text}" if ev.target.note else text
         ev.target = dataclasses.replace(ev.target, note=note)
