@@ -425,7 +425,7 @@ class PortalProbe:
         for i in range(len(f.observations) - 1, -1, -1):
             o = f.observations[i]
             if (
-                o.step in ("http", "portal")
+                o.step in (Step.HTTP, Step.PORTAL)
                 and o.target == url.public()
                 and o.failure is None
                 and not ({"certificates", "certificate_error"} & o.detail.keys())
