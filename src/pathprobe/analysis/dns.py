@@ -41,7 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pathprobe.analysis.signals import SUPPORTING_ONLY, TargetEvidence
-from pathprobe.vocab import Failure, Signal
+from pathprobe.vocab import Failure, Role, Signal, Step
 
 SYSTEM_SOURCES = {"system": "the system resolver", "hosts": "the hosts file"}
 EMPTY_FAILURES = frozenset({Failure.DNS_NXDOMAIN_ERROR, Failure.DNS_NO_ANSWER})
@@ -102,7 +102,7 @@ def _clean(ev: TargetEvidence) -> bool:
 
 
 def system_view(ev: TargetEvidence) -> SystemView | None:
-    dns_obs = [o for o in ev.target.observations if o.step == "dns"]
+    dns_obs = [o for o in ev.target.observations if o.step == Step.DNS]
     if not dns_obs:
         return None  # an address literal: nothing was resolved
     o = dns_obs[-1]
@@ -111,7 +111,7 @@ def system_view(ev: TargetEvidence) -> SystemView | None:
         return None
     answers = tuple(str(a) for a in o.detail.get("answers", []) or [])
     connected = next(
-        (address_ip(t.address) for t in ev.target.observations if t.step == "tcp" and t.failure is None), None
+        (address_ip(t.address) for t in ev.target.observations if t.step == Step.TCP and t.failure is None), None
     )
     return SystemView(source, answers, o.failure, connected)
 
@@ -120,13 +120,13 @@ def witnesses(items: Sequence[TargetEvidence]) -> dict[str, list[Witness]]:
     """Per host, what each DoH resolver with an intact chain answered (only names it resolved)."""
     trusted = {
         ev.path.id for ev in items
-        if ev.path.kind == "doh" and ev.target.role == "resolver" and _clean(ev)
+        if ev.path.kind == "doh" and ev.target.role == Role.RESOLVER and _clean(ev)
     }
     out: dict[str, list[Witness]] = {}
     for ev in items:
-        if ev.path.id not in trusted or ev.target.role == "resolver":
+        if ev.path.id not in trusted or ev.target.role == Role.RESOLVER:
             continue
-        doh = [o for o in ev.target.observations if o.step == "doh"]
+        doh = [o for o in ev.target.observations if o.step == Step.DOH]
         if not doh or doh[-1].failure is not None:
             continue
         answers = tuple(str(a) for a in doh[-1].detail.get("answers", []) or [])
@@ -189,17 +189,17 @@ def do53_answers(items: Sequence[TargetEvidence]) -> dict[str, list[Do53Answer]]
     """Per host (lower case), the Do53 answers recorded on DoH resolver targets."""
     out: dict[str, list[Do53Answer]] = {}
     for ev in items:
-        if ev.path.kind != "doh" or ev.target.role != "resolver":
+        if ev.path.kind != "doh" or ev.target.role != Role.RESOLVER:
             continue
         obs = ev.target.observations
-        tcp_ok = {address_ip(o.address) for o in obs if o.step == "tcp" and o.failure is None}
+        tcp_ok = {address_ip(o.address) for o in obs if o.step == Step.TCP and o.failure is None}
         tcp_failed: dict[str | None, str] = {}
         for o in obs:
-            if o.step == "tcp" and o.failure is not None:
+            if o.step == Step.TCP and o.failure is not None:
                 tcp_failed.setdefault(address_ip(o.address), o.failure)
         for o in obs:
             resolver = str(o.detail.get("resolver", ""))
-            if o.step != "dns" or not resolver.startswith("do53:") or o.failure is not None:
+            if o.step != Step.DNS or not resolver.startswith("do53:") or o.failure is not None:
                 continue
             server = resolver[len("do53:"):]
             kept = o.detail.get("case_kept")
@@ -242,7 +242,7 @@ def dns_tampering_hook(items: Sequence[TargetEvidence]) -> None:
     by_host = witnesses(items)
     injected = do53_answers(items)
     for ev in items:
-        if ev.path.kind != "direct" or ev.target.role not in ("site", "control"):
+        if ev.path.kind != "direct" or ev.target.role not in (Role.SITE, Role.CONTROL):
             continue
         ws = by_host.get(ev.host)
         d53 = injected.get(ev.host.lower().rstrip("."))

@@ -19,7 +19,7 @@ from pathprobe.analysis.signals import (
 )
 from pathprobe.analysis.validate import validate
 from pathprobe.model import PathMeasurement
-from pathprobe.vocab import Reachability, Signal, TlsVerdict
+from pathprobe.vocab import Reachability, Role, Signal, TlsVerdict
 
 
 @dataclass(frozen=True)
@@ -123,10 +123,10 @@ def path_verdict(p: PathMeasurement, targets: list[dict[str, Any]], latencies: l
     out: dict[str, Any] = {"id": p.id, "kind": p.kind}
     # A path that depends on a resolver (doh:*) is usable only when the resolver itself was reached with a
     # chain one can trust; then only its sites count, so a working resolver alone does not make it partial.
-    gates = [t for t in targets if t.get("role") == "resolver"]
+    gates = [t for t in targets if t.get("role") == Role.RESOLVER]
     reason: str | None
     failed_gate = next((t for t in gates if t["reachability"] != Reachability.REACHABLE), None)
-    counted = [t for t in targets if t.get("role") != "resolver"] if gates else targets
+    counted = [t for t in targets if t.get("role") != Role.RESOLVER] if gates else targets
     tested = [t for t in counted if t["reachability"] in (Reachability.REACHABLE, Reachability.BLOCKED, Reachability.PARTIAL)]
     if failed_gate is not None:
         reach = Reachability.BLOCKED

@@ -138,7 +138,7 @@ class DohProbe:
         tls_obs = rec.observations[-1] = dataclasses.replace(
             rec.observations[-1], tls=evidence, detail={"sni": self.resolver.host, "alpn": evidence.alpn}
         )
-        address = next((o.address for o in rec.observations if o.step == "tcp" and o.failure is None), None)
+        address = next((o.address for o in rec.observations if o.step == Step.TCP and o.failure is None), None)
         ctx.progress(path, 1, total)
 
         queries = [Query(h, t) for h in hosts for t in ("A", "AAAA")]

@@ -36,7 +36,7 @@ from pathprobe.net.sitecheck import Dialer, HostPort, check_site
 from pathprobe.net.socks import SocksDialer
 from pathprobe.planfields import Entry, parse_hostport
 from pathprobe.probes.base import ProbeResult, RunContext, targets_or_default
-from pathprobe.vocab import Failure, Reachability
+from pathprobe.vocab import Failure, Reachability, Step
 from pathprobe.vpn import proxyurl, shadowsocks, wireguard
 from pathprobe.vpn.httpconnect import HttpConnectDialer
 from pathprobe.vpn.openvpn import check_openvpn
@@ -231,7 +231,7 @@ def _failed_at_proxy(t: TargetMeasurement) -> bool:
     last = t.observations[-1]
     if last.failure is None:
         return False
-    return last.step == "tcp" or (last.step == "dns" and last.detail.get("for") == "proxy")
+    return last.step == Step.TCP or (last.step == Step.DNS and last.detail.get("for") == "proxy")
 
 
 def _explain(results: list[TargetMeasurement], dialer: Dialer) -> list[TargetMeasurement]:
@@ -245,7 +245,7 @@ def _explain(results: list[TargetMeasurement], dialer: Dialer) -> list[TargetMea
             stream = dialer.streams.get(t.target)
             last = t.observations[-1] if t.observations else None
             return (stream is not None and stream.bytes_received == 0 and last is not None
-                    and last.step == "tls" and last.failure == Failure.GENERIC_TIMEOUT_ERROR)
+                    and last.step == Step.TLS and last.failure == Failure.GENERIC_TIMEOUT_ERROR)
 
         if all(silent(t) for t in results):
             return [_unknown(t, NOTE_SS_SILENT) for t in results]

@@ -65,7 +65,7 @@ def _hp_text(hp: HostPort) -> str:
 def _result(rec: Recorder, label: str, failure: str | None, note: str | None = None) -> TargetMeasurement:
     lat = None
     if failure is None:
-        lat = next((o.duration_ms for o in rec.observations if o.step == "tcp" and o.failure is None), None)
+        lat = next((o.duration_ms for o in rec.observations if o.step == Step.TCP and o.failure is None), None)
     return TargetMeasurement(
         target=label,
         role=Role.ENDPOINT,
