@@ -240,9 +240,14 @@ def test_the_checker_sees_a_spelling(tmp_path: Path) -> None:
     ]
 
 
+def test_every_enum_is_checked() -> None:
+    assert set(vocab.Word.__subclasses__()) == {*STRICT, *CONTEXTUAL.values()}
+
+
 def test_members_are_the_strings_json_carries() -> None:
     assert vocab.Failure.EOF_ERROR == "eof_error"
     assert str(vocab.Failure.EOF_ERROR) == "eof_error"
+    assert repr([vocab.Reachability.BLOCKED]) == repr(["blocked"])
     assert f"{vocab.Failure.UNKNOWN_FAILURE}: x" == "unknown_failure: x"
     assert json.dumps({vocab.Signal.MISSING_SCT: [vocab.TlsVerdict.INTACT]}) == '{"missing_sct": ["intact"]}'
     assert {"intact": 1}[vocab.TlsVerdict.INTACT] == 1

@@ -24,8 +24,22 @@ from __future__ import annotations
 from enum import StrEnum, unique
 
 
+class Word(StrEnum):
+    """A vocabulary word: a ``str`` in every respect, ``repr`` included.
+
+    ``str()``, f-strings and JSON give the value (as for any ``StrEnum``); ``repr()`` gives the
+    string's repr too, so a list or dict of words prints exactly as the same strings always did
+    (messages that show a verdict dict, assertion output). Membership of a plain string is tested
+    against a set of members (``value in frozenset(Reachability)``), never ``value in Reachability``:
+    that raises ``TypeError`` on Python 3.11.
+    """
+
+    def __repr__(self) -> str:
+        return repr(self._value_)
+
+
 @unique
-class Failure(StrEnum):
+class Failure(Word):
     """A normalised failure string: one network step's outcome when it did not succeed.
 
     The first group is OONI's vocabulary (df-007-errors); the rest name failures of protocols OONI
@@ -96,7 +110,7 @@ class Failure(StrEnum):
 
 
 @unique
-class Signal(StrEnum):
+class Signal(Word):
     """Interception evidence on one HTTPS target (DESIGN "TLS evidence and verdicts")."""
 
     DEVICE_TRUSTED_NOT_PUBLIC = "device_trusted_not_public"
@@ -115,7 +129,7 @@ class Signal(StrEnum):
 
 
 @unique
-class Reachability(StrEnum):
+class Reachability(Word):
     """Whether a path (or one target on it) could be reached."""
 
     REACHABLE = "reachable"
@@ -127,7 +141,7 @@ class Reachability(StrEnum):
 
 
 @unique
-class TlsVerdict(StrEnum):
+class TlsVerdict(Word):
     """Whether HTTPS over a path (or to one target) was genuine."""
 
     INTACT = "intact"
@@ -137,7 +151,7 @@ class TlsVerdict(StrEnum):
 
 
 @unique
-class Connectivity(StrEnum):
+class Connectivity(Word):
     """The network's state as a whole (``network.connectivity``)."""
 
     ONLINE = "online"
@@ -147,7 +161,7 @@ class Connectivity(StrEnum):
 
 
 @unique
-class Role(StrEnum):
+class Role(Word):
     """What a target is to the path it was tested on."""
 
     SITE = "site"
@@ -161,7 +175,7 @@ class Role(StrEnum):
 
 
 @unique
-class Step(StrEnum):
+class Step(Word):
     """One measured step of an :class:`~pathprobe.model.Observation`."""
 
     DNS = "dns"
@@ -176,7 +190,7 @@ class Step(StrEnum):
 
 
 @unique
-class AdviceCase(StrEnum):
+class AdviceCase(Word):
     """Stable ids of what the advice covers (``recommendation.cases``; see :mod:`pathprobe.analysis.advice`)."""
 
     OFFLINE = "offline"
@@ -196,7 +210,7 @@ class AdviceCase(StrEnum):
 
 
 @unique
-class Severity(StrEnum):
+class Severity(Word):
     """How a report colours its answer."""
 
     GOOD = "good"
