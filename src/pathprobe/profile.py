@@ -23,7 +23,7 @@ ANSWER_STEPS = frozenset(
 )
 
 
-_REFUSALS = frozenset({Failure.CONNECTION_REFUSED, Failure.CONNECTION_RESET})
+_REFUSALS = (Failure.CONNECTION_REFUSED, Failure.CONNECTION_RESET)
 
 
 def connectivity(observations: Sequence[Observation], portal: dict[str, Any] | None) -> Connectivity:
@@ -171,7 +171,7 @@ def _validate_optional(data: dict[str, Any], bad: Any) -> None:
     for key in ("label", "created", "tool_version"):
         opt(data.get(key), str, f"'{key}'", "a string or null")
     net = data["network"]
-    if not (net.get("connectivity") is None or net["connectivity"] in frozenset(Connectivity)):
+    if not (net.get("connectivity") is None or net["connectivity"] in tuple(Connectivity)):
         raise bad("'network.connectivity' must be online, portal or offline")
     portal = net.get("portal")
     opt(portal, dict, "'network.portal'", "an object or null")

@@ -29,9 +29,9 @@ class Word(StrEnum):
 
     ``str()``, f-strings and JSON give the value (as for any ``StrEnum``); ``repr()`` gives the
     string's repr too, so a list or dict of words prints exactly as the same strings always did
-    (messages that show a verdict dict, assertion output). Membership of a plain string is tested
-    against a set of members (``value in frozenset(Reachability)``), never ``value in Reachability``:
-    that raises ``TypeError`` on Python 3.11.
+    (messages that show a verdict dict, assertion output). Test a value read from JSON against the
+    members (``value in tuple(Reachability)``, which also takes unhashable junk), never
+    ``value in Reachability``: that raises ``TypeError`` on Python 3.11.
     """
 
     def __repr__(self) -> str:
