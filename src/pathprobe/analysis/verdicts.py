@@ -127,7 +127,8 @@ def path_verdict(p: PathMeasurement, targets: list[dict[str, Any]], latencies: l
     reason: str | None
     failed_gate = next((t for t in gates if t["reachability"] != Reachability.REACHABLE), None)
     counted = [t for t in targets if t.get("role") != Role.RESOLVER] if gates else targets
-    tested = [t for t in counted if t["reachability"] in (Reachability.REACHABLE, Reachability.BLOCKED, Reachability.PARTIAL)]
+    tested_words = (Reachability.REACHABLE, Reachability.BLOCKED, Reachability.PARTIAL)
+    tested = [t for t in counted if t["reachability"] in tested_words]
     if failed_gate is not None:
         reach = Reachability.BLOCKED
         why = failed_gate["failure"] or "not reached"
@@ -142,7 +143,10 @@ def path_verdict(p: PathMeasurement, targets: list[dict[str, Any]], latencies: l
         reason = notes[0] if notes else (p.untested_reason or "no target could be tested on this path")
     else:
         reached = sum(1 for t in tested if t["reachability"] == Reachability.REACHABLE)
-        reach = Reachability.REACHABLE if reached == len(tested) else (Reachability.PARTIAL if reached else Reachability.BLOCKED)
+        if reached == len(tested):
+            reach = Reachability.REACHABLE
+        else:
+            reach = Reachability.PARTIAL if reached else Reachability.BLOCKED
         reason = None
     tls_values = [t["tls"] for t in targets]
     if TlsVerdict.INTERCEPTED in tls_values:

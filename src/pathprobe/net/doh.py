@@ -326,7 +326,9 @@ class _H1Reader:
             if len(self.buf) > MAX_HEADER_BYTES:
                 raise NetFailure(Failure.DOH_RESPONSE_TOO_LARGE, "headers larger than the cap")
             if not await self._more():
-                raise NetFailure(Failure.DOH_TRUNCATED_RESPONSE if self.buf else Failure.EOF_ERROR, "closed before the headers ended")
+                raise NetFailure(
+                    Failure.DOH_TRUNCATED_RESPONSE if self.buf else Failure.EOF_ERROR, "closed before the headers ended"
+                )
         first = await self._line(MAX_HEADER_BYTES)
         parts = first.split(None, 2)
         if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
