@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from pathprobe.net import pace
-from pathprobe.net.failures import CONNECTION_REFUSED
 from pathprobe.net.sitecheck import Recorder, connect_any
 from pathprobe.pki import CA
+from pathprobe.vocab import Failure
 
 from .servers import closed_port, https_server
 
@@ -202,4 +202,4 @@ def test_connect_any_feeds_the_pace_and_refusal_is_an_answer(tmp_path: Path) -> 
 
         samples, failure = asyncio.run(main())
     assert samples == 3
-    assert failure == CONNECTION_REFUSED
+    assert failure == Failure.CONNECTION_REFUSED

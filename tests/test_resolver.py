@@ -27,13 +27,8 @@ import pytest
 
 from pathprobe.net import dns as stub
 from pathprobe.net import pace
-from pathprobe.net.failures import (
-    DNS_NO_ANSWER,
-    DNS_NXDOMAIN,
-    DNS_SERVER_FAILURE,
-    GENERIC_TIMEOUT,
-    NetFailure,
-)
+from pathprobe.net.failures import NetFailure
+from pathprobe.vocab import Failure
 
 from .conftest import in_ci
 
@@ -203,12 +198,12 @@ def test_a_cname_chain_is_followed_within_the_answer() -> None:
     with udp_server(UDP_PORT, chain):
         assert resolve([("127.0.0.1", UDP_PORT)], "alias.test") == ["127.0.0.11"]
     with udp_server(UDP_PORT, loop):
-        assert resolve([("127.0.0.1", UDP_PORT)], "loop.test") == DNS_NO_ANSWER
+        assert resolve([("127.0.0.1", UDP_PORT)], "loop.test") == Failure.DNS_NO_ANSWER
 
 
 def test_nxdomain_and_no_address(unbound: int) -> None:
-    assert resolve([("127.0.0.1", unbound)], "nothing.test") == DNS_NXDOMAIN
-    assert resolve([("127.0.0.1", unbound)], "text.test") == DNS_NO_ANSWER
+    assert resolve([("127.0.0.1", unbound)], "nothing.test") == Failure.DNS_NXDOMAIN_ERROR
+    assert resolve([("127.0.0.1", unbound)], "text.test") == Failure.DNS_NO_ANSWER
 
 
 def test_a_lost_query_is_sent_again() -> None:
@@ -222,7 +217,7 @@ def test_a_lost_query_is_sent_again() -> None:
 
 def test_silence_is_a_timeout_after_repeated_queries() -> None:
     with udp_server(UDP_PORT, lambda q, n: []) as seen:
-        assert resolve([("127.0.0.1", UDP_PORT)], "silent.test", fast=True) == GENERIC_TIMEOUT
+        assert resolve([("127.0.0.1", UDP_PORT)], "silent.test", fast=True) == Failure.GENERIC_TIMEOUT_ERROR
     assert seen["silent.test./1"] >= pace.MIN_ATTEMPTS
 
 
@@ -244,7 +239,7 @@ def test_a_failing_server_is_left_for_the_next() -> None:
     with fail, good:
         assert resolve([("127.0.0.1", UDP_PORT), ("127.0.0.1", UDP_PORT_2)], "next.test") == ["127.0.0.9"]
     with udp_server(UDP_PORT, lambda q, n: [answer(q, rcode=dns.rcode.REFUSED)]):
-        assert resolve([("127.0.0.1", UDP_PORT)], "refused.test") == DNS_SERVER_FAILURE
+        assert resolve([("127.0.0.1", UDP_PORT)], "refused.test") == Failure.DNS_SERVER_FAILURE
 
 
 def test_a_truncated_answer_is_asked_again_over_tcp() -> None:
@@ -273,8 +268,8 @@ def test_no_configured_resolver_is_a_server_failure(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(stub, "HOSTS_FILES", ())
     with pytest.raises(NetFailure) as err:
         asyncio.run(stub.system_resolve("anything.test", 1.0))
-    assert err.value.failure == DNS_SERVER_FAILURE
+    assert err.value.failure == Failure.DNS_SERVER_FAILURE
 
 
 def test_a_bad_name_is_a_failure_not_a_crash(unbound: int) -> None:
-    assert resolve([("127.0.0.1", unbound)], "a" * 70 + ".test") == DNS_SERVER_FAILURE
+    assert resolve([("127.0.0.1", unbound)], "a" * 70 + ".test") == Failure.DNS_SERVER_FAILURE

@@ -9,12 +9,9 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-Step = Literal["dns", "tcp", "tls", "http", "bootstrap", "handshake", "proxy", "doh", "portal"]
-Reachability = Literal["reachable", "partial", "blocked", "unknown"]
-TlsVerdict = Literal["intact", "intercepted", "unverified"]
-Role = Literal["site", "control", "endpoint", "resolver"]
+from pathprobe.vocab import Reachability, Role, Step
 
 
 @dataclass(frozen=True)

@@ -15,25 +15,31 @@ from pathprobe.analysis.verdicts import Roots, evaluate, interception_findings, 
 from pathprobe.errors import BadInput
 from pathprobe.model import Observation, PathMeasurement, PortalMeasurement
 from pathprobe.trust import audit
+from pathprobe.vocab import Connectivity, Failure, Reachability, Step, TlsVerdict
 
 SCHEMA = "pathprobe.profile/1"
-ANSWER_STEPS = frozenset({"tcp", "tls", "http", "handshake", "proxy", "doh", "portal", "bootstrap"})
+ANSWER_STEPS = frozenset(
+    {Step.TCP, Step.TLS, Step.HTTP, Step.HANDSHAKE, Step.PROXY, Step.DOH, Step.PORTAL, Step.BOOTSTRAP}
+)
 
 
-def connectivity(observations: Sequence[Observation], portal: dict[str, Any] | None) -> str:
+_REFUSALS = (Failure.CONNECTION_REFUSED, Failure.CONNECTION_RESET)
+
+
+def connectivity(observations: Sequence[Observation], portal: dict[str, Any] | None) -> Connectivity:
     """``portal`` when a portal captured plain HTTP; ``online`` when anything answered; else ``offline``."""
     if portal and portal.get("detected"):
-        return "portal"
+        return Connectivity.PORTAL
     for o in observations:
         if o.failure is None and o.step in ANSWER_STEPS:
-            return "online"
-        if o.failure is None and o.step == "dns" and o.detail.get("resolver") not in ("hosts", "literal"):
-            return "online"
-        if o.failure in ("connection_refused", "connection_reset") and o.step in ("tcp", "tls", "handshake"):
-            return "online"  # something on the network answered, if only to refuse
+            return Connectivity.ONLINE
+        if o.failure is None and o.step == Step.DNS and o.detail.get("resolver") not in ("hosts", "literal"):
+            return Connectivity.ONLINE
+        if o.failure in _REFUSALS and o.step in (Step.TCP, Step.TLS, Step.HANDSHAKE):
+            return Connectivity.ONLINE  # something on the network answered, if only to refuse
     if portal and portal.get("detected") is False:
-        return "online"
-    return "offline"
+        return Connectivity.ONLINE
+    return Connectivity.OFFLINE
 
 
 def build_profile(
@@ -68,7 +74,7 @@ def build_profile(
         lat = [
             ev.target.latency_ms
             for ev, tv in zip(evs, targets, strict=True)
-            if tv["reachability"] == "reachable" and ev.target.latency_ms is not None
+            if tv["reachability"] == Reachability.REACHABLE and ev.target.latency_ms is not None
         ]
         path_dicts.append(path_verdict(p, targets, lat))
     observations: list[Observation] = []
@@ -104,10 +110,7 @@ def dumps(profile: dict[str, Any]) -> str:
     return json.dumps(profile, indent=2, ensure_ascii=False) + "\n"
 
 
-_VERDICTS = {
-    "reachability": {"reachable", "partial", "blocked", "unknown"},
-    "tls": {"intact", "intercepted", "unverified"},
-}
+_VERDICTS: dict[str, frozenset[str]] = {"reachability": frozenset(Reachability), "tls": frozenset(TlsVerdict)}
 
 
 def validate_profile(data: Any, source: str) -> dict[str, Any]:
@@ -168,7 +171,7 @@ def _validate_optional(data: dict[str, Any], bad: Any) -> None:
     for key in ("label", "created", "tool_version"):
         opt(data.get(key), str, f"'{key}'", "a string or null")
     net = data["network"]
-    if not (net.get("connectivity") is None or net["connectivity"] in ("online", "portal", "offline")):
+    if not (net.get("connectivity") is None or net["connectivity"] in tuple(Connectivity)):
         raise bad("'network.connectivity' must be online, portal or offline")
     portal = net.get("portal")
     opt(portal, dict, "'network.portal'", "an object or null")

@@ -8,8 +8,8 @@ import traceback
 
 from pathprobe.model import Observation, PathMeasurement, PortalMeasurement
 from pathprobe.net import pace
-from pathprobe.net.failures import INTERNAL_ERROR
 from pathprobe.probes.base import Probe, ProbeResult, RunContext
+from pathprobe.vocab import Failure, Step
 
 
 def _failed(probe: Probe, reason: str, ctx: RunContext) -> ProbeResult:
@@ -21,13 +21,13 @@ def _failed(probe: Probe, reason: str, ctx: RunContext) -> ProbeResult:
             kind=probe.kind,
             targets=(),
             untested_reason=reason,
-            observations=(Observation(pid, "", "handshake", now, 0.0, INTERNAL_ERROR, detail={"error": reason}),),
+            observations=(Observation(pid, "", Step.HANDSHAKE, now, 0.0, Failure.INTERNAL_ERROR, detail={"error": reason}),),
         )
         for pid in ids
     )
     portal = None
     if probe.kind == "portal":
-        portal = PortalMeasurement(detected=None, host=None, offered=(), failure=INTERNAL_ERROR)
+        portal = PortalMeasurement(detected=None, host=None, offered=(), failure=Failure.INTERNAL_ERROR)
     return ProbeResult(paths=paths, portal=portal)
 
 
@@ -42,7 +42,7 @@ async def _safe(probe: Probe, ctx: RunContext, budget: float) -> ProbeResult:
     except Exception as exc:
         last = traceback.extract_tb(exc.__traceback__)[-1:]
         where = f" at {last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno}" if last else ""
-        return _failed(probe, f"{INTERNAL_ERROR}: {type(exc).__name__}{where}", ctx)
+        return _failed(probe, f"{Failure.INTERNAL_ERROR}: {type(exc).__name__}{where}", ctx)
 
 
 def probe_budget(probe: Probe, ctx: RunContext) -> float:

@@ -34,10 +34,9 @@ from pathprobe.portal_server import (
 from pathprobe.probes.portal import (
     BUDGET_SPENT,
     MAX_CERT_BYTES,
-    REDIRECT_LOOP,
-    TOO_MANY_REDIRECTS,
     parse_certificates,
 )
+from pathprobe.vocab import Failure
 
 KNOWN = f"http://detect.test:{DETECT}/success.txt"
 PORTAL_URL = f"http://portal.test:{PORTAL}/"
@@ -211,7 +210,7 @@ def test_redirect_loop_is_detected_and_stops(serve: ServeFn, capture: Callable[[
     capture(f"http://portal.test:{PORTAL}/a")
     m = run_probe(KNOWN)
     assert (m.detected, m.host, m.offered, m.failure) == (True, "portal.test", (), None)
-    assert REDIRECT_LOOP in _failures(m)
+    assert Failure.HTTP_REDIRECT_LOOP in _failures(m)
     assert site.hits.count(("portal.test", "/a")) == 1
 
 
@@ -221,7 +220,7 @@ def test_endless_redirect_chain_stops_after_a_few(serve: ServeFn, capture: Calla
     capture(f"http://portal.test:{PORTAL}/0")
     m = run_probe(KNOWN)
     assert m.detected is True and m.offered == ()
-    assert TOO_MANY_REDIRECTS in _failures(m)
+    assert Failure.HTTP_TOO_MANY_REDIRECTS in _failures(m)
     assert len(site.hits) <= 6
 
 
@@ -354,7 +353,7 @@ def test_whole_probe_stays_within_its_budget(serve: ServeFn) -> None:
     m = run_probe(KNOWN, timeout=1.0)
     assert (m.detected, m.host, m.failure) == (True, "portal.test", None)
     assert any(o.detail.get("reason") == BUDGET_SPENT for o in m.observations)
-    assert TOO_MANY_REDIRECTS not in _failures(m)
+    assert Failure.HTTP_TOO_MANY_REDIRECTS not in _failures(m)
 
 
 def test_parse_url() -> None:

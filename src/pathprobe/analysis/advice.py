@@ -33,14 +33,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pathprobe.analysis.recommend import path_kind
+from pathprobe.analysis.paths import path_kind
+from pathprobe.analysis.signals import host_of
+from pathprobe.vocab import AdviceCase, Connectivity, Reachability, Role, Signal, TlsVerdict
 
-DEVICE_TRUSTED = "device_trusted_not_public"
-PORTAL_ROOT = "portal_offered_root"
-DNS_TAMPERING = "dns_tampering"
-LEGACY_ROOT = "legacy_public_root"
-DISTRUSTED_ROOT = "distrusted_root"
-INFORMATIONAL = frozenset({LEGACY_ROOT})
+INFORMATIONAL = frozenset({AdviceCase.LEGACY_PUBLIC_ROOT})
 """Cases that add a sentence but leave a network "clean"."""
 
 TOR_TRANSPORTS = {
@@ -195,8 +192,6 @@ def _groups(profile: dict[str, Any]) -> list[_Group]:
 
 
 def _target_hosts(path: dict[str, Any], pred: Any) -> list[str]:
-    from pathprobe.analysis.signals import host_of
-
     targets = [t for t in path.get("targets") or [] if isinstance(t, dict)]
     return [host_of(str(t.get("target"))) for t in targets if pred(t)]
 
@@ -204,7 +199,7 @@ def _target_hosts(path: dict[str, Any], pred: Any) -> list[str]:
 def _dns_tampered_hosts(paths: list[dict[str, Any]]) -> list[str]:
     out: set[str] = set()
     for p in paths:
-        out.update(_target_hosts(p, lambda t: DNS_TAMPERING in (t.get("signals") or [])))
+        out.update(_target_hosts(p, lambda t: Signal.DNS_TAMPERING in (t.get("signals") or [])))
     return sorted(out)
 
 
@@ -221,8 +216,8 @@ def _cert_name(c: dict[str, Any], *, explain: bool = True) -> str:
 def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
     """The advice for a profile whose ``paths``, ``interception`` and ``trust_store`` are filled in."""
     network = profile.get("network") or {}
-    if network.get("connectivity") == "offline":
-        return Advice(OFFLINE_TEXT, ("offline",))
+    if network.get("connectivity") == Connectivity.OFFLINE:
+        return Advice(OFFLINE_TEXT, (AdviceCase.OFFLINE,))
 
     paths = _paths(profile)
     by_id = {p["id"]: p for p in paths}
@@ -241,8 +236,8 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
     # told as DNS tampering, not as a certificate authority intercepting HTTPS.
     dns_groups = [
         g for g in all_groups
-        if DNS_TAMPERING in g.signals and not g.known_as and DEVICE_TRUSTED not in g.signals
-        and PORTAL_ROOT not in g.signals
+        if Signal.DNS_TAMPERING in g.signals and not g.known_as and Signal.DEVICE_TRUSTED_NOT_PUBLIC not in g.signals
+        and Signal.PORTAL_OFFERED_ROOT not in g.signals
     ]
     groups = [g for g in all_groups if g not in dns_groups]
     dns_hosts = _dns_tampered_hosts(paths)
@@ -264,7 +259,7 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
 
     # 1. A page that offers certificates to install (Kazakhstan 2019, Tele2).
     if offered:
-        cases.append("portal_offers_certificate")
+        cases.append(AdviceCase.PORTAL_OFFERS_CERTIFICATE)
         several = len(offered) > 1
         names = join_words([_cert_name(c) for c in offered])
         it, these = ("them", "these files") if several else ("it", "this file")
@@ -277,7 +272,7 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
         )
         in_store = [c for c in offered if c.get("in_device_store")]
         if in_store:
-            cases.append("known_root_trusted")
+            cases.append(AdviceCase.KNOWN_ROOT_TRUSTED)
             said.append(
                 f"This device already trusts "
                 f"{join_words([_cert_name(c, explain=False) for c in in_store])}: "
@@ -289,7 +284,7 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
     # 2. Interception findings, the largest interceptor first.
     for i, g in enumerate(groups[:2]):
         hosts = list_hosts(g.hosts)
-        trusted = DEVICE_TRUSTED in g.signals or any(
+        trusted = Signal.DEVICE_TRUSTED_NOT_PUBLIC in g.signals or any(
             t.get("sha256") == g.root_sha256 or (g.known_as and t.get("known_as") == g.known_as)
             for t in trusted_known
         )
@@ -299,7 +294,7 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
         )
         if tunnels_only and not trusted:
             # Seen only through a tunnel: the tunnel (or the network behind it) intercepts, not this network.
-            cases.append("interception_known_root" if g.known_as else "interception_unknown_issuer")
+            cases.append(AdviceCase.INTERCEPTION_KNOWN_ROOT if g.known_as else AdviceCase.INTERCEPTION_UNKNOWN_ISSUER)
             who = f"'{g.known_as}'" if g.known_as else f"'{cn_of(g.issuer)}'"
             said.append(
                 f"Through {join_words([words(p) for p in g.paths])}, HTTPS to {hosts} is intercepted with a "
@@ -307,15 +302,15 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
                 "Do not rely on it."
             )
             continue
-        if PORTAL_ROOT in g.signals and offered:
-            cases.append("interception_known_root" if g.known_as else "interception_unknown_issuer")
+        if Signal.PORTAL_OFFERED_ROOT in g.signals and offered:
+            cases.append(AdviceCase.INTERCEPTION_KNOWN_ROOT if g.known_as else AdviceCase.INTERCEPTION_UNKNOWN_ISSUER)
             anchors = [c for c in offered if c.get("anchors_interception")] or offered
             which = join_words([_cert_name(c, explain=False) for c in anchors]) if several else "it"
             said.append(f"The network already uses {which} to intercept HTTPS to {hosts}.")
         elif g.known_as:
-            cases.append("interception_known_root")
+            cases.append(AdviceCase.INTERCEPTION_KNOWN_ROOT)
             if trusted and not already:
-                cases.append("known_root_trusted")
+                cases.append(AdviceCase.KNOWN_ROOT_TRUSTED)
                 said.append(
                     f"Your network intercepts HTTPS to {hosts} with a certificate from '{g.known_as}', a "
                     f"known state interception root that this device trusts. Remove it ({hint})."
@@ -332,7 +327,7 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
             if g.root_sha256:
                 covered_roots.add(g.root_sha256)
         else:
-            cases.append("interception_unknown_issuer")
+            cases.append(AdviceCase.INTERCEPTION_UNKNOWN_ISSUER)
             issuer = cn_of(g.issuer)
             if i > 0:
                 said.append(f"HTTPS to {hosts} is also intercepted, by '{issuer}'.")
@@ -362,7 +357,7 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
         if t.get("sha256") not in covered_roots and t.get("known_as") not in covered_roots
     ]
     if left:
-        cases.append("known_root_trusted")
+        cases.append(AdviceCase.KNOWN_ROOT_TRUSTED)
         names = join_words(sorted({f"'{t.get('known_as') or cn_of(t.get('subject'))}'" for t in left}))
         several = len({t.get("known_as") for t in left}) > 1
         what, keys, it = (
@@ -380,12 +375,12 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
     dns_paths = {p for g in dns_groups for p in g.paths}
     intercepted = sorted(
         {p for g in groups for p in g.paths}
-        | {p["id"] for p in paths if p.get("tls") == "intercepted" and (groups or p["id"] not in dns_paths)}
+        | {p["id"] for p in paths if p.get("tls") == TlsVerdict.INTERCEPTED and (groups or p["id"] not in dns_paths)}
     )
-    intact = [p["id"] for p in paths if p.get("tls") == "intact"]
+    intact = [p["id"] for p in paths if p.get("tls") == TlsVerdict.INTACT]
     best_said = False
     if intercepted and intact:
-        cases.append("interception_some_paths")
+        cases.append(AdviceCase.INTERCEPTION_SOME_PATHS)
         where = f"Interception was seen on {join_words([words(p) for p in intercepted])} only"
         if best:
             said.append(f"{where}; {words(best)} reached the real sites with HTTPS intact: {use(best)}.")
@@ -395,7 +390,7 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
     elif intercepted:
         tunnels = [p for p in intercepted if path_kind(by_id.get(p, {"id": p})) in ("tor", "vpn")]
         if tunnels:
-            cases.append("interception_all_paths")
+            cases.append(AdviceCase.INTERCEPTION_ALL_PATHS)
             said.append(
                 f"It was seen on every path tested, {join_words([words(p) for p in tunnels])} included, "
                 "so it probably happens on this device itself (security or company software), "
@@ -404,7 +399,7 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
 
     # 5. DNS tampering.
     if dns_hosts:
-        cases.append("dns_tampering")
+        cases.append(AdviceCase.DNS_TAMPERING)
         also = " also" if groups or offered else ""
         said.append(f"This network's DNS{also} gives false answers for {list_hosts(dns_hosts)}.")
         if dns_groups:
@@ -416,16 +411,16 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
 
     # 6. A captive portal without certificates: log in first; never call it censorship.
     if captive:
-        cases.append("captive_portal")
+        cases.append(AdviceCase.CAPTIVE_PORTAL)
         said.append(
             "This network first shows a login page (a captive portal): log in or accept its terms, then run "
             "the check again. Until then, failures say nothing about censorship."
         )
 
     # 6b. Sites whose chain anchors at a root removed for cause: not interception, not verified either.
-    distrusted = _legacy_roots(paths, DISTRUSTED_ROOT)
+    distrusted = _legacy_roots(paths, Signal.DISTRUSTED_ROOT)
     if distrusted:
-        cases.append("distrusted_root")
+        cases.append(AdviceCase.DISTRUSTED_ROOT)
         roots = join_words([f"'{cn_of(r)}'" for r in sorted(distrusted)])
         bad_hosts = {h for hs in distrusted.values() for h in hs}
         it = "them" if len(distrusted) > 1 else "it"
@@ -439,11 +434,11 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
 
     # 7. Blocking, when nothing worse was found.
     if not groups and not captive and not offered:
-        blocked_paths = [p["id"] for p in paths if p.get("reachability") == "blocked"]
+        blocked_paths = [p["id"] for p in paths if p.get("reachability") == Reachability.BLOCKED]
         direct = by_id.get("direct")
         blocked_sites = (
-            _target_hosts(direct, lambda t: t.get("reachability") == "blocked" and t.get("role") != "control")
-            if direct and direct.get("reachability") == "partial"
+            _target_hosts(direct, lambda t: t.get("reachability") == Reachability.BLOCKED and t.get("role") != Role.CONTROL)
+            if direct and direct.get("reachability") == Reachability.PARTIAL
             else []
         )
         blocked_sites = [h for h in blocked_sites if h not in dns_hosts]
@@ -454,13 +449,13 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
             verb = "is" if len(blocked_paths) == 1 else "are"
             parts.append(f"{join_words([words(p) for p in blocked_paths])} {verb} blocked")
         if parts:
-            cases.append("blocking")
+            cases.append(AdviceCase.BLOCKING)
             said.append(_cap("; ".join(parts)) + ".")
 
     # 8. The way forward.
     if best and not best_said:
         if not [c for c in cases if c not in INFORMATIONAL]:
-            cases.append("clean")
+            cases.append(AdviceCase.CLEAN)
             if best == "direct":
                 said.append("No interception or blocking was seen: the plain network kept HTTPS intact.")
             else:
@@ -471,18 +466,18 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
         else:
             said.append(f"{_cap(words(best))} reached the real sites with HTTPS intact: {use(best)}.")
     elif not best and not captive:
-        cases.append("nothing_works")
-        if "interception_all_paths" in cases and any(DEVICE_TRUSTED in g.signals for g in groups):
+        cases.append(AdviceCase.NOTHING_WORKS)
+        if AdviceCase.INTERCEPTION_ALL_PATHS in cases and any(Signal.DEVICE_TRUSTED_NOT_PUBLIC in g.signals for g in groups):
             said.append("Until that certificate is gone, no path keeps HTTPS intact on this device.")
-        elif "interception_all_paths" in cases:
+        elif AdviceCase.INTERCEPTION_ALL_PATHS in cases:
             said.append("No path tested kept HTTPS intact: do not click past certificate warnings.")
         else:
             said.append(_nothing_works(paths))
 
     # 9. Sites on an old public root: a fact worth knowing, never interception and never "remove it".
-    legacy = _legacy_roots(paths, LEGACY_ROOT)
+    legacy = _legacy_roots(paths, Signal.LEGACY_PUBLIC_ROOT)
     if legacy:
-        cases.append("legacy_public_root")
+        cases.append(AdviceCase.LEGACY_PUBLIC_ROOT)
         roots = join_words([f"'{cn_of(r)}'" for r in sorted(legacy)])
         old_hosts = {h for hs in legacy.values() for h in hs}
         said.append(
@@ -496,8 +491,6 @@ def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
 
 def _legacy_roots(paths: list[dict[str, Any]], signal: str) -> dict[str, set[str]]:
     """Per formerly public root (its subject), the hosts whose chain carried ``signal`` and anchors there."""
-    from pathprobe.analysis.signals import host_of
-
     out: dict[str, set[str]] = {}
     for p in paths:
         for t in p.get("targets") or []:
@@ -510,12 +503,12 @@ def _legacy_roots(paths: list[dict[str, Any]], signal: str) -> dict[str, set[str
 
 
 def _nothing_works(paths: list[dict[str, Any]]) -> str:
-    tested = [p for p in paths if p.get("reachability") != "unknown"]
+    tested = [p for p in paths if p.get("reachability") != Reachability.UNKNOWN]
     if not tested:
         reasons = [str(p.get("reason")) for p in paths if p.get("reason")]
         why = f": {reasons[0]}" if reasons else ""
         head = f"No path could be tested here{why}."
-    elif any(p.get("tls") == "intact" for p in tested):
+    elif any(p.get("tls") == TlsVerdict.INTACT for p in tested):
         # A partial path kept HTTPS intact where it got through: it just does not reach every site.
         head = "No path tested reached every site with HTTPS intact here."
     else:

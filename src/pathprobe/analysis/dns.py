@@ -40,11 +40,11 @@ import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pathprobe.analysis.signals import DNS_TAMPERING, SUPPORTING_ONLY, TargetEvidence
-from pathprobe.net.failures import DNS_NO_ANSWER, DNS_NXDOMAIN
+from pathprobe.analysis.signals import SUPPORTING_ONLY, TargetEvidence
+from pathprobe.vocab import Failure, Role, Signal, Step
 
 SYSTEM_SOURCES = {"system": "the system resolver", "hosts": "the hosts file"}
-EMPTY_FAILURES = frozenset({DNS_NXDOMAIN, DNS_NO_ANSWER})
+EMPTY_FAILURES = frozenset({Failure.DNS_NXDOMAIN_ERROR, Failure.DNS_NO_ANSWER})
 
 _BOGON_NETS = tuple(
     ipaddress.ip_network(n)
@@ -97,12 +97,12 @@ class Witness:
 
 def _clean(ev: TargetEvidence) -> bool:
     """A chain valid against the public roots with no interception signal (DNS tampering aside)."""
-    strong = ev.signals - SUPPORTING_ONLY - {DNS_TAMPERING}
+    strong = ev.signals - SUPPORTING_ONLY - {Signal.DNS_TAMPERING}
     return ev.target.tls is not None and ev.publicly_trusted and not strong
 
 
 def system_view(ev: TargetEvidence) -> SystemView | None:
-    dns_obs = [o for o in ev.target.observations if o.step == "dns"]
+    dns_obs = [o for o in ev.target.observations if o.step == Step.DNS]
     if not dns_obs:
         return None  # an address literal: nothing was resolved
     o = dns_obs[-1]
@@ -111,7 +111,7 @@ def system_view(ev: TargetEvidence) -> SystemView | None:
         return None
     answers = tuple(str(a) for a in o.detail.get("answers", []) or [])
     connected = next(
-        (address_ip(t.address) for t in ev.target.observations if t.step == "tcp" and t.failure is None), None
+        (address_ip(t.address) for t in ev.target.observations if t.step == Step.TCP and t.failure is None), None
     )
     return SystemView(source, answers, o.failure, connected)
 
@@ -120,13 +120,13 @@ def witnesses(items: Sequence[TargetEvidence]) -> dict[str, list[Witness]]:
     """Per host, what each DoH resolver with an intact chain answered (only names it resolved)."""
     trusted = {
         ev.path.id for ev in items
-        if ev.path.kind == "doh" and ev.target.role == "resolver" and _clean(ev)
+        if ev.path.kind == "doh" and ev.target.role == Role.RESOLVER and _clean(ev)
     }
     out: dict[str, list[Witness]] = {}
     for ev in items:
-        if ev.path.id not in trusted or ev.target.role == "resolver":
+        if ev.path.id not in trusted or ev.target.role == Role.RESOLVER:
             continue
-        doh = [o for o in ev.target.observations if o.step == "doh"]
+        doh = [o for o in ev.target.observations if o.step == Step.DOH]
         if not doh or doh[-1].failure is not None:
             continue
         answers = tuple(str(a) for a in doh[-1].detail.get("answers", []) or [])
@@ -165,7 +165,7 @@ def reasons_for(ev: TargetEvidence, sys: SystemView, ws: Sequence[Witness]) -> l
                 break
     # (c) NXDOMAIN or no address from the system only.
     if sys.failure in EMPTY_FAILURES and not sys.answers and ws:
-        what = "the name does not exist" if sys.failure == DNS_NXDOMAIN else "no address"
+        what = "the name does not exist" if sys.failure == Failure.DNS_NXDOMAIN_ERROR else "no address"
         out.append(f"{who} said {what} ({sys.failure}), while {ws[0].path} answered {_list(ws[0].answers)}")
     return out
 
@@ -189,17 +189,17 @@ def do53_answers(items: Sequence[TargetEvidence]) -> dict[str, list[Do53Answer]]
     """Per host (lower case), the Do53 answers recorded on DoH resolver targets."""
     out: dict[str, list[Do53Answer]] = {}
     for ev in items:
-        if ev.path.kind != "doh" or ev.target.role != "resolver":
+        if ev.path.kind != "doh" or ev.target.role != Role.RESOLVER:
             continue
         obs = ev.target.observations
-        tcp_ok = {address_ip(o.address) for o in obs if o.step == "tcp" and o.failure is None}
+        tcp_ok = {address_ip(o.address) for o in obs if o.step == Step.TCP and o.failure is None}
         tcp_failed: dict[str | None, str] = {}
         for o in obs:
-            if o.step == "tcp" and o.failure is not None:
+            if o.step == Step.TCP and o.failure is not None:
                 tcp_failed.setdefault(address_ip(o.address), o.failure)
         for o in obs:
             resolver = str(o.detail.get("resolver", ""))
-            if o.step != "dns" or not resolver.startswith("do53:") or o.failure is not None:
+            if o.step != Step.DNS or not resolver.startswith("do53:") or o.failure is not None:
                 continue
             server = resolver[len("do53:"):]
             kept = o.detail.get("case_kept")
@@ -242,7 +242,7 @@ def dns_tampering_hook(items: Sequence[TargetEvidence]) -> None:
     by_host = witnesses(items)
     injected = do53_answers(items)
     for ev in items:
-        if ev.path.kind != "direct" or ev.target.role not in ("site", "control"):
+        if ev.path.kind != "direct" or ev.target.role not in (Role.SITE, Role.CONTROL):
             continue
         ws = by_host.get(ev.host)
         d53 = injected.get(ev.host.lower().rstrip("."))
@@ -255,7 +255,7 @@ def dns_tampering_hook(items: Sequence[TargetEvidence]) -> None:
         reasons += do53_reasons(d53 or [])
         if not reasons:
             continue
-        ev.signals.add(DNS_TAMPERING)
-        text = f"{DNS_TAMPERING}: " + "; ".join(reasons)
+        ev.signals.add(Signal.DNS_TAMPERING)
+        text = f"{Signal.DNS_TAMPERING}: " + "; ".join(reasons)
         note = f"{ev.target.note}; {text}" if ev.target.note else text
         ev.target = dataclasses.replace(ev.target, note=note)

@@ -25,9 +25,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 
 from pathprobe.analysis.roots import spki_sha256
-from pathprobe.analysis.signals import KNOWN_INTERCEPTION_ROOT, PORTAL_OFFERED_ROOT, TargetEvidence
+from pathprobe.analysis.signals import TargetEvidence
 from pathprobe.analysis.verdicts import Roots
 from pathprobe.model import PortalMeasurement
+from pathprobe.vocab import Signal
 
 
 def signed_by(cert: x509.Certificate, key: Any) -> bool:
@@ -125,9 +126,9 @@ def analyse_portal(portal: PortalMeasurement, items: list[TargetEvidence], roots
                 assert ev.target.tls is not None
                 if any(cache.signed(c.der, key, sha) for c in ev.target.tls.chain):
                     anchors = True
-                    ev.signals.add(PORTAL_OFFERED_ROOT)
+                    ev.signals.add(Signal.PORTAL_OFFERED_ROOT)
                     if known is not None:
-                        ev.signals.add(KNOWN_INTERCEPTION_ROOT)
+                        ev.signals.add(Signal.KNOWN_INTERCEPTION_ROOT)
                         if ev.known is None:
                             ev.known = known
         offered.append(

@@ -15,19 +15,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-PRIVACY_ORDER = ("tor", "vpn", "doh", "direct")
-"""More privacy first: Tor, then a VPN or proxy, then DNS-over-HTTPS, then the plain network.
-Kinds not listed (third-party plug-ins, the example kind) come after ``direct``."""
-
-
-def path_kind(path: dict[str, Any]) -> str:
-    """The kind of a path: its id's prefix (``tor:obfs4`` -> ``tor``), else its ``kind`` field."""
-    pid = str(path.get("id", ""))
-    if ":" in pid:
-        return pid.split(":", 1)[0]
-    if pid in PRIVACY_ORDER:
-        return pid
-    return str(path.get("kind", pid))
+from pathprobe.analysis.advice import advise
+from pathprobe.analysis.paths import PRIVACY_ORDER, path_kind
+from pathprobe.vocab import Reachability, TlsVerdict
 
 
 def _privacy_class(path: dict[str, Any]) -> int:
@@ -55,7 +45,7 @@ def _latency(path: dict[str, Any]) -> float:
 
 def usable(path: dict[str, Any]) -> bool:
     """A path that can be recommended: every target reached, and HTTPS checked and intact."""
-    return path.get("reachability") == "reachable" and path.get("tls") == "intact"
+    return path.get("reachability") == Reachability.REACHABLE and path.get("tls") == TlsVerdict.INTACT
 
 
 def ranked_paths(profile: dict[str, Any]) -> list[str]:
@@ -69,8 +59,6 @@ def ranked_paths(profile: dict[str, Any]) -> list[str]:
 
 def recommend(profile: dict[str, Any]) -> dict[str, Any]:
     """The ``recommendation`` object of DESIGN.md for a profile (its other sections filled in)."""
-    from pathprobe.analysis.advice import advise
-
     ranked = ranked_paths(profile)
     found = advise(profile, ranked)
     return {

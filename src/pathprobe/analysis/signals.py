@@ -8,30 +8,21 @@ from dataclasses import dataclass, field
 from pathprobe.analysis.roots import KnownRoot, KnownRoots, LegacyRoot, LegacyRoots
 from pathprobe.analysis.validate import Validation
 from pathprobe.model import PathMeasurement, TargetMeasurement
+from pathprobe.vocab import Signal
 
-DEVICE_TRUSTED_NOT_PUBLIC = "device_trusted_not_public"
-KNOWN_INTERCEPTION_ROOT = "known_interception_root"
-UNTRUSTED_CHAIN = "untrusted_chain"
-CROSS_PATH_MISMATCH = "cross_path_mismatch"
-MISSING_SCT = "missing_sct"
-DNS_TAMPERING = "dns_tampering"
-PORTAL_OFFERED_ROOT = "portal_offered_root"
-LEGACY_PUBLIC_ROOT = "legacy_public_root"
-DISTRUSTED_ROOT = "distrusted_root"
-
-SUPPORTING_ONLY = frozenset({MISSING_SCT, LEGACY_PUBLIC_ROOT, DISTRUSTED_ROOT})
+SUPPORTING_ONLY = frozenset({Signal.MISSING_SCT, Signal.LEGACY_PUBLIC_ROOT, Signal.DISTRUSTED_ROOT})
 """Signals that are evidence but never on their own a reason for ``intercepted``."""
 
 SIGNAL_ORDER = (
-    DEVICE_TRUSTED_NOT_PUBLIC,
-    KNOWN_INTERCEPTION_ROOT,
-    PORTAL_OFFERED_ROOT,
-    UNTRUSTED_CHAIN,
-    CROSS_PATH_MISMATCH,
-    DNS_TAMPERING,
-    MISSING_SCT,
-    LEGACY_PUBLIC_ROOT,
-    DISTRUSTED_ROOT,
+    Signal.DEVICE_TRUSTED_NOT_PUBLIC,
+    Signal.KNOWN_INTERCEPTION_ROOT,
+    Signal.PORTAL_OFFERED_ROOT,
+    Signal.UNTRUSTED_CHAIN,
+    Signal.CROSS_PATH_MISMATCH,
+    Signal.DNS_TAMPERING,
+    Signal.MISSING_SCT,
+    Signal.LEGACY_PUBLIC_ROOT,
+    Signal.DISTRUSTED_ROOT,
 )
 
 
@@ -64,7 +55,7 @@ class TargetEvidence:
     @property
     def publicly_trusted(self) -> bool:
         """Valid for the name against the public roots, or anchored at a retired public root."""
-        return self.public is not None and (self.public.valid or LEGACY_PUBLIC_ROOT in self.signals)
+        return self.public is not None and (self.public.valid or Signal.LEGACY_PUBLIC_ROOT in self.signals)
 
 
 @dataclass(frozen=True)
@@ -101,17 +92,17 @@ def chain_signals(ev: TargetEvidence, known: KnownRoots, legacy: LegacyRoots, *,
     if ev.known is None and ev.device.valid and anchor:
         ev.known = known.match(anchor, anchor_spki)
     if ev.known is not None:
-        ev.signals.add(KNOWN_INTERCEPTION_ROOT)
+        ev.signals.add(Signal.KNOWN_INTERCEPTION_ROOT)
     if ev.device.valid and not ev.public.valid:
         ev.legacy = legacy.match(anchor, anchor_spki) if anchor and ev.known is None else None
         if ev.legacy is None:
-            ev.signals.add(DEVICE_TRUSTED_NOT_PUBLIC)
+            ev.signals.add(Signal.DEVICE_TRUSTED_NOT_PUBLIC)
         elif tls.chain and ev.legacy.distrusts(tls.chain[0].not_before):
-            ev.signals.add(DISTRUSTED_ROOT)
+            ev.signals.add(Signal.DISTRUSTED_ROOT)
         else:
-            ev.signals.add(LEGACY_PUBLIC_ROOT)
+            ev.signals.add(Signal.LEGACY_PUBLIC_ROOT)
     if require_sct and ev.public.valid and tls.chain and not tls.chain[0].has_sct:
-        ev.signals.add(MISSING_SCT)
+        ev.signals.add(Signal.MISSING_SCT)
 
 
 def cross_path_signals(items: Sequence[TargetEvidence]) -> None:
@@ -137,15 +128,15 @@ def cross_path_signals(items: Sequence[TargetEvidence]) -> None:
         if not others:
             continue
         if not ev.device.valid:
-            ev.signals.add(UNTRUSTED_CHAIN)
+            ev.signals.add(Signal.UNTRUSTED_CHAIN)
         leaf = tls.chain[0]
         for w in others:
             same_name = leaf.subject == w.subject or bool(frozenset(leaf.san) & w.san)
             if same_name and (leaf.spki_sha256 != w.spki or leaf.issuer != w.issuer):
-                ev.signals.add(CROSS_PATH_MISMATCH)
+                ev.signals.add(Signal.CROSS_PATH_MISMATCH)
                 break
 
 
 def ordered(signals: set[str]) -> list[str]:
-    rank = {s: i for i, s in enumerate(SIGNAL_ORDER)}
+    rank: dict[str, int] = {s: i for i, s in enumerate(SIGNAL_ORDER)}
     return sorted(signals, key=lambda s: (rank.get(s, 99), s))

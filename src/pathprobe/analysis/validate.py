@@ -11,7 +11,7 @@ from cryptography.x509.verification import PolicyBuilder, VerificationError
 
 from pathprobe.analysis.roots import RootSet, cert_sha256, spki_sha256
 from pathprobe.model import TlsEvidence
-from pathprobe.net.failures import SSL_INVALID_CERTIFICATE, SSL_INVALID_HOSTNAME, SSL_UNKNOWN_AUTHORITY
+from pathprobe.vocab import Failure
 
 MAX_INTERMEDIATES = 16
 """Presented certificates beyond this are not offered to path building (a hostile 50-cert chain)."""
@@ -38,10 +38,10 @@ def _subject(host: str) -> x509.DNSName | x509.IPAddress:
 def classify_verification(msg: str) -> str:
     m = msg.lower()
     if "no matching subjectaltname" in m:
-        return SSL_INVALID_HOSTNAME
+        return Failure.SSL_INVALID_HOSTNAME
     if "candidates exhausted" in m or "no valid path" in m or "unknown issuer" in m:
-        return SSL_UNKNOWN_AUTHORITY
-    return SSL_INVALID_CERTIFICATE
+        return Failure.SSL_UNKNOWN_AUTHORITY
+    return Failure.SSL_INVALID_CERTIFICATE
 
 
 def _parsed(der: bytes) -> x509.Certificate:
@@ -58,9 +58,9 @@ def _parsed(der: bytes) -> x509.Certificate:
 def validate(evidence: TlsEvidence, host: str, roots: RootSet, now: dt.datetime | None = None) -> Validation:
     """Build and check a path from the leaf to ``roots`` for ``host`` (cryptography's policy)."""
     if not evidence.chain:
-        return Validation(False, SSL_INVALID_CERTIFICATE)
+        return Validation(False, Failure.SSL_INVALID_CERTIFICATE)
     if roots.store is None:
-        return Validation(False, SSL_UNKNOWN_AUTHORITY)
+        return Validation(False, Failure.SSL_UNKNOWN_AUTHORITY)
     builder = PolicyBuilder().store(roots.store)
     if now is not None:
         builder = builder.time(now)
@@ -77,5 +77,5 @@ def validate(evidence: TlsEvidence, host: str, roots: RootSet, now: dt.datetime 
     except VerificationError as exc:
         return Validation(False, classify_verification(str(exc)))
     except Exception:
-        return Validation(False, SSL_INVALID_CERTIFICATE)
+        return Validation(False, Failure.SSL_INVALID_CERTIFICATE)
     return Validation(True, None, anchor_sha256=path[-1], path_sha256=path, anchor_spki_sha256=anchor_spki)

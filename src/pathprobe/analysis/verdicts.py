@@ -10,8 +10,6 @@ from typing import Any
 
 from pathprobe.analysis.roots import KnownRoots, LegacyRoot, LegacyRoots, RootSet
 from pathprobe.analysis.signals import (
-    DISTRUSTED_ROOT,
-    LEGACY_PUBLIC_ROOT,
     SUPPORTING_ONLY,
     CrossPathHook,
     TargetEvidence,
@@ -21,6 +19,7 @@ from pathprobe.analysis.signals import (
 )
 from pathprobe.analysis.validate import validate
 from pathprobe.model import PathMeasurement
+from pathprobe.vocab import Reachability, Role, Signal, TlsVerdict
 
 
 @dataclass(frozen=True)
@@ -63,26 +62,26 @@ def target_verdict(ev: TargetEvidence) -> dict[str, Any]:
     t = ev.target
     strong = ev.signals - SUPPORTING_ONLY
     if t.tls is None:
-        reach = t.reachability or "blocked"
+        reach = t.reachability or Reachability.BLOCKED
         return {
             "target": t.target,
             "role": t.role,
             "reachability": reach,
-            "tls": "unverified",
+            "tls": TlsVerdict.UNVERIFIED,
             "failure": t.failure,
             "signals": ordered(ev.signals),
             **({"note": t.note} if t.note else {}),
         }
     assert ev.public is not None
     if strong:
-        reach, tls, failure = "reachable", "intercepted", None
-    elif ev.public.valid or LEGACY_PUBLIC_ROOT in ev.signals:
-        reach, tls, failure = "reachable", "intact", None
-    elif DISTRUSTED_ROOT in ev.signals:
+        reach, tls, failure = Reachability.REACHABLE, TlsVerdict.INTERCEPTED, None
+    elif ev.public.valid or Signal.LEGACY_PUBLIC_ROOT in ev.signals:
+        reach, tls, failure = Reachability.REACHABLE, TlsVerdict.INTACT, None
+    elif Signal.DISTRUSTED_ROOT in ev.signals:
         # The device accepted the chain, so the site was reached; but its root is no longer to be trusted.
-        reach, tls, failure = "reachable", "unverified", None
+        reach, tls, failure = Reachability.REACHABLE, TlsVerdict.UNVERIFIED, None
     else:
-        reach, tls, failure = "blocked", "unverified", ev.public.failure
+        reach, tls, failure = Reachability.BLOCKED, TlsVerdict.UNVERIFIED, ev.public.failure
     out: dict[str, Any] = {
         "target": t.target,
         "role": t.role,
@@ -93,7 +92,7 @@ def target_verdict(ev: TargetEvidence) -> dict[str, Any]:
     }
     if ev.legacy is not None:
         out["legacy_root"] = legacy_root_json(ev.legacy)
-    note = t.note or (distrusted_note(ev.legacy) if DISTRUSTED_ROOT in ev.signals and ev.legacy else None)
+    note = t.note or (distrusted_note(ev.legacy) if Signal.DISTRUSTED_ROOT in ev.signals and ev.legacy else None)
     if note:
         out["note"] = note
     return out
@@ -124,34 +123,38 @@ def path_verdict(p: PathMeasurement, targets: list[dict[str, Any]], latencies: l
     out: dict[str, Any] = {"id": p.id, "kind": p.kind}
     # A path that depends on a resolver (doh:*) is usable only when the resolver itself was reached with a
     # chain one can trust; then only its sites count, so a working resolver alone does not make it partial.
-    gates = [t for t in targets if t.get("role") == "resolver"]
+    gates = [t for t in targets if t.get("role") == Role.RESOLVER]
     reason: str | None
-    failed_gate = next((t for t in gates if t["reachability"] != "reachable"), None)
-    counted = [t for t in targets if t.get("role") != "resolver"] if gates else targets
-    tested = [t for t in counted if t["reachability"] in ("reachable", "blocked", "partial")]
+    failed_gate = next((t for t in gates if t["reachability"] != Reachability.REACHABLE), None)
+    counted = [t for t in targets if t.get("role") != Role.RESOLVER] if gates else targets
+    tested_words = (Reachability.REACHABLE, Reachability.BLOCKED, Reachability.PARTIAL)
+    tested = [t for t in counted if t["reachability"] in tested_words]
     if failed_gate is not None:
-        reach = "blocked"
+        reach = Reachability.BLOCKED
         why = failed_gate["failure"] or "not reached"
         reason = p.blocked_reason or f"the resolver {failed_gate['target']} could not be used ({why})"
     elif p.untested_reason and not tested:
-        reach, reason = "unknown", p.untested_reason
-    elif p.blocked_reason and not any(t["reachability"] == "reachable" for t in tested):
-        reach, reason = "blocked", p.blocked_reason
+        reach, reason = Reachability.UNKNOWN, p.untested_reason
+    elif p.blocked_reason and not any(t["reachability"] == Reachability.REACHABLE for t in tested):
+        reach, reason = Reachability.BLOCKED, p.blocked_reason
     elif not tested:
         notes = [str(t["note"]) for t in targets if t.get("note")]
-        reach = "unknown"
+        reach = Reachability.UNKNOWN
         reason = notes[0] if notes else (p.untested_reason or "no target could be tested on this path")
     else:
-        reached = sum(1 for t in tested if t["reachability"] == "reachable")
-        reach = "reachable" if reached == len(tested) else ("partial" if reached else "blocked")
+        reached = sum(1 for t in tested if t["reachability"] == Reachability.REACHABLE)
+        if reached == len(tested):
+            reach = Reachability.REACHABLE
+        else:
+            reach = Reachability.PARTIAL if reached else Reachability.BLOCKED
         reason = None
     tls_values = [t["tls"] for t in targets]
-    if "intercepted" in tls_values:
-        tls = "intercepted"
-    elif "intact" in tls_values:
-        tls = "intact"
+    if TlsVerdict.INTERCEPTED in tls_values:
+        tls = TlsVerdict.INTERCEPTED
+    elif TlsVerdict.INTACT in tls_values:
+        tls = TlsVerdict.INTACT
     else:
-        tls = "unverified"
+        tls = TlsVerdict.UNVERIFIED
     out["reachability"] = reach
     out["tls"] = tls
     out["latency_ms"] = round(statistics.median(latencies), 1) if latencies else None

@@ -16,17 +16,18 @@ from rich.text import Text
 
 from pathprobe.analysis.advice import removal_hint
 from pathprobe.report.view import SYMBOL, interceptors, issuer_name, path_title, severity, short_hash
+from pathprobe.vocab import Connectivity, Reachability, Severity, TlsVerdict
 
-STYLE = {
-    "reachable": "green",
-    "partial": "yellow",
-    "blocked": "red",
-    "unknown": "dim",
-    "intact": "green",
-    "intercepted": "bold red",
-    "unverified": "dim",
+STYLE: dict[str, str] = {
+    Reachability.REACHABLE: "green",
+    Reachability.PARTIAL: "yellow",
+    Reachability.BLOCKED: "red",
+    Reachability.UNKNOWN: "dim",
+    TlsVerdict.INTACT: "green",
+    TlsVerdict.INTERCEPTED: "bold red",
+    TlsVerdict.UNVERIFIED: "dim",
 }
-BORDER = {"good": "green", "warn": "yellow", "bad": "red"}
+BORDER = {Severity.GOOD: "green", Severity.WARN: "yellow", Severity.BAD: "red"}
 
 
 def _verdict(word: Any) -> Text:
@@ -46,7 +47,7 @@ def paths_table(profile: dict[str, Any]) -> Table:
     table.add_column("notes", overflow="fold")
     for p in profile.get("paths") or []:
         targets = [t for t in p.get("targets") or [] if isinstance(t, dict)]
-        reached = sum(1 for t in targets if t.get("reachability") == "reachable")
+        reached = sum(1 for t in targets if t.get("reachability") == Reachability.REACHABLE)
         notes = p.get("reason") or (f"{reached}/{len(targets)} sites reached" if targets else "")
         lat = p.get("latency_ms")
         pid = str(p.get("id"))
@@ -70,7 +71,7 @@ def render_profile(profile: dict[str, Any], console: Console) -> None:
     head.append(f"  {profile.get('created', '?')}", style="dim")
     console.print(head)
     conn = net.get("connectivity")
-    if conn and conn != "online":
+    if conn and conn != Connectivity.ONLINE:
         console.print(Text(f"Network: {conn}", style="yellow"))
     console.print(paths_table(profile))
     for g in interceptors(profile):

@@ -27,6 +27,7 @@ from pathprobe.collector.migrations import COUNT_COLUMNS, LATEST, MIGRATIONS
 from pathprobe.collector.tokens import new_token, token_hash, valid_name
 from pathprobe.errors import BadInput
 from pathprobe.summary.schema import REACHABILITY, TLS, base_path, iso_week
+from pathprobe.vocab import Reachability, TlsVerdict
 
 UNKNOWN_COUNTRY, UNKNOWN_ASN = "ZZ", 0
 DIMENSIONS = ("country", "asn", "week")
@@ -61,7 +62,7 @@ def add_counts(acc: dict[Key, list[int]], s: dict[str, Any]) -> None:
         c[1] += 1
         c[_REACH_IX[p["reachability"]]] += 1
         c[_TLS_IX[p["tls"]]] += 1
-        if p["reachability"] == "reachable" and p["tls"] == "intact":
+        if p["reachability"] == Reachability.REACHABLE and p["tls"] == TlsVerdict.INTACT:
             c[9] += 1
     for path, c in mine.items():
         c[0] = 1

@@ -8,6 +8,7 @@ from typing import Any
 
 from pathprobe import __version__
 from pathprobe.summary.schema import SCHEMA, TOR_TRANSPORTS
+from pathprobe.vocab import Connectivity, Reachability, Signal, TlsVerdict
 
 COUNTRIES = (
     ("KZ", (9198, 21299, 206026)),
@@ -51,12 +52,16 @@ def summary(
     for pid in rng.sample(PATHS, n_paths):
         works = rng.random() < WORKS.get(country or "", {}).get(pid, 0.8)
         if works:
-            reach, tls = "reachable", "intact"
+            reach, tls = Reachability.REACHABLE, TlsVerdict.INTACT
         elif pid == "direct" and country == "KZ" and rng.random() < 0.7:
-            reach, tls, intercepted = "reachable", "intercepted", True
+            reach, tls, intercepted = Reachability.REACHABLE, TlsVerdict.INTERCEPTED, True
         else:
             reach, tls = rng.choice(
-                (("blocked", "unverified"), ("partial", "intact"), ("unknown", "unverified"))
+                (
+                    (Reachability.BLOCKED, TlsVerdict.UNVERIFIED),
+                    (Reachability.PARTIAL, TlsVerdict.INTACT),
+                    (Reachability.UNKNOWN, TlsVerdict.UNVERIFIED),
+                )
             )
         paths.append(
             {
@@ -64,7 +69,7 @@ def summary(
                 "kind": pid.partition(":")[0],
                 "reachability": reach,
                 "tls": tls,
-                "latency_ms": rng.randrange(20, 900) if reach != "blocked" else None,
+                "latency_ms": rng.randrange(20, 900) if reach != Reachability.BLOCKED else None,
                 "sites": [],
                 "other_sites": rng.randrange(0, 5),
             }
@@ -76,19 +81,21 @@ def summary(
                 "issuer": "CN=Security Certificate",
                 "root_sha256": QAZNET,
                 "known_as": "Qaznet Trust Network (KZ, 2019)",
-                "signals": ["device_trusted_not_public", "known_interception_root"],
+                "signals": [Signal.DEVICE_TRUSTED_NOT_PUBLIC, Signal.KNOWN_INTERCEPTION_ROOT],
                 "paths": ["direct"],
                 "hosts": ["facebook.com"],
                 "other_hosts": 0,
             }
         )
-    best = [p["id"] for p in paths if p["reachability"] == "reachable" and p["tls"] == "intact"]
+    best = [
+        p["id"] for p in paths if p["reachability"] == Reachability.REACHABLE and p["tls"] == TlsVerdict.INTACT
+    ]
     return {
         "schema": SCHEMA,
         "id": f"{rng.getrandbits(128):032x}",
         "day": day.isoformat(),
         "tool_version": __version__,
-        "network": {"country": country, "asn": asn, "connectivity": "online", "portal": None},
+        "network": {"country": country, "asn": asn, "connectivity": Connectivity.ONLINE, "portal": None},
         "paths": paths,
         "interception": findings,
         "trust_store": {"known_interception_roots": []},

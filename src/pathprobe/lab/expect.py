@@ -341,7 +341,7 @@ def _one(values: Iterable[Any]) -> Any:
 def _privacy_groups(ranked: list[str]) -> list[list[str]]:
     """``ranked`` as runs of one privacy class (``vpn:a``, ``vpn:b`` | ``direct``), each run sorted:
     the order between classes is a verdict, the order inside one (by measured latency) is not."""
-    from pathprobe.analysis.recommend import path_kind
+    from pathprobe.analysis.paths import path_kind
 
     groups: list[list[str]] = []
     last = None

@@ -29,11 +29,12 @@ from pathprobe.lab.expect import (
     TargetExp,
 )
 from pathprobe.lab.services import INTERNET, internet_service
+from pathprobe.vocab import Connectivity, Reachability, TlsVerdict
 
 TRUSTABLE = ("public", "interceptor", "retired")
-REACH = ("reachable", "partial", "blocked", "unknown")
-TLS = ("intact", "intercepted", "unverified")
-CONNECTIVITY = ("online", "portal", "offline")
+REACH = tuple(Reachability)
+TLS = tuple(TlsVerdict)
+CONNECTIVITY = tuple(Connectivity)
 LOSS_MAX = 50
 """Percent; beyond this no path works and a check could only measure the loss."""
 

@@ -29,13 +29,8 @@ import dns.rdataclass
 import dns.rdatatype
 
 from pathprobe.net import pace
-from pathprobe.net.failures import (
-    DNS_NO_ANSWER,
-    DNS_NXDOMAIN,
-    DNS_SERVER_FAILURE,
-    GENERIC_TIMEOUT,
-    NetFailure,
-)
+from pathprobe.net.failures import NetFailure
+from pathprobe.vocab import Failure
 
 RESOLV_CONF = "/etc/resolv.conf"
 DNS_PORT = 53
@@ -105,7 +100,7 @@ async def system_resolve(host: str, lifetime: float) -> DnsAnswer:
         return DnsAnswer(hosts, "hosts")
     servers = nameservers()
     if not servers:
-        raise NetFailure(DNS_SERVER_FAILURE, "no resolver configured")
+        raise NetFailure(Failure.DNS_SERVER_FAILURE, "no resolver configured")
     return await resolve_with([(s, DNS_PORT) for s in servers], host, lifetime)
 
 
@@ -114,7 +109,7 @@ async def resolve_with(servers: list[tuple[str, int]], host: str, lifetime: floa
     try:
         qname = dns.name.from_text(host.rstrip(".") + ".")
     except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
-        raise NetFailure(DNS_SERVER_FAILURE, "not a valid name") from exc
+        raise NetFailure(Failure.DNS_SERVER_FAILURE, "not a valid name") from exc
     deadline = time.monotonic() + lifetime
     first = time.monotonic()
     tasks = [
@@ -144,21 +139,21 @@ async def resolve_with(servers: list[tuple[str, int]], host: str, lifetime: floa
         err = t.exception()
         if err is None:
             addresses.extend(t.result())
-        elif isinstance(err, NetFailure) and err.failure == DNS_NXDOMAIN:
+        elif isinstance(err, NetFailure) and err.failure == Failure.DNS_NXDOMAIN_ERROR:
             nx += 1
         elif isinstance(err, NetFailure):
             errors.append(err.failure)
         elif isinstance(err, TimeoutError):
-            errors.append(GENERIC_TIMEOUT)
+            errors.append(Failure.GENERIC_TIMEOUT_ERROR)
         else:
-            errors.append(DNS_SERVER_FAILURE)
+            errors.append(Failure.DNS_SERVER_FAILURE)
     if addresses:
         return DnsAnswer(tuple(dict.fromkeys(addresses)), "system")
     if nx:
-        raise NetFailure(DNS_NXDOMAIN)
+        raise NetFailure(Failure.DNS_NXDOMAIN_ERROR)
     if errors:
-        raise NetFailure(GENERIC_TIMEOUT if GENERIC_TIMEOUT in errors else errors[0])
-    raise NetFailure(DNS_NO_ANSWER)
+        raise NetFailure(Failure.GENERIC_TIMEOUT_ERROR if Failure.GENERIC_TIMEOUT_ERROR in errors else errors[0])
+    raise NetFailure(Failure.DNS_NO_ANSWER)
 
 
 async def _lookup(servers: list[tuple[str, int]], qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, deadline: float) -> list[str]:
@@ -167,9 +162,9 @@ async def _lookup(servers: list[tuple[str, int]], qname: dns.name.Name, rdtype: 
     resp = await _exchange(q, servers, deadline)
     rcode = resp.rcode()
     if rcode == dns.rcode.NXDOMAIN:
-        raise NetFailure(DNS_NXDOMAIN)
+        raise NetFailure(Failure.DNS_NXDOMAIN_ERROR)
     if rcode != dns.rcode.NOERROR:
-        raise NetFailure(DNS_SERVER_FAILURE)
+        raise NetFailure(Failure.DNS_SERVER_FAILURE)
     name = qname
     for _ in range(MAX_CNAMES):
         rrset = resp.get_rrset(resp.answer, name, dns.rdataclass.IN, rdtype)
@@ -247,7 +242,7 @@ async def _exchange(q: dns.message.Message, servers: list[tuple[str, int]], dead
                 now = time.monotonic()
                 give_up_at = start + p.give_up_after(limit) if ex.sent >= pace.MIN_ATTEMPTS else deadline
                 if now >= deadline or now >= give_up_at:
-                    raise NetFailure(GENERIC_TIMEOUT) from None
+                    raise NetFailure(Failure.GENERIC_TIMEOUT_ERROR) from None
                 if now >= ex.last_send + p.retry_after():
                     await ex.send()
                 continue
@@ -287,7 +282,7 @@ async def _tcp_exchange(q: dns.message.Message, host: str, port: int, deadline: 
         finally:
             writer.close()
     if not q.is_response(resp):
-        raise NetFailure(DNS_SERVER_FAILURE, "a TCP answer that does not match the query")
+        raise NetFailure(Failure.DNS_SERVER_FAILURE, "a TCP answer that does not match the query")
     return resp
 
 
@@ -336,7 +331,7 @@ async def ask_server(server: str, port: int, host: str, lifetime: float,
     try:
         qname = dns.name.from_text(sent + ".")
     except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
-        raise NetFailure(DNS_SERVER_FAILURE, "not a valid name") from exc
+        raise NetFailure(Failure.DNS_SERVER_FAILURE, "not a valid name") from exc
     q = dns.message.make_query(qname, dns.rdatatype.A, use_edns=0, payload=1232)
     resp = await _exchange(q, [(server, port)], time.monotonic() + lifetime)
     echoed = resp.question[0].name.to_text(omit_final_dot=True) if resp.question else None

@@ -31,21 +31,9 @@ import h2.events
 import h2.exceptions
 import h2.settings
 
-from pathprobe.net.failures import EOF_ERROR, GENERIC_TIMEOUT, NetFailure, classify
+from pathprobe.net.failures import NetFailure, classify
 from pathprobe.net.stream import ByteStream
-
-DOH_HTTP_ERROR = "doh_http_error"
-"""The server answered with an HTTP status other than 200."""
-DOH_BAD_CONTENT_TYPE = "doh_bad_content_type"
-"""A 200 answer whose media type is not ``application/dns-message``."""
-DOH_RESPONSE_TOO_LARGE = "doh_response_too_large"
-"""An answer (or its headers) larger than the caps."""
-DOH_TRUNCATED = "doh_truncated_response"
-"""The body ended before its announced length, or the DNS answer has the TC bit set."""
-DOH_INVALID_RESPONSE = "doh_invalid_response"
-"""Not HTTP, not a DNS message, or a DNS message that does not answer the question asked."""
-DOH_STREAM_RESET = "doh_stream_reset"
-"""The HTTP/2 server reset the query's stream."""
+from pathprobe.vocab import Failure
 
 MEDIA_TYPE = "application/dns-message"
 MAX_ANSWER_BYTES = 65535
@@ -93,18 +81,18 @@ def parse_answer(q: Query, msg: dns.message.QueryMessage, status: int, ctype: st
                  body: bytes) -> Answer:
     """Check the HTTP envelope and the DNS message; extract the addresses for the name."""
     if status != 200:
-        return Answer(q, DOH_HTTP_ERROR, status=status)
+        return Answer(q, Failure.DOH_HTTP_ERROR, status=status)
     media = (ctype or "").split(";", 1)[0].strip().lower()
     if media != MEDIA_TYPE:
-        return Answer(q, DOH_BAD_CONTENT_TYPE, status=status)
+        return Answer(q, Failure.DOH_BAD_CONTENT_TYPE, status=status)
     try:
         resp = dns.message.from_wire(body)
     except (dns.exception.DNSException, ValueError, IndexError, UnicodeError):
-        return Answer(q, DOH_INVALID_RESPONSE, status=status)
+        return Answer(q, Failure.DOH_INVALID_RESPONSE, status=status)
     if not msg.is_response(resp):
-        return Answer(q, DOH_INVALID_RESPONSE, status=status)
+        return Answer(q, Failure.DOH_INVALID_RESPONSE, status=status)
     if resp.flags & dns.flags.TC:
-        return Answer(q, DOH_TRUNCATED, status=status)
+        return Answer(q, Failure.DOH_TRUNCATED_RESPONSE, status=status)
     rcode = dns.rcode.to_text(resp.rcode())
     return Answer(q, None, rcode=rcode, addresses=_addresses(resp, q), status=status)
 
@@ -161,7 +149,7 @@ class DohClient:
             fail = _failure(exc)
             for i, q in enumerate(queries):
                 results.setdefault(i, Answer(q, fail))
-        return [results.get(i, Answer(q, GENERIC_TIMEOUT)) for i, q in enumerate(queries)]
+        return [results.get(i, Answer(q, Failure.GENERIC_TIMEOUT_ERROR)) for i, q in enumerate(queries)]
 
     # --- HTTP/1.1 -------------------------------------------------------------------------------
 
@@ -191,7 +179,7 @@ class DohClient:
             results[i] = parse_answer(q, msg, status, headers.get("content-type"), body)
             if headers.get("connection", "").lower() == "close":
                 for j in range(i + 1, len(queries)):
-                    results[j] = Answer(queries[j], EOF_ERROR)
+                    results[j] = Answer(queries[j], Failure.EOF_ERROR)
                 return
 
     # --- HTTP/2 ---------------------------------------------------------------------------------
@@ -234,16 +222,16 @@ class DohClient:
         while len(results) < len(queries):
             data = await self.stream.recv(H2_READ)
             if not data:
-                raise NetFailure(EOF_ERROR, "the resolver closed the connection")
+                raise NetFailure(Failure.EOF_ERROR, "the resolver closed the connection")
             received += len(data)
             if received > cap:
-                raise NetFailure(DOH_RESPONSE_TOO_LARGE, "more data than the queries can need")
+                raise NetFailure(Failure.DOH_RESPONSE_TOO_LARGE, "more data than the queries can need")
             for ev in conn.receive_data(data):
                 self._h2_event(conn, ev, streams, results)
             open_more()
             await self._h2_flush(conn)
             if not streams and pending == [] and len(results) < len(queries):
-                raise NetFailure(DOH_INVALID_RESPONSE, "streams ended without answers")
+                raise NetFailure(Failure.DOH_INVALID_RESPONSE, "streams ended without answers")
 
     def _h2_event(self, conn: h2.connection.H2Connection, ev: h2.events.Event,
                   streams: dict[int, _H2Stream], results: dict[int, Answer]) -> None:
@@ -261,23 +249,23 @@ class DohClient:
             st.body += ev.data or b""
             if len(st.body) > MAX_ANSWER_BYTES:
                 conn.reset_stream(ev.stream_id)
-                results[st.index] = Answer(st.query, DOH_RESPONSE_TOO_LARGE, status=st.status)
+                results[st.index] = Answer(st.query, Failure.DOH_RESPONSE_TOO_LARGE, status=st.status)
                 del streams[ev.stream_id]
         elif isinstance(ev, h2.events.StreamEnded) and st is not None:
             if st.status is None:
-                results[st.index] = Answer(st.query, DOH_INVALID_RESPONSE)
+                results[st.index] = Answer(st.query, Failure.DOH_INVALID_RESPONSE)
             else:
                 results[st.index] = parse_answer(st.query, st.msg, st.status, st.ctype, st.body)
             del streams[ev.stream_id]
         elif isinstance(ev, h2.events.StreamReset) and st is not None:
-            results[st.index] = Answer(st.query, DOH_STREAM_RESET, status=st.status)
+            results[st.index] = Answer(st.query, Failure.DOH_STREAM_RESET, status=st.status)
             del streams[ev.stream_id]
         elif isinstance(ev, h2.events.DataReceived):
             # Data still arriving on a stream we gave up on: keep the connection's window open for the rest.
             with contextlib.suppress(h2.exceptions.H2Error):
                 conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
         elif isinstance(ev, h2.events.ConnectionTerminated):
-            raise NetFailure(EOF_ERROR, "the resolver ended the HTTP/2 connection")
+            raise NetFailure(Failure.EOF_ERROR, "the resolver ended the HTTP/2 connection")
 
     async def _h2_flush(self, conn: h2.connection.H2Connection) -> None:
         out = conn.data_to_send()
@@ -312,16 +300,16 @@ class _H1Reader:
     async def _line(self, limit: int) -> bytes:
         while b"\n" not in self.buf:
             if len(self.buf) > limit:
-                raise NetFailure(DOH_RESPONSE_TOO_LARGE, "line longer than the cap")
+                raise NetFailure(Failure.DOH_RESPONSE_TOO_LARGE, "line longer than the cap")
             if not await self._more():
-                raise NetFailure(DOH_TRUNCATED if self.buf else EOF_ERROR, "closed mid-line")
+                raise NetFailure(Failure.DOH_TRUNCATED_RESPONSE if self.buf else Failure.EOF_ERROR, "closed mid-line")
         line, self.buf = self.buf.split(b"\n", 1)
         return line.rstrip(b"\r")
 
     async def _exactly(self, n: int) -> bytes:
         while len(self.buf) < n:
             if not await self._more():
-                raise NetFailure(DOH_TRUNCATED, "the body ended early")
+                raise NetFailure(Failure.DOH_TRUNCATED_RESPONSE, "the body ended early")
         out, self.buf = self.buf[:n], self.buf[n:]
         return out
 
@@ -336,13 +324,15 @@ class _H1Reader:
     async def _head(self) -> tuple[int, dict[str, str]]:
         while b"\r\n\r\n" not in self.buf and b"\n\n" not in self.buf:
             if len(self.buf) > MAX_HEADER_BYTES:
-                raise NetFailure(DOH_RESPONSE_TOO_LARGE, "headers larger than the cap")
+                raise NetFailure(Failure.DOH_RESPONSE_TOO_LARGE, "headers larger than the cap")
             if not await self._more():
-                raise NetFailure(DOH_TRUNCATED if self.buf else EOF_ERROR, "closed before the headers ended")
+                raise NetFailure(
+                    Failure.DOH_TRUNCATED_RESPONSE if self.buf else Failure.EOF_ERROR, "closed before the headers ended"
+                )
         first = await self._line(MAX_HEADER_BYTES)
         parts = first.split(None, 2)
         if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
-            raise NetFailure(DOH_INVALID_RESPONSE, "not an HTTP/1.1 response")
+            raise NetFailure(Failure.DOH_INVALID_RESPONSE, "not an HTTP/1.1 response")
         headers: dict[str, str] = {}
         while True:
             line = await self._line(MAX_HEADER_BYTES)
@@ -350,7 +340,7 @@ class _H1Reader:
                 break
             k, sep, v = line.partition(b":")
             if not sep:
-                raise NetFailure(DOH_INVALID_RESPONSE, "malformed header line")
+                raise NetFailure(Failure.DOH_INVALID_RESPONSE, "malformed header line")
             headers[k.strip().decode("latin-1").lower()] = v.strip().decode("latin-1")
         return int(parts[1]), headers
 
@@ -362,27 +352,27 @@ class _H1Reader:
                 try:
                     size = int(size_line, 16)
                 except ValueError:
-                    raise NetFailure(DOH_INVALID_RESPONSE, "bad chunk size") from None
+                    raise NetFailure(Failure.DOH_INVALID_RESPONSE, "bad chunk size") from None
                 if size == 0:
                     while await self._line(MAX_HEADER_BYTES):  # trailers
                         pass
                     return body
                 if len(body) + size > MAX_ANSWER_BYTES:
-                    raise NetFailure(DOH_RESPONSE_TOO_LARGE, "chunked body larger than the cap")
+                    raise NetFailure(Failure.DOH_RESPONSE_TOO_LARGE, "chunked body larger than the cap")
                 body += await self._exactly(size)
                 await self._exactly(2)
         length = headers.get("content-length")
         if length is not None:
             if not length.isdigit():
-                raise NetFailure(DOH_INVALID_RESPONSE, "bad Content-Length")
+                raise NetFailure(Failure.DOH_INVALID_RESPONSE, "bad Content-Length")
             n = int(length)
             if n > MAX_ANSWER_BYTES:
-                raise NetFailure(DOH_RESPONSE_TOO_LARGE, "Content-Length larger than the cap")
+                raise NetFailure(Failure.DOH_RESPONSE_TOO_LARGE, "Content-Length larger than the cap")
             return await self._exactly(n)
         # Neither: the body runs to the end of the connection.
         while await self._more():
             if len(self.buf) > MAX_ANSWER_BYTES:
-                raise NetFailure(DOH_RESPONSE_TOO_LARGE, "body larger than the cap")
+                raise NetFailure(Failure.DOH_RESPONSE_TOO_LARGE, "body larger than the cap")
         out, self.buf = self.buf, b""
         headers["connection"] = "close"
         return out
@@ -390,19 +380,13 @@ class _H1Reader:
 
 def _failure(exc: BaseException) -> str:
     if isinstance(exc, h2.exceptions.H2Error):
-        return DOH_INVALID_RESPONSE
+        return Failure.DOH_INVALID_RESPONSE
     if isinstance(exc, UnicodeError | ValueError):
-        return DOH_INVALID_RESPONSE
+        return Failure.DOH_INVALID_RESPONSE
     return classify(exc)
 
 
 __all__ = [
-    "DOH_BAD_CONTENT_TYPE",
-    "DOH_HTTP_ERROR",
-    "DOH_INVALID_RESPONSE",
-    "DOH_RESPONSE_TOO_LARGE",
-    "DOH_STREAM_RESET",
-    "DOH_TRUNCATED",
     "MEDIA_TYPE",
     "Answer",
     "DohClient",

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pathprobe.net.failures import EOF_ERROR, NetFailure
+from pathprobe.net.failures import NetFailure
 from pathprobe.net.stream import ByteStream
+from pathprobe.vocab import Failure
 
-HTTP_RESPONSE_TOO_LARGE = "http_response_too_large"
-HTTP_INVALID_RESPONSE = "http_invalid_response"
 MAX_HEADER_BYTES = 32 * 1024
 MAX_HEADERS = 100
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -77,17 +76,17 @@ def _parse_head(head: bytes) -> tuple[int, tuple[tuple[str, str], ...]]:
     lines = head.replace(b"\r\n", b"\n").split(b"\n")
     parts = lines[0].split(None, 2)
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit() or len(parts[1]) != 3:
-        raise NetFailure(HTTP_INVALID_RESPONSE, "not an HTTP/1.x response")
+        raise NetFailure(Failure.HTTP_INVALID_RESPONSE, "not an HTTP/1.x response")
     headers: list[tuple[str, str]] = []
     for line in lines[1:]:
         if not line:
             continue
         if b":" not in line:
-            raise NetFailure(HTTP_INVALID_RESPONSE, "malformed header line")
+            raise NetFailure(Failure.HTTP_INVALID_RESPONSE, "malformed header line")
         k, v = line.split(b":", 1)
         headers.append((k.strip().decode("latin-1").lower(), v.strip().decode("latin-1")))
         if len(headers) > MAX_HEADERS:
-            raise NetFailure(HTTP_RESPONSE_TOO_LARGE, "too many headers")
+            raise NetFailure(Failure.HTTP_RESPONSE_TOO_LARGE, "too many headers")
     return int(parts[1]), tuple(headers)
 
 
@@ -100,9 +99,9 @@ async def _read_head(r: _Reader, max_header: int) -> bytes:
                 r.take(len(sep))
                 return head
         if len(r.buf) > max_header:
-            raise NetFailure(HTTP_RESPONSE_TOO_LARGE, "HTTP headers larger than the cap")
+            raise NetFailure(Failure.HTTP_RESPONSE_TOO_LARGE, "HTTP headers larger than the cap")
         if not await r.fill():
-            raise NetFailure(EOF_ERROR, "the connection closed before the HTTP headers ended")
+            raise NetFailure(Failure.EOF_ERROR, "the connection closed before the HTTP headers ended")
 
 
 async def _read_chunked(r: _Reader, max_body: int, strict: bool) -> tuple[bytes, bool]:
@@ -110,7 +109,7 @@ async def _read_chunked(r: _Reader, max_body: int, strict: bool) -> tuple[bytes,
     while True:
         while b"\n" not in r.buf:
             if len(r.buf) > 1024:
-                raise NetFailure(HTTP_INVALID_RESPONSE, "bad chunk size line")
+                raise NetFailure(Failure.HTTP_INVALID_RESPONSE, "bad chunk size line")
             if not await r.fill():
                 return bytes(body), False  # closed mid-body: keep what came
         line, _, r.buf = r.buf.partition(b"\n")
@@ -118,12 +117,12 @@ async def _read_chunked(r: _Reader, max_body: int, strict: bool) -> tuple[bytes,
         try:
             size = int(size_text, 16)
         except ValueError:
-            raise NetFailure(HTTP_INVALID_RESPONSE, "bad chunk size") from None
+            raise NetFailure(Failure.HTTP_INVALID_RESPONSE, "bad chunk size") from None
         if size == 0:
             return bytes(body), False
         if len(body) + size > max_body:
             if strict:
-                raise NetFailure(HTTP_RESPONSE_TOO_LARGE, "body larger than the cap")
+                raise NetFailure(Failure.HTTP_RESPONSE_TOO_LARGE, "body larger than the cap")
             need = max_body - len(body)
             while len(r.buf) < need and await r.fill():
                 pass
@@ -160,10 +159,10 @@ async def read_response(
     length: int | None = None
     if length_text is not None:
         if not length_text.strip().isdigit():
-            raise NetFailure(HTTP_INVALID_RESPONSE, "bad Content-Length")
+            raise NetFailure(Failure.HTTP_INVALID_RESPONSE, "bad Content-Length")
         length = int(length_text)
         if length > max_body and strict:
-            raise NetFailure(HTTP_RESPONSE_TOO_LARGE, "body larger than the cap")
+            raise NetFailure(Failure.HTTP_RESPONSE_TOO_LARGE, "body larger than the cap")
     want = max_body if length is None else min(length, max_body)
     while len(r.buf) < want and await r.fill():
         pass
@@ -171,7 +170,7 @@ async def read_response(
     # Without a length, a body that filled the cap on a still-open stream counts as longer than the cap.
     truncated = length > max_body if length is not None else bool(r.buf) or not r.eof
     if truncated and strict:
-        raise NetFailure(HTTP_RESPONSE_TOO_LARGE, "body larger than the cap")
+        raise NetFailure(Failure.HTTP_RESPONSE_TOO_LARGE, "body larger than the cap")
     return HttpResponse(status, headers, body, truncated)
 
 

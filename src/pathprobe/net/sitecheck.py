@@ -13,12 +13,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from pathprobe.model import Observation, Role, Step, TargetMeasurement, TlsEvidence
+from pathprobe.model import Observation, TargetMeasurement, TlsEvidence
 from pathprobe.net import pace
 from pathprobe.net.dns import system_resolve
-from pathprobe.net.failures import GENERIC_TIMEOUT, NetFailure, classify
+from pathprobe.net.failures import NetFailure, classify
 from pathprobe.net.stream import ByteStream, TcpStream, open_tcp
 from pathprobe.net.tls import TlsStream, http_status
+from pathprobe.vocab import Failure, Role, Step
 
 T = TypeVar("T")
 
@@ -108,7 +109,7 @@ async def connect_any(addresses: tuple[str, ...], port: int, rec: Recorder) -> T
     An unanswered connection attempt is repeated, paced by the round trips this check has seen
     (:mod:`pathprobe.net.pace`): a lost SYN is not a blocked site. A reset is an answer.
     """
-    last: Exception = NetFailure(GENERIC_TIMEOUT)
+    last: Exception = NetFailure(Failure.GENERIC_TIMEOUT_ERROR)
     start = rec.now_ms()
     deadline = time.monotonic() + rec.timeout
     for addr in addresses:
@@ -128,10 +129,10 @@ async def connect_any(addresses: tuple[str, ...], port: int, rec: Recorder) -> T
         except Exception as exc:
             last = exc
             continue
-        rec.add("tcp", start, None, address=f"{addr}:{port}" if ":" not in addr else f"[{addr}]:{port}")
+        rec.add(Step.TCP, start, None, address=f"{addr}:{port}" if ":" not in addr else f"[{addr}]:{port}")
         return stream
     failure = classify(last)
-    rec.add("tcp", start, failure, address=",".join(addresses[:4]) + f":{port}")
+    rec.add(Step.TCP, start, failure, address=",".join(addresses[:4]) + f":{port}")
     raise NetFailure(failure) from last
 
 
@@ -149,10 +150,10 @@ async def resolve_step(host: str, rec: Recorder, purpose: str | None = None) -> 
         raise
     except Exception as exc:
         failure = classify(exc)
-        rec.add("dns", start, failure, detail={"resolver": "system", **extra})
+        rec.add(Step.DNS, start, failure, detail={"resolver": "system", **extra})
         raise NetFailure(failure) from exc
     if answer.source != "literal":
-        rec.add("dns", start, None, detail={"resolver": answer.source, **extra, "answers": list(answer.addresses)})
+        rec.add(Step.DNS, start, None, detail={"resolver": answer.source, **extra, "answers": list(answer.addresses)})
     return answer.addresses
 
 
@@ -172,7 +173,7 @@ class FixedAddressDialer:
     async def dial(self, hp: HostPort, rec: Recorder) -> ByteStream:
         addrs = self.addresses.get(hp.host.lower(), ())
         if not addrs:
-            raise NetFailure("dns_no_answer")
+            raise NetFailure(Failure.DNS_NO_ANSWER)
         return await connect_any(addrs, hp.port, rec)
 
 
@@ -200,12 +201,12 @@ async def check_site(
             raise
         except Exception as exc:
             failure = classify(exc)
-            rec.add("tls", start, failure, detail={"sni": hp.host})
+            rec.add(Step.TLS, start, failure, detail={"sni": hp.host})
             raise NetFailure(failure) from exc
-        tls_obs = rec.add("tls", start, None, tls=evidence, detail={"sni": hp.host})
+        tls_obs = rec.add(Step.TLS, start, None, tls=evidence, detail={"sni": hp.host})
         if http:
             try:
-                status = await rec.step("http", lambda: http_status(tls, hp.host))
+                status = await rec.step(Step.HTTP, lambda: http_status(tls, hp.host))
                 rec.observations[-1] = _with_detail(rec.observations[-1], {"status": status})
             except NetFailure:
                 pass

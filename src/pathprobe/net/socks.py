@@ -9,19 +9,20 @@ from __future__ import annotations
 import ipaddress
 import struct
 
-from pathprobe.net.failures import CONNECTION_REFUSED, NetFailure
+from pathprobe.net.failures import NetFailure
 from pathprobe.net.sitecheck import HostPort, Recorder, connect_any, resolve_step
 from pathprobe.net.stream import ByteStream, recv_exactly
+from pathprobe.vocab import Failure, Step
 
 _REPLIES = {
-    1: "socks_general_failure",
-    2: "socks_connection_not_allowed",
-    3: "network_unreachable",
-    4: "host_unreachable",
-    5: CONNECTION_REFUSED,
-    6: "generic_timeout_error",
-    7: "socks_command_not_supported",
-    8: "socks_address_type_not_supported",
+    1: Failure.SOCKS_GENERAL_FAILURE,
+    2: Failure.SOCKS_CONNECTION_NOT_ALLOWED,
+    3: Failure.NETWORK_UNREACHABLE,
+    4: Failure.HOST_UNREACHABLE,
+    5: Failure.CONNECTION_REFUSED,
+    6: Failure.GENERIC_TIMEOUT_ERROR,
+    7: Failure.SOCKS_COMMAND_NOT_SUPPORTED,
+    8: Failure.SOCKS_ADDRESS_TYPE_NOT_SUPPORTED,
 }
 
 
@@ -33,16 +34,16 @@ async def socks5_connect(
     await stream.send(bytes([5, len(methods)]) + methods)
     ver, method = await recv_exactly(stream, 2)
     if ver != 5:
-        raise NetFailure("socks_invalid_reply", "not a SOCKS5 proxy")
+        raise NetFailure(Failure.SOCKS_INVALID_REPLY, "not a SOCKS5 proxy")
     if method == 2:
         u = (username or "").encode()[:255]
         p = (password or "").encode()[:255]
         await stream.send(bytes([1, len(u)]) + u + bytes([len(p)]) + p)
         _, status = await recv_exactly(stream, 2)
         if status != 0:
-            raise NetFailure("socks_auth_failed", "the proxy refused the credentials")
+            raise NetFailure(Failure.SOCKS_AUTH_FAILED, "the proxy refused the credentials")
     elif method != 0:
-        raise NetFailure("socks_auth_failed", "the proxy accepts none of our authentication methods")
+        raise NetFailure(Failure.SOCKS_AUTH_FAILED, "the proxy accepts none of our authentication methods")
     try:
         ip = ipaddress.ip_address(hp.host)
         addr = (b"\x01" if ip.version == 4 else b"\x04") + ip.packed
@@ -52,9 +53,9 @@ async def socks5_connect(
     await stream.send(b"\x05\x01\x00" + addr + struct.pack("!H", hp.port))
     ver, rep, _, atyp = await recv_exactly(stream, 4)
     if ver != 5:
-        raise NetFailure("socks_invalid_reply", "not a SOCKS5 reply")
+        raise NetFailure(Failure.SOCKS_INVALID_REPLY, "not a SOCKS5 reply")
     if rep != 0:
-        raise NetFailure(_REPLIES.get(rep, "socks_general_failure"), f"SOCKS reply {rep}")
+        raise NetFailure(_REPLIES.get(rep, Failure.SOCKS_GENERAL_FAILURE), f"SOCKS reply {rep}")
     if atyp == 1:
         await recv_exactly(stream, 4 + 2)
     elif atyp == 4:
@@ -63,7 +64,7 @@ async def socks5_connect(
         (n,) = await recv_exactly(stream, 1)
         await recv_exactly(stream, n + 2)
     else:
-        raise NetFailure("socks_invalid_reply", "bad address type in reply")
+        raise NetFailure(Failure.SOCKS_INVALID_REPLY, "bad address type in reply")
 
 
 class SocksDialer:
@@ -81,7 +82,7 @@ class SocksDialer:
     async def dial(self, hp: HostPort, rec: Recorder) -> ByteStream:
         stream = await connect_any(await resolve_step(self.proxy.host, rec, "proxy"), self.proxy.port, rec)
         try:
-            await rec.step("proxy", lambda: socks5_connect(stream, hp, self.username, self.password),
+            await rec.step(Step.PROXY, lambda: socks5_connect(stream, hp, self.username, self.password),
                            detail={"proxy": self.label})
         except NetFailure:
             stream.close()

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
-from pathprobe.net.failures import EOF_ERROR, NetFailure
+from pathprobe.net.failures import NetFailure
+from pathprobe.vocab import Failure
 
 
 class ByteStream(Protocol):
@@ -61,7 +62,7 @@ async def recv_exactly(stream: ByteStream, n: int) -> bytes:
     while len(buf) < n:
         chunk = await stream.recv(n - len(buf))
         if not chunk:
-            raise NetFailure(EOF_ERROR, "stream closed early")
+            raise NetFailure(Failure.EOF_ERROR, "stream closed early")
         buf += chunk
     return bytes(buf)
 

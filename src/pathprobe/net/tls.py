@@ -19,8 +19,9 @@ from cryptography.x509.oid import ExtensionOID
 from OpenSSL import SSL, crypto
 
 from pathprobe.model import CertInfo, TlsEvidence
-from pathprobe.net.failures import EOF_ERROR, SSL_CHAIN_TOO_LARGE, NetFailure
+from pathprobe.net.failures import NetFailure
 from pathprobe.net.stream import ByteStream
+from pathprobe.vocab import Failure
 
 MAX_HANDSHAKE_BYTES = 256 * 1024
 """A server that needs more than this to finish its handshake is hostile (huge chain or cert)."""
@@ -126,10 +127,10 @@ class TlsStream:
     async def _pull(self, cap: int | None) -> None:
         data = await self.inner.recv(_READ_CHUNK)
         if not data:
-            raise NetFailure(EOF_ERROR, "the server closed the connection")
+            raise NetFailure(Failure.EOF_ERROR, "the server closed the connection")
         self.received += len(data)
         if cap is not None and self.received > cap:
-            raise NetFailure(SSL_CHAIN_TOO_LARGE, "handshake larger than the cap")
+            raise NetFailure(Failure.SSL_CHAIN_TOO_LARGE, "handshake larger than the cap")
         self.conn.bio_write(data)
 
     async def handshake(self) -> TlsEvidence:
@@ -195,12 +196,12 @@ async def http_status(stream: ByteStream, host: str, path: str = "/", max_header
         if not chunk:
             if buf:
                 break
-            raise NetFailure(EOF_ERROR, "no HTTP response")
+            raise NetFailure(Failure.EOF_ERROR, "no HTTP response")
         buf += chunk
         if len(buf) > max_header_bytes:
-            raise NetFailure("http_response_too_large", "HTTP headers larger than the cap")
+            raise NetFailure(Failure.HTTP_RESPONSE_TOO_LARGE, "HTTP headers larger than the cap")
     line = buf.split(b"\r\n", 1)[0].split(b"\n", 1)[0]
     parts = line.split()
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
-        raise NetFailure("http_invalid_response", "not an HTTP response")
+        raise NetFailure(Failure.HTTP_INVALID_RESPONSE, "not an HTTP response")
     return int(parts[1])

@@ -16,6 +16,7 @@ from typing import ClassVar, Protocol
 from pathprobe.model import PathMeasurement, PortalMeasurement
 from pathprobe.net.sitecheck import HostPort
 from pathprobe.planfields import Entry
+from pathprobe.vocab import Role
 
 ProgressFn = Callable[[str, int, int], None]
 """``progress(path_id, done, total)``."""
@@ -66,8 +67,8 @@ class Probe(Protocol):
 
 def targets_or_default(
     own: list[HostPort] | None, ctx: RunContext
-) -> list[tuple[HostPort, str]]:
+) -> list[tuple[HostPort, Role]]:
     """A probe's own sites, else the direct probe's sites and controls, with their roles."""
     if own is not None:
-        return [(s, "site") for s in own]
-    return [(s, "site") for s in ctx.sites] + [(c, "control") for c in ctx.controls]
+        return [(s, Role.SITE) for s in own]
+    return [(s, Role.SITE) for s in ctx.sites] + [(c, Role.CONTROL) for c in ctx.controls]

@@ -9,6 +9,7 @@ from pathprobe.model import PathMeasurement
 from pathprobe.net.sitecheck import HostPort, SystemDialer, check_site
 from pathprobe.planfields import Entry
 from pathprobe.probes.base import ProbeResult, RunContext
+from pathprobe.vocab import Role
 
 
 class DirectProbe:
@@ -34,7 +35,7 @@ class DirectProbe:
         return ["direct"]
 
     async def run(self, ctx: RunContext) -> ProbeResult:
-        targets = [(s, "site") for s in self.sites] + [(c, "control") for c in self.controls]
+        targets = [(s, Role.SITE) for s in self.sites] + [(c, Role.CONTROL) for c in self.controls]
         dialer = SystemDialer()
         done = 0
 

@@ -36,14 +36,15 @@ import time
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from pathprobe.model import Observation, PathMeasurement, Role, TargetMeasurement
+from pathprobe.model import Observation, PathMeasurement, TargetMeasurement
 from pathprobe.net.dns import DNS_PORT, ask_server, is_ip
 from pathprobe.net.doh import Answer, DohClient, Query
-from pathprobe.net.failures import DNS_NO_ANSWER, DNS_NXDOMAIN, DNS_SERVER_FAILURE, NetFailure
+from pathprobe.net.failures import NetFailure
 from pathprobe.net.sitecheck import FixedAddressDialer, HostPort, Recorder, check_site, connect_any
 from pathprobe.net.tls import TlsStream
 from pathprobe.planfields import Entry, parse_hostport
 from pathprobe.probes.base import ProbeResult, RunContext, targets_or_default
+from pathprobe.vocab import Failure, Reachability, Role, Step
 
 Lookup = tuple[Observation, tuple[str, ...]]
 """A name's ``doh`` observation and the addresses it gave."""
@@ -119,7 +120,7 @@ class DohProbe:
                 do53.cancel()
                 await asyncio.gather(do53, return_exceptions=True)
 
-    async def _run(self, ctx: RunContext, path: str, targets: list[tuple[HostPort, str]], hosts: list[str],
+    async def _run(self, ctx: RunContext, path: str, targets: list[tuple[HostPort, Role]], hosts: list[str],
                    do53: asyncio.Future[list[Observation]]) -> ProbeResult:
         total = len(targets) + 1
         rec = Recorder(path, str(self.resolver), ctx.t0, ctx.timeout)
@@ -127,7 +128,7 @@ class DohProbe:
         try:
             tcp = await connect_any(self.bootstrap, self.resolver.port, rec)
             tls = TlsStream(tcp, self.resolver.host, ALPN)
-            evidence = await rec.step("tls", tls.handshake, detail={"sni": self.resolver.host})
+            evidence = await rec.step(Step.TLS, tls.handshake, detail={"sni": self.resolver.host})
         except NetFailure as exc:
             if tls is not None:
                 tls.close()
@@ -137,7 +138,7 @@ class DohProbe:
         tls_obs = rec.observations[-1] = dataclasses.replace(
             rec.observations[-1], tls=evidence, detail={"sni": self.resolver.host, "alpn": evidence.alpn}
         )
-        address = next((o.address for o in rec.observations if o.step == "tcp" and o.failure is None), None)
+        address = next((o.address for o in rec.observations if o.step == Step.TCP and o.failure is None), None)
         ctx.progress(path, 1, total)
 
         queries = [Query(h, t) for h in hosts for t in ("A", "AAAA")]
@@ -159,7 +160,7 @@ class DohProbe:
             first = next(iter(lookups.values()))[0].failure
             note = f"the TLS handshake completed but no DoH query was answered ({first})"
         resolver_tm = TargetMeasurement(
-            target=str(self.resolver), role="resolver", observations=tuple(rec.observations), tls=evidence,
+            target=str(self.resolver), role=Role.RESOLVER, observations=tuple(rec.observations), tls=evidence,
             latency_ms=tls_obs.duration_ms, note=note,
         )
         done = 1
@@ -172,7 +173,7 @@ class DohProbe:
                 done += 1
                 ctx.progress(path, done, total)
 
-        results = await asyncio.gather(*(one(hp, role) for hp, role in targets))  # type: ignore[arg-type]
+        results = await asyncio.gather(*(one(hp, role) for hp, role in targets))
         resolver_tm = dataclasses.replace(resolver_tm, observations=(*resolver_tm.observations, *await do53))
         return ProbeResult(paths=(PathMeasurement(
             id=path, kind=self.kind, targets=(resolver_tm, *results),
@@ -212,7 +213,7 @@ class DohProbe:
             else:
                 detail.update(query=reply.sent, echoed=reply.echoed, case_kept=reply.case_kept,
                               rcode=reply.rcode, answers=list(reply.addresses))
-            return Observation(path=path, target=host, step="dns", started_ms=start,
+            return Observation(path=path, target=host, step=Step.DNS, started_ms=start,
                                duration_ms=(time.monotonic() - ctx.t0) * 1000.0 - start, failure=failure,
                                address=where, detail=detail)
 
@@ -228,13 +229,13 @@ class DohProbe:
         if addrs:
             failure = None
         elif any(a.rcode == "NXDOMAIN" for a in ok):
-            failure = DNS_NXDOMAIN
+            failure = Failure.DNS_NXDOMAIN_ERROR
         elif ok and all(a.rcode == "NOERROR" for a in ok):
-            failure = DNS_NO_ANSWER
+            failure = Failure.DNS_NO_ANSWER
         elif ok:
-            failure = DNS_SERVER_FAILURE
+            failure = Failure.DNS_SERVER_FAILURE
         else:
-            failure = answers[0].failure if answers else DNS_NO_ANSWER
+            failure = answers[0].failure if answers else Failure.DNS_NO_ANSWER
         detail: dict[str, Any] = {
             "resolver": self.name,
             "protocol": protocol,
@@ -247,17 +248,17 @@ class DohProbe:
             detail["errors"] = errors
         if statuses:
             detail["http_status"] = statuses
-        obs = Observation(path=path, target=host, step="doh", started_ms=qstart,
+        obs = Observation(path=path, target=host, step=Step.DOH, started_ms=qstart,
                           duration_ms=rec.now_ms() - qstart, failure=failure, address=address, detail=detail)
         return obs, addrs
 
-    def _blocked(self, path: str, rec: Recorder, failure: str, targets: list[tuple[HostPort, str]],
+    def _blocked(self, path: str, rec: Recorder, failure: str, targets: list[tuple[HostPort, Role]],
                  do53: list[Observation]) -> PathMeasurement:
-        resolver_tm = TargetMeasurement(target=str(self.resolver), role="resolver",
+        resolver_tm = TargetMeasurement(target=str(self.resolver), role=Role.RESOLVER,
                                         observations=(*rec.observations, *do53), failure=failure,
-                                        reachability="blocked")
+                                        reachability=Reachability.BLOCKED)
         untested = tuple(
-            TargetMeasurement(target=str(hp), role=role, observations=(), reachability="unknown",  # type: ignore[arg-type]
+            TargetMeasurement(target=str(hp), role=role, observations=(), reachability=Reachability.UNKNOWN,
                               note="not tested: the DoH resolver could not be reached")
             for hp, role in targets
         )

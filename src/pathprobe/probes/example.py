@@ -21,6 +21,7 @@ from pathprobe.net.failures import NetFailure
 from pathprobe.net.sitecheck import HostPort, Recorder, connect_any, resolve_step
 from pathprobe.planfields import Entry
 from pathprobe.probes.base import ProbeResult, RunContext
+from pathprobe.vocab import Reachability, Role
 
 
 class ExampleProbe:
@@ -52,9 +53,9 @@ class ExampleProbe:
                 stream = await connect_any(await resolve_step(hp.host, rec), hp.port, rec)
                 stream.close()
             except NetFailure as exc:
-                return TargetMeasurement(str(hp), "endpoint", tuple(rec.observations), failure=exc.failure,
-                                         reachability="blocked")
-            return TargetMeasurement(str(hp), "endpoint", tuple(rec.observations), reachability="reachable",
+                return TargetMeasurement(str(hp), Role.ENDPOINT, tuple(rec.observations), failure=exc.failure,
+                                         reachability=Reachability.BLOCKED)
+            return TargetMeasurement(str(hp), Role.ENDPOINT, tuple(rec.observations), reachability=Reachability.REACHABLE,
                                      latency_ms=rec.observations[-1].duration_ms)
 
         targets = await asyncio.gather(*(one(hp) for hp in self.endpoints))

@@ -30,15 +30,16 @@ from urllib.parse import urljoin, urlsplit
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 
-from pathprobe.model import Observation, PortalMeasurement, Step
+from pathprobe.model import Observation, PortalMeasurement
 from pathprobe.net.dns import is_ip
-from pathprobe.net.failures import GENERIC_TIMEOUT, NetFailure, classify, scrub
+from pathprobe.net.failures import NetFailure, classify, scrub
 from pathprobe.net.http1 import HttpResponse, http_get
 from pathprobe.net.sitecheck import HostPort, Recorder, SystemDialer
 from pathprobe.net.stream import ByteStream
 from pathprobe.net.tls import TlsStream
 from pathprobe.planfields import Entry, parse_hostport
 from pathprobe.probes.base import ProbeResult, RunContext
+from pathprobe.vocab import Failure, Step
 
 PATH = "portal"
 """The ``path`` of this probe's observations (it has no path in ``paths``)."""
@@ -64,8 +65,6 @@ CERT_TYPES = frozenset(
     }
 )
 BUDGET_SPENT = "the portal probe's time budget was spent"
-REDIRECT_LOOP = "http_redirect_loop"
-TOO_MANY_REDIRECTS = "http_too_many_redirects"
 NOT_A_CERTIFICATE = "not a certificate (DER, PEM or PKCS#7)"
 
 
@@ -228,8 +227,8 @@ class _Fetcher:
         """One GET; each step within the step timeout, the whole fetch within what is left of the budget."""
         remaining = self.deadline - time.monotonic()
         if remaining <= 0.05:
-            self.note(step, url, GENERIC_TIMEOUT, reason=BUDGET_SPENT)
-            raise NetFailure(GENERIC_TIMEOUT)
+            self.note(step, url, Failure.GENERIC_TIMEOUT_ERROR, reason=BUDGET_SPENT)
+            raise NetFailure(Failure.GENERIC_TIMEOUT_ERROR)
         rec = Recorder(PATH, url.public(), self.ctx.t0, min(self.ctx.timeout, remaining))
         streams: list[ByteStream] = []
         start = rec.now_ms()
@@ -237,8 +236,8 @@ class _Fetcher:
             async with asyncio.timeout(remaining):
                 return await self._get(url, step, rec, streams, max_body=max_body, strict=strict)
         except TimeoutError:  # the budget ran out in the middle of a step (steps report their own)
-            rec.add(step, start, GENERIC_TIMEOUT, detail={"url": url.public(), "reason": BUDGET_SPENT})
-            raise NetFailure(GENERIC_TIMEOUT) from None
+            rec.add(step, start, Failure.GENERIC_TIMEOUT_ERROR, detail={"url": url.public(), "reason": BUDGET_SPENT})
+            raise NetFailure(Failure.GENERIC_TIMEOUT_ERROR) from None
         finally:
             for s in streams:
                 s.close()
@@ -277,9 +276,9 @@ class _Fetcher:
         except Exception as exc:
             stream.close()
             failure = classify(exc)
-            rec.add("tls", start, failure, detail=sni)
+            rec.add(Step.TLS, start, failure, detail=sni)
             raise NetFailure(failure) from exc
-        rec.add("tls", start, None, tls=evidence, detail=sni)
+        rec.add(Step.TLS, start, None, tls=evidence, detail=sni)
         return tls
 
 
@@ -326,7 +325,7 @@ class PortalProbe:
     async def run(self, ctx: RunContext) -> ProbeResult:
         f = _Fetcher(ctx)
         try:
-            first = await f.get(self.url, "portal", max_body=MAX_KNOWN_BODY, strict=False)
+            first = await f.get(self.url, Step.PORTAL, max_body=MAX_KNOWN_BODY, strict=False)
         except NetFailure as exc:
             return self._result(None, None, [], exc.failure, f)
         if self.honest(first):
@@ -366,12 +365,12 @@ class PortalProbe:
             if host is None:
                 host = nxt.host
             if str(nxt) in visited or hop == MAX_REDIRECTS:
-                f.note("http", nxt, REDIRECT_LOOP if str(nxt) in visited else TOO_MANY_REDIRECTS)
+                f.note(Step.HTTP, nxt, Failure.HTTP_REDIRECT_LOOP if str(nxt) in visited else Failure.HTTP_TOO_MANY_REDIRECTS)
                 return None, url, host
             visited.add(str(nxt))
             url = nxt
             try:
-                resp = await f.get(url, "http", max_body=MAX_PAGE_BYTES, strict=False)
+                resp = await f.get(url, Step.HTTP, max_body=MAX_PAGE_BYTES, strict=False)
             except NetFailure:
                 return None, url, host
         return None, url, host  # pragma: no cover - the loop always returns
@@ -396,18 +395,18 @@ class PortalProbe:
         url, visited = link, {str(link)}
         for _ in range(3):
             try:
-                resp = await f.get(url, "http", max_body=MAX_CERT_BYTES, strict=True)
+                resp = await f.get(url, Step.HTTP, max_body=MAX_CERT_BYTES, strict=True)
             except NetFailure:
                 return [], url.scheme
             nxt = redirect_target(resp, url) if 300 <= resp.status < 400 else None
             if nxt is None:
                 return self._parse(f, url, resp)
             if str(nxt) in visited:
-                f.note("http", nxt, REDIRECT_LOOP)
+                f.note(Step.HTTP, nxt, Failure.HTTP_REDIRECT_LOOP)
                 return [], url.scheme
             visited.add(str(nxt))
             url = nxt
-        f.note("http", url, TOO_MANY_REDIRECTS)
+        f.note(Step.HTTP, url, Failure.HTTP_TOO_MANY_REDIRECTS)
         return [], url.scheme
 
     def _parse(self, f: _Fetcher, url: Url, resp: HttpResponse) -> tuple[list[bytes], str]:
@@ -426,7 +425,7 @@ class PortalProbe:
         for i in range(len(f.observations) - 1, -1, -1):
             o = f.observations[i]
             if (
-                o.step in ("http", "portal")
+                o.step in (Step.HTTP, Step.PORTAL)
                 and o.target == url.public()
                 and o.failure is None
                 and not ({"certificates", "certificate_error"} & o.detail.keys())

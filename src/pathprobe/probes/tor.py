@@ -49,6 +49,7 @@ from pathprobe.planfields import Entry
 from pathprobe.probes.base import ProbeResult, RunContext, targets_or_default
 from pathprobe.tor import launch, quick
 from pathprobe.tor.bridges import TRANSPORTS, Bridge, parse_bridge
+from pathprobe.vocab import Failure, Reachability, Step
 
 DEFAULT_BOOTSTRAP_TIMEOUT = 60.0
 _STOP_ALLOWANCE = 12.0
@@ -263,7 +264,7 @@ class TorProbe:
             {"target": h.target, "reachability": h.reachability, "failure": h.failure} for h in hops
         ]
         hop_obs = tuple(o for h in hops for o in h.observations)
-        reached = [h for h in hops if h.reachability == "reachable"]
+        reached = [h for h in hops if h.reachability == Reachability.REACHABLE]
         if hops and not reached:
             what = "directory authorities" if self.transport == "vanilla" and not bridges else "bridges"
             if self.transport in ("snowflake", "meek", "webtunnel"):
@@ -330,7 +331,7 @@ class TorProbe:
             boot = Observation(
                 path,
                 "bootstrap",
-                "bootstrap",
+                Step.BOOTSTRAP,
                 started_ms,
                 _now_ms(ctx) - started_ms,
                 result.failure,
@@ -341,7 +342,7 @@ class TorProbe:
             if result.failure is not None and result.error is not None:
                 return self._result(path, (), detail, observations=observations, untested=result.error)
             if result.failure is not None:
-                why = "did not finish" if result.failure == "generic_timeout_error" else "stopped"
+                why = "did not finish" if result.failure == Failure.GENERIC_TIMEOUT_ERROR else "stopped"
                 return self._result(
                     path,
                     (),

@@ -32,18 +32,18 @@ import asyncio
 from typing import ClassVar
 
 from pathprobe.model import PathMeasurement, TargetMeasurement
-from pathprobe.net.failures import GENERIC_TIMEOUT
 from pathprobe.net.sitecheck import Dialer, HostPort, check_site
 from pathprobe.net.socks import SocksDialer
 from pathprobe.planfields import Entry, parse_hostport
 from pathprobe.probes.base import ProbeResult, RunContext, targets_or_default
+from pathprobe.vocab import Failure, Reachability, Step
 from pathprobe.vpn import proxyurl, shadowsocks, wireguard
 from pathprobe.vpn.httpconnect import HttpConnectDialer
 from pathprobe.vpn.openvpn import check_openvpn
 
 PROTOCOLS = ("openvpn", "wireguard", "shadowsocks", "socks5", "http")
 TUNNELS = ("shadowsocks", "socks5", "http")
-_AUTH_FAILURES = frozenset({"socks_auth_failed", "http_proxy_auth_required"})
+_AUTH_FAILURES = frozenset({Failure.SOCKS_AUTH_FAILED, Failure.HTTP_PROXY_AUTH_REQUIRED})
 
 NOTE_SS_SILENT = (
     "The Shadowsocks server accepted the connection but sent nothing back for any site. ss-server "
@@ -186,7 +186,7 @@ class VpnProbe:
 
 def _result(path: str, targets: tuple[TargetMeasurement, ...], detail: dict[str, object]) -> ProbeResult:
     """A handshake path: a blocked endpoint's explanation becomes the path's reason."""
-    blocked = [t for t in targets if t.reachability == "blocked"]
+    blocked = [t for t in targets if t.reachability == Reachability.BLOCKED]
     reason = None
     if blocked and len(blocked) == len(targets):
         reason = blocked[0].note or f"the handshake with the endpoint failed ({blocked[0].failure})"
@@ -231,7 +231,7 @@ def _failed_at_proxy(t: TargetMeasurement) -> bool:
     last = t.observations[-1]
     if last.failure is None:
         return False
-    return last.step == "tcp" or (last.step == "dns" and last.detail.get("for") == "proxy")
+    return last.step == Step.TCP or (last.step == Step.DNS and last.detail.get("for") == "proxy")
 
 
 def _explain(results: list[TargetMeasurement], dialer: Dialer) -> list[TargetMeasurement]:
@@ -245,7 +245,7 @@ def _explain(results: list[TargetMeasurement], dialer: Dialer) -> list[TargetMea
             stream = dialer.streams.get(t.target)
             last = t.observations[-1] if t.observations else None
             return (stream is not None and stream.bytes_received == 0 and last is not None
-                    and last.step == "tls" and last.failure == GENERIC_TIMEOUT)
+                    and last.step == Step.TLS and last.failure == Failure.GENERIC_TIMEOUT_ERROR)
 
         if all(silent(t) for t in results):
             return [_unknown(t, NOTE_SS_SILENT) for t in results]
@@ -254,4 +254,4 @@ def _explain(results: list[TargetMeasurement], dialer: Dialer) -> list[TargetMea
 
 def _unknown(t: TargetMeasurement, note: str) -> TargetMeasurement:
     return TargetMeasurement(target=t.target, role=t.role, observations=t.observations, failure=t.failure,
-                             reachability="unknown", note=note)
+                             reachability=Reachability.UNKNOWN, note=note)

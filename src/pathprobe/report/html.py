@@ -23,6 +23,7 @@ from pathprobe.report.view import (
     path_title,
     severity,
 )
+from pathprobe.vocab import Connectivity, Reachability, Role, Severity, Signal, TlsVerdict
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
@@ -88,7 +89,11 @@ footer dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px
 @media print { body { background: #fff; } .advice, .card { box-shadow: none; } }
 """
 
-SEVERITY_WORD = {"good": "HTTPS intact", "warn": "needs attention", "bad": "HTTPS intercepted"}
+SEVERITY_WORD = {
+    Severity.GOOD: "HTTPS intact",
+    Severity.WARN: "needs attention",
+    Severity.BAD: "HTTPS intercepted",
+}
 
 
 def e(x: Any) -> str:
@@ -127,7 +132,7 @@ def _matrix(profile: dict[str, Any], ranked: list[str]) -> str:
     body = []
     for r in rows:
         tds = [
-            f'<td class="site">{e(r.target)}{" <small>(control)</small>" if r.role == "control" else ""}</td>'
+            f'<td class="site">{e(r.target)}{" <small>(control)</small>" if r.role == Role.CONTROL else ""}</td>'
         ]
         for c in r.cells:
             if c is None:
@@ -135,8 +140,8 @@ def _matrix(profile: dict[str, Any], ranked: list[str]) -> str:
                 continue
             reach, tls = str(c.get("reachability")), str(c.get("tls"))
             cls = cell_class(reach, tls)
-            sym = SYMBOL.get(tls if tls != "unverified" else reach, "")
-            why = c.get("failure") or ", ".join(str(s) for s in c.get("signals") or [] if s != "missing_sct")
+            sym = SYMBOL.get(tls if tls != TlsVerdict.UNVERIFIED else reach, "")
+            why = c.get("failure") or ", ".join(str(s) for s in c.get("signals") or [] if s != Signal.MISSING_SCT)
             tds.append(
                 f'<td class="cell {cls}" data-verdict="{e(cell_word(reach, tls))}"><span class="sym">{e(sym)}'
                 f'</span>{e(cell_word(reach, tls))}<span class="why">{e(why)}</span></td>'
@@ -150,9 +155,9 @@ def _matrix(profile: dict[str, Any], ranked: list[str]) -> str:
     legend = "".join(
         f'<span><span class="cell {cls}">{e(word)}</span> {e(text)}</span>'
         for cls, word, text in (
-            ("intact", "✓ intact", "reached, HTTPS genuine"),
-            ("intercepted", "⚠ intercepted", "someone in the middle"),
-            ("blocked", "✗ blocked", "not reached"),
+            (TlsVerdict.INTACT, "✓ intact", "reached, HTTPS genuine"),
+            (TlsVerdict.INTERCEPTED, "⚠ intercepted", "someone in the middle"),
+            (Reachability.BLOCKED, "✗ blocked", "not reached"),
             ("reached", "reached", "reached, TLS not checked"),
             ("none", "—", "not tested"),
         )
@@ -263,7 +268,7 @@ def render_html(profile: dict[str, Any]) -> str:
     else:
         rec_line = "No path kept HTTPS intact here"
     conn = str(net.get("connectivity") or "unknown")
-    conn_cls = "good" if conn == "online" else "warn"
+    conn_cls = Severity.GOOD if conn == Connectivity.ONLINE else Severity.WARN
     glossary = "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in VERDICT_TEXT.items())
     return f"""<!DOCTYPE html>
 <html lang="en">

@@ -15,6 +15,7 @@ from pathprobe.report.view import (
     path_title,
     short_hash,
 )
+from pathprobe.vocab import Reachability, Role, TlsVerdict
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
 
@@ -73,7 +74,7 @@ def render_markdown(profile: dict[str, Any]) -> str:
         lat = p.get("latency_ms")
         lat_s = f"{lat:.0f} ms" if isinstance(lat, int | float) and not isinstance(lat, bool) else "—"
         targets = p.get("targets") or []
-        reached = sum(1 for t in targets if isinstance(t, dict) and t.get("reachability") == "reachable")
+        reached = sum(1 for t in targets if isinstance(t, dict) and t.get("reachability") == Reachability.REACHABLE)
         notes = p.get("reason") or (f"{reached}/{len(targets)} reached" if targets else "")
         out.append(
             f"| {rank} | {esc(path_title(p))} ({code(pid)}) | {SYMBOL.get(p.get('reachability', ''), '')} "
@@ -94,11 +95,11 @@ def render_markdown(profile: dict[str, Any]) -> str:
                     continue
                 word = cell_word(str(c.get("reachability")), str(c.get("tls")))
                 sym = SYMBOL.get(
-                    str(c.get("tls")) if c.get("tls") != "unverified" else str(c.get("reachability")), ""
+                    str(c.get("tls")) if c.get("tls") != TlsVerdict.UNVERIFIED else str(c.get("reachability")), ""
                 )
                 fail = f" ({esc(c.get('failure'))})" if c.get("failure") else ""
                 cells.append(f"{sym} {esc(word)}{fail}")
-            role = " *(control)*" if r.role == "control" else ""
+            role = " *(control)*" if r.role == Role.CONTROL else ""
             out.append(f"| {esc(r.target)}{role} | " + " | ".join(cells) + " |")
         out.append("")
 

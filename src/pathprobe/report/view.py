@@ -6,69 +6,71 @@ from dataclasses import dataclass
 from typing import Any
 
 from pathprobe.analysis.advice import cn_of, describe_path
+from pathprobe.vocab import AdviceCase, Reachability, Role, Severity, Signal, TlsVerdict
 
-SYMBOL = {
-    "intact": "✓",
-    "intercepted": "⚠",
-    "unverified": "?",
-    "reachable": "✓",
-    "partial": "◐",
-    "blocked": "✗",
-    "unknown": "–",
+SYMBOL: dict[str, str] = {
+    TlsVerdict.INTACT: "✓",
+    TlsVerdict.INTERCEPTED: "⚠",
+    TlsVerdict.UNVERIFIED: "?",
+    Reachability.REACHABLE: "✓",
+    Reachability.PARTIAL: "◐",
+    Reachability.BLOCKED: "✗",
+    Reachability.UNKNOWN: "–",
 }
 
-CELL_WORD = {
-    ("reachable", "intact"): "intact",
-    ("reachable", "intercepted"): "intercepted",
-    ("reachable", "unverified"): "reached",
-    ("blocked", "unverified"): "blocked",
-    ("blocked", "intercepted"): "intercepted",
-    ("unknown", "unverified"): "not tested",
-    ("partial", "unverified"): "partial",
+CELL_WORD: dict[tuple[str, str], str] = {
+    (Reachability.REACHABLE, TlsVerdict.INTACT): TlsVerdict.INTACT,
+    (Reachability.REACHABLE, TlsVerdict.INTERCEPTED): TlsVerdict.INTERCEPTED,
+    (Reachability.REACHABLE, TlsVerdict.UNVERIFIED): "reached",
+    (Reachability.BLOCKED, TlsVerdict.UNVERIFIED): Reachability.BLOCKED,
+    (Reachability.BLOCKED, TlsVerdict.INTERCEPTED): TlsVerdict.INTERCEPTED,
+    (Reachability.UNKNOWN, TlsVerdict.UNVERIFIED): "not tested",
+    (Reachability.PARTIAL, TlsVerdict.UNVERIFIED): Reachability.PARTIAL,
 }
 
-SIGNAL_TEXT = {
-    "device_trusted_not_public": "This device trusts the chain, but the public web PKI does not: a root was "
+SIGNAL_TEXT: dict[str, str] = {
+    Signal.DEVICE_TRUSTED_NOT_PUBLIC: "This device trusts the chain, but the public web PKI does not: a root was "
     "added to this device.",
-    "known_interception_root": "The chain goes through a certificate on the list of known interception "
+    Signal.KNOWN_INTERCEPTION_ROOT: "The chain goes through a certificate on the list of known interception "
     "roots.",
-    "portal_offered_root": "The chain is signed by a certificate that this network's web page offers for "
+    Signal.PORTAL_OFFERED_ROOT: "The chain is signed by a certificate that this network's web page offers for "
     "installation.",
-    "untrusted_chain": "Neither the public roots nor this device trust the chain, while another path saw a "
+    Signal.UNTRUSTED_CHAIN: "Neither the public roots nor this device trust the chain, while another path saw a "
     "publicly valid one for the same name.",
-    "cross_path_mismatch": "Another path saw the same name with a different key or issuer, validly.",
-    "dns_tampering": "The system resolver's answer led to a wrong server; another resolver gave the real "
+    Signal.CROSS_PATH_MISMATCH: "Another path saw the same name with a different key or issuer, validly.",
+    Signal.DNS_TAMPERING: "The system resolver's answer led to a wrong server; another resolver gave the real "
     "one.",
-    "legacy_public_root": "The chain anchors at an old public root that Mozilla has retired and this device "
+    Signal.LEGACY_PUBLIC_ROOT: "The chain anchors at an old public root that Mozilla has retired and this device "
     "still trusts: not interception.",
-    "distrusted_root": "The chain anchors at a root that Mozilla removed for cause (or distrusted for newer "
+    Signal.DISTRUSTED_ROOT: "The chain anchors at a root that Mozilla removed for cause (or distrusted for newer "
     "certificates); this device still trusts it, so the connection could not be verified.",
-    "missing_sct": "The leaf has no Certificate Transparency proofs, which public CAs must add "
+    Signal.MISSING_SCT: "The leaf has no Certificate Transparency proofs, which public CAs must add "
     "(supporting evidence only).",
 }
 
-VERDICT_TEXT = {
-    "intact": "HTTPS checked and genuine (valid for the name against the public roots, no interception sign)",
-    "intercepted": "someone in the middle presented their own certificate",
-    "unverified": "no HTTPS could be checked on this path",
-    "reachable": "every site was reached",
-    "partial": "some sites were reached",
-    "blocked": "no site was reached",
-    "unknown": "could not be tested (the reason is given)",
+VERDICT_TEXT: dict[str, str] = {
+    TlsVerdict.INTACT: "HTTPS checked and genuine (valid for the name against the public roots, no "
+    "interception sign)",
+    TlsVerdict.INTERCEPTED: "someone in the middle presented their own certificate",
+    TlsVerdict.UNVERIFIED: "no HTTPS could be checked on this path",
+    Reachability.REACHABLE: "every site was reached",
+    Reachability.PARTIAL: "some sites were reached",
+    Reachability.BLOCKED: "no site was reached",
+    Reachability.UNKNOWN: "could not be tested (the reason is given)",
 }
 
 
 def cell_word(reach: str, tls: str) -> str:
-    return CELL_WORD.get((reach, tls), tls if tls != "unverified" else reach)
+    return CELL_WORD.get((reach, tls), tls if tls != TlsVerdict.UNVERIFIED else reach)
 
 
 def cell_class(reach: str, tls: str) -> str:
     """One class per cell colour: intercepted (red), intact (green), blocked, partial, unknown, reached."""
-    if tls == "intercepted":
-        return "intercepted"
-    if tls == "intact" and reach == "reachable":
-        return "intact"
-    if reach in ("blocked", "partial", "unknown"):
+    if tls == TlsVerdict.INTERCEPTED:
+        return TlsVerdict.INTERCEPTED
+    if tls == TlsVerdict.INTACT and reach == Reachability.REACHABLE:
+        return TlsVerdict.INTACT
+    if reach in (Reachability.BLOCKED, Reachability.PARTIAL, Reachability.UNKNOWN):
         return reach
     return "reached"
 
@@ -87,11 +89,11 @@ def matrix(profile: dict[str, Any]) -> tuple[list[dict[str, Any]], list[Row]]:
     for p in paths:
         for t in p.get("targets") or []:
             if isinstance(t, dict) and isinstance(t.get("target"), str):
-                order.setdefault(t["target"], str(t.get("role") or "site"))
+                order.setdefault(t["target"], str(t.get("role") or Role.SITE))
     names = (
-        [n for n, r in order.items() if r not in ("control", "endpoint", "resolver")]
-        + [n for n, r in order.items() if r == "control"]
-        + [n for n, r in order.items() if r in ("endpoint", "resolver")]
+        [n for n, r in order.items() if r not in (Role.CONTROL, Role.ENDPOINT, Role.RESOLVER)]
+        + [n for n, r in order.items() if r == Role.CONTROL]
+        + [n for n, r in order.items() if r in (Role.ENDPOINT, Role.RESOLVER)]
     )
     rows = []
     for n in names:
@@ -111,22 +113,22 @@ def path_title(path: dict[str, Any]) -> str:
     )
 
 
-def severity(profile: dict[str, Any]) -> str:
+def severity(profile: dict[str, Any]) -> Severity:
     """``bad`` (interception, roots to remove), ``warn`` (blocking, portals, offline), ``good``."""
     cases = set((profile.get("recommendation") or {}).get("cases") or [])
     bad = {
-        "interception_known_root",
-        "interception_unknown_issuer",
-        "known_root_trusted",
-        "portal_offers_certificate",
-        "interception_all_paths",
+        AdviceCase.INTERCEPTION_KNOWN_ROOT,
+        AdviceCase.INTERCEPTION_UNKNOWN_ISSUER,
+        AdviceCase.KNOWN_ROOT_TRUSTED,
+        AdviceCase.PORTAL_OFFERS_CERTIFICATE,
+        AdviceCase.INTERCEPTION_ALL_PATHS,
     }
     if cases & bad or profile.get("interception"):
-        return "bad"
+        return Severity.BAD
     rec = profile.get("recommendation") or {}
-    if cases - {"clean"} or not rec.get("path"):
-        return "warn"
-    return "good"
+    if cases - {AdviceCase.CLEAN} or not rec.get("path"):
+        return Severity.WARN
+    return Severity.GOOD
 
 
 def short_hash(h: Any) -> str:

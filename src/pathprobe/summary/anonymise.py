@@ -46,6 +46,7 @@ from pathprobe.summary.schema import (
     path_id,
     validate_summary,
 )
+from pathprobe.vocab import Reachability, TlsVerdict
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _CREATED = re.compile(r"(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
@@ -242,8 +243,8 @@ def summarise(
             sites.append(
                 {
                     "host": host,
-                    "reachability": _enum(t.get("reachability"), REACHABILITY, "unknown"),
-                    "tls": _enum(t.get("tls"), TLS, "unverified"),
+                    "reachability": _enum(t.get("reachability"), REACHABILITY, Reachability.UNKNOWN),
+                    "tls": _enum(t.get("tls"), TLS, TlsVerdict.UNVERIFIED),
                     "failure": None if failure is None else _enum(failure, FAILURES, OTHER_FAILURE),
                     "signals": _signals(t.get("signals")),
                 }
@@ -252,8 +253,8 @@ def summarise(
             {
                 "id": sid,
                 "kind": kind,
-                "reachability": _enum(p.get("reachability"), REACHABILITY, "unknown"),
-                "tls": _enum(p.get("tls"), TLS, "unverified"),
+                "reachability": _enum(p.get("reachability"), REACHABILITY, Reachability.UNKNOWN),
+                "tls": _enum(p.get("tls"), TLS, TlsVerdict.UNVERIFIED),
                 "latency_ms": _latency(p.get("latency_ms")),
                 "sites": sites,
                 "other_sites": other,

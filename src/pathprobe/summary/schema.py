@@ -18,6 +18,7 @@ from importlib import resources
 from typing import Any
 
 from pathprobe.errors import BadInput
+from pathprobe.vocab import Connectivity, Failure, Reachability, Signal, TlsVerdict
 
 SCHEMA = "pathprobe.summary/1"
 
@@ -27,39 +28,44 @@ VPN_PROTOCOLS = ("openvpn", "wireguard", "shadowsocks", "socks5", "http")
 DOH_PROVIDERS = ("cloudflare", "google", "quad9", "adguard", "mullvad", "nextdns", "opendns", "cleanbrowsing")
 """Well-known public resolvers (the shipped plan's names and a few more). Any other name becomes ``doh``."""
 SUBKINDS = {"tor": TOR_TRANSPORTS, "vpn": VPN_PROTOCOLS, "doh": DOH_PROVIDERS}
-REACHABILITY = ("reachable", "partial", "blocked", "unknown")
-TLS = ("intact", "intercepted", "unverified")
-CONNECTIVITY = ("online", "portal", "offline")
+REACHABILITY = (Reachability.REACHABLE, Reachability.PARTIAL, Reachability.BLOCKED, Reachability.UNKNOWN)
+"""In this order the collector's columns count them."""
+TLS = (TlsVerdict.INTACT, TlsVerdict.INTERCEPTED, TlsVerdict.UNVERIFIED)
+"""In this order the collector's columns count them."""
+CONNECTIVITY = (Connectivity.ONLINE, Connectivity.PORTAL, Connectivity.OFFLINE)
 SIGNALS = (
-    "device_trusted_not_public",
-    "known_interception_root",
-    "untrusted_chain",
-    "cross_path_mismatch",
-    "missing_sct",
-    "dns_tampering",
-    "portal_offered_root",
-    "legacy_public_root",
-    "distrusted_root",
+    Signal.DEVICE_TRUSTED_NOT_PUBLIC,
+    Signal.KNOWN_INTERCEPTION_ROOT,
+    Signal.UNTRUSTED_CHAIN,
+    Signal.CROSS_PATH_MISMATCH,
+    Signal.MISSING_SCT,
+    Signal.DNS_TAMPERING,
+    Signal.PORTAL_OFFERED_ROOT,
+    Signal.LEGACY_PUBLIC_ROOT,
+    Signal.DISTRUSTED_ROOT,
 )
+"""A summary's signals, in this order."""
 FAILURES = (
-    "generic_timeout_error",
-    "connection_refused",
-    "connection_reset",
-    "eof_error",
-    "dns_nxdomain_error",
-    "dns_no_answer",
-    "dns_server_failure",
-    "ssl_unknown_authority",
-    "ssl_invalid_hostname",
-    "ssl_invalid_certificate",
-    "ssl_failed_handshake",
-    "ssl_chain_too_large",
-    "host_unreachable",
-    "network_unreachable",
-    "internal_error",
+    Failure.GENERIC_TIMEOUT_ERROR,
+    Failure.CONNECTION_REFUSED,
+    Failure.CONNECTION_RESET,
+    Failure.EOF_ERROR,
+    Failure.DNS_NXDOMAIN_ERROR,
+    Failure.DNS_NO_ANSWER,
+    Failure.DNS_SERVER_FAILURE,
+    Failure.SSL_UNKNOWN_AUTHORITY,
+    Failure.SSL_INVALID_HOSTNAME,
+    Failure.SSL_INVALID_CERTIFICATE,
+    Failure.SSL_FAILED_HANDSHAKE,
+    Failure.SSL_CHAIN_TOO_LARGE,
+    Failure.HOST_UNREACHABLE,
+    Failure.NETWORK_UNREACHABLE,
+    Failure.INTERNAL_ERROR,
 )
+"""The failures a summary keeps as they are: OONI's vocabulary (no fallback strings, no protocol-specific
+words)."""
 OTHER_FAILURE = "other"
-"""Any failure string outside OONI's vocabulary above (fallback strings may carry addresses)."""
+"""Any failure string outside ``FAILURES`` (fallback strings may carry addresses)."""
 
 MAX_PATHS = 64
 MAX_SITES = 400

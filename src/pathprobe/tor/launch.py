@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pathprobe.vocab import Failure
+
 TOR_ENV = "PATHPROBE_TOR"
 """Path of the tor binary to use (tests point it at a missing file)."""
 PRIVATE_ONLY_ENV = "PATHPROBE_TOR_PRIVATE_ONLY"
@@ -351,10 +353,10 @@ class TorLauncher:
         try:
             await asyncio.wait_for(self._done.wait(), remaining)
         except TimeoutError:
-            self.result.failure = "generic_timeout_error"
+            self.result.failure = Failure.GENERIC_TIMEOUT_ERROR
             return self.result
         if self.result.progress < 100:
-            self.result.failure = "tor_transport_failed" if self.result.error else "tor_exited"
+            self.result.failure = Failure.TOR_TRANSPORT_FAILED if self.result.error else Failure.TOR_EXITED
             return self.result
         phase = await self._get_info("status/bootstrap-phase")
         if phase:

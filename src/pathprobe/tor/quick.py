@@ -35,6 +35,7 @@ from pathprobe.net.stream import ByteStream, open_tcp
 from pathprobe.net.tls import TlsStream
 from pathprobe.tor import launch
 from pathprobe.tor.bridges import Bridge
+from pathprobe.vocab import Failure, Reachability, Role, Step
 
 SCRUBBED = "[scrubbed]"
 
@@ -64,13 +65,13 @@ def _hp_text(hp: HostPort) -> str:
 def _result(rec: Recorder, label: str, failure: str | None, note: str | None = None) -> TargetMeasurement:
     lat = None
     if failure is None:
-        lat = next((o.duration_ms for o in rec.observations if o.step == "tcp" and o.failure is None), None)
+        lat = next((o.duration_ms for o in rec.observations if o.step == Step.TCP and o.failure is None), None)
     return TargetMeasurement(
         target=label,
-        role="endpoint",
+        role=Role.ENDPOINT,
         observations=tuple(rec.observations),
         failure=failure,
-        reachability="blocked" if failure else "reachable",
+        reachability=Reachability.BLOCKED if failure else Reachability.REACHABLE,
         note=note,
         latency_ms=lat,
     )
@@ -78,7 +79,7 @@ def _result(rec: Recorder, label: str, failure: str | None, note: str | None = N
 
 async def _tls_no_check(rec: Recorder, stream: ByteStream, detail: dict[str, str] | None = None) -> None:
     tls = TlsStream(stream, _random_sni())
-    await rec.step("tls", tls.handshake, detail={"certificate_check": "none", **(detail or {})})
+    await rec.step(Step.TLS, tls.handshake, detail={"certificate_check": "none", **(detail or {})})
 
 
 async def orport_check(
@@ -89,7 +90,7 @@ async def orport_check(
     stream: ByteStream | None = None
     try:
         stream = await rec.step(
-            "tcp", lambda: open_tcp(hp.host, hp.port), address=SCRUBBED if secret else _hp_text(hp)
+            Step.TCP, lambda: open_tcp(hp.host, hp.port), address=SCRUBBED if secret else _hp_text(hp)
         )
         await _tls_no_check(rec, stream)
     except NetFailure as exc:
@@ -108,13 +109,13 @@ async def front_check(
     stream: ByteStream | None = None
     try:
         answer = await rec.step(
-            "dns", lambda: system_resolve(hp.host, timeout), detail={"resolver": "system"}
+            Step.DNS, lambda: system_resolve(hp.host, timeout), detail={"resolver": "system"}
         )
         last: NetFailure | None = None
         for addr in answer.addresses[:4]:
             try:
                 stream = await rec.step(
-                    "tcp",
+                    Step.TCP,
                     lambda a=addr: open_tcp(a, hp.port),  # type: ignore[misc]
                     address=SCRUBBED if secret else f"{addr}:{hp.port}",
                 )
@@ -122,9 +123,9 @@ async def front_check(
             except NetFailure as exc:
                 last = exc
         if stream is None:
-            raise last or NetFailure("dns_no_answer")
+            raise last or NetFailure(Failure.DNS_NO_ANSWER)
         tls = TlsStream(stream, hp.host, [b"http/1.1"])
-        await rec.step("tls", tls.handshake, detail={"certificate_check": "none", "role": "front"})
+        await rec.step(Step.TLS, tls.handshake, detail={"certificate_check": "none", "role": "front"})
     except NetFailure as exc:
         return _result(rec, label, exc.failure)
     finally:
@@ -221,7 +222,7 @@ async def obfs4_check(
     hp = bridge.address
     stream: ByteStream | None = None
     try:
-        stream = await rec.step("tcp", lambda: open_tcp(hp.host, hp.port), address=SCRUBBED)
+        stream = await rec.step(Step.TCP, lambda: open_tcp(hp.host, hp.port), address=SCRUBBED)
     except NetFailure as exc:
         return _result(rec, bridge.label, exc.failure)
     finally:
@@ -243,7 +244,7 @@ async def obfs4_check(
     try:
         stream = await open_tcp(socks.host, socks.port)
         await rec.step(
-            "handshake",
+            Step.HANDSHAKE,
             lambda: socks5_connect(stream, hp, user, password),
             address=SCRUBBED,
             detail={"transport": "obfs4", "via": os.path.basename(client.binary)},

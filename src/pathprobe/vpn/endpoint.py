@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import cast
-
-from pathprobe.model import Reachability, TargetMeasurement
+from pathprobe.model import TargetMeasurement
 from pathprobe.net.sitecheck import HostPort, Recorder, resolve_step
+from pathprobe.vocab import Reachability, Role
 
 
 def label(hp: HostPort, transport: str) -> str:
@@ -24,8 +23,8 @@ async def resolve(hp: HostPort, rec: Recorder, purpose: str) -> tuple[str, ...]:
 
 
 def outcome(
-    rec: Recorder, reach: str, failure: str | None, note: str | None, latency: float | None = None
+    rec: Recorder, reach: Reachability, failure: str | None, note: str | None, latency: float | None = None
 ) -> TargetMeasurement:
     """An endpoint target with what its handshake showed (its observations so far included)."""
-    return TargetMeasurement(rec.target, "endpoint", tuple(rec.observations), failure=failure,
-                             reachability=cast(Reachability, reach), note=note, latency_ms=latency)
+    return TargetMeasurement(rec.target, Role.ENDPOINT, tuple(rec.observations), failure=failure,
+                             reachability=reach, note=note, latency_ms=latency)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import base64
 
-from pathprobe.net.failures import EOF_ERROR, NetFailure
+from pathprobe.net.failures import NetFailure
 from pathprobe.net.sitecheck import HostPort, Recorder, connect_any
 from pathprobe.net.stream import BufferedStream, ByteStream
+from pathprobe.vocab import Failure, Step
 from pathprobe.vpn import endpoint
 
 MAX_HEADER_BYTES = 16384
@@ -35,19 +36,19 @@ async def http_connect(stream: ByteStream, hp: HostPort, username: str | None = 
     while b"\r\n\r\n" not in buf:
         chunk = await stream.recv(4096)
         if not chunk:
-            raise NetFailure(EOF_ERROR, "the proxy closed the connection before answering")
+            raise NetFailure(Failure.EOF_ERROR, "the proxy closed the connection before answering")
         buf += chunk
         if len(buf) > MAX_HEADER_BYTES:
-            raise NetFailure("http_proxy_invalid_reply", "proxy headers larger than the cap")
+            raise NetFailure(Failure.HTTP_PROXY_INVALID_REPLY, "proxy headers larger than the cap")
     head, _, rest = buf.partition(b"\r\n\r\n")
     parts = head.split(b"\r\n", 1)[0].split()
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
-        raise NetFailure("http_proxy_invalid_reply", "not an HTTP answer")
+        raise NetFailure(Failure.HTTP_PROXY_INVALID_REPLY, "not an HTTP answer")
     status = int(parts[1])
     if status in (401, 407):  # 407 is the standard; tinyproxy's BasicAuth answers 401
-        raise NetFailure("http_proxy_auth_required", "the proxy wants (other) credentials")
+        raise NetFailure(Failure.HTTP_PROXY_AUTH_REQUIRED, "the proxy wants (other) credentials")
     if not 200 <= status < 300:
-        raise NetFailure("http_proxy_refused", f"the proxy answered {status}")
+        raise NetFailure(Failure.HTTP_PROXY_REFUSED, f"the proxy answered {status}")
     return status, rest
 
 
@@ -69,7 +70,7 @@ class HttpConnectDialer:
         tcp = await connect_any(addrs, self.proxy.port, rec)
         try:
             _status, rest = await rec.step(
-                "proxy", lambda: http_connect(tcp, hp, self.username, self.password),
+                Step.PROXY, lambda: http_connect(tcp, hp, self.username, self.password),
                 detail={"proxy": self.label},
             )
         except NetFailure:

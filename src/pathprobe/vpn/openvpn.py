@@ -23,16 +23,10 @@ import struct
 from typing import Literal
 
 from pathprobe.model import TargetMeasurement
-from pathprobe.net.failures import (
-    CONNECTION_REFUSED,
-    CONNECTION_RESET,
-    EOF_ERROR,
-    GENERIC_TIMEOUT,
-    NetFailure,
-    classify,
-)
+from pathprobe.net.failures import NetFailure, classify
 from pathprobe.net.sitecheck import HostPort, Recorder, connect_any
 from pathprobe.net.stream import ByteStream, recv_exactly
+from pathprobe.vocab import Failure, Reachability, Step
 from pathprobe.vpn import endpoint, udp
 
 Transport = Literal["udp", "tcp"]
@@ -42,7 +36,6 @@ P_CONTROL_HARD_RESET_CLIENT_V2 = 7
 P_CONTROL_HARD_RESET_SERVER_V2 = 8
 OPCODE_NAMES = {P_ACK_V1: "P_ACK_V1", P_CONTROL_HARD_RESET_SERVER_V2: "P_CONTROL_HARD_RESET_SERVER_V2"}
 MAX_TCP_PACKET = 2048
-INVALID_REPLY = "openvpn_invalid_reply"
 
 NOTE_UDP_SILENT = (
     "No answer over UDP. An OpenVPN server with tls-auth or tls-crypt stays silent to anyone without "
@@ -103,10 +96,10 @@ async def _tcp_exchange(stream: ByteStream, session_id: bytes) -> str:
     await stream.send(struct.pack("!H", len(packet)) + packet)
     (length,) = struct.unpack("!H", await recv_exactly(stream, 2))
     if not 10 <= length <= MAX_TCP_PACKET:
-        raise NetFailure(INVALID_REPLY, "not an OpenVPN packet length")
+        raise NetFailure(Failure.OPENVPN_INVALID_REPLY, "not an OpenVPN packet length")
     reply = parse_reply(await recv_exactly(stream, length), session_id)
     if reply is None:
-        raise NetFailure(INVALID_REPLY, "not an answer to our reset")
+        raise NetFailure(Failure.OPENVPN_INVALID_REPLY, "not an answer to our reset")
     return reply
 
 
@@ -117,13 +110,13 @@ async def check_openvpn(
     target = endpoint.label(hp, transport)
     rec = Recorder(path, target, t0, timeout)
 
-    def result(reach: str, failure: str | None, note: str | None, latency: float | None = None) -> TargetMeasurement:
+    def result(reach: Reachability, failure: str | None, note: str | None, latency: float | None = None) -> TargetMeasurement:
         return endpoint.outcome(rec, reach, failure, note, latency)
 
     try:
         addrs = await endpoint.resolve(hp, rec, "endpoint")
     except NetFailure as exc:
-        return result("blocked", exc.failure, None)
+        return result(Reachability.BLOCKED, exc.failure, None)
     session_id = os.urandom(8)
     detail: dict[str, object] = {
         "protocol": "openvpn", "transport": transport, "sent": "P_CONTROL_HARD_RESET_CLIENT_V2"
@@ -141,22 +134,22 @@ async def check_openvpn(
             raise
         except Exception as exc:
             failure = classify(exc)
-            rec.add("handshake", start, failure, address=addr, detail={**detail, **_stats(stats)})
-            if failure == CONNECTION_REFUSED:
-                return result("blocked", failure, NOTE_REFUSED)
-            if failure == GENERIC_TIMEOUT and not stats.ignored:
-                return result("unknown", failure, NOTE_UDP_SILENT)
-            return result("blocked", failure, NOTE_INVALID if stats.ignored else None)
-        obs = rec.add("handshake", start, None, address=addr,
+            rec.add(Step.HANDSHAKE, start, failure, address=addr, detail={**detail, **_stats(stats)})
+            if failure == Failure.CONNECTION_REFUSED:
+                return result(Reachability.BLOCKED, failure, NOTE_REFUSED)
+            if failure == Failure.GENERIC_TIMEOUT_ERROR and not stats.ignored:
+                return result(Reachability.UNKNOWN, failure, NOTE_UDP_SILENT)
+            return result(Reachability.BLOCKED, failure, NOTE_INVALID if stats.ignored else None)
+        obs = rec.add(Step.HANDSHAKE, start, None, address=addr,
                       detail={**detail, "reply": reply, **_stats(stats)})
-        return result("reachable", None, None, obs.duration_ms)
+        return result(Reachability.REACHABLE, None, None, obs.duration_ms)
 
     try:
         stream = await connect_any(addrs, hp.port, rec)
     except NetFailure as exc:
-        if exc.failure == GENERIC_TIMEOUT:
-            return result("blocked", exc.failure, NOTE_TCP_FILTERED)
-        return result("blocked", exc.failure, NOTE_REFUSED if exc.failure == CONNECTION_REFUSED else None)
+        if exc.failure == Failure.GENERIC_TIMEOUT_ERROR:
+            return result(Reachability.BLOCKED, exc.failure, NOTE_TCP_FILTERED)
+        return result(Reachability.BLOCKED, exc.failure, NOTE_REFUSED if exc.failure == Failure.CONNECTION_REFUSED else None)
     tcp_addr = rec.observations[-1].address
     start = rec.now_ms()
     try:
@@ -166,18 +159,18 @@ async def check_openvpn(
         raise
     except Exception as exc:
         failure = classify(exc)
-        rec.add("handshake", start, failure, address=tcp_addr, detail=detail)
-        if failure == GENERIC_TIMEOUT:
-            return result("unknown", failure, NOTE_TCP_SILENT)
-        if failure == EOF_ERROR:
-            return result("unknown", failure, NOTE_TCP_CLOSED)
-        if failure == CONNECTION_RESET:
-            return result("blocked", failure, NOTE_RESET)
-        return result("blocked", failure, NOTE_INVALID if failure == INVALID_REPLY else None)
+        rec.add(Step.HANDSHAKE, start, failure, address=tcp_addr, detail=detail)
+        if failure == Failure.GENERIC_TIMEOUT_ERROR:
+            return result(Reachability.UNKNOWN, failure, NOTE_TCP_SILENT)
+        if failure == Failure.EOF_ERROR:
+            return result(Reachability.UNKNOWN, failure, NOTE_TCP_CLOSED)
+        if failure == Failure.CONNECTION_RESET:
+            return result(Reachability.BLOCKED, failure, NOTE_RESET)
+        return result(Reachability.BLOCKED, failure, NOTE_INVALID if failure == Failure.OPENVPN_INVALID_REPLY else None)
     finally:
         stream.close()
-    obs = rec.add("handshake", start, None, address=tcp_addr, detail={**detail, "reply": tcp_reply})
-    return result("reachable", None, None, obs.duration_ms)
+    obs = rec.add(Step.HANDSHAKE, start, None, address=tcp_addr, detail={**detail, "reply": tcp_reply})
+    return result(Reachability.REACHABLE, None, None, obs.duration_ms)
 
 
 def _stats(stats: udp.ExchangeStats) -> dict[str, object]:

@@ -30,9 +30,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from pathprobe.net.failures import EOF_ERROR, NetFailure
+from pathprobe.net.failures import NetFailure
 from pathprobe.net.sitecheck import HostPort, Recorder, connect_any
 from pathprobe.net.stream import ByteStream, recv_exactly
+from pathprobe.vocab import Failure
 from pathprobe.vpn import endpoint
 
 CIPHERS: dict[str, int] = {
@@ -44,7 +45,6 @@ CIPHERS: dict[str, int] = {
 }
 MAX_PAYLOAD = 0x3FFF
 TAG = 16
-INVALID_REPLY = "shadowsocks_invalid_reply"
 
 
 class BadSsUrl(ValueError):
@@ -170,7 +170,7 @@ class _Aead:
         try:
             return self.cipher.decrypt(self._nonce(), data, None)
         except InvalidTag:
-            raise NetFailure(INVALID_REPLY, "a chunk from the server did not authenticate") from None
+            raise NetFailure(Failure.SHADOWSOCKS_INVALID_REPLY, "a chunk from the server did not authenticate") from None
 
 
 def address_header(hp: HostPort) -> bytes:
@@ -181,7 +181,7 @@ def address_header(hp: HostPort) -> bytes:
     except ValueError:
         name = hp.host.encode("idna")
         if len(name) > 255:
-            raise NetFailure("shadowsocks_bad_target", "host name too long") from None
+            raise NetFailure(Failure.SHADOWSOCKS_BAD_TARGET, "host name too long") from None
         addr = b"\x03" + bytes([len(name)]) + name
     return addr + struct.pack("!H", hp.port)
 
@@ -242,7 +242,7 @@ class ShadowsocksStream:
             head += await self._read(2 + TAG - len(head))
         (length,) = struct.unpack("!H", self.dec.open(head))
         if not 0 < length <= MAX_PAYLOAD:
-            raise NetFailure(INVALID_REPLY, "bad chunk length")
+            raise NetFailure(Failure.SHADOWSOCKS_INVALID_REPLY, "bad chunk length")
         self.plain += self.dec.open(await self._read(length + TAG))
         return True
 
@@ -251,8 +251,8 @@ class ShadowsocksStream:
             try:
                 more = await self._next_chunk()
             except NetFailure as exc:
-                if exc.failure == EOF_ERROR:
-                    raise NetFailure(EOF_ERROR, "the server closed the connection inside a chunk") from None
+                if exc.failure == Failure.EOF_ERROR:
+                    raise NetFailure(Failure.EOF_ERROR, "the server closed the connection inside a chunk") from None
                 raise
             if not more:
                 self.eof = True

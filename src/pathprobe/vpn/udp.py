@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from pathprobe.net.failures import CONNECTION_REFUSED, NetFailure, classify
+from pathprobe.net.failures import NetFailure, classify
+from pathprobe.vocab import Failure
 
 T = TypeVar("T")
 
@@ -52,11 +53,11 @@ class _Protocol(asyncio.DatagramProtocol, Generic[T]):
         if len(self.stats.ignored_lengths) < 8:
             self.stats.ignored_lengths.append(len(data))
         if self.stats.ignored >= MAX_DATAGRAMS:
-            self.done.set_exception(NetFailure("udp_flooded", "too many unrelated datagrams"))
+            self.done.set_exception(NetFailure(Failure.UDP_FLOODED, "too many unrelated datagrams"))
 
     def error_received(self, exc: Exception) -> None:
         if not self.done.done():
-            failure = CONNECTION_REFUSED if isinstance(exc, ConnectionRefusedError) else classify(exc)
+            failure = Failure.CONNECTION_REFUSED if isinstance(exc, ConnectionRefusedError) else classify(exc)
             self.done.set_exception(NetFailure(failure, str(failure)))
 
 

@@ -30,8 +30,9 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from pathprobe.model import TargetMeasurement
-from pathprobe.net.failures import CONNECTION_REFUSED, GENERIC_TIMEOUT, NetFailure, classify
+from pathprobe.net.failures import NetFailure, classify
 from pathprobe.net.sitecheck import HostPort, Recorder
+from pathprobe.vocab import Failure, Reachability, Step
 from pathprobe.vpn import endpoint, udp
 
 CONSTRUCTION = b"Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s"
@@ -248,13 +249,13 @@ async def check_wireguard(
     target = endpoint.label(hp, "udp")
     rec = Recorder(path, target, t0, timeout)
 
-    def result(reach: str, failure: str | None, note: str | None, latency: float | None = None) -> TargetMeasurement:
+    def result(reach: Reachability, failure: str | None, note: str | None, latency: float | None = None) -> TargetMeasurement:
         return endpoint.outcome(rec, reach, failure, note, latency)
 
     try:
         addrs = await endpoint.resolve(hp, rec, "endpoint")
     except NetFailure as exc:
-        return result("blocked", exc.failure, None)
+        return result(Reachability.BLOCKED, exc.failure, None)
     inits: dict[int, Initiation] = {}
     keyed = server_public is not None
     static = private if private is not None else X25519PrivateKey.generate().private_bytes_raw()
@@ -285,15 +286,15 @@ async def check_wireguard(
         raise
     except Exception as exc:
         failure = classify(exc)
-        rec.add("handshake", start, failure, address=addr,
+        rec.add(Step.HANDSHAKE, start, failure, address=addr,
                 detail={**detail, "datagrams_sent": stats.sent, "datagrams_ignored": stats.ignored})
-        if failure == CONNECTION_REFUSED:
-            return result("blocked", failure, NOTE_REFUSED)
-        if failure == GENERIC_TIMEOUT:
+        if failure == Failure.CONNECTION_REFUSED:
+            return result(Reachability.BLOCKED, failure, NOTE_REFUSED)
+        if failure == Failure.GENERIC_TIMEOUT_ERROR:
             silent = NOTE_SILENT if private is not None else (NOTE_NO_PEER_KEY if keyed else NOTE_NO_KEY)
-            return result("unknown", failure, silent)
-        return result("blocked", failure, None)
-    obs = rec.add("handshake", start, None, address=addr,
+            return result(Reachability.UNKNOWN, failure, silent)
+        return result(Reachability.BLOCKED, failure, None)
+    obs = rec.add(Step.HANDSHAKE, start, None, address=addr,
                   detail={**detail, "reply": answer, "datagrams_sent": stats.sent})
     note = {"cookie": NOTE_COOKIE, "response_unauthenticated": NOTE_PSK}.get(answer)
-    return result("reachable", None, note, obs.duration_ms)
+    return result(Reachability.REACHABLE, None, note, obs.duration_ms)
