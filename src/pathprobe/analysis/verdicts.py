@@ -13,7 +13,6 @@ from pathprobe.analysis.signals import (
     DISTRUSTED_ROOT,
     LEGACY_PUBLIC_ROOT,
     SUPPORTING_ONLY,
-    CrossPathHook,
     TargetEvidence,
     chain_signals,
     cross_path_signals,
@@ -39,9 +38,8 @@ def evaluate(
     roots: Roots,
     *,
     now: dt.datetime | None = None,
-    hooks: Sequence[CrossPathHook] = (),
 ) -> list[TargetEvidence]:
-    """Validate every chain against both stores and compute every signal."""
+    """Validate every chain against both stores; the signals of each chain and across paths."""
     items: list[TargetEvidence] = []
     for p in paths:
         for t in p.targets:
@@ -54,8 +52,6 @@ def evaluate(
             chain_signals(ev, roots.known, roots.legacy, require_sct=roots.require_sct)
             items.append(ev)
     cross_path_signals(items)
-    for hook in hooks:
-        hook(items)
     return items
 
 
