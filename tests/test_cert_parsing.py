@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from OpenSSL import SSL
 
+from pathprobe.analysis.pipeline import analyse
 from pathprobe.analysis.roots import KnownRoots, RootSet
 from pathprobe.analysis.validate import validate
 from pathprobe.analysis.verdicts import Roots
@@ -25,7 +26,6 @@ from pathprobe.pki import CA, Issued
 from pathprobe.planfields import Entry, parse_hostport
 from pathprobe.probes.base import RunContext
 from pathprobe.probes.direct import DirectProbe
-from pathprobe.profile import build_profile
 
 ROOT = CA("Parsing Test Root")
 ISSUED = ROOT.issue("odd.test")
@@ -140,7 +140,7 @@ def test_real_handshake_with_duplicate_extensions(tmp_path: Path, monkeypatch: p
         ctx = RunContext(timeout=3, sites=[parse_hostport(site)], controls=[])
         result = asyncio.run(probe.run(ctx))
     roots = RootSet.of("r", [ROOT.cert], "test")
-    prof = build_profile(result.paths, None, Roots(public=roots, device=roots, known=KnownRoots(())))
+    prof = analyse(result.paths, None, Roots(public=roots, device=roots, known=KnownRoots(())))
     target = prof["paths"][0]["targets"][0]
     assert (target["reachability"], target["tls"], target["failure"]) == (
         "blocked", "unverified", "ssl_invalid_certificate")

@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 from cryptography import x509
 
+from pathprobe.analysis import pipeline
 from pathprobe.analysis.roots import KnownRoot, KnownRoots, RootSet
 from pathprobe.analysis.verdicts import Roots
 from pathprobe.model import PathMeasurement
-from pathprobe.profile import build_profile
 
 CASES = sorted(p for p in (Path(__file__).parent / "golden" / "analysis").iterdir() if p.is_dir())
 
 
-def analyse(folder: Path) -> dict[str, Any]:
+def analysed(folder: Path) -> dict[str, Any]:
     m = json.loads((folder / "measurement.json").read_text())
 
     def roots(name: str) -> RootSet:
@@ -30,13 +30,13 @@ def analyse(folder: Path) -> dict[str, Any]:
                              for k in m["known"]))
     paths = [PathMeasurement.from_json(p) for p in m["paths"]]
     now = dt.datetime.fromisoformat(m["now"])
-    prof = build_profile(paths, None, Roots(roots("public"), roots("device"), known, m["require_sct"]), now=now)
+    prof = pipeline.analyse(paths, None, Roots(roots("public"), roots("device"), known, m["require_sct"]), now=now)
     return {k: prof[k] for k in ("paths", "interception", "trust_store", "recommendation")}
 
 
 @pytest.mark.parametrize("folder", CASES, ids=[c.name for c in CASES])
 def test_golden(folder: Path) -> None:
-    got = analyse(folder)
+    got = analysed(folder)
     expected_file = folder / "expected.json"
     if os.environ.get("UPDATE_GOLDEN") == "1" or not expected_file.exists():
         expected_file.write_text(json.dumps(got, indent=1, ensure_ascii=False) + "\n")

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from pathprobe.analysis.pipeline import analyse
 from pathprobe.analysis.roots import (
     FOR_CAUSE,
     RETIRED,
@@ -27,7 +28,6 @@ from pathprobe.analysis.roots import (
     LegacyRoots,
     RootSet,
     cert_sha256,
-    legacy_roots,
     spki_sha256,
 )
 from pathprobe.analysis.verdicts import Roots
@@ -38,7 +38,7 @@ from pathprobe.pki import CA
 from pathprobe.planfields import Entry, parse_hostport
 from pathprobe.probes.base import RunContext
 from pathprobe.probes.direct import DirectProbe
-from pathprobe.profile import build_profile
+from pathprobe.trust import legacy_roots
 from tests.servers import https_server, write_roots
 
 PAST = dt.datetime(2019, 6, 1, tzinfo=dt.UTC)
@@ -108,7 +108,7 @@ def check(pki: Pki, ports: dict[str, int], legacy: LegacyRoots, known: KnownRoot
         known=known or KnownRoots(()),
         legacy=legacy,
     )
-    return build_profile(result.paths, None, roots)
+    return analyse(result.paths, None, roots)
 
 
 def targets(profile: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -197,7 +197,7 @@ def test_a_contradicted_retired_root_is_still_judged_by_cross_path_mismatch(pki:
         known=KnownRoots(()),
         legacy=LegacyRoots.of([legacy_entry(pki.retired, RETIRED)]),
     )
-    prof = build_profile([measured("direct", pki.retired), measured("vpn:far", pki.public)], None, roots)
+    prof = analyse([measured("direct", pki.retired), measured("vpn:far", pki.public)], None, roots)
     direct = prof["paths"][0]["targets"][0]
     assert direct["tls"] == "intercepted"
     assert direct["signals"] == ["cross_path_mismatch", "legacy_public_root"]
@@ -255,12 +255,12 @@ def test_trust_audit_counts_retired_roots(pki: Pki, tmp_path: Path) -> None:
 
 def test_trust_audit_lists_roots_removed_for_cause() -> None:
     """Removed-for-cause roots the device trusts are listed; retired ones only counted."""
-    from pathprobe.trust import legacy_audit
+    from pathprobe.analysis.roots import audit_legacy
 
     bad, old = CA("Misissuing Root CA"), CA("Old Public Root CA")
     device = RootSet.of("device", [bad.cert, old.cert], "test")
     legacy = LegacyRoots.of([legacy_entry(bad, FOR_CAUSE), legacy_entry(old, RETIRED)])
-    listed, retired = legacy_audit(device, legacy, KnownRoots(()))
+    listed, retired = audit_legacy(device, legacy, KnownRoots(()))
     assert [x["subject"] for x in listed] == [bad.cert.subject.rfc4514_string()] and retired == 1
 
 
@@ -290,7 +290,7 @@ def test_legacy_file_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     ]
     for text in bad_rows:
         with pytest.raises(BadInput):
-            roots._parse_legacy(text, "x.tsv")
+            roots.parse_legacy(text, "x.tsv")
 
 
 

@@ -1,109 +1,16 @@
-"""The profile (``schema: "pathprobe.profile/1"``): built from measurements, read back strictly."""
+"""The profile (``schema: "pathprobe.profile/1"``): written as JSON, read back strictly. The analysis
+that makes one from measurements is :func:`pathprobe.analysis.pipeline.analyse`."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pathprobe import __version__
-from pathprobe.analysis.recommend import recommend
-from pathprobe.analysis.signals import CrossPathHook, TargetEvidence
-from pathprobe.analysis.verdicts import Roots, evaluate, interception_findings, path_verdict, target_verdict
 from pathprobe.errors import BadInput
-from pathprobe.model import Observation, PathMeasurement, PortalMeasurement
-from pathprobe.trust import audit
-from pathprobe.vocab import Connectivity, Failure, Reachability, Step, TlsVerdict
+from pathprobe.vocab import Connectivity, Reachability, TlsVerdict
 
 SCHEMA = "pathprobe.profile/1"
-ANSWER_STEPS = frozenset(
-    {Step.TCP, Step.TLS, Step.HTTP, Step.HANDSHAKE, Step.PROXY, Step.DOH, Step.PORTAL, Step.BOOTSTRAP}
-)
-
-
-_REFUSALS = (Failure.CONNECTION_REFUSED, Failure.CONNECTION_RESET)
-
-
-def connectivity(observations: Sequence[Observation], portal: dict[str, Any] | None) -> Connectivity:
-    """``portal`` when a portal captured plain HTTP; ``online`` when anything answered; else ``offline``."""
-    if portal and portal.get("detected"):
-        return Connectivity.PORTAL
-    for o in observations:
-        if o.failure is None and o.step in ANSWER_STEPS:
-            return Connectivity.ONLINE
-        if o.failure is None and o.step == Step.DNS and o.detail.get("resolver") not in ("hosts", "literal"):
-            return Connectivity.ONLINE
-        if o.failure in _REFUSALS and o.step in (Step.TCP, Step.TLS, Step.HANDSHAKE):
-            return Connectivity.ONLINE  # something on the network answered, if only to refuse
-    if portal and portal.get("detected") is False:
-        return Connectivity.ONLINE
-    return Connectivity.OFFLINE
-
-
-def build_profile(
-    paths: Sequence[PathMeasurement],
-    portal: PortalMeasurement | None,
-    roots: Roots,
-    *,
-    label: str | None = None,
-    now: dt.datetime | None = None,
-    hooks: Sequence[CrossPathHook] = (),
-    portal_analysis: Any = None,
-) -> dict[str, Any]:
-    """Pure: measurements + root sets -> the profile dict of DESIGN.md."""
-    created = now or dt.datetime.now(dt.UTC)
-    items: list[TargetEvidence] = evaluate(paths, roots, now=now, hooks=hooks)
-    portal_dict: dict[str, Any] | None = None
-    if portal is not None:
-        # The portal analysis may add ``portal_offered_root`` to targets, so it runs before the verdicts.
-        portal_dict = (
-            portal_analysis(portal, items, roots)
-            if portal_analysis
-            else {"detected": portal.detected, "host": portal.host, "offered_certificates": [],
-                  "failure": portal.failure}
-        )
-    by_path: dict[str, list[TargetEvidence]] = {}
-    for ev in items:
-        by_path.setdefault(ev.path.id, []).append(ev)
-    path_dicts = []
-    for p in paths:
-        evs = by_path.get(p.id, [])
-        targets = [target_verdict(ev) for ev in evs]
-        lat = [
-            ev.target.latency_ms
-            for ev, tv in zip(evs, targets, strict=True)
-            if tv["reachability"] == Reachability.REACHABLE and ev.target.latency_ms is not None
-        ]
-        path_dicts.append(path_verdict(p, targets, lat))
-    observations: list[Observation] = []
-    for p in paths:
-        observations.extend(p.all_observations())
-    if portal is not None:
-        observations.extend(portal.observations)
-    observations.sort(key=lambda o: o.started_ms)
-    profile: dict[str, Any] = {
-        "schema": SCHEMA,
-        "label": label,
-        "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "tool_version": __version__,
-        "network": {
-            "asn": None,
-            "country": None,
-            "connectivity": connectivity(observations, portal_dict),
-            "portal": portal_dict,
-        },
-        "paths": path_dicts,
-        "interception": interception_findings(items, roots.device),
-        "trust_store": {
-            "source": roots.device.source,
-            "known_interception_roots": audit(roots.device, roots.known),
-        },
-    }
-    profile["recommendation"] = recommend(profile)
-    profile["observations"] = [o.to_json() for o in observations]
-    return profile
 
 
 def dumps(profile: dict[str, Any]) -> str:

@@ -1,4 +1,6 @@
-"""The device's own trust store, and the audit of it against the known interception roots."""
+"""Loading trust anchors (I/O): the device's own store (OS bundles, Windows and macOS stores), PEM
+files given on the command line, certifi, and the lists shipped in the package. The analysis gets
+the loaded sets (:mod:`pathprobe.analysis.roots`) and does no I/O itself."""
 
 from __future__ import annotations
 
@@ -6,12 +8,24 @@ import os
 import ssl
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from cryptography import x509
 
-from pathprobe.analysis.roots import KnownRoots, LegacyRoots, RootSet, cert_sha256, load_pem_file, spki_sha256
+from pathprobe.analysis.roots import (
+    RETIRED,
+    KnownRoots,
+    LegacyRoot,
+    LegacyRoots,
+    RootSet,
+    cert_sha256,
+    parse_known,
+    parse_legacy,
+    parse_pem_bundle,
+    spki_sha256,
+)
+from pathprobe.errors import BadInput
 
 LINUX_BUNDLES = (
     "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Alpine
@@ -62,34 +76,53 @@ def device_roots(path: str | None) -> RootSet:
     return RootSet.of("device", certs, source)
 
 
-def audit(device: RootSet, known: KnownRoots) -> list[dict[str, Any]]:
-    """Device roots that match a known interception certificate (by certificate or SPKI hash)."""
+def load_pem_file(path: str | Path, what: str) -> list[x509.Certificate]:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise BadInput(f"{what} {path}: cannot read: {exc.strerror}") from None
+    return parse_pem_bundle(data, f"{what} {path}")
+
+
+def public_roots(path: str | None) -> RootSet:
+    """The Mozilla list (certifi) unless ``--public-roots`` overrides it."""
+    if path:
+        return RootSet.of("public", load_pem_file(path, "--public-roots"), str(path))
+    import certifi
+
+    return RootSet.of("public", load_pem_file(certifi.where(), "certifi bundle"), "certifi (Mozilla)")
+
+
+def known_roots(extra: str | None = None) -> KnownRoots:
+    """The shipped list (Chromium's block list and others, see data/interception_roots/SOURCES.md)."""
+    text = (resources.files("pathprobe") / "data" / "interception_roots.tsv").read_text("utf-8")
+    entries = parse_known(text, "interception_roots.tsv")
+    if extra:
+        try:
+            extra_text = Path(extra).read_text("utf-8")
+        except OSError as exc:
+            raise BadInput(f"--known-roots {extra}: cannot read: {exc.strerror}") from None
+        entries += parse_known(extra_text, f"--known-roots {extra}")
+    return KnownRoots(tuple(entries))
+
+
+def legacy_roots(extra_pem: str | None = None) -> LegacyRoots:
+    """The shipped retired roots (``data/legacy_roots.tsv``, see data/SOURCES.md), plus
+    ``--legacy-public-roots`` PEM roots, which count as retired by age."""
+    text = (resources.files("pathprobe") / "data" / "legacy_roots.tsv").read_text("utf-8")
+    entries = parse_legacy(text, "legacy_roots.tsv")
+    if extra_pem:
+        for c in load_pem_file(extra_pem, "--legacy-public-roots"):
+            entries.append(LegacyRoot(spki_sha256(c), cert_sha256(c), c.subject.rfc4514_string()[:512], "",
+                                      RETIRED, None, f"--legacy-public-roots {extra_pem}"))
+    return LegacyRoots.of(entries)
+
+
+def known_root_certs() -> list[x509.Certificate]:
+    """The real certificates of the known interception roots shipped with the package."""
+    folder = resources.files("pathprobe") / "data" / "interception_roots"
     out = []
-    for c in device.certs:
-        sha, spki = cert_sha256(c), spki_sha256(c)
-        hit = known.match(sha, spki)
-        if hit:
-            out.append({"sha256": sha, "spki_sha256": spki, "subject": c.subject.rfc4514_string(),
-                        "known_as": hit.label})
+    for item in sorted(folder.iterdir(), key=lambda p: p.name):
+        if item.name.endswith(".pem"):
+            out.extend(x509.load_pem_x509_certificates(item.read_bytes()))
     return out
-
-
-def legacy_audit(device: RootSet, legacy: LegacyRoots, known: KnownRoots) -> tuple[list[dict[str, Any]], int]:
-    """Device roots that Mozilla removed for cause (listed: a real risk), and how many are merely retired.
-
-    Known interception roots are left to :func:`audit`: they are never counted as formerly public."""
-    for_cause: list[dict[str, Any]] = []
-    retired = 0
-    for c in device.certs:
-        sha, spki = cert_sha256(c), spki_sha256(c)
-        hit = legacy.match(sha, spki)
-        if hit is None or known.match(sha, spki) is not None:
-            continue
-        if hit.for_cause:
-            for_cause.append({"sha256": sha, "spki_sha256": spki, "subject": c.subject.rfc4514_string(),
-                              "left": hit.left or None,
-                              "distrust_after": hit.distrust_after.isoformat() if hit.distrust_after else None,
-                              "source": hit.source})
-        else:
-            retired += 1
-    return for_cause, retired

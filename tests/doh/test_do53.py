@@ -30,14 +30,13 @@ from doh_servers import DOH_PORT, SITE_PORT, UNBOUND_PORT, Pki, https_site
 from pytest_socket import socket_allow_hosts
 from test_doh_probe import entry, roots
 
-from pathprobe.analysis.dns import dns_tampering_hook
+from pathprobe.analysis.pipeline import analyse
 from pathprobe.errors import BadInput
 from pathprobe.net.dns import Do53Reply, ask_server, mix_case
 from pathprobe.planfields import Entry, parse_hostport
 from pathprobe.probes.base import RunContext
 from pathprobe.probes.direct import DirectProbe
 from pathprobe.probes.doh import DohProbe
-from pathprobe.profile import build_profile
 
 INJECTOR_PORT = 18901
 SILENT_PORT = 18902
@@ -133,7 +132,7 @@ def check(pki: Pki, p: DohProbe) -> dict[str, Any]:
         a, b = await asyncio.gather(direct.run(ctx), p.run(ctx))
         return [*a.paths, *b.paths]
 
-    return build_profile(asyncio.run(both()), None, roots(pki), hooks=[dns_tampering_hook])
+    return analyse(asyncio.run(both()), None, roots(pki))
 
 
 def do53_obs(profile: dict[str, Any]) -> list[dict[str, Any]]:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from doh_servers import CLOSED_PORT, DOH_PORT, H1_BEHAVIOURS, SITE_PORT, Pki, hostile_h1, raw_server
 
-from pathprobe.analysis.roots import RootSet, known_roots
+from pathprobe.analysis.pipeline import analyse
+from pathprobe.analysis.roots import RootSet
 from pathprobe.analysis.verdicts import Roots
 from pathprobe.errors import BadInput
 from pathprobe.model import PathMeasurement
@@ -17,7 +18,7 @@ from pathprobe.plan import default_plan_path, parse_plan_data, read_toml
 from pathprobe.planfields import Entry, parse_hostport
 from pathprobe.probes.base import RunContext
 from pathprobe.probes.doh import DohProbe
-from pathprobe.profile import build_profile
+from pathprobe.trust import known_roots
 
 TIMEOUT = 1.5
 
@@ -48,7 +49,7 @@ def roots(pki: Pki, *, device_extra: bool = False) -> Roots:
 
 
 def profile_path(pm: PathMeasurement, r: Roots) -> tuple[dict[str, Any], dict[str, Any]]:
-    prof = build_profile([pm], None, r)
+    prof = analyse([pm], None, r)
     return prof, prof["paths"][0]
 
 

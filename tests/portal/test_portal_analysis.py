@@ -13,14 +13,15 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from pathprobe.analysis.pipeline import analyse
 from pathprobe.analysis.portal import analyse_portal, signed_by
-from pathprobe.analysis.roots import KnownRoot, KnownRoots, RootSet, cert_sha256, known_roots, spki_sha256
+from pathprobe.analysis.roots import KnownRoot, KnownRoots, RootSet, cert_sha256, spki_sha256
 from pathprobe.analysis.verdicts import Roots
 from pathprobe.model import PathMeasurement, PortalMeasurement, TargetMeasurement, TlsEvidence
 from pathprobe.net.tls import cert_info
 from pathprobe.pki import CA
 from pathprobe.portal_server import qaznet_root_pem
-from pathprobe.profile import build_profile
+from pathprobe.trust import known_roots
 
 DATA = Path(__file__).parent / "data"
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
@@ -76,7 +77,7 @@ ORIGIN = [cert("origin-leaf.pem")]
 
 
 def profile(paths: list[PathMeasurement], p: PortalMeasurement | None, r: Roots) -> dict[str, Any]:
-    return build_profile(paths, p, r, now=NOW, portal_analysis=analyse_portal)
+    return analyse(paths, p, r, now=NOW)
 
 
 def test_golden_kz_portal() -> None:

@@ -11,7 +11,7 @@ Servers (all on 127.77.7.0/24, loopback only):
   the ISP, recorded as path ``vpn:lab-socks``.
 
 The ``direct`` path resolves every name through ``PATHPROBE_HOSTS`` to the origin (clean) or to the ISP
-box (kz-2019), and runs the real direct probe. The profile is built by the real ``build_profile`` with
+box (kz-2019), and runs the real direct probe. The profile is built by the real ``analyse`` with
 the lab public root as the public roots; in kz-2019 the device also trusts the lab Qaznet root, which is
 on the known interception list (``--known-roots`` style), as the real one was in 2019.
 
@@ -35,8 +35,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pathprobe.analysis.hooks import cross_path_hooks
-from pathprobe.analysis.roots import KnownRoot, KnownRoots, RootSet, cert_sha256, known_roots, spki_sha256
+from pathprobe.analysis.pipeline import analyse
+from pathprobe.analysis.roots import KnownRoot, KnownRoots, RootSet, cert_sha256, spki_sha256
 from pathprobe.analysis.verdicts import Roots
 from pathprobe.model import PathMeasurement
 from pathprobe.net.sitecheck import HostPort, check_site
@@ -44,8 +44,8 @@ from pathprobe.net.socks import SocksDialer
 from pathprobe.pki import CA, Issued
 from pathprobe.probes.base import RunContext
 from pathprobe.probes.direct import DirectProbe
-from pathprobe.profile import build_profile
 from pathprobe.runner import run_probes
+from pathprobe.trust import known_roots
 
 ORIGIN, ISP, SOCKS = "127.77.7.1", "127.77.7.2", "127.77.7.3"
 ADDRESSES = [ORIGIN, ISP, SOCKS]
@@ -224,7 +224,7 @@ def build(
     device = RootSet.of("device", device_certs, "/etc/ssl/certs/ca-certificates.crt")
     roots = Roots(public=public, device=device, known=pki.known())
     label = {"clean": "Lab: clean network", "kz-2019": "Lab: Kazakhstan 2019 (root installed)"}[scenario]
-    return build_profile(paths, None, roots, label=label, hooks=cross_path_hooks())
+    return analyse(paths, None, roots, label=label)
 
 
 async def _measure(

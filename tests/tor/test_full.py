@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
+from pathprobe.analysis.pipeline import analyse
 from pathprobe.analysis.roots import KnownRoots, RootSet
 from pathprobe.analysis.verdicts import Roots
 from pathprobe.model import PathMeasurement
 from pathprobe.net.sitecheck import HostPort
 from pathprobe.probes.base import RunContext
 from pathprobe.probes.tor import TorProbe
-from pathprobe.profile import build_profile
 from pathprobe.tor import launch
 from pathprobe.tor.bridges import parse_bridge
 from pathprobe.tor.launch import torrc_lines
@@ -39,7 +39,7 @@ def roots(world: World) -> Roots:
 
 
 def profile_of(world: World, paths: tuple[PathMeasurement, ...] | list[PathMeasurement]) -> dict[str, Any]:
-    return build_profile(list(paths), None, roots(world))
+    return analyse(list(paths), None, roots(world))
 
 
 def alive(pid: int) -> bool:

@@ -1,4 +1,6 @@
-"""Root sets (public, device) and the known interception list, loaded once per check."""
+"""Root sets (public, device), the known interception list and the formerly public roots: the pure
+side (types, parsing of text already read, lookups, audits). Reading files and the OS store is
+:mod:`pathprobe.trust`'s job, done before the analysis."""
 
 from __future__ import annotations
 
@@ -8,8 +10,7 @@ import hashlib
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -40,14 +41,6 @@ def parse_pem_bundle(data: bytes, source: str) -> list[x509.Certificate]:
     except ValueError as exc:
         raise BadInput(f"{source}: not a PEM certificate bundle ({exc})") from None
     return certs
-
-
-def load_pem_file(path: str | Path, what: str) -> list[x509.Certificate]:
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise BadInput(f"{what} {path}: cannot read: {exc.strerror}") from None
-    return parse_pem_bundle(data, f"{what} {path}")
 
 
 @dataclass(frozen=True)
@@ -83,15 +76,6 @@ class RootSet:
         return sha256 in self.by_sha256 or (bool(spki) and spki in self.by_spki)
 
 
-def public_roots(path: str | None) -> RootSet:
-    """The Mozilla list (certifi) unless ``--public-roots`` overrides it."""
-    if path:
-        return RootSet.of("public", load_pem_file(path, "--public-roots"), str(path))
-    import certifi
-
-    return RootSet.of("public", load_pem_file(certifi.where(), "certifi bundle"), "certifi (Mozilla)")
-
-
 @dataclass(frozen=True)
 class KnownRoot:
     name: str
@@ -117,7 +101,7 @@ class KnownRoots:
         return None
 
 
-def _parse_known(text: str, source: str) -> list[KnownRoot]:
+def parse_known(text: str, source: str) -> list[KnownRoot]:
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
     rows = list(csv.DictReader(io.StringIO("\n".join(lines)), delimiter="\t"))
     out = []
@@ -132,19 +116,6 @@ def _parse_known(text: str, source: str) -> list[KnownRoot]:
         out.append(KnownRoot(name, (r.get("year") or "").strip(), (r.get("country") or "").strip(), sha, spki,
                              (r.get("note") or "").strip()))
     return out
-
-
-def known_roots(extra: str | None = None) -> KnownRoots:
-    """The shipped list (Chromium's block list and others, see data/interception_roots/SOURCES.md)."""
-    text = (resources.files("pathprobe") / "data" / "interception_roots.tsv").read_text("utf-8")
-    entries = _parse_known(text, "interception_roots.tsv")
-    if extra:
-        try:
-            extra_text = Path(extra).read_text("utf-8")
-        except OSError as exc:
-            raise BadInput(f"--known-roots {extra}: cannot read: {exc.strerror}") from None
-        entries += _parse_known(extra_text, f"--known-roots {extra}")
-    return KnownRoots(tuple(entries))
 
 
 RETIRED = "retired"
@@ -209,7 +180,7 @@ class LegacyRoots:
 LEGACY_COLUMNS = ("spki_sha256", "sha256", "subject", "left", "reason", "distrust_after", "source")
 
 
-def _parse_legacy(text: str, source: str) -> list[LegacyRoot]:
+def parse_legacy(text: str, source: str) -> list[LegacyRoot]:
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
     out = []
     for i, r in enumerate(csv.DictReader(io.StringIO("\n".join(lines)), delimiter="\t"), start=1):
@@ -230,23 +201,34 @@ def _parse_legacy(text: str, source: str) -> list[LegacyRoot]:
     return out
 
 
-def legacy_roots(extra_pem: str | None = None) -> LegacyRoots:
-    """The shipped retired roots (``data/legacy_roots.tsv``, see data/SOURCES.md), plus
-    ``--legacy-public-roots`` PEM roots, which count as retired by age."""
-    text = (resources.files("pathprobe") / "data" / "legacy_roots.tsv").read_text("utf-8")
-    entries = _parse_legacy(text, "legacy_roots.tsv")
-    if extra_pem:
-        for c in load_pem_file(extra_pem, "--legacy-public-roots"):
-            entries.append(LegacyRoot(spki_sha256(c), cert_sha256(c), c.subject.rfc4514_string()[:512], "",
-                                      RETIRED, None, f"--legacy-public-roots {extra_pem}"))
-    return LegacyRoots.of(entries)
-
-
-def known_root_certs() -> list[x509.Certificate]:
-    """The real certificates of the known interception roots shipped with the package."""
-    folder = resources.files("pathprobe") / "data" / "interception_roots"
+def audit_known(device: RootSet, known: KnownRoots) -> list[dict[str, Any]]:
+    """Device roots that match a known interception certificate (by certificate or SPKI hash)."""
     out = []
-    for item in sorted(folder.iterdir(), key=lambda p: p.name):
-        if item.name.endswith(".pem"):
-            out.extend(x509.load_pem_x509_certificates(item.read_bytes()))
+    for c in device.certs:
+        sha, spki = cert_sha256(c), spki_sha256(c)
+        hit = known.match(sha, spki)
+        if hit:
+            out.append({"sha256": sha, "spki_sha256": spki, "subject": c.subject.rfc4514_string(),
+                        "known_as": hit.label})
     return out
+
+
+def audit_legacy(device: RootSet, legacy: LegacyRoots, known: KnownRoots) -> tuple[list[dict[str, Any]], int]:
+    """Device roots that Mozilla removed for cause (listed: a real risk), and how many are merely retired.
+
+    Known interception roots are left to :func:`audit_known`: they are never counted as formerly public."""
+    for_cause: list[dict[str, Any]] = []
+    retired = 0
+    for c in device.certs:
+        sha, spki = cert_sha256(c), spki_sha256(c)
+        hit = legacy.match(sha, spki)
+        if hit is None or known.match(sha, spki) is not None:
+            continue
+        if hit.for_cause:
+            for_cause.append({"sha256": sha, "spki_sha256": spki, "subject": c.subject.rfc4514_string(),
+                              "left": hit.left or None,
+                              "distrust_after": hit.distrust_after.isoformat() if hit.distrust_after else None,
+                              "source": hit.source})
+        else:
+            retired += 1
+    return for_cause, retired

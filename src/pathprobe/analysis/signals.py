@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pathprobe.analysis.roots import KnownRoot, KnownRoots, LegacyRoot, LegacyRoots
@@ -65,10 +65,6 @@ class Witness:
     san: frozenset[str]
     spki: str
     issuer: str
-
-
-CrossPathHook = Callable[[Sequence[TargetEvidence]], None]
-"""Extra cross-path analyses (DNS tampering, portal roots) add signals in place."""
 
 
 def chain_signals(ev: TargetEvidence, known: KnownRoots, legacy: LegacyRoots, *, require_sct: bool) -> None:

@@ -11,7 +11,6 @@ from typing import Any
 from pathprobe.analysis.roots import KnownRoots, LegacyRoot, LegacyRoots, RootSet
 from pathprobe.analysis.signals import (
     SUPPORTING_ONLY,
-    CrossPathHook,
     TargetEvidence,
     chain_signals,
     cross_path_signals,
@@ -38,9 +37,8 @@ def evaluate(
     roots: Roots,
     *,
     now: dt.datetime | None = None,
-    hooks: Sequence[CrossPathHook] = (),
 ) -> list[TargetEvidence]:
-    """Validate every chain against both stores and compute every signal."""
+    """Validate every chain against both stores; the signals of each chain and across paths."""
     items: list[TargetEvidence] = []
     for p in paths:
         for t in p.targets:
@@ -53,8 +51,6 @@ def evaluate(
             chain_signals(ev, roots.known, roots.legacy, require_sct=roots.require_sct)
             items.append(ev)
     cross_path_signals(items)
-    for hook in hooks:
-        hook(items)
     return items
 
 

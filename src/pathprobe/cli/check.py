@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sys
-import time
 from pathlib import Path
 
 import typer
@@ -34,59 +32,39 @@ def check(
     Exit codes: 0 a profile was produced (whatever it found); 2 bad input; 3 consent needed (no terminal
     to ask on, and no --accept-risk, PATHPROBE_ACCEPT_RISK=1 or stored consent); 130 interrupted.
     """
-    from pathprobe.analysis.hooks import cross_path_hooks, portal_analysis
-    from pathprobe.analysis.roots import known_roots as load_known
-    from pathprobe.analysis.roots import legacy_roots as load_legacy
-    from pathprobe.analysis.roots import public_roots as load_public
-    from pathprobe.analysis.verdicts import Roots
+    from pathprobe.check import CheckOptions, prepare
     from pathprobe.cli.consent import ensure_consent
     from pathprobe.cli.main import end_startup
-    from pathprobe.plan import default_plan_path, load_plans
-    from pathprobe.probes.base import RunContext
-    from pathprobe.profile import build_profile, dumps
-    from pathprobe.runner import run_probes
-    from pathprobe.trust import device_roots as load_device
+    from pathprobe.profile import dumps
 
     end_startup()
     _more_files()
 
-    if not 0 < timeout <= 600:
-        raise BadInput("--timeout must be a number of seconds from 0 to 600")
-    kinds = [k.strip() for k in only.split(",") if k.strip()] if only else None
-    loaded = load_plans(list(plan) if plan else [default_plan_path()], kinds)
-    bridges = list(bridge or [])
-    if bridges:
-        from pathprobe.probes import registry
-
-        tor_cls = registry.get("tor")
-        for line in bridges:
-            tor_cls.parse_bridge(line, "--bridge")  # type: ignore[attr-defined]
-        check_used = getattr(tor_cls, "check_extra_bridges", None)
-        if check_used is not None:  # each line needs a tor probe of its transport in the plan
-            check_used(loaded.probes, bridges)
-    roots = Roots(
-        public=load_public(str(public_roots) if public_roots else None),
-        device=load_device(str(device_roots) if device_roots else None),
-        known=load_known(str(known_roots) if known_roots else None),
-        require_sct=public_roots is None,
-        legacy=load_legacy(str(legacy_public_roots) if legacy_public_roots else None),
+    options = CheckOptions(
+        plans=tuple(plan or ()),
+        only=tuple(k.strip() for k in only.split(",") if k.strip()) if only else None,
+        public_roots=public_roots,
+        device_roots=device_roots,
+        known_roots=known_roots,
+        legacy_public_roots=legacy_public_roots,
+        timeout=timeout,
+        full=full,
+        bridges=tuple(bridge or ()),
+        label=label,
     )
+    prepared = prepare(options)  # every bad input is found here, before consent and before any packet
     if out is not None and out.is_dir():
         raise BadInput(f"--out {out}: is a directory")
     ensure_consent(accept_risk)
 
-    ctx = RunContext(timeout=timeout, full=full, sites=loaded.sites, controls=loaded.controls,
-                     t0=time.monotonic(), extra_bridges=bridges)
     progress = None
     if not as_json and not quiet and sys.stderr.isatty():
         from pathprobe.cli.progress import Progress
 
-        progress = Progress(loaded.probes)
-        ctx.progress = progress.update
+        progress = Progress(prepared.plan.probes)
+        prepared.progress = progress.update
     with progress if progress is not None else contextlib.nullcontext():
-        paths, portal = asyncio.run(run_probes(loaded.probes, ctx))
-    profile = build_profile(paths, portal, roots, label=label, hooks=cross_path_hooks(),
-                            portal_analysis=portal_analysis())
+        profile = prepared.run()
     text = dumps(profile)
     if out is not None:
         try:

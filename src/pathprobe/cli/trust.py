@@ -19,15 +19,15 @@ def audit_cmd(
 ) -> None:
     """List trusted roots that match known interception certificates, and roots Mozilla removed for
     cause that this device still trusts; count the merely retired ones (exit 0 either way)."""
-    from pathprobe.analysis.roots import known_roots as load_known
-    from pathprobe.analysis.roots import legacy_roots as load_legacy
-    from pathprobe.trust import audit, legacy_audit
+    from pathprobe.analysis.roots import audit_known, audit_legacy
     from pathprobe.trust import device_roots as load_device
+    from pathprobe.trust import known_roots as load_known
+    from pathprobe.trust import legacy_roots as load_legacy
 
     device = load_device(str(device_roots) if device_roots else None)
     known = load_known(str(known_roots) if known_roots else None)
-    found = audit(device, known)
-    for_cause, retired = legacy_audit(
+    found = audit_known(device, known)
+    for_cause, retired = audit_legacy(
         device, load_legacy(str(legacy_public_roots) if legacy_public_roots else None), known
     )
     if as_json:

@@ -97,7 +97,7 @@ def catalogue() -> frozenset[str]:
 @functools.cache
 def known_labels() -> frozenset[str]:
     """``known_as`` labels of the shipped interception-root list."""
-    from pathprobe.analysis.roots import known_roots
+    from pathprobe.trust import known_roots
 
     return frozenset(e.label for e in known_roots().entries)
 

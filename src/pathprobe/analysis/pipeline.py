@@ -1,0 +1,106 @@
+"""The one analysis pipeline: recorded measurements and loaded root sets in, the profile out (pure).
+
+Every caller goes through :func:`analyse`: ``pathprobe check`` and ``lab check`` (via
+:func:`pathprobe.check.run_check`), the benchmarks and the golden tests, so no analysis can be left
+out of one of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from pathprobe import __version__
+from pathprobe.analysis.dns import dns_tampering_hook as dns_tampering
+from pathprobe.analysis.portal import analyse_portal
+from pathprobe.analysis.recommend import recommend
+from pathprobe.analysis.roots import audit_known
+from pathprobe.analysis.signals import TargetEvidence
+from pathprobe.analysis.verdicts import Roots, evaluate, interception_findings, path_verdict, target_verdict
+from pathprobe.model import Observation, PathMeasurement, PortalMeasurement
+from pathprobe.profile import SCHEMA
+from pathprobe.vocab import Connectivity, Failure, Reachability, Step
+
+ANSWER_STEPS = frozenset(
+    {Step.TCP, Step.TLS, Step.HTTP, Step.HANDSHAKE, Step.PROXY, Step.DOH, Step.PORTAL, Step.BOOTSTRAP}
+)
+
+
+_REFUSALS = (Failure.CONNECTION_REFUSED, Failure.CONNECTION_RESET)
+
+
+def connectivity(observations: Sequence[Observation], portal: dict[str, Any] | None) -> Connectivity:
+    """``portal`` when a portal captured plain HTTP; ``online`` when anything answered; else ``offline``."""
+    if portal and portal.get("detected"):
+        return Connectivity.PORTAL
+    for o in observations:
+        if o.failure is None and o.step in ANSWER_STEPS:
+            return Connectivity.ONLINE
+        if o.failure is None and o.step == Step.DNS and o.detail.get("resolver") not in ("hosts", "literal"):
+            return Connectivity.ONLINE
+        if o.failure in _REFUSALS and o.step in (Step.TCP, Step.TLS, Step.HANDSHAKE):
+            return Connectivity.ONLINE  # something on the network answered, if only to refuse
+    if portal and portal.get("detected") is False:
+        return Connectivity.ONLINE
+    return Connectivity.OFFLINE
+
+
+def analyse(
+    paths: Sequence[PathMeasurement],
+    portal: PortalMeasurement | None,
+    roots: Roots,
+    *,
+    label: str | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Measurements + root sets -> the profile of DESIGN.md. Pure: the root sets were loaded before.
+
+    Every analysis runs, always in this order: both validations and the chain signals of each target,
+    the cross-path signals, DNS tampering, the portal (it may add ``portal_offered_root``, so before
+    the verdicts), then verdicts, findings, the trust-store audit and the recommendation.
+    """
+    created = now or dt.datetime.now(dt.UTC)
+    items: list[TargetEvidence] = evaluate(paths, roots, now=now)
+    dns_tampering(items)
+    portal_dict = analyse_portal(portal, items, roots) if portal is not None else None
+    by_path: dict[str, list[TargetEvidence]] = {}
+    for ev in items:
+        by_path.setdefault(ev.path.id, []).append(ev)
+    path_dicts = []
+    for p in paths:
+        evs = by_path.get(p.id, [])
+        targets = [target_verdict(ev) for ev in evs]
+        lat = [
+            ev.target.latency_ms
+            for ev, tv in zip(evs, targets, strict=True)
+            if tv["reachability"] == Reachability.REACHABLE and ev.target.latency_ms is not None
+        ]
+        path_dicts.append(path_verdict(p, targets, lat))
+    observations: list[Observation] = []
+    for p in paths:
+        observations.extend(p.all_observations())
+    if portal is not None:
+        observations.extend(portal.observations)
+    observations.sort(key=lambda o: o.started_ms)
+    profile: dict[str, Any] = {
+        "schema": SCHEMA,
+        "label": label,
+        "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "tool_version": __version__,
+        "network": {
+            "asn": None,
+            "country": None,
+            "connectivity": connectivity(observations, portal_dict),
+            "portal": portal_dict,
+        },
+        "paths": path_dicts,
+        "interception": interception_findings(items, roots.device),
+        "trust_store": {
+            "source": roots.device.source,
+            "known_interception_roots": audit_known(roots.device, roots.known),
+        },
+    }
+    profile["recommendation"] = recommend(profile)
+    profile["observations"] = [o.to_json() for o in observations]
+    return profile
