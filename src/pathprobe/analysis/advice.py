@@ -213,280 +213,367 @@ def _cert_name(c: dict[str, Any], *, explain: bool = True) -> str:
 # ------------------------------------------------------------------------------------------ advice
 
 
-def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
-    """The advice for a profile whose ``paths``, ``interception`` and ``trust_store`` are filled in."""
-    network = profile.get("network") or {}
-    if network.get("connectivity") == Connectivity.OFFLINE:
-        return Advice(OFFLINE_TEXT, (AdviceCase.OFFLINE,))
+@dataclass
+class _Facts:
+    """What the advice is made from, read once from the profile."""
 
+    paths: list[dict[str, Any]]
+    by_id: dict[str, dict[str, Any]]
+    hint: str
+    """How to remove a root on the system whose store was checked."""
+    trusted_known: list[dict[str, Any]]
+    offered: list[dict[str, Any]]
+    """Certificates a detected portal offers to install."""
+    captive: bool
+    groups: list[_Group]
+    """Interceptors, largest first (DNS-explained ones excluded)."""
+    dns_groups: list[_Group]
+    """Findings that DNS lies explain: told as DNS tampering, not as a CA intercepting HTTPS."""
+    dns_hosts: list[str]
+    best: str | None
+
+    def words(self, pid: str) -> str:
+        return describe_path(pid, (self.by_id.get(pid) or {}).get("detail"))
+
+    def is_tunnel(self, pid: str) -> bool:
+        return path_kind(self.by_id.get(pid, {"id": pid})) in ("tor", "vpn")
+
+
+@dataclass
+class _Said:
+    """The advice being written: case ids and sentences, in order."""
+
+    cases: list[str] = field(default_factory=list)
+    sentences: list[str] = field(default_factory=list)
+    covered_roots: set[str] = field(default_factory=set)
+    """Trusted known roots (by hash or name) already named."""
+    best_said: bool = False
+
+    def add(self, case: str | None, *sentences: str) -> None:
+        if case is not None:
+            self.cases.append(case)
+        self.sentences.extend(sentences)
+
+
+def _facts(profile: dict[str, Any], ranked: Sequence[str]) -> _Facts:
+    network = profile.get("network") or {}
     paths = _paths(profile)
-    by_id = {p["id"]: p for p in paths}
     trust = profile.get("trust_store") or {}
-    hint = removal_hint(trust.get("source"))
-    trusted_known = [t for t in trust.get("known_interception_roots") or [] if isinstance(t, dict)]
     portal = network.get("portal") or {}
     offered = (
         [c for c in portal.get("offered_certificates") or [] if isinstance(c, dict)]
         if portal.get("detected")
         else []
     )
-    captive = bool(portal.get("detected")) and not offered
     all_groups = _groups(profile)
-    # Findings that DNS lies explain (a block page or an impostor for the name, trusted by nobody) are
-    # told as DNS tampering, not as a certificate authority intercepting HTTPS.
     dns_groups = [
         g for g in all_groups
         if Signal.DNS_TAMPERING in g.signals and not g.known_as and Signal.DEVICE_TRUSTED_NOT_PUBLIC not in g.signals
         and Signal.PORTAL_OFFERED_ROOT not in g.signals
     ]
-    groups = [g for g in all_groups if g not in dns_groups]
-    dns_hosts = _dns_tampered_hosts(paths)
-    best = ranked[0] if ranked else None
+    return _Facts(
+        paths=paths,
+        by_id={p["id"]: p for p in paths},
+        hint=removal_hint(trust.get("source")),
+        trusted_known=[t for t in trust.get("known_interception_roots") or [] if isinstance(t, dict)],
+        offered=offered,
+        captive=bool(portal.get("detected")) and not offered,
+        groups=[g for g in all_groups if g not in dns_groups],
+        dns_groups=dns_groups,
+        dns_hosts=_dns_tampered_hosts(paths),
+        best=ranked[0] if ranked else None,
+    )
 
-    def words(pid: str) -> str:
-        return describe_path(pid, (by_id.get(pid) or {}).get("detail"))
 
-    def use(pid: str) -> str:
-        if pid.startswith("doh:"):
-            return f"turn on encrypted DNS (DNS over HTTPS) with {pid[4:]} in your browser or system settings"
-        if pid.startswith("tor"):
-            return "use it (Tor Browser)"
-        return "use it"
+def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
+    """The advice for a profile whose ``paths``, ``interception`` and ``trust_store`` are filled in.
 
-    cases: list[str] = []
-    said: list[str] = []
-    covered_roots: set[str] = set()  # trusted known roots already named
+    Each case below adds its sentences in turn; the order is the order a person should read them in.
+    """
+    if (profile.get("network") or {}).get("connectivity") == Connectivity.OFFLINE:
+        return Advice(OFFLINE_TEXT, (AdviceCase.OFFLINE,))
+    f = _facts(profile, ranked)
+    out = _Said()
+    for case in (_portal_offers_certificates, _interception, _trusted_known_roots, _where_interception_happens,
+                 _dns_tampering, _captive_portal, _distrusted_roots, _blocking, _way_forward, _legacy_roots_seen):
+        case(f, out)
+    return Advice(" ".join(out.sentences), tuple(dict.fromkeys(out.cases)))
 
-    # 1. A page that offers certificates to install (Kazakhstan 2019, Tele2).
-    if offered:
-        cases.append(AdviceCase.PORTAL_OFFERS_CERTIFICATE)
-        several = len(offered) > 1
-        names = join_words([_cert_name(c) for c in offered])
-        it, these = ("them", "these files") if several else ("it", "this file")
-        plain_http = any(c.get("over") == "http" for c in offered)
-        why = f", and {these} came over plain HTTP, which anyone on the path can swap" if plain_http else ""
-        said.append(
-            f"This network's web page offers {'certificates' if several else 'a certificate'} to install: "
-            f"{names}. Do not install {it}: a root certificate lets whoever holds its key read and change "
-            f"everything you send over HTTPS{why}."
+
+def _use(pid: str) -> str:
+    if pid.startswith("doh:"):
+        return f"turn on encrypted DNS (DNS over HTTPS) with {pid[4:]} in your browser or system settings"
+    if pid.startswith("tor"):
+        return "use it (Tor Browser)"
+    return "use it"
+
+
+def _portal_offers_certificates(f: _Facts, out: _Said) -> None:
+    """A page that offers certificates to install (Kazakhstan 2019, Tele2)."""
+    if not f.offered:
+        return
+    several = len(f.offered) > 1
+    names = join_words([_cert_name(c) for c in f.offered])
+    it, these = ("them", "these files") if several else ("it", "this file")
+    plain_http = any(c.get("over") == "http" for c in f.offered)
+    why = f", and {these} came over plain HTTP, which anyone on the path can swap" if plain_http else ""
+    out.add(
+        AdviceCase.PORTAL_OFFERS_CERTIFICATE,
+        f"This network's web page offers {'certificates' if several else 'a certificate'} to install: "
+        f"{names}. Do not install {it}: a root certificate lets whoever holds its key read and change "
+        f"everything you send over HTTPS{why}.",
+    )
+    in_store = [c for c in f.offered if c.get("in_device_store")]
+    if in_store:
+        out.add(
+            AdviceCase.KNOWN_ROOT_TRUSTED,
+            f"This device already trusts "
+            f"{join_words([_cert_name(c, explain=False) for c in in_store])}: "
+            f"remove {'them' if len(in_store) > 1 else 'it'} ({f.hint}).",
         )
-        in_store = [c for c in offered if c.get("in_device_store")]
-        if in_store:
-            cases.append(AdviceCase.KNOWN_ROOT_TRUSTED)
-            said.append(
-                f"This device already trusts "
-                f"{join_words([_cert_name(c, explain=False) for c in in_store])}: "
-                f"remove {'them' if len(in_store) > 1 else 'it'} ({hint})."
-            )
-            covered_roots.update(str(c.get("sha256")) for c in in_store)
-            covered_roots.update(str(c.get("known_as")) for c in in_store if c.get("known_as"))
+        out.covered_roots.update(str(c.get("sha256")) for c in in_store)
+        out.covered_roots.update(str(c.get("known_as")) for c in in_store if c.get("known_as"))
 
-    # 2. Interception findings, the largest interceptor first.
-    for i, g in enumerate(groups[:2]):
-        hosts = list_hosts(g.hosts)
+
+def _interception(f: _Facts, out: _Said) -> None:
+    """Interception findings, the two largest interceptors first."""
+    for i, g in enumerate(f.groups[:2]):
         trusted = Signal.DEVICE_TRUSTED_NOT_PUBLIC in g.signals or any(
             t.get("sha256") == g.root_sha256 or (g.known_as and t.get("known_as") == g.known_as)
-            for t in trusted_known
+            for t in f.trusted_known
         )
-        already = g.root_sha256 in covered_roots or (g.known_as or "") in covered_roots
-        tunnels_only = bool(g.paths) and all(
-            path_kind(by_id.get(p, {"id": p})) in ("tor", "vpn") for p in g.paths
-        )
-        if tunnels_only and not trusted:
-            # Seen only through a tunnel: the tunnel (or the network behind it) intercepts, not this network.
-            cases.append(AdviceCase.INTERCEPTION_KNOWN_ROOT if g.known_as else AdviceCase.INTERCEPTION_UNKNOWN_ISSUER)
-            who = f"'{g.known_as}'" if g.known_as else f"'{cn_of(g.issuer)}'"
-            said.append(
-                f"Through {join_words([words(p) for p in g.paths])}, HTTPS to {hosts} is intercepted with a "
-                f"certificate from {who}: that tunnel, or the network behind it, can read your traffic. "
-                "Do not rely on it."
-            )
-            continue
-        if Signal.PORTAL_OFFERED_ROOT in g.signals and offered:
-            cases.append(AdviceCase.INTERCEPTION_KNOWN_ROOT if g.known_as else AdviceCase.INTERCEPTION_UNKNOWN_ISSUER)
-            anchors = [c for c in offered if c.get("anchors_interception")] or offered
-            which = join_words([_cert_name(c, explain=False) for c in anchors]) if several else "it"
-            said.append(f"The network already uses {which} to intercept HTTPS to {hosts}.")
+        if bool(g.paths) and all(f.is_tunnel(p) for p in g.paths) and not trusted:
+            _interception_in_tunnel(f, g, out)
+        elif Signal.PORTAL_OFFERED_ROOT in g.signals and f.offered:
+            _interception_by_offered_root(f, g, out)
         elif g.known_as:
-            cases.append(AdviceCase.INTERCEPTION_KNOWN_ROOT)
-            if trusted and not already:
-                cases.append(AdviceCase.KNOWN_ROOT_TRUSTED)
-                said.append(
-                    f"Your network intercepts HTTPS to {hosts} with a certificate from '{g.known_as}', a "
-                    f"known state interception root that this device trusts. Remove it ({hint})."
-                )
-            elif trusted:
-                said.append(f"Your network intercepts HTTPS to {hosts} with it.")
-            else:
-                said.append(
-                    f"Your network intercepts HTTPS to {hosts} with a certificate from '{g.known_as}', a "
-                    "known state interception root; this device does not trust it, so browsers warn there: "
-                    "do not click past the warning, and do not install that certificate."
-                )
-            covered_roots.add(g.known_as)
-            if g.root_sha256:
-                covered_roots.add(g.root_sha256)
+            _interception_known_root(f, g, trusted, out)
         else:
-            cases.append(AdviceCase.INTERCEPTION_UNKNOWN_ISSUER)
-            issuer = cn_of(g.issuer)
-            if i > 0:
-                said.append(f"HTTPS to {hosts} is also intercepted, by '{issuer}'.")
-            elif trusted:
-                root = cn_of(g.root_subject) if g.root_subject else ""
-                under = f" under the root '{root}'" if root and root != issuer else ""
-                what = f"'{root}'" if under else "it"
-                said.append(
-                    f"HTTPS to {hosts} is intercepted with a certificate from '{issuer}'{under}, which this "
-                    "device trusts but the public web does not: antivirus software, an employer or the "
-                    f"network may have installed it. If you did not choose it, remove "
-                    f"{what} ({hint})."
-                )
-            else:
-                said.append(
-                    f"HTTPS to {hosts} is intercepted: the certificate comes from '{issuer}', not from the "
-                    "sites' real certificate authorities (a network, a company proxy or antivirus software "
-                    "can do this). Do not click past browser warnings."
-                )
-    if len(groups) > 2:
-        said.append(f"{len(groups) - 2} more interceptors were seen (see the full report).")
+            _interception_unknown_issuer(f, g, trusted, first=i == 0, out=out)
+    if len(f.groups) > 2:
+        out.add(None, f"{len(f.groups) - 2} more interceptors were seen (see the full report).")
 
-    # 3. Known interception roots this device trusts that no finding or portal named.
-    left = [
-        t
-        for t in trusted_known
-        if t.get("sha256") not in covered_roots and t.get("known_as") not in covered_roots
-    ]
-    if left:
-        cases.append(AdviceCase.KNOWN_ROOT_TRUSTED)
-        names = join_words(sorted({f"'{t.get('known_as') or cn_of(t.get('subject'))}'" for t in left}))
-        several = len({t.get("known_as") for t in left}) > 1
-        what, keys, it = (
-            ("known state interception roots", "their keys", "them")
-            if several
-            else ("a known state interception root", "its key", "it")
-        )
-        said.append(
-            f"This device trusts {names}, {what}"
-            f"{'' if groups else ', though it was not seen intercepting here'}: "
-            f"whoever holds {keys} can read your HTTPS. Remove {it} ({hint})."
-        )
 
-    # 4. Where the interception happens.
-    dns_paths = {p for g in dns_groups for p in g.paths}
-    intercepted = sorted(
-        {p for g in groups for p in g.paths}
-        | {p["id"] for p in paths if p.get("tls") == TlsVerdict.INTERCEPTED and (groups or p["id"] not in dns_paths)}
+def _interception_case(g: _Group) -> str:
+    return AdviceCase.INTERCEPTION_KNOWN_ROOT if g.known_as else AdviceCase.INTERCEPTION_UNKNOWN_ISSUER
+
+
+def _interception_in_tunnel(f: _Facts, g: _Group, out: _Said) -> None:
+    """Seen only through a tunnel: the tunnel (or the network behind it) intercepts, not this network."""
+    who = f"'{g.known_as}'" if g.known_as else f"'{cn_of(g.issuer)}'"
+    out.add(
+        _interception_case(g),
+        f"Through {join_words([f.words(p) for p in g.paths])}, HTTPS to {list_hosts(g.hosts)} is intercepted "
+        f"with a certificate from {who}: that tunnel, or the network behind it, can read your traffic. "
+        "Do not rely on it.",
     )
-    intact = [p["id"] for p in paths if p.get("tls") == TlsVerdict.INTACT]
-    best_said = False
+
+
+def _interception_by_offered_root(f: _Facts, g: _Group, out: _Said) -> None:
+    anchors = [c for c in f.offered if c.get("anchors_interception")] or f.offered
+    which = join_words([_cert_name(c, explain=False) for c in anchors]) if len(f.offered) > 1 else "it"
+    out.add(_interception_case(g), f"The network already uses {which} to intercept HTTPS to {list_hosts(g.hosts)}.")
+
+
+def _interception_known_root(f: _Facts, g: _Group, trusted: bool, out: _Said) -> None:
+    assert g.known_as is not None
+    hosts = list_hosts(g.hosts)
+    already = g.root_sha256 in out.covered_roots or g.known_as in out.covered_roots
+    out.add(AdviceCase.INTERCEPTION_KNOWN_ROOT)
+    if trusted and not already:
+        out.add(
+            AdviceCase.KNOWN_ROOT_TRUSTED,
+            f"Your network intercepts HTTPS to {hosts} with a certificate from '{g.known_as}', a "
+            f"known state interception root that this device trusts. Remove it ({f.hint}).",
+        )
+    elif trusted:
+        out.add(None, f"Your network intercepts HTTPS to {hosts} with it.")
+    else:
+        out.add(
+            None,
+            f"Your network intercepts HTTPS to {hosts} with a certificate from '{g.known_as}', a "
+            "known state interception root; this device does not trust it, so browsers warn there: "
+            "do not click past the warning, and do not install that certificate.",
+        )
+    out.covered_roots.add(g.known_as)
+    if g.root_sha256:
+        out.covered_roots.add(g.root_sha256)
+
+
+def _interception_unknown_issuer(f: _Facts, g: _Group, trusted: bool, *, first: bool, out: _Said) -> None:
+    hosts, issuer = list_hosts(g.hosts), cn_of(g.issuer)
+    if not first:
+        text = f"HTTPS to {hosts} is also intercepted, by '{issuer}'."
+    elif trusted:
+        root = cn_of(g.root_subject) if g.root_subject else ""
+        under = f" under the root '{root}'" if root and root != issuer else ""
+        what = f"'{root}'" if under else "it"
+        text = (
+            f"HTTPS to {hosts} is intercepted with a certificate from '{issuer}'{under}, which this "
+            "device trusts but the public web does not: antivirus software, an employer or the "
+            f"network may have installed it. If you did not choose it, remove {what} ({f.hint})."
+        )
+    else:
+        text = (
+            f"HTTPS to {hosts} is intercepted: the certificate comes from '{issuer}', not from the "
+            "sites' real certificate authorities (a network, a company proxy or antivirus software "
+            "can do this). Do not click past browser warnings."
+        )
+    out.add(AdviceCase.INTERCEPTION_UNKNOWN_ISSUER, text)
+
+
+def _trusted_known_roots(f: _Facts, out: _Said) -> None:
+    """Known interception roots this device trusts that no finding or portal named."""
+    left = [
+        t for t in f.trusted_known
+        if t.get("sha256") not in out.covered_roots and t.get("known_as") not in out.covered_roots
+    ]
+    if not left:
+        return
+    names = join_words(sorted({f"'{t.get('known_as') or cn_of(t.get('subject'))}'" for t in left}))
+    several = len({t.get("known_as") for t in left}) > 1
+    what, keys, it = (
+        ("known state interception roots", "their keys", "them")
+        if several
+        else ("a known state interception root", "its key", "it")
+    )
+    out.add(
+        AdviceCase.KNOWN_ROOT_TRUSTED,
+        f"This device trusts {names}, {what}"
+        f"{'' if f.groups else ', though it was not seen intercepting here'}: "
+        f"whoever holds {keys} can read your HTTPS. Remove {it} ({f.hint}).",
+    )
+
+
+def _where_interception_happens(f: _Facts, out: _Said) -> None:
+    """On some paths only (then the way forward), or on every path, tunnels included (this device)."""
+    dns_paths = {p for g in f.dns_groups for p in g.paths}
+    intercepted = sorted(
+        {p for g in f.groups for p in g.paths}
+        | {p["id"] for p in f.paths
+           if p.get("tls") == TlsVerdict.INTERCEPTED and (f.groups or p["id"] not in dns_paths)}
+    )
+    intact = [p["id"] for p in f.paths if p.get("tls") == TlsVerdict.INTACT]
     if intercepted and intact:
-        cases.append(AdviceCase.INTERCEPTION_SOME_PATHS)
-        where = f"Interception was seen on {join_words([words(p) for p in intercepted])} only"
-        if best:
-            said.append(f"{where}; {words(best)} reached the real sites with HTTPS intact: {use(best)}.")
-            best_said = True
+        where = f"Interception was seen on {join_words([f.words(p) for p in intercepted])} only"
+        if f.best:
+            out.add(AdviceCase.INTERCEPTION_SOME_PATHS,
+                    f"{where}; {f.words(f.best)} reached the real sites with HTTPS intact: {_use(f.best)}.")
+            out.best_said = True
         else:
-            said.append(where + ".")
+            out.add(AdviceCase.INTERCEPTION_SOME_PATHS, where + ".")
     elif intercepted:
-        tunnels = [p for p in intercepted if path_kind(by_id.get(p, {"id": p})) in ("tor", "vpn")]
+        tunnels = [p for p in intercepted if f.is_tunnel(p)]
         if tunnels:
-            cases.append(AdviceCase.INTERCEPTION_ALL_PATHS)
-            said.append(
-                f"It was seen on every path tested, {join_words([words(p) for p in tunnels])} included, "
+            out.add(
+                AdviceCase.INTERCEPTION_ALL_PATHS,
+                f"It was seen on every path tested, {join_words([f.words(p) for p in tunnels])} included, "
                 "so it probably happens on this device itself (security or company software), "
-                "not on the network."
+                "not on the network.",
             )
 
-    # 5. DNS tampering.
-    if dns_hosts:
-        cases.append(AdviceCase.DNS_TAMPERING)
-        also = " also" if groups or offered else ""
-        said.append(f"This network's DNS{also} gives false answers for {list_hosts(dns_hosts)}.")
-        if dns_groups:
-            redirected = sorted({h for g in dns_groups for h in g.hosts})
-            said.append(
-                f"For {list_hosts(redirected)} it sends the browser to another server whose certificate is "
-                "not valid for those names (a block page or an impostor): do not click past the warning."
-            )
 
-    # 6. A captive portal without certificates: log in first; never call it censorship.
-    if captive:
-        cases.append(AdviceCase.CAPTIVE_PORTAL)
-        said.append(
+def _dns_tampering(f: _Facts, out: _Said) -> None:
+    if not f.dns_hosts:
+        return
+    also = " also" if f.groups or f.offered else ""
+    out.add(AdviceCase.DNS_TAMPERING, f"This network's DNS{also} gives false answers for {list_hosts(f.dns_hosts)}.")
+    if f.dns_groups:
+        redirected = sorted({h for g in f.dns_groups for h in g.hosts})
+        out.add(
+            None,
+            f"For {list_hosts(redirected)} it sends the browser to another server whose certificate is "
+            "not valid for those names (a block page or an impostor): do not click past the warning.",
+        )
+
+
+def _captive_portal(f: _Facts, out: _Said) -> None:
+    """A captive portal without certificates: log in first; never call it censorship."""
+    if f.captive:
+        out.add(
+            AdviceCase.CAPTIVE_PORTAL,
             "This network first shows a login page (a captive portal): log in or accept its terms, then run "
-            "the check again. Until then, failures say nothing about censorship."
+            "the check again. Until then, failures say nothing about censorship.",
         )
 
-    # 6b. Sites whose chain anchors at a root removed for cause: not interception, not verified either.
-    distrusted = _legacy_roots(paths, Signal.DISTRUSTED_ROOT)
-    if distrusted:
-        cases.append(AdviceCase.DISTRUSTED_ROOT)
-        roots = join_words([f"'{cn_of(r)}'" for r in sorted(distrusted)])
-        bad_hosts = {h for hs in distrusted.values() for h in hs}
-        it = "them" if len(distrusted) > 1 else "it"
-        said.append(
-            f"HTTPS to {list_hosts(bad_hosts)} could not be verified: {'their' if len(bad_hosts) > 1 else 'its'} "
-            f"certificates come from {roots}, which Mozilla no longer trusts (removed for cause, or distrusted "
-            f"for certificates issued after a set date). This device still trusts {it}; that is not a sign of "
-            f"interception by the network, but an up-to-date system has dropped {it}: update this system, or "
-            f"remove {it} ({hint})."
-        )
 
-    # 7. Blocking, when nothing worse was found.
-    if not groups and not captive and not offered:
-        blocked_paths = [p["id"] for p in paths if p.get("reachability") == Reachability.BLOCKED]
-        direct = by_id.get("direct")
-        blocked_sites = (
-            _target_hosts(direct, lambda t: t.get("reachability") == Reachability.BLOCKED and t.get("role") != Role.CONTROL)
-            if direct and direct.get("reachability") == Reachability.PARTIAL
-            else []
-        )
-        blocked_sites = [h for h in blocked_sites if h not in dns_hosts]
-        parts = []
-        if blocked_sites:
-            parts.append(f"the plain network does not reach {list_hosts(blocked_sites)}")
-        if blocked_paths:
-            verb = "is" if len(blocked_paths) == 1 else "are"
-            parts.append(f"{join_words([words(p) for p in blocked_paths])} {verb} blocked")
-        if parts:
-            cases.append(AdviceCase.BLOCKING)
-            said.append(_cap("; ".join(parts)) + ".")
+def _distrusted_roots(f: _Facts, out: _Said) -> None:
+    """Sites whose chain anchors at a root removed for cause: not interception, not verified either."""
+    distrusted = _legacy_roots(f.paths, Signal.DISTRUSTED_ROOT)
+    if not distrusted:
+        return
+    roots = join_words([f"'{cn_of(r)}'" for r in sorted(distrusted)])
+    bad_hosts = {h for hs in distrusted.values() for h in hs}
+    it = "them" if len(distrusted) > 1 else "it"
+    out.add(
+        AdviceCase.DISTRUSTED_ROOT,
+        f"HTTPS to {list_hosts(bad_hosts)} could not be verified: {'their' if len(bad_hosts) > 1 else 'its'} "
+        f"certificates come from {roots}, which Mozilla no longer trusts (removed for cause, or distrusted "
+        f"for certificates issued after a set date). This device still trusts {it}; that is not a sign of "
+        f"interception by the network, but an up-to-date system has dropped {it}: update this system, or "
+        f"remove {it} ({f.hint}).",
+    )
 
-    # 8. The way forward.
-    if best and not best_said:
-        if not [c for c in cases if c not in INFORMATIONAL]:
-            cases.append(AdviceCase.CLEAN)
-            if best == "direct":
-                said.append("No interception or blocking was seen: the plain network kept HTTPS intact.")
+
+def _blocking(f: _Facts, out: _Said) -> None:
+    """Blocking, when nothing worse was found."""
+    if f.groups or f.captive or f.offered:
+        return
+    blocked_paths = [p["id"] for p in f.paths if p.get("reachability") == Reachability.BLOCKED]
+    direct = f.by_id.get("direct")
+    blocked_sites = (
+        _target_hosts(direct, lambda t: t.get("reachability") == Reachability.BLOCKED and t.get("role") != Role.CONTROL)
+        if direct and direct.get("reachability") == Reachability.PARTIAL
+        else []
+    )
+    blocked_sites = [h for h in blocked_sites if h not in f.dns_hosts]
+    parts = []
+    if blocked_sites:
+        parts.append(f"the plain network does not reach {list_hosts(blocked_sites)}")
+    if blocked_paths:
+        verb = "is" if len(blocked_paths) == 1 else "are"
+        parts.append(f"{join_words([f.words(p) for p in blocked_paths])} {verb} blocked")
+    if parts:
+        out.add(AdviceCase.BLOCKING, _cap("; ".join(parts)) + ".")
+
+
+def _way_forward(f: _Facts, out: _Said) -> None:
+    """The path to use (or that nothing clean was seen), or what to try when nothing works."""
+    if f.best and not out.best_said:
+        if not [c for c in out.cases if c not in INFORMATIONAL]:
+            if f.best == "direct":
+                text = "No interception or blocking was seen: the plain network kept HTTPS intact."
             else:
-                said.append(
-                    f"No interception or blocking was seen; {words(best)} kept HTTPS intact and is "
-                    "the most private choice."
-                )
+                text = (f"No interception or blocking was seen; {f.words(f.best)} kept HTTPS intact and is "
+                        "the most private choice.")
+            out.add(AdviceCase.CLEAN, text)
         else:
-            said.append(f"{_cap(words(best))} reached the real sites with HTTPS intact: {use(best)}.")
-    elif not best and not captive:
-        cases.append(AdviceCase.NOTHING_WORKS)
-        if AdviceCase.INTERCEPTION_ALL_PATHS in cases and any(Signal.DEVICE_TRUSTED_NOT_PUBLIC in g.signals for g in groups):
-            said.append("Until that certificate is gone, no path keeps HTTPS intact on this device.")
-        elif AdviceCase.INTERCEPTION_ALL_PATHS in cases:
-            said.append("No path tested kept HTTPS intact: do not click past certificate warnings.")
+            out.add(None, f"{_cap(f.words(f.best))} reached the real sites with HTTPS intact: {_use(f.best)}.")
+    elif not f.best and not f.captive:
+        everywhere = AdviceCase.INTERCEPTION_ALL_PATHS in out.cases
+        if everywhere and any(Signal.DEVICE_TRUSTED_NOT_PUBLIC in g.signals for g in f.groups):
+            text = "Until that certificate is gone, no path keeps HTTPS intact on this device."
+        elif everywhere:
+            text = "No path tested kept HTTPS intact: do not click past certificate warnings."
         else:
-            said.append(_nothing_works(paths))
+            text = _nothing_works(f.paths)
+        out.add(AdviceCase.NOTHING_WORKS, text)
 
-    # 9. Sites on an old public root: a fact worth knowing, never interception and never "remove it".
-    legacy = _legacy_roots(paths, Signal.LEGACY_PUBLIC_ROOT)
-    if legacy:
-        cases.append(AdviceCase.LEGACY_PUBLIC_ROOT)
-        roots = join_words([f"'{cn_of(r)}'" for r in sorted(legacy)])
-        old_hosts = {h for hs in legacy.values() for h in hs}
-        said.append(
-            f"The certificates of {list_hosts(old_hosts)} come from {roots}: "
-            f"{'old public roots' if len(legacy) > 1 else 'an old public root'} that Mozilla has retired and "
-            "this device still trusts. That is normal and not a sign of interception, though some browsers "
-            "may warn there."
-        )
-    return Advice(" ".join(said), tuple(dict.fromkeys(cases)))
+
+def _legacy_roots_seen(f: _Facts, out: _Said) -> None:
+    """Sites on an old public root: a fact worth knowing, never interception and never "remove it"."""
+    legacy = _legacy_roots(f.paths, Signal.LEGACY_PUBLIC_ROOT)
+    if not legacy:
+        return
+    roots = join_words([f"'{cn_of(r)}'" for r in sorted(legacy)])
+    old_hosts = {h for hs in legacy.values() for h in hs}
+    out.add(
+        AdviceCase.LEGACY_PUBLIC_ROOT,
+        f"The certificates of {list_hosts(old_hosts)} come from {roots}: "
+        f"{'old public roots' if len(legacy) > 1 else 'an old public root'} that Mozilla has retired and "
+        "this device still trusts. That is normal and not a sign of interception, though some browsers "
+        "may warn there.",
+    )
 
 
 def _legacy_roots(paths: list[dict[str, Any]], signal: str) -> dict[str, set[str]]:
