@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from pathprobe.lab.servers.pki import CA
 from pathprobe.net import pace
 from pathprobe.net.failures import CONNECTION_REFUSED
 from pathprobe.net.sitecheck import Recorder, connect_any
-from pathprobe.pki import CA
 
 from .servers import closed_port, https_server
 

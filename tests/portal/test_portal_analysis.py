@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pathprobe.analysis.portal import analyse_portal, signed_by
 from pathprobe.analysis.roots import KnownRoot, KnownRoots, RootSet, cert_sha256, known_roots, spki_sha256
 from pathprobe.analysis.verdicts import Roots
+from pathprobe.lab.servers.pki import CA
+from pathprobe.lab.servers.portal import qaznet_root_pem
 from pathprobe.model import PathMeasurement, PortalMeasurement, TargetMeasurement, TlsEvidence
 from pathprobe.net.tls import cert_info
-from pathprobe.pki import CA
-from pathprobe.portal_server import qaznet_root_pem
 from pathprobe.profile import build_profile
 
 DATA = Path(__file__).parent / "data"

@@ -12,8 +12,9 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from pathprobe.lab.servers import vpn as servers
 from pathprobe.net.sitecheck import HostPort
-from pathprobe.vpn import openvpn, proxyurl, servers, shadowsocks, wireguard
+from pathprobe.vpn import openvpn, proxyurl, shadowsocks, wireguard
 
 # --- Shadowsocks URLs ---
 

@@ -4,6 +4,8 @@
     world.py      the lab's fixed addresses and made-up site names
     certs.py      the lab public CA and interception roots (cached under ~/.cache/pathprobe/lab)
     services/     one module per program the lab runs (origins, dns, doh, socks5, dns-lie, interceptor)
+    servers/      the servers' own code and configurations (portal server, VPN server configs, a
+                  private Tor network, the CA) — also used by the tests, never by a user's check
     censor.py     the censor's nft ruleset (filters, DNS hijack, redirect to the interceptor)
     scenario.py   scenario files (TOML, shipped in scenarios/) and their validation
     expect.py     comparing a profile with a scenario's expected verdicts (pure)

@@ -7,9 +7,9 @@
 - :mod:`.httpconnect` — an HTTP CONNECT proxy Dialer; SOCKS5 lives in :mod:`pathprobe.net.socks`.
 - :mod:`.proxyurl` — ``socks5://`` and ``http://`` proxy URLs.
 - :mod:`.udp` — one datagram exchange under the step deadline (shared by OpenVPN and WireGuard).
-- :mod:`.servers` — configuration builders for the real servers the tests and the lab run.
 
-Tunnels (Shadowsocks, SOCKS5, HTTP CONNECT) only provide a
+Client code only: the real servers the tests and the lab run are configured by
+:mod:`pathprobe.lab.servers.vpn`. Tunnels (Shadowsocks, SOCKS5, HTTP CONNECT) only provide a
 :class:`~pathprobe.net.sitecheck.Dialer`; the HTTPS check itself is always
 :func:`pathprobe.net.sitecheck.check_site`.
 """

@@ -38,7 +38,7 @@ from pathprobe.lab.topology import nsexec
 if TYPE_CHECKING:
     from pathprobe.lab.certs import Interceptor
     from pathprobe.lab.scenario import Scenario
-    from pathprobe.pki import CA
+    from pathprobe.lab.servers.pki import CA
 
 
 @dataclass(frozen=True)
