@@ -23,6 +23,7 @@ import struct
 from typing import Literal
 
 from pathprobe.model import TargetMeasurement
+from pathprobe.net import udp
 from pathprobe.net.failures import (
     CONNECTION_REFUSED,
     CONNECTION_RESET,
@@ -33,7 +34,7 @@ from pathprobe.net.failures import (
 )
 from pathprobe.net.sitecheck import HostPort, Recorder, connect_any
 from pathprobe.net.stream import ByteStream, recv_exactly
-from pathprobe.vpn import endpoint, udp
+from pathprobe.vpn import endpoint
 
 Transport = Literal["udp", "tcp"]
 

@@ -30,9 +30,10 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from pathprobe.model import TargetMeasurement
+from pathprobe.net import udp
 from pathprobe.net.failures import CONNECTION_REFUSED, GENERIC_TIMEOUT, NetFailure, classify
 from pathprobe.net.sitecheck import HostPort, Recorder
-from pathprobe.vpn import endpoint, udp
+from pathprobe.vpn import endpoint
 
 CONSTRUCTION = b"Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s"
 IDENTIFIER = b"WireGuard v1 zx2c4 Jason@zx2c4.com"
