@@ -40,7 +40,7 @@ def check(
     from pathprobe.analysis.roots import public_roots as load_public
     from pathprobe.analysis.verdicts import Roots
     from pathprobe.cli.consent import ensure_consent
-    from pathprobe.cli.main import end_startup
+    from pathprobe.cli.startup import end_startup
     from pathprobe.plan import default_plan_path, load_plans
     from pathprobe.probes.base import RunContext
     from pathprobe.profile import build_profile, dumps

@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from pathprobe import __version__
+from pathprobe.cli.startup import end_startup
 from pathprobe.errors import PathprobeError
 
 if TYPE_CHECKING:
@@ -81,16 +82,6 @@ def main(argv: list[str] | None = None) -> None:
         if argv is None:
             gc.freeze()  # the process ends now: spare the interpreter's exit a collection of everything
     sys.exit(rv if isinstance(rv, int) else 0)
-
-
-def end_startup() -> None:
-    """Turn garbage collection back on after start-up (``python -m pathprobe`` turns it off to import).
-
-    What start-up built lives as long as the process: frozen, later collections need not scan it.
-    """
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()
 
 
 def _run(app: typer.Typer, argv: list[str] | None) -> Any:
