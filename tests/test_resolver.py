@@ -25,6 +25,7 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
+from pathprobe.errors import NetFailure
 from pathprobe.net import dns as stub
 from pathprobe.net import pace
 from pathprobe.net.failures import (
@@ -32,7 +33,6 @@ from pathprobe.net.failures import (
     DNS_NXDOMAIN,
     DNS_SERVER_FAILURE,
     GENERIC_TIMEOUT,
-    NetFailure,
 )
 
 from .conftest import in_ci

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pathprobe import __version__
 from pathprobe.cli.startup import end_startup
-from pathprobe.errors import PathprobeError
+from pathprobe.errors import Interrupted, PathprobeError
 
 if TYPE_CHECKING:
     import typer
@@ -88,13 +88,13 @@ def _run(app: typer.Typer, argv: list[str] | None) -> Any:
     import typer
 
     try:
-        return app(args=argv, prog_name="pathprobe", standalone_mode=False)
-    except PathprobeError as exc:
+        try:
+            return app(args=argv, prog_name="pathprobe", standalone_mode=False)
+        except KeyboardInterrupt:
+            raise Interrupted() from None
+    except PathprobeError as exc:  # every user-facing error, Ctrl-C included, leaves here
         print(f"pathprobe: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        print("pathprobe: interrupted", file=sys.stderr)
-        sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except Exception as exc:  # click usage errors and aborts
@@ -104,8 +104,8 @@ def _run(app: typer.Typer, argv: list[str] | None) -> Any:
                 sys.exit(2 if isinstance(exc, errors.UsageError) else exc.exit_code)
             abort = getattr(errors, "Abort", None) or typer.Abort
             if isinstance(exc, abort):
-                print("pathprobe: aborted", file=sys.stderr)
-                sys.exit(130)
+                print("pathprobe: aborted", file=sys.stderr)  # click's word for Ctrl-C at a prompt or in a command
+                sys.exit(Interrupted.exit_code)
         raise
 
 

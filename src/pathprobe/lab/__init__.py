@@ -12,17 +12,6 @@
     lifecycle.py  up / down / status / check, the state file, stale-lab cleanup
 
 Nothing here is ever connected to the host's own network: every address lives inside the namespaces.
+Its errors are :class:`~pathprobe.errors.LabError` (exit 1) and :class:`~pathprobe.errors.BadInput`
+(exit 2: bad scenarios, and a machine where the lab cannot run), both in :mod:`pathprobe.errors`.
 """
-
-from __future__ import annotations
-
-from pathprobe.errors import PathprobeError
-
-
-class LabError(PathprobeError):
-    """The lab could not do what was asked (a service crashed, a lab is already up); exit 1."""
-
-    exit_code = 1
-
-
-__all__ = ["LabError"]

@@ -28,13 +28,13 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 
+from pathprobe.errors import NetFailure
 from pathprobe.net import pace
 from pathprobe.net.failures import (
     DNS_NO_ANSWER,
     DNS_NXDOMAIN,
     DNS_SERVER_FAILURE,
     GENERIC_TIMEOUT,
-    NetFailure,
 )
 
 RESOLV_CONF = "/etc/resolv.conf"

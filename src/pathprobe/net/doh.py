@@ -31,7 +31,8 @@ import h2.events
 import h2.exceptions
 import h2.settings
 
-from pathprobe.net.failures import EOF_ERROR, GENERIC_TIMEOUT, NetFailure, classify
+from pathprobe.errors import NetFailure
+from pathprobe.net.failures import EOF_ERROR, GENERIC_TIMEOUT, classify
 from pathprobe.net.stream import ByteStream
 
 DOH_HTTP_ERROR = "doh_http_error"

@@ -10,6 +10,8 @@ import ssl
 
 from OpenSSL import SSL
 
+from pathprobe.errors import NetFailure
+
 GENERIC_TIMEOUT = "generic_timeout_error"
 CONNECTION_REFUSED = "connection_refused"
 CONNECTION_RESET = "connection_reset"
@@ -25,14 +27,6 @@ SSL_CHAIN_TOO_LARGE = "ssl_chain_too_large"
 HOST_UNREACHABLE = "host_unreachable"
 NETWORK_UNREACHABLE = "network_unreachable"
 INTERNAL_ERROR = "internal_error"
-
-
-class NetFailure(Exception):
-    """A network step failed; ``failure`` is the normalised string."""
-
-    def __init__(self, failure: str, message: str = "") -> None:
-        super().__init__(message or failure)
-        self.failure = failure
 
 
 _ERRNO_MAP = {

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pathprobe.net.failures import EOF_ERROR, NetFailure
+from pathprobe.errors import NetFailure
+from pathprobe.net.failures import EOF_ERROR
 from pathprobe.net.stream import ByteStream
 
 HTTP_RESPONSE_TOO_LARGE = "http_response_too_large"

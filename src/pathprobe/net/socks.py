@@ -9,7 +9,8 @@ from __future__ import annotations
 import ipaddress
 import struct
 
-from pathprobe.net.failures import CONNECTION_REFUSED, NetFailure
+from pathprobe.errors import NetFailure
+from pathprobe.net.failures import CONNECTION_REFUSED
 from pathprobe.net.sitecheck import HostPort, Recorder, connect_any, resolve_step
 from pathprobe.net.stream import ByteStream, recv_exactly
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
-from pathprobe.net.failures import EOF_ERROR, NetFailure
+from pathprobe.errors import NetFailure
+from pathprobe.net.failures import EOF_ERROR
 
 
 class ByteStream(Protocol):

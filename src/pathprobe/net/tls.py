@@ -18,8 +18,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtensionOID
 from OpenSSL import SSL, crypto
 
+from pathprobe.errors import NetFailure
 from pathprobe.model import CertInfo, TlsEvidence
-from pathprobe.net.failures import EOF_ERROR, SSL_CHAIN_TOO_LARGE, NetFailure
+from pathprobe.net.failures import EOF_ERROR, SSL_CHAIN_TOO_LARGE
 from pathprobe.net.stream import ByteStream
 
 MAX_HANDSHAKE_BYTES = 256 * 1024

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import base64
 
-from pathprobe.net.failures import EOF_ERROR, NetFailure
+from pathprobe.errors import NetFailure
+from pathprobe.net.failures import EOF_ERROR
 from pathprobe.net.sitecheck import HostPort, Recorder, connect_any
 from pathprobe.net.stream import BufferedStream, ByteStream
 from pathprobe.vpn import endpoint

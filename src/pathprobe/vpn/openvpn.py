@@ -22,6 +22,7 @@ import os
 import struct
 from typing import Literal
 
+from pathprobe.errors import NetFailure
 from pathprobe.model import TargetMeasurement
 from pathprobe.net import udp
 from pathprobe.net.failures import (
@@ -29,7 +30,6 @@ from pathprobe.net.failures import (
     CONNECTION_RESET,
     EOF_ERROR,
     GENERIC_TIMEOUT,
-    NetFailure,
     classify,
 )
 from pathprobe.net.sitecheck import HostPort, Recorder, connect_any

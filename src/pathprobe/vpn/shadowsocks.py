@@ -30,7 +30,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from pathprobe.net.failures import EOF_ERROR, NetFailure
+from pathprobe.errors import BadSsUrl, NetFailure
+from pathprobe.net.failures import EOF_ERROR
 from pathprobe.net.sitecheck import HostPort, Recorder, connect_any
 from pathprobe.net.stream import ByteStream, recv_exactly
 from pathprobe.vpn import endpoint
@@ -45,10 +46,6 @@ CIPHERS: dict[str, int] = {
 MAX_PAYLOAD = 0x3FFF
 TAG = 16
 INVALID_REPLY = "shadowsocks_invalid_reply"
-
-
-class BadSsUrl(ValueError):
-    """An ``ss://`` URL that cannot be used; the message never repeats the URL or its secrets."""
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,10 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from pathprobe.errors import BadKey, NetFailure
 from pathprobe.model import TargetMeasurement
 from pathprobe.net import udp
-from pathprobe.net.failures import CONNECTION_REFUSED, GENERIC_TIMEOUT, NetFailure, classify
+from pathprobe.net.failures import CONNECTION_REFUSED, GENERIC_TIMEOUT, classify
 from pathprobe.net.sitecheck import HostPort, Recorder
 from pathprobe.vpn import endpoint
 
@@ -68,10 +69,6 @@ NOTE_PSK = (
 NOTE_COOKIE = (
     "The server answered with a cookie reply (it is under load); the handshake itself was not completed."
 )
-
-
-class BadKey(ValueError):
-    """A key that is not base64 of 32 bytes, or not a usable X25519 public key."""
 
 
 def decode_key(text: str) -> bytes:

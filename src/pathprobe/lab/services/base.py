@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from pathprobe.lab import LabError
+from pathprobe.errors import LabError
 from pathprobe.lab.topology import nsexec
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pathprobe.lab import LabError
+from pathprobe.errors import LabError
 from pathprobe.lab import world as w
 from pathprobe.lab.services.base import LabContext, Launch, Listen, Service
 
