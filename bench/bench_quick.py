@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from tests.servers import hostile_server, https_server  # noqa: E402
 
-from pathprobe.pki import CA  # noqa: E402
+from pathprobe.lab.servers.pki import CA  # noqa: E402
 
 PY = sys.executable
 

@@ -3,9 +3,9 @@
 
     python scripts/make_default_plan.py [DATA_DIR]
 
-Writes src/pathprobe/plans/default.toml (sites whose name on the wire is ordinary: the platforms
+Writes probes/default.toml (sites whose name on the wire is ordinary: the platforms
 Kazakhstan intercepted in 2019, messengers, RFC 2606 controls; DoH resolvers; Tor: vanilla and the
-built-in bridges; the portal check) and src/pathprobe/plans/kz-media.toml (news and media sites that
+built-in bridges; the portal check) and probes/kz-media.toml (news and media sites that
 were intercepted or blocked: a person chooses it knowingly).
 """
 
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PLANS = ROOT / "src" / "pathprobe" / "plans"
+PLANS = ROOT / "probes"  # packaged into the wheel as pathprobe/plans (pyproject.toml)
 ADULT_BY_NAME = {"sosalkino.tv", "rukoeb.com"}  # uncategorised in the lists, adult sites by their names
 RISKY_CATEGORIES = {"NEWS", "POLR", "PORN", "HUMR", "LGBT", "ANON", "REL", "XED", "DATE", "PROV"}
 DOH = [  # name in the plan, row name in doh.tsv, URL in doh.tsv

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pathprobe.pki import CA, Issued
+from pathprobe.lab.servers.pki import CA, Issued
 
 
 class _Server:

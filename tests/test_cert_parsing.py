@@ -20,9 +20,9 @@ from pathprobe.analysis.pipeline import analyse
 from pathprobe.analysis.roots import KnownRoots, RootSet
 from pathprobe.analysis.validate import validate
 from pathprobe.analysis.verdicts import Roots
+from pathprobe.lab.servers.pki import CA, Issued
 from pathprobe.model import TlsEvidence
 from pathprobe.net.tls import cert_info
-from pathprobe.pki import CA, Issued
 from pathprobe.planfields import Entry, parse_hostport
 from pathprobe.probes.base import RunContext
 from pathprobe.probes.direct import DirectProbe

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pathprobe.pki import CA
+from pathprobe.lab.servers.pki import CA
 from tests.servers import https_server, write_roots
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from pathprobe.analysis.roots import cert_sha256, spki_sha256
-from pathprobe.pki import CA
+from pathprobe.lab.servers.pki import CA
 from tests.servers import closed_port, hostile_server, https_server, write_roots
 
 

@@ -32,9 +32,9 @@ from pathprobe.analysis.roots import (
 )
 from pathprobe.analysis.verdicts import Roots
 from pathprobe.errors import BadInput
+from pathprobe.lab.servers.pki import CA
 from pathprobe.model import PathMeasurement, TargetMeasurement
 from pathprobe.net.tls import cert_info
-from pathprobe.pki import CA
 from pathprobe.planfields import Entry, parse_hostport
 from pathprobe.probes.base import RunContext
 from pathprobe.probes.direct import DirectProbe

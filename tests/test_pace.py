@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from pathprobe.lab.servers.pki import CA
 from pathprobe.net import pace
 from pathprobe.net.sitecheck import Recorder, connect_any
-from pathprobe.pki import CA
 from pathprobe.vocab import Failure
 
 from .servers import closed_port, https_server

@@ -25,9 +25,9 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
+from pathprobe.errors import NetFailure
 from pathprobe.net import dns as stub
 from pathprobe.net import pace
-from pathprobe.net.failures import NetFailure
 from pathprobe.vocab import Failure
 
 from .conftest import in_ci

@@ -7,9 +7,9 @@ import asyncio
 import time
 from pathlib import Path
 
+from pathprobe.lab.servers.pki import CA
 from pathprobe.net import tls
 from pathprobe.net.sitecheck import FixedAddressDialer, HostPort, check_site
-from pathprobe.pki import CA
 
 from .servers import https_server
 

@@ -2,7 +2,7 @@
 
 import gc
 
-gc.disable()  # start-up allocates much and frees little; cli.main.end_startup() turns collection on again
+gc.disable()  # start-up allocates much and frees little; cli.startup.end_startup() turns collection on again
 
 from pathprobe.cli.main import main  # noqa: E402
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from pathprobe.net.sitecheck import HostPort
 from pathprobe.planfields import Entry
 from pathprobe.probes import registry
 from pathprobe.probes.base import Probe
+from pathprobe.shipped import plans_dir
 
 
 @dataclass
@@ -36,11 +36,11 @@ class Plan:
 
 
 def default_plan_path() -> Path:
-    return Path(str(resources.files("pathprobe") / "plans" / "default.toml"))
+    return plans_dir() / "default.toml"
 
 
 def shipped_plan(name: str) -> Path:
-    return Path(str(resources.files("pathprobe") / "plans" / f"{name}.toml"))
+    return plans_dir() / f"{name}.toml"
 
 
 def read_toml(path: Path) -> dict[str, Any]:

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from pathprobe.collector.synthetic import summary as synth
-from pathprobe.summary.schema import SummaryError, base_path, iso_week, valid_path_id, validate_summary
+from pathprobe.errors import SummaryError
+from pathprobe.summary.schema import base_path, iso_week, valid_path_id, validate_summary
 
 
 def good() -> dict[str, Any]:

@@ -28,7 +28,7 @@ import h2.connection
 import h2.events
 import h2.exceptions
 
-from pathprobe.pki import CA, Issued
+from pathprobe.lab.servers.pki import CA, Issued
 
 DOH_PORT = 18400
 DNSDIST_DO53_PORT = 18401

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from pathprobe.analysis.roots import cert_sha256, spki_sha256
+from pathprobe.lab.servers.pki import CA
 from pathprobe.model import PathMeasurement
 from pathprobe.net.sitecheck import FixedAddressDialer, HostPort, check_site
-from pathprobe.pki import CA
 from tests.servers import https_server
 
 HERE = Path(__file__).parent / "analysis"

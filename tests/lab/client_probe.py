@@ -14,7 +14,7 @@ import json
 import sys
 import time
 
-from pathprobe.net.failures import NetFailure
+from pathprobe.errors import NetFailure
 from pathprobe.net.sitecheck import HostPort, SystemDialer, check_site
 from pathprobe.net.socks import SocksDialer
 

@@ -18,11 +18,11 @@ from pathprobe.lab.censor import ruleset
 from pathprobe.lab.expect import compare, verdict_differences, verdicts
 from pathprobe.lab.lifecycle import services_for
 from pathprobe.lab.scenario import load, parse
+from pathprobe.lab.servers.pki import CA
+from pathprobe.lab.servers.portal import QAZNET_SHA256, qaznet_root_pem
 from pathprobe.lab.services.base import LabContext
 from pathprobe.lab.services.detect import DetectServer
 from pathprobe.lab.services.portal import Portal
-from pathprobe.pki import CA
-from pathprobe.portal_server import QAZNET_SHA256, qaznet_root_pem
 
 MINIMAL = '''
 title = "t"
@@ -100,7 +100,7 @@ def test_portal_service_offers_the_root_certificate_only(
     work = tmp_path / "portal"
     work.mkdir()
     argv = Portal(["qaznet", "interceptor"]).prepare(ctx, work).argv
-    assert argv[1:3] == ["-m", "pathprobe.portal_server"]
+    assert argv[1:3] == ["-m", "pathprobe.lab.servers.portal"]
     assert argv[argv.index("--listen") + 1] == f"0.0.0.0:{w.PORTAL_PORT}"
     assert argv[argv.index("--name") + 1] == w.PORTAL_NAME
     assert argv[argv.index("--redirect-others") + 1] == f"http://{w.PORTAL_NAME}/"

@@ -19,7 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from pathprobe.lab import world as w
-from pathprobe.portal_server import QAZNET_SHA256, qaznet_root_pem
+from pathprobe.lab.servers.portal import QAZNET_SHA256, qaznet_root_pem
 
 from .conftest import LabRunner, assert_clean, need_kinds
 

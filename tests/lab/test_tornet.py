@@ -168,7 +168,7 @@ def _tor_probes() -> list[dict[str, object]]:
 
 
 def test_plan_carries_the_test_networks_client_settings() -> None:
-    from pathprobe.tor.testnet import COMMON
+    from pathprobe.lab.servers.tor import COMMON
 
     probes = _tor_probes()
     assert {p["transport"] for p in probes} == {"vanilla", "obfs4"}

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from pathprobe import pki
 from pathprobe.errors import BadInput
 from pathprobe.lab import world as w
 from pathprobe.lab.expect import Expectations, TargetExp, compare, verdict_differences
 from pathprobe.lab.scenario import fill_plan, load, parse, placeholders
+from pathprobe.lab.servers import pki
 from pathprobe.lab.services import INTERNET, internet_service
 from pathprobe.lab.services.base import LabContext
 from pathprobe.plan import parse_plan_data

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from portal_helpers import BLACKHOLE, DETECT, NAMES, ServeFn
 
-from pathprobe.portal_server import PortalServer, Route, Site
+from pathprobe.lab.servers.portal import PortalServer, Route, Site
 
 
 @pytest.fixture(autouse=True)

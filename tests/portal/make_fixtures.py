@@ -12,7 +12,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from pathprobe.pki import CA
+from pathprobe.lab.servers.pki import CA
 
 OUT = Path(__file__).parent / "data"
 START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)

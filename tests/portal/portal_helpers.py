@@ -7,9 +7,9 @@ import ssl
 from collections.abc import Callable
 from pathlib import Path
 
+from pathprobe.lab.servers.pki import CA
+from pathprobe.lab.servers.portal import Site
 from pathprobe.model import PortalMeasurement
-from pathprobe.pki import CA
-from pathprobe.portal_server import Site
 from pathprobe.probes.base import RunContext
 from pathprobe.probes.portal import PortalProbe, parse_url
 

@@ -17,10 +17,10 @@ from pathprobe.analysis.pipeline import analyse
 from pathprobe.analysis.portal import analyse_portal, signed_by
 from pathprobe.analysis.roots import KnownRoot, KnownRoots, RootSet, cert_sha256, spki_sha256
 from pathprobe.analysis.verdicts import Roots
+from pathprobe.lab.servers.pki import CA
+from pathprobe.lab.servers.portal import qaznet_root_pem
 from pathprobe.model import PathMeasurement, PortalMeasurement, TargetMeasurement, TlsEvidence
 from pathprobe.net.tls import cert_info
-from pathprobe.pki import CA
-from pathprobe.portal_server import qaznet_root_pem
 from pathprobe.trust import known_roots
 
 DATA = Path(__file__).parent / "data"

@@ -15,8 +15,8 @@ import pytest
 from portal_helpers import BLACKHOLE, CLOSED, DETECT, PORTAL, SITE_TLS, ServeFn, tls_context
 
 from pathprobe.cli.main import main
-from pathprobe.pki import CA
-from pathprobe.portal_server import Route, Site, certificate_portal, honest_answer, qaznet_root_pem
+from pathprobe.lab.servers.pki import CA
+from pathprobe.lab.servers.portal import Route, Site, certificate_portal, honest_answer, qaznet_root_pem
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 QAZNET_SHA = "00309c736dd661da6f1eb24173aa849944c168a43a15bffd192eecfdb6f8dbd2"

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from pathprobe.net.failures import NetFailure
+from pathprobe.errors import NetFailure
 from pathprobe.net.http1 import HttpResponse, read_response, request_bytes
 
 

@@ -21,9 +21,8 @@ from portal_helpers import (
     self_signed,
 )
 
-from pathprobe.model import PortalMeasurement
-from pathprobe.pki import CA
-from pathprobe.portal_server import (
+from pathprobe.lab.servers.pki import CA
+from pathprobe.lab.servers.portal import (
     Route,
     Site,
     certificate_portal,
@@ -31,6 +30,7 @@ from pathprobe.portal_server import (
     login_portal,
     qaznet_root_pem,
 )
+from pathprobe.model import PortalMeasurement
 from pathprobe.probes.portal import (
     BUDGET_SPENT,
     MAX_CERT_BYTES,

@@ -13,8 +13,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from portal_helpers import EXTRA, run_probe
 
-from pathprobe.pki import CA
-from pathprobe.portal_server import qaznet_root_pem
+from pathprobe.lab.servers.pki import CA
+from pathprobe.lab.servers.portal import qaznet_root_pem
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -23,7 +23,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 def server(*args: str) -> Iterator[subprocess.Popen[str]]:
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pathprobe.portal_server", "--listen", f"127.0.0.1:{EXTRA}", *args],
+        [sys.executable, "-m", "pathprobe.lab.servers.portal", "--listen", f"127.0.0.1:{EXTRA}", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -38,10 +38,10 @@ from typing import Any
 from pathprobe.analysis.pipeline import analyse
 from pathprobe.analysis.roots import KnownRoot, KnownRoots, RootSet, cert_sha256, spki_sha256
 from pathprobe.analysis.verdicts import Roots
+from pathprobe.lab.servers.pki import CA, Issued
 from pathprobe.model import PathMeasurement
 from pathprobe.net.sitecheck import HostPort, check_site
 from pathprobe.net.socks import SocksDialer
-from pathprobe.pki import CA, Issued
 from pathprobe.probes.base import RunContext
 from pathprobe.probes.direct import DirectProbe
 from pathprobe.runner import run_probes

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from pathprobe.pki import CA
+from pathprobe.lab.servers.pki import CA
+from pathprobe.lab.servers.tor import TestnetConfig, TestNetwork
 from pathprobe.tor import launch
-from pathprobe.tor.testnet import TestnetConfig, TestNetwork
 
 from .servers import DnsStub, HttpsOrigin
 

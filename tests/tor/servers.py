@@ -12,7 +12,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 
-from pathprobe.pki import CA
+from pathprobe.lab.servers.pki import CA
 
 
 class DnsStub:

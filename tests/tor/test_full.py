@@ -17,6 +17,7 @@ import pytest
 from pathprobe.analysis.pipeline import analyse
 from pathprobe.analysis.roots import KnownRoots, RootSet
 from pathprobe.analysis.verdicts import Roots
+from pathprobe.lab.servers.tor import COMMON
 from pathprobe.model import PathMeasurement
 from pathprobe.net.sitecheck import HostPort
 from pathprobe.probes.base import RunContext
@@ -24,7 +25,6 @@ from pathprobe.probes.tor import TorProbe
 from pathprobe.tor import launch
 from pathprobe.tor.bridges import parse_bridge
 from pathprobe.tor.launch import torrc_lines
-from pathprobe.tor.testnet import COMMON
 
 from .conftest import SITE, SITE_PORT, World
 from .servers import HttpsOrigin

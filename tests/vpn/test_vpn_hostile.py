@@ -12,8 +12,9 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 
+from pathprobe.lab.servers import vpn as servers
 from pathprobe.net.sitecheck import HostPort, Recorder, check_site
-from pathprobe.vpn import servers, shadowsocks
+from pathprobe.vpn import shadowsocks
 from pathprobe.vpn.httpconnect import HttpConnectDialer
 from pathprobe.vpn.openvpn import check_openvpn
 

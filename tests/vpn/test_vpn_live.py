@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from vpnnet import PORT, VpnNet
 
-from pathprobe.vpn import servers
+from pathprobe.lab.servers import vpn as servers
 
 pytestmark = pytest.mark.lab
 
@@ -293,7 +293,8 @@ def test_shadowsocks_stream_carries_large_data_both_ciphers(vpn_net: VpnNet) -> 
     code = f"""
 import asyncio, os, time
 from pathprobe.net.sitecheck import HostPort, Recorder
-from pathprobe.vpn import servers, shadowsocks
+from pathprobe.lab.servers import vpn as servers
+from pathprobe.vpn import shadowsocks
 async def one(port, method):
     url = servers.ss_url("127.0.0.1", port, method, {vpn_net.secrets["ss_password"]!r})
     cfg = shadowsocks.parse_ss_url(url)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pathprobe.cli.main import main
-from pathprobe.vpn import servers
+from pathprobe.lab.servers import vpn as servers
 
 SECRET_PW = "s3cret-Passw0rd"
 WG = servers.wg_keypair()

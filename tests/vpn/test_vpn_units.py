@@ -12,8 +12,10 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from pathprobe.errors import BadKey, BadSsUrl
+from pathprobe.lab.servers import vpn as servers
 from pathprobe.net.sitecheck import HostPort
-from pathprobe.vpn import openvpn, proxyurl, servers, shadowsocks, wireguard
+from pathprobe.vpn import openvpn, proxyurl, shadowsocks, wireguard
 
 # --- Shadowsocks URLs ---
 
@@ -62,7 +64,7 @@ def test_percent_encoded_plain_userinfo_and_legacy_form() -> None:
     ],
 )
 def test_bad_ss_urls(url: str) -> None:
-    with pytest.raises(shadowsocks.BadSsUrl) as exc:
+    with pytest.raises(BadSsUrl) as exc:
         shadowsocks.parse_ss_url(url)
     assert "pw" not in str(exc.value)
 
@@ -203,7 +205,7 @@ def test_decode_key() -> None:
     keys = servers.wg_keypair()
     assert wireguard.public_of(wireguard.decode_key(keys.private)) == wireguard.decode_key(keys.public)
     for bad in ("", "abc", base64.b64encode(bytes(31)).decode(), "é" * 44):
-        with pytest.raises(wireguard.BadKey):
+        with pytest.raises(BadKey):
             wireguard.decode_key(bad)
-    with pytest.raises(wireguard.BadKey):
+    with pytest.raises(BadKey):
         wireguard.check_public_key(bytes(32))  # a low-order point

@@ -2,7 +2,7 @@
 
 Everything listens on the namespace's own loopback: ss-server (two ciphers), microsocks (with and
 without credentials), tinyproxy (with and without credentials), OpenVPN 2.6 (UDP, TCP, and both with
-tls-crypt), wireguard-go, and HTTPS origins with certificates from :class:`pathprobe.pki.CA`. The
+tls-crypt), wireguard-go, and HTTPS origins with certificates from :class:`pathprobe.lab.servers.pki.CA`. The
 origins' names exist only in the namespace's hosts file, which the servers see (``ip netns exec``
 bind-mounts it) but the client does not (it enters only the network namespace with ``nsenter``):
 so a site reached through a tunnel proves the far side resolved its name.
@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from pathprobe import pki
-from pathprobe.vpn import servers
+from pathprobe.lab.servers import pki
+from pathprobe.lab.servers import vpn as servers
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 HERE = Path(__file__).resolve().parent

@@ -34,7 +34,7 @@ def check(
     """
     from pathprobe.check import CheckOptions, prepare
     from pathprobe.cli.consent import ensure_consent
-    from pathprobe.cli.main import end_startup
+    from pathprobe.cli.startup import end_startup
     from pathprobe.profile import dumps
 
     end_startup()

@@ -16,6 +16,8 @@ from typing import Any
 
 import typer
 
+from pathprobe.errors import BadInput, Interrupted
+
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 
 DEMO_SCENARIO = "kz-2019"
@@ -30,13 +32,13 @@ def _interrupt_on_sigterm() -> None:
 
 @contextlib.contextmanager
 def _interruptible() -> Iterator[None]:
-    """Ctrl-C / SIGTERM: the lab code has already taken down what it started; say so, exit 130."""
+    """Ctrl-C / SIGTERM: the lab code has already taken down what it started; say so through the
+    CLI's one exit point (:class:`~pathprobe.errors.Interrupted`, exit 130)."""
     _interrupt_on_sigterm()
     try:
         yield
     except KeyboardInterrupt:
-        print("pathprobe: interrupted (what this command had started was taken down)", file=sys.stderr)
-        raise typer.Exit(130) from None
+        raise Interrupted("interrupted (what this command had started was taken down)") from None
 
 
 def _say(text: str) -> None:
@@ -145,8 +147,6 @@ def check(
     preflight()
     scn = sc.load(scenario)
     if out is not None and out.is_dir():
-        from pathprobe.errors import BadInput
-
         raise BadInput(f"--out {out}: is a directory")
     with _interruptible():
         result = Lab(_say).check(scn, out=out, keep=keep)

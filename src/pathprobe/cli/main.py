@@ -9,7 +9,8 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from pathprobe import __version__
-from pathprobe.errors import PathprobeError
+from pathprobe.cli.startup import end_startup
+from pathprobe.errors import Interrupted, PathprobeError
 
 if TYPE_CHECKING:
     import typer
@@ -83,27 +84,17 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(rv if isinstance(rv, int) else 0)
 
 
-def end_startup() -> None:
-    """Turn garbage collection back on after start-up (``python -m pathprobe`` turns it off to import).
-
-    What start-up built lives as long as the process: frozen, later collections need not scan it.
-    """
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()
-
-
 def _run(app: typer.Typer, argv: list[str] | None) -> Any:
     import typer
 
     try:
-        return app(args=argv, prog_name="pathprobe", standalone_mode=False)
-    except PathprobeError as exc:
+        try:
+            return app(args=argv, prog_name="pathprobe", standalone_mode=False)
+        except KeyboardInterrupt:
+            raise Interrupted() from None
+    except PathprobeError as exc:  # every user-facing error, Ctrl-C included, leaves here
         print(f"pathprobe: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        print("pathprobe: interrupted", file=sys.stderr)
-        sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except Exception as exc:  # click usage errors and aborts
@@ -113,8 +104,8 @@ def _run(app: typer.Typer, argv: list[str] | None) -> Any:
                 sys.exit(2 if isinstance(exc, errors.UsageError) else exc.exit_code)
             abort = getattr(errors, "Abort", None) or typer.Abort
             if isinstance(exc, abort):
-                print("pathprobe: aborted", file=sys.stderr)
-                sys.exit(130)
+                print("pathprobe: aborted", file=sys.stderr)  # click's word for Ctrl-C at a prompt or in a command
+                sys.exit(Interrupted.exit_code)
         raise
 
 

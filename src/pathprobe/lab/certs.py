@@ -1,5 +1,5 @@
 """The lab's certificate authorities: one "public" root (what every lab device trusts, like the
-Mozilla list) and the censors' interception roots, built with :mod:`pathprobe.pki`.
+Mozilla list) and the censors' interception roots, built with :mod:`pathprobe.lab.servers.pki`.
 
 Keys and certificates are cached between runs under ``$XDG_CACHE_HOME/pathprobe/lab`` (default
 ``~/.cache/pathprobe/lab``) so reference profiles and workshop devices keep the same roots; a cached
@@ -18,7 +18,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 
-from pathprobe.pki import CA, load_ca
+from pathprobe.lab.servers.pki import CA, load_ca
 
 PUBLIC_ROOT = {"cn": "pathprobe lab Public Root", "org": "pathprobe lab", "country": None}
 RETIRED_ROOT = {"cn": "pathprobe lab Retired Root", "org": "pathprobe lab", "country": None}

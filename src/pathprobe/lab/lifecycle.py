@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pathprobe.errors import BadInput
-from pathprobe.lab import LabError, topology
+from pathprobe.errors import BadInput, LabError
 from pathprobe.lab import certs as labcerts
+from pathprobe.lab import topology
 from pathprobe.lab import world as w
 from pathprobe.lab.censor import ruleset
 from pathprobe.lab.expect import Outcome, compare

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from pathprobe.lab import LabError
+from pathprobe.errors import LabError
 from pathprobe.lab import world as w
 
 NETNS_ETC = Path("/etc/netns")
@@ -35,9 +35,15 @@ def run(argv: list[str], *, check: bool = True, input: str | None = None) -> sub
     return cp
 
 
+def _namespaces() -> tuple[str, ...]:
+    """The lab's namespace names, once the prefix they are made from is known to be a lab prefix."""
+    w.check_prefix()
+    return w.NAMESPACES
+
+
 def nsexec(ns: str, *argv: str) -> list[str]:
     """The argv that runs ``argv`` inside namespace ``ns``."""
-    assert ns in w.NAMESPACES, ns
+    assert ns in _namespaces(), ns
     return ["ip", "netns", "exec", ns, *argv]
 
 
@@ -45,11 +51,11 @@ def existing() -> list[str]:
     """Which of the lab's namespaces exist now."""
     cp = run(["ip", "netns", "list"], check=False)
     names = {line.split()[0] for line in cp.stdout.splitlines() if line.strip()}
-    return [n for n in w.NAMESPACES if n in names]
+    return [n for n in _namespaces() if n in names]
 
 
 def netns_etc_dirs() -> list[Path]:
-    return [NETNS_ETC / n for n in w.NAMESPACES if (NETNS_ETC / n).exists()]
+    return [NETNS_ETC / n for n in _namespaces() if (NETNS_ETC / n).exists()]
 
 
 def pids_in(ns: str) -> list[int]:
@@ -70,7 +76,7 @@ def _write_etc(ns: str, nameserver: str | None) -> None:
 
 def create() -> None:
     """Build the namespaces, links, addresses and routes (the caller removed any stale lab first)."""
-    for ns in w.NAMESPACES:
+    for ns in _namespaces():
         run(["ip", "netns", "add", ns])
     run(
         [
@@ -165,4 +171,4 @@ def platform_problem() -> str | None:
         return "pathprobe lab needs root (it creates network namespaces); run it with sudo"
     if shutil.which("ip") is None:
         return "pathprobe lab needs iproute2's 'ip' command (run scripts/setup.sh)"
-    return None
+    return w.prefix_problem()

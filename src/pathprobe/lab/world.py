@@ -13,10 +13,30 @@ import os
 import re
 from dataclasses import dataclass
 
-PREFIX = os.environ.get("PATHPROBE_LAB_PREFIX", "pp-")
-"""Namespace name prefix (``pp-`` by default; ``pp-<x>-`` lets several labs run side by side)."""
-if not re.fullmatch(r"pp-([a-z0-9]{1,6}-)?", PREFIX):
-    raise SystemExit("pathprobe lab: PATHPROBE_LAB_PREFIX must be 'pp-' or 'pp-<up to 6 letters/digits>-'")
+from pathprobe.errors import BadInput
+
+PREFIX_ENV = "PATHPROBE_LAB_PREFIX"
+PREFIX = os.environ.get(PREFIX_ENV, "pp-")
+"""Namespace name prefix (``pp-`` by default; ``pp-<x>-`` lets several labs run side by side).
+
+Read at import but checked only by :func:`check_prefix`, before the lab touches any namespace:
+importing the lab never fails, whatever the environment says."""
+
+
+def prefix_problem() -> str | None:
+    """Why :data:`PREFIX` cannot name the lab's namespaces, or None."""
+    if re.fullmatch(r"pp-([a-z0-9]{1,6}-)?", PREFIX):
+        return None
+    return f"{PREFIX_ENV} must be 'pp-' or 'pp-<up to 6 letters/digits>-' (it names the lab's namespaces)"
+
+
+def check_prefix() -> None:
+    """Raise :class:`~pathprobe.errors.BadInput` (exit 2) when :data:`PREFIX` is not a lab prefix."""
+    problem = prefix_problem()
+    if problem:
+        raise BadInput(problem)
+
+
 CLIENT_NS = f"{PREFIX}client"
 CENSOR_NS = f"{PREFIX}censor"
 INET_NS = f"{PREFIX}inet"

@@ -28,8 +28,8 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 
+from pathprobe.errors import NetFailure
 from pathprobe.net import pace
-from pathprobe.net.failures import NetFailure
 from pathprobe.vocab import Failure
 
 RESOLV_CONF = "/etc/resolv.conf"

@@ -31,7 +31,8 @@ import h2.events
 import h2.exceptions
 import h2.settings
 
-from pathprobe.net.failures import NetFailure, classify
+from pathprobe.errors import NetFailure
+from pathprobe.net.failures import classify
 from pathprobe.net.stream import ByteStream
 from pathprobe.vocab import Failure
 

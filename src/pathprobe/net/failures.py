@@ -13,16 +13,8 @@ import ssl
 
 from OpenSSL import SSL
 
+from pathprobe.errors import NetFailure
 from pathprobe.vocab import Failure
-
-
-class NetFailure(Exception):
-    """A network step failed; ``failure`` is the normalised string."""
-
-    def __init__(self, failure: str, message: str = "") -> None:
-        super().__init__(message or failure)
-        self.failure = failure
-
 
 _ERRNO_MAP = {
     errno.ECONNREFUSED: Failure.CONNECTION_REFUSED,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pathprobe.net.failures import NetFailure
+from pathprobe.errors import NetFailure
 from pathprobe.net.stream import ByteStream
 from pathprobe.vocab import Failure
 

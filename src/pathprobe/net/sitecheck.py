@@ -13,10 +13,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from pathprobe.errors import NetFailure
 from pathprobe.model import Observation, TargetMeasurement, TlsEvidence
 from pathprobe.net import pace
 from pathprobe.net.dns import system_resolve
-from pathprobe.net.failures import NetFailure, classify
+from pathprobe.net.failures import classify
 from pathprobe.net.stream import ByteStream, TcpStream, open_tcp
 from pathprobe.net.tls import TlsStream, http_status
 from pathprobe.vocab import Failure, Role, Step

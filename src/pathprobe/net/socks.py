@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import struct
 
-from pathprobe.net.failures import NetFailure
+from pathprobe.errors import NetFailure
 from pathprobe.net.sitecheck import HostPort, Recorder, connect_any, resolve_step
 from pathprobe.net.stream import ByteStream, recv_exactly
 from pathprobe.vocab import Failure, Step

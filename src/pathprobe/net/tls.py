@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtensionOID
 from OpenSSL import SSL, crypto
 
+from pathprobe.errors import NetFailure
 from pathprobe.model import CertInfo, TlsEvidence
-from pathprobe.net.failures import NetFailure
 from pathprobe.net.stream import ByteStream
 from pathprobe.vocab import Failure
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import asyncio
 from typing import ClassVar
 
+from pathprobe.errors import NetFailure
 from pathprobe.model import PathMeasurement, TargetMeasurement
-from pathprobe.net.failures import NetFailure
 from pathprobe.net.sitecheck import HostPort, Recorder, connect_any, resolve_step
 from pathprobe.planfields import Entry
 from pathprobe.probes.base import ProbeResult, RunContext

@@ -30,9 +30,10 @@ from urllib.parse import urljoin, urlsplit
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 
+from pathprobe.errors import NetFailure
 from pathprobe.model import Observation, PortalMeasurement
 from pathprobe.net.dns import is_ip
-from pathprobe.net.failures import NetFailure, classify, scrub
+from pathprobe.net.failures import classify, scrub
 from pathprobe.net.http1 import HttpResponse, http_get
 from pathprobe.net.sitecheck import HostPort, Recorder, SystemDialer
 from pathprobe.net.stream import ByteStream

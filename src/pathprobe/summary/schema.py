@@ -17,7 +17,7 @@ import re
 from importlib import resources
 from typing import Any
 
-from pathprobe.errors import BadInput
+from pathprobe.errors import SummaryError
 from pathprobe.vocab import Connectivity, Failure, Reachability, Signal, TlsVerdict
 
 SCHEMA = "pathprobe.summary/1"
@@ -179,10 +179,6 @@ def clean_dn(dn: Any, private: frozenset[str] = frozenset()) -> str | None:
 
 
 # ---- validation -------------------------------------------------------------------------------------
-
-
-class SummaryError(BadInput):
-    """A summary that does not follow the schema; the message names the field."""
 
 
 def _obj(v: Any, where: str, keys: set[str]) -> dict[str, Any]:

@@ -3,5 +3,7 @@
 - :mod:`~pathprobe.tor.bridges`: parse and validate bridge lines; keep them secret.
 - :mod:`~pathprobe.tor.quick`: first-hop handshakes (ORPort TLS, obfs4, domain fronts).
 - :mod:`~pathprobe.tor.launch`: start tor, follow its bootstrap, stop it by PID.
-- :mod:`~pathprobe.tor.testnet`: a private Tor network for the tests and the lab.
+
+Client code only: the private Tor network that the tests and the lab run is
+:mod:`pathprobe.lab.servers.tor`.
 """

@@ -26,9 +26,9 @@ import string
 import tempfile
 from dataclasses import dataclass
 
+from pathprobe.errors import NetFailure
 from pathprobe.model import TargetMeasurement
 from pathprobe.net.dns import system_resolve
-from pathprobe.net.failures import NetFailure
 from pathprobe.net.sitecheck import HostPort, Recorder
 from pathprobe.net.socks import socks5_connect
 from pathprobe.net.stream import ByteStream, open_tcp

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 
-from pathprobe.net.failures import NetFailure
+from pathprobe.errors import NetFailure
 from pathprobe.net.sitecheck import HostPort, Recorder, connect_any
 from pathprobe.net.stream import BufferedStream, ByteStream
 from pathprobe.vocab import Failure, Step

@@ -22,12 +22,14 @@ import os
 import struct
 from typing import Literal
 
+from pathprobe.errors import NetFailure
 from pathprobe.model import TargetMeasurement
-from pathprobe.net.failures import NetFailure, classify
+from pathprobe.net import udp
+from pathprobe.net.failures import classify
 from pathprobe.net.sitecheck import HostPort, Recorder, connect_any
 from pathprobe.net.stream import ByteStream, recv_exactly
 from pathprobe.vocab import Failure, Reachability, Step
-from pathprobe.vpn import endpoint, udp
+from pathprobe.vpn import endpoint
 
 Transport = Literal["udp", "tcp"]
 

@@ -8,13 +8,10 @@ from __future__ import annotations
 import urllib.parse
 from dataclasses import dataclass
 
+from pathprobe.errors import BadProxyUrl
 from pathprobe.net.sitecheck import HostPort
 
 SCHEMES = {"socks5": ("socks5", "socks5h"), "http": ("http",)}
-
-
-class BadProxyUrl(ValueError):
-    """The message never contains the URL (it may hold credentials)."""
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from pathprobe.net.failures import NetFailure
+from pathprobe.errors import BadSsUrl, NetFailure
 from pathprobe.net.sitecheck import HostPort, Recorder, connect_any
 from pathprobe.net.stream import ByteStream, recv_exactly
 from pathprobe.vocab import Failure
@@ -45,10 +45,6 @@ CIPHERS: dict[str, int] = {
 }
 MAX_PAYLOAD = 0x3FFF
 TAG = 16
-
-
-class BadSsUrl(ValueError):
-    """An ``ss://`` URL that cannot be used; the message never repeats the URL or its secrets."""
 
 
 @dataclass(frozen=True)

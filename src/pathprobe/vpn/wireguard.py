@@ -29,11 +29,13 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from pathprobe.errors import BadKey, NetFailure
 from pathprobe.model import TargetMeasurement
-from pathprobe.net.failures import NetFailure, classify
+from pathprobe.net import udp
+from pathprobe.net.failures import classify
 from pathprobe.net.sitecheck import HostPort, Recorder
 from pathprobe.vocab import Failure, Reachability, Step
-from pathprobe.vpn import endpoint, udp
+from pathprobe.vpn import endpoint
 
 CONSTRUCTION = b"Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s"
 IDENTIFIER = b"WireGuard v1 zx2c4 Jason@zx2c4.com"
@@ -68,10 +70,6 @@ NOTE_PSK = (
 NOTE_COOKIE = (
     "The server answered with a cookie reply (it is under load); the handshake itself was not completed."
 )
-
-
-class BadKey(ValueError):
-    """A key that is not base64 of 32 bytes, or not a usable X25519 public key."""
 
 
 def decode_key(text: str) -> bytes:

@@ -1,6 +1,6 @@
-"""Running a :class:`pathprobe.vpn.servers.ServerSpec` as a lab service (shared by the VPN services).
+"""Running a :class:`pathprobe.lab.servers.vpn.ServerSpec` as a lab service (shared by the VPN services).
 
-The builders in :mod:`pathprobe.vpn.servers` write each server's explicit configuration and say how
+The builders in :mod:`pathprobe.lab.servers.vpn` write each server's explicit configuration and say how
 to tell it is ready: a line in its output, follow-up commands (``wg setconf`` ...), a command that
 succeeds once it is up. The lab runs the spec's ``argv`` like any service (output to
 ``<instance>/log``); :class:`SpecReadiness` runs the follow-ups inside the service's namespace while
@@ -13,8 +13,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from pathprobe.lab.servers.vpn import ServerSpec
 from pathprobe.lab.topology import nsexec
-from pathprobe.vpn.servers import ServerSpec
 
 _CMD_TIMEOUT = 5.0
 

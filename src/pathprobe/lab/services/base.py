@@ -28,17 +28,17 @@ import signal
 import subprocess
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from pathprobe.lab import LabError
+from pathprobe.errors import LabError
 from pathprobe.lab.topology import nsexec
 
 if TYPE_CHECKING:
     from pathprobe.lab.certs import Interceptor
-    from pathprobe.lab.scenario import Scenario
-    from pathprobe.pki import CA
+    from pathprobe.lab.servers.pki import CA
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,14 @@ class Launch:
     env: dict[str, str] = field(default_factory=dict)
 
 
+class ScenarioOptions(Protocol):
+    """What services read of the scenario (a :class:`pathprobe.lab.scenario.Scenario` is one): its
+    ``[options.<kind>]`` tables. Services never import the scenario module, which imports them."""
+
+    @property
+    def options(self) -> Mapping[str, Mapping[str, Any]]: ...
+
+
 @dataclass
 class LabContext:
     """What services get when they prepare: the run's directory, the lab CAs and the scenario."""
@@ -66,7 +74,7 @@ class LabContext:
     public: CA
     public_pem: Path
     """The lab public root (PEM), what origins chain to and what "public roots" means in the lab."""
-    scenario: Scenario
+    scenario: ScenarioOptions
     interceptor: Interceptor | None = None
     retired: CA | None = None
     """The lab's retired public root: what ``[options.origins] retired`` sites chain to."""

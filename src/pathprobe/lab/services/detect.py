@@ -1,7 +1,7 @@
 """``detect``: an honest portal-detection server in the "internet" (like Firefox's detectportal).
 
 ``http://detectportal.test/success.txt`` at 10.77.2.30:80 answers ``200`` with ``success``, as a
-network without a portal lets it. Run by :mod:`pathprobe.portal_server` (``--answer``); every other
+network without a portal lets it. Run by :mod:`pathprobe.lab.servers.portal` (``--answer``); every other
 path is a 404. A portal probe in a scenario's plan uses::
 
     url = "http://detectportal.test/success.txt"
@@ -21,7 +21,7 @@ PORT = 80
 
 class DetectServer(Service):
     kind = "detect"
-    about = "an honest portal-detection URL (pathprobe.portal_server --answer)"
+    about = "an honest portal-detection URL (pathprobe.lab.servers.portal --answer)"
 
     def __init__(self, instance: str = "detect", netns: str = w.INET_NS) -> None:
         super().__init__(instance, netns)
@@ -31,7 +31,7 @@ class DetectServer(Service):
             [
                 sys.executable,
                 "-m",
-                "pathprobe.portal_server",
+                "pathprobe.lab.servers.portal",
                 "--listen",
                 f"{w.DETECT_ADDR}:{PORT}",
                 "--answer",

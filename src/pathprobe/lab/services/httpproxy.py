@@ -1,6 +1,6 @@
 """``http-proxy``: an HTTP CONNECT proxy in the "internet" (tinyproxy), 10.77.2.84:3128, no credentials.
 
-The configuration is :func:`pathprobe.vpn.servers.tinyproxy`'s (foreground, logs to its output,
+The configuration is :func:`pathprobe.lab.servers.vpn.tinyproxy`'s (foreground, logs to its output,
 runs as ``nobody``), admitting only the lab's client network. tinyproxy resolves the sites' names
 itself with pp-inet's (honest) resolver.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pathprobe.lab import world as w
+from pathprobe.lab.servers import vpn as servers
 from pathprobe.lab.services.base import LabContext, Launch, Listen, Service
-from pathprobe.vpn import servers
 
 
 class HttpProxy(Service):

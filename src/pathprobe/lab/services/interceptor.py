@@ -17,7 +17,7 @@ import re
 import shutil
 from pathlib import Path
 
-from pathprobe.lab import LabError
+from pathprobe.errors import LabError
 from pathprobe.lab import world as w
 from pathprobe.lab.services.base import LabContext, Launch, Listen, Service
 

@@ -2,7 +2,7 @@
 
 All three listen on 10.77.2.81 (:data:`~pathprobe.lab.world.OPENVPN_ADDR`): UDP and TCP on 1194, and
 a server with ``tls-crypt`` on 1195/udp, which answers no one without its key (it stays silent, as
-real tls-crypt servers do). The configuration is :func:`pathprobe.vpn.servers.openvpn_server`'s
+real tls-crypt servers do). The configuration is :func:`pathprobe.lab.servers.vpn.openvpn_server`'s
 (TLS mode, a leaf from the lab public CA — no client ever finishes the handshake — ``dh none``, a
 ``server`` subnet of its own on a tun device that exists only in pp-inet). Ready when its own output
 says ``Initialization Sequence Completed`` and its socket is open.
@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from pathprobe.lab import world as w
+from pathprobe.lab.servers import vpn as servers
 from pathprobe.lab.services._spec import SpecReadiness
 from pathprobe.lab.services.base import LabContext, Launch, Listen, Service
-from pathprobe.vpn import servers
 
 
 class _OpenVpn(Service):

@@ -1,4 +1,4 @@
-"""``portal``: the censor's portal page (``python -m pathprobe.portal_server`` in pp-censor, port 8081).
+"""``portal``: the censor's portal page (``python -m pathprobe.lab.servers.portal`` in pp-censor, port 8081).
 
 The censor's ruleset redirects every plain-HTTP (port 80) connection from the client to it, whatever
 address it was meant for. Requests for ``portal.censor.test`` get the portal page; every other
@@ -7,7 +7,7 @@ certificate-install page, as Kazakh ISPs showed in 2019 — offering the real, p
 Network root (``qaznet``) and/or the scenario's own interception root (``interceptor``) as DER, PEM
 and PKCS#7 files — or, with no offers, an ordinary captive log-in page (hotel Wi-Fi).
 
-The server is :mod:`pathprobe.portal_server`, the same one the portal probe's tests use.
+The server is :mod:`pathprobe.lab.servers.portal`, the same one the portal probe's tests use.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pathprobe.lab import LabError
+from pathprobe.errors import LabError
 from pathprobe.lab import world as w
 from pathprobe.lab.services.base import LabContext, Launch, Listen, Service
 
@@ -25,7 +25,7 @@ OFFERS = ("qaznet", "interceptor")
 
 class Portal(Service):
     kind = "portal"
-    about = "the censor's portal page (pathprobe.portal_server: capture, certificate or log-in page)"
+    about = "the censor's portal page (pathprobe.lab.servers.portal: capture, certificate or log-in page)"
 
     def __init__(self, offers: list[str], instance: str = "portal", netns: str = w.CENSOR_NS) -> None:
         super().__init__(instance, netns)
@@ -38,7 +38,7 @@ class Portal(Service):
         argv = [
             sys.executable,
             "-m",
-            "pathprobe.portal_server",
+            "pathprobe.lab.servers.portal",
             "--listen",
             f"0.0.0.0:{w.PORTAL_PORT}",
             "--name",

@@ -2,7 +2,7 @@
 
 A fresh password each run; the plan gets the client's key as ``{{shadowsocks.url}}`` (a SIP002
 ``ss://`` URL written as an Outline access key). The configuration is
-:func:`pathprobe.vpn.servers.ss_server`'s (TCP only, an explicit JSON file readable by its owner
+:func:`pathprobe.lab.servers.vpn.ss_server`'s (TCP only, an explicit JSON file readable by its owner
 only). ss-server resolves the sites' names itself, with pp-inet's resolver (the honest one).
 
 Options (``[options.shadowsocks]``): ``method`` — ``chacha20-ietf-poly1305`` (default) or
@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from pathprobe.lab import world as w
+from pathprobe.lab.servers import vpn as servers
 from pathprobe.lab.services.base import LabContext, Launch, Listen, Service
-from pathprobe.vpn import servers
 
 METHODS = ("chacha20-ietf-poly1305", "aes-256-gcm")
 

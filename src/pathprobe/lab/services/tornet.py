@@ -1,4 +1,4 @@
-"""``tornet``: a private Tor network in the "internet" (:mod:`pathprobe.tor.testnet`, real tor and obfs4proxy).
+"""``tornet``: a private Tor network in the "internet" (:mod:`pathprobe.lab.servers.tor`, real tor and obfs4proxy).
 
 Three directory authorities, two relays (``relay0`` is the exit) and an obfs4 bridge, each on its own
 address of pp-inet (:data:`~pathprobe.lab.world.TOR_ADDRS`): the authorities and relays inside
@@ -41,8 +41,8 @@ from typing import Any
 
 from pathprobe.lab import world as w
 from pathprobe.lab.certs import cache_dir as lab_cache_dir
+from pathprobe.lab.servers.tor import TestnetConfig, TestNetwork, find_obfs4_binary
 from pathprobe.lab.services.base import LabContext, Launch, Listen, Service, is_listening
-from pathprobe.tor.testnet import TestnetConfig, TestNetwork, find_obfs4_binary
 
 CONFIG_FILE = "tornet.json"
 READY_FILE = "ready"

@@ -9,7 +9,7 @@ server's public key), ``{{wireguard.private_key}}`` (the known peer's private ke
 The interface is named after the lab's namespace prefix (:func:`~pathprobe.lab.world.wg_ifname`):
 wireguard-go's control socket lives in ``/var/run/wireguard``, which every namespace shares.
 wireguard-go opens its port on every address of pp-inet; plans use 10.77.2.82. The configuration is
-:func:`pathprobe.vpn.servers.wireguard_server`'s: ``wg setconf`` from a file, an address, link up
+:func:`pathprobe.lab.servers.vpn.wireguard_server`'s: ``wg setconf`` from a file, an address, link up
 (run inside pp-inet once wireguard-go has made the interface); ready when ``wg show IFNAME
 listen-port`` answers and the UDP port is bound.
 """
@@ -19,9 +19,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from pathprobe.lab import world as w
+from pathprobe.lab.servers import vpn as servers
 from pathprobe.lab.services._spec import SpecReadiness
 from pathprobe.lab.services.base import LabContext, Launch, Listen, Service
-from pathprobe.vpn import servers
 
 
 class WireGuard(Service):

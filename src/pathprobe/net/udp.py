@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from pathprobe.net.failures import NetFailure, classify
+from pathprobe.errors import NetFailure
+from pathprobe.net.failures import classify
 from pathprobe.vocab import Failure
 
 T = TypeVar("T")

@@ -27,7 +27,7 @@ from typing import Literal
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from pathprobe import pki
+from pathprobe.lab.servers import pki
 
 
 @dataclass

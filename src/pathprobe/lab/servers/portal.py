@@ -7,9 +7,9 @@ Kazakhstan in 2019. Hostile behaviours (``slow``, ``huge``, ``silent``) exist fo
 
 Run it in the lab (inside a namespace)::
 
-    python -m pathprobe.portal_server --listen 10.0.0.1:80 --name portal.lab \\
+    python -m pathprobe.lab.servers.portal --listen 10.0.0.1:80 --name portal.lab \\
         --redirect-others http://portal.lab/ --offer-qaznet --offer lab-root=/path/lab-root.pem
-    python -m pathprobe.portal_server --listen 10.0.0.1:80 --answer /success.txt=success
+    python -m pathprobe.lab.servers.portal --listen 10.0.0.1:80 --answer /success.txt=success
 
 It prints ``ready`` on stdout once listening and serves until SIGTERM or SIGINT.
 """
@@ -328,7 +328,7 @@ async def _serve_forever(servers: list[PortalServer]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m pathprobe.portal_server", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m pathprobe.lab.servers.portal", description=__doc__.split("\n")[0])
     ap.add_argument("--listen", type=_hostport, action="append", default=[], help="HOST:PORT for plain HTTP")
     ap.add_argument("--tls-listen", type=_hostport, action="append", default=[], help="HOST:PORT for HTTPS")
     ap.add_argument("--tls-cert", help="PEM certificate chain for HTTPS (leaf first)")
