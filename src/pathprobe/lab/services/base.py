@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pathprobe.errors import LabError
+from pathprobe.lab import world as w
 from pathprobe.lab.topology import nsexec
 
 if TYPE_CHECKING:
@@ -94,10 +95,11 @@ class Service(ABC):
     about: ClassVar[str] = ""
     ready_timeout: ClassVar[float] = 20.0
 
-    def __init__(self, instance: str, netns: str) -> None:
-        self.instance = instance
-        """Unique name within one lab (its directory and log are named after it)."""
-        self.netns = netns
+    def __init__(self, instance: str | None = None, netns: str | None = None) -> None:
+        self.instance = instance or self.kind
+        """Unique name within one lab (its directory and log are named after it); default: the kind."""
+        self.netns = netns or w.INET_NS
+        """The namespace it runs in; default: the "internet"."""
 
     @abstractmethod
     def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
@@ -116,7 +118,7 @@ class Service(ABC):
         """Build the internet service from the scenario's ``[options.<kind>]`` (none by default)."""
         if options:
             raise ValueError(f"'{sorted(options)[0]}': the {cls.kind} service takes no options")
-        return cls()  # type: ignore[call-arg]
+        return cls()
 
     def plan_values(self) -> dict[str, str]:
         """Values for the plan's ``{{<instance>.<key>}}`` placeholders (called after :meth:`prepare`)."""

@@ -23,9 +23,6 @@ class DetectServer(Service):
     kind = "detect"
     about = "an honest portal-detection URL (pathprobe.lab.servers.portal --answer)"
 
-    def __init__(self, instance: str = "detect", netns: str = w.INET_NS) -> None:
-        super().__init__(instance, netns)
-
     def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
         return Launch(
             [

@@ -13,9 +13,6 @@ class HonestDns(Service):
     kind = "dns"
     about = "the honest resolver (unbound, local data only, no forwarders)"
 
-    def __init__(self, instance: str = "dns", netns: str = w.INET_NS) -> None:
-        super().__init__(instance, netns)
-
     def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
         conf = _unbound.write(workdir, _unbound.config(workdir, [w.DNS_ADDR], w.honest_records(ctx.many)))
         return Launch(_unbound.argv(conf))

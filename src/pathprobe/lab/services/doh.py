@@ -17,9 +17,6 @@ class DohServer(Service):
     kind = "doh"
     about = "a DNS-over-HTTPS server (unbound https-port, honest local data)"
 
-    def __init__(self, instance: str = "doh", netns: str = w.INET_NS) -> None:
-        super().__init__(instance, netns)
-
     def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
         leaf = ctx.public.issue(w.DOH_NAME, w.DOH_ADDR)
         chain, key = workdir / "doh.chain.pem", workdir / "doh.key.pem"

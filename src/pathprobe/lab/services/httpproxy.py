@@ -18,9 +18,6 @@ class HttpProxy(Service):
     kind = "http-proxy"
     about = "an HTTP CONNECT proxy (tinyproxy)"
 
-    def __init__(self, instance: str = "http-proxy", netns: str = w.INET_NS) -> None:
-        super().__init__(instance, netns)
-
     def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
         spec = servers.tinyproxy(
             workdir, port=w.HTTP_PROXY_PORT, host=w.HTTP_PROXY_ADDR, allow=(w.CLIENT_NET,), name="tinyproxy"

@@ -16,9 +16,6 @@ class Socks5Proxy(Service):
     kind = "socks5"
     about = "a SOCKS5 proxy (microsocks)"
 
-    def __init__(self, instance: str = "socks5", netns: str = w.INET_NS) -> None:
-        super().__init__(instance, netns)
-
     def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
         return Launch(["microsocks", "-i", w.SOCKS_ADDR, "-p", str(w.SOCKS_PORT)])
 

@@ -125,7 +125,7 @@ class TorNetwork(Service):
     about = "a private Tor network (tor: 3 directory authorities, 2 relays with an exit, an obfs4 bridge)"
     ready_timeout = READY_WITHIN + 10.0
 
-    def __init__(self, instance: str = "tornet", netns: str = w.INET_NS) -> None:
+    def __init__(self, instance: str | None = None, netns: str | None = None) -> None:
         super().__init__(instance, netns)
         self.net = TestNetwork(testnet_config())
         self.workdir: Path | None = None

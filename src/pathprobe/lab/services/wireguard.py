@@ -28,7 +28,7 @@ class WireGuard(Service):
     kind = "wireguard"
     about = "a WireGuard server (wireguard-go, userspace)"
 
-    def __init__(self, instance: str = "wireguard", netns: str = w.INET_NS) -> None:
+    def __init__(self, instance: str | None = None, netns: str | None = None) -> None:
         super().__init__(instance, netns)
         self.ifname = w.wg_ifname()
         self._ready: SpecReadiness | None = None
