@@ -12,13 +12,19 @@ from pathprobe.lab.services.base import LabContext, Launch, Listen, Service
 class HonestDns(Service):
     kind = "dns"
     about = "the honest resolver (unbound, local data only, no forwarders)"
+    address: str = w.DNS_ADDR
+    """Where it answers (port 53, UDP and TCP)."""
+
+    def records(self, many: int = 0) -> dict[str, str]:
+        """The names it answers and their addresses."""
+        return w.honest_records(many)
 
     def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
-        conf = _unbound.write(workdir, _unbound.config(workdir, [w.DNS_ADDR], w.honest_records(ctx.many)))
+        conf = _unbound.write(workdir, _unbound.config(workdir, [self.address], self.records(ctx.many)))
         return Launch(_unbound.argv(conf))
 
     def listens(self) -> list[Listen]:
-        return [Listen("udp", w.DNS_ADDR, 53), Listen("tcp", w.DNS_ADDR, 53)]
+        return [Listen("udp", self.address, 53), Listen("tcp", self.address, 53)]
 
     def programs(self) -> list[str]:
         return ["unbound"]

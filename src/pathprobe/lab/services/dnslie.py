@@ -7,16 +7,14 @@ censor's ruleset hijacks the client's DNS to it (see :mod:`pathprobe.lab.censor`
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pathprobe.lab import world as w
-from pathprobe.lab.services import _unbound
-from pathprobe.lab.services.base import LabContext, Launch, Listen, Service
+from pathprobe.lab.services.dns import HonestDns
 
 
-class LyingDns(Service):
+class LyingDns(HonestDns):
     kind = "dns-lie"
     about = "the censor's lying resolver (unbound with lying local data)"
+    address = w.CENSOR_CLIENT_ADDR
 
     def __init__(self, lies: dict[str, str], instance: str = "dns-lie", netns: str = w.CENSOR_NS) -> None:
         super().__init__(instance, netns)
@@ -30,13 +28,3 @@ class LyingDns(Service):
             else:
                 records[name] = w.BLOCKPAGE_ADDR if lie == "blockpage" else lie
         return records
-
-    def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
-        conf = _unbound.write(workdir, _unbound.config(workdir, [w.CENSOR_CLIENT_ADDR], self.records(ctx.many)))
-        return Launch(_unbound.argv(conf))
-
-    def listens(self) -> list[Listen]:
-        return [Listen("udp", w.CENSOR_CLIENT_ADDR, 53), Listen("tcp", w.CENSOR_CLIENT_ADDR, 53)]
-
-    def programs(self) -> list[str]:
-        return ["unbound"]
