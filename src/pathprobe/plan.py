@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pathprobe.errors import BadInput
-from pathprobe.net.sitecheck import HostPort
+from pathprobe.model import HostPort
 from pathprobe.planfields import Entry
 from pathprobe.probes import registry
 from pathprobe.probes.base import Probe

@@ -10,11 +10,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from pathprobe.errors import NetFailure
-from pathprobe.model import Observation, TargetMeasurement, TlsEvidence
+from pathprobe.model import HostPort, Observation, TargetMeasurement, TlsEvidence
 from pathprobe.net import pace
 from pathprobe.net.dns import system_resolve
 from pathprobe.net.failures import classify
@@ -23,18 +22,6 @@ from pathprobe.net.tls import TlsStream, http_status
 from pathprobe.vocab import Failure, Role, Step
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class HostPort:
-    host: str
-    port: int = 443
-
-    def __str__(self) -> str:
-        if self.port == 443:
-            return self.host
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
 
 
 class Recorder:

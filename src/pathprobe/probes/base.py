@@ -13,8 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
-from pathprobe.model import PathMeasurement, PortalMeasurement
-from pathprobe.net.sitecheck import HostPort
+from pathprobe.model import HostPort, PathMeasurement, PortalMeasurement
 from pathprobe.planfields import Entry
 from pathprobe.vocab import Role
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import ClassVar
 
-from pathprobe.model import PathMeasurement
-from pathprobe.net.sitecheck import HostPort, SystemDialer, check_site
+from pathprobe.model import HostPort, PathMeasurement
+from pathprobe.net.sitecheck import SystemDialer, check_site
 from pathprobe.planfields import Entry
 from pathprobe.probes.base import ProbeResult, RunContext
 from pathprobe.vocab import Role

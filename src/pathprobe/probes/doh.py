@@ -37,10 +37,10 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from pathprobe.errors import NetFailure
-from pathprobe.model import Observation, PathMeasurement, TargetMeasurement
+from pathprobe.model import HostPort, Observation, PathMeasurement, TargetMeasurement
 from pathprobe.net.dns import DNS_PORT, ask_server, is_ip
 from pathprobe.net.doh import Answer, DohClient, Query
-from pathprobe.net.sitecheck import FixedAddressDialer, HostPort, Recorder, check_site, connect_any
+from pathprobe.net.sitecheck import FixedAddressDialer, Recorder, check_site, connect_any
 from pathprobe.net.tls import TlsStream
 from pathprobe.planfields import Entry, parse_hostport
 from pathprobe.probes.base import ProbeResult, RunContext, targets_or_default

@@ -17,8 +17,8 @@ import asyncio
 from typing import ClassVar
 
 from pathprobe.errors import NetFailure
-from pathprobe.model import PathMeasurement, TargetMeasurement
-from pathprobe.net.sitecheck import HostPort, Recorder, connect_any, resolve_step
+from pathprobe.model import HostPort, PathMeasurement, TargetMeasurement
+from pathprobe.net.sitecheck import Recorder, connect_any, resolve_step
 from pathprobe.planfields import Entry
 from pathprobe.probes.base import ProbeResult, RunContext
 from pathprobe.vocab import Reachability, Role

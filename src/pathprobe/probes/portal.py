@@ -31,11 +31,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 
 from pathprobe.errors import NetFailure
-from pathprobe.model import Observation, PortalMeasurement
+from pathprobe.model import HostPort, Observation, PortalMeasurement
 from pathprobe.net.dns import is_ip
 from pathprobe.net.failures import classify, scrub
 from pathprobe.net.http1 import HttpResponse, http_get
-from pathprobe.net.sitecheck import HostPort, Recorder, SystemDialer
+from pathprobe.net.sitecheck import Recorder, SystemDialer
 from pathprobe.net.stream import ByteStream
 from pathprobe.net.tls import TlsStream
 from pathprobe.planfields import Entry, parse_hostport

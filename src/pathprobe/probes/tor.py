@@ -42,8 +42,8 @@ from importlib import resources
 from typing import Any, ClassVar
 
 from pathprobe.errors import BadInput
-from pathprobe.model import Observation, PathMeasurement, TargetMeasurement
-from pathprobe.net.sitecheck import HostPort, check_site
+from pathprobe.model import HostPort, Observation, PathMeasurement, TargetMeasurement
+from pathprobe.net.sitecheck import check_site
 from pathprobe.net.socks import SocksDialer
 from pathprobe.planfields import Entry
 from pathprobe.probes.base import ProbeResult, RunContext, targets_or_default

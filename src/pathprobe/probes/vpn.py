@@ -31,8 +31,8 @@ from __future__ import annotations
 import asyncio
 from typing import ClassVar
 
-from pathprobe.model import PathMeasurement, TargetMeasurement
-from pathprobe.net.sitecheck import Dialer, HostPort, check_site
+from pathprobe.model import HostPort, PathMeasurement, TargetMeasurement
+from pathprobe.net.sitecheck import Dialer, check_site
 from pathprobe.net.socks import SocksDialer
 from pathprobe.planfields import Entry, parse_hostport
 from pathprobe.probes.base import ProbeResult, RunContext, targets_or_default
