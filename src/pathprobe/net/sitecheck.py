@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from pathprobe.errors import NetFailure
@@ -165,6 +166,45 @@ class FixedAddressDialer:
         return await connect_any(addrs, hp.port, rec)
 
 
+HTTP1 = (b"http/1.1",)
+"""The ALPN a plain HTTPS GET offers."""
+
+
+@dataclass(frozen=True)
+class Handshake:
+    """A completed ``tls`` step: the session to go on with, what it showed, and its observation."""
+
+    stream: TlsStream
+    evidence: TlsEvidence
+    """The whole presented chain (nothing verified yet)."""
+    observation: Observation
+
+
+async def tls_step(
+    stream: ByteStream,
+    server_name: str,
+    rec: Recorder,
+    *,
+    alpn: Sequence[bytes] = HTTP1,
+    detail: dict[str, Any] | None = None,
+) -> Handshake:
+    """The one TLS step every HTTPS check takes: one handshake over ``stream`` (SNI ``server_name``)
+    within the step deadline, the presented chain captured and nothing verified, recorded as a ``tls``
+    observation carrying the chain. A failure is classified once and raised as :class:`NetFailure`."""
+    tls = TlsStream(stream, server_name, list(alpn))
+    start = rec.now_ms()
+    try:
+        async with asyncio.timeout(rec.timeout):
+            evidence = await tls.handshake()
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        failure = classify(exc)
+        rec.add(Step.TLS, start, failure, detail=detail)
+        raise NetFailure(failure) from exc
+    return Handshake(tls, evidence, rec.add(Step.TLS, start, None, tls=evidence, detail=detail))
+
+
 async def check_site(
     dialer: Dialer,
     hp: HostPort,
@@ -180,21 +220,10 @@ async def check_site(
     stream: ByteStream | None = None
     try:
         stream = await dialer.dial(hp, rec)
-        tls = TlsStream(stream, hp.host, [b"http/1.1"])
-        start = rec.now_ms()
-        try:
-            async with asyncio.timeout(timeout):
-                evidence = await tls.handshake()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            failure = classify(exc)
-            rec.add(Step.TLS, start, failure, detail={"sni": hp.host})
-            raise NetFailure(failure) from exc
-        tls_obs = rec.add(Step.TLS, start, None, tls=evidence, detail={"sni": hp.host})
+        hs = await tls_step(stream, hp.host, rec, detail={"sni": hp.host})
         if http:
             try:
-                status = await rec.step(Step.HTTP, lambda: http_status(tls, hp.host))
+                status = await rec.step(Step.HTTP, lambda: http_status(hs.stream, hp.host))
                 rec.observations[-1] = _with_detail(rec.observations[-1], {"status": status})
             except NetFailure:
                 pass
@@ -202,8 +231,8 @@ async def check_site(
             target=str(hp),
             role=role,
             observations=tuple(rec.observations),
-            tls=evidence,
-            latency_ms=tls_obs.duration_ms,
+            tls=hs.evidence,
+            latency_ms=hs.observation.duration_ms,
         )
     except NetFailure as exc:
         return TargetMeasurement(

@@ -1,10 +1,11 @@
 """``doh``: the direct network with names resolved over DNS-over-HTTPS (path id ``doh:<name>``).
 
 For one resolver from the plan: TCP to its bootstrap addresses (never the system resolver), one TLS
-handshake with SNI = the URL's host (the chain captured by the core :class:`TlsStream`, so an
-intercepted resolver shows up like any intercepted site), then A and AAAA for every site over RFC 8484
-on that same connection (:mod:`pathprobe.net.doh`). Each site is then checked exactly as the direct
-probe checks it — :func:`~pathprobe.net.sitecheck.check_site` — but dialled at the DoH answers
+handshake with SNI = the URL's host (the one TLS step of every HTTPS check,
+:func:`~pathprobe.net.sitecheck.tls_step`, so an intercepted resolver shows up like any intercepted
+site), then A and AAAA for every site over RFC 8484 on that same connection (:mod:`pathprobe.net.doh`).
+Each site is then checked exactly as the direct probe checks it —
+:func:`~pathprobe.net.sitecheck.check_site` — but dialled at the DoH answers
 (:class:`~pathprobe.net.sitecheck.FixedAddressDialer`). Plan::
 
     [[probe]]
@@ -40,8 +41,8 @@ from pathprobe.errors import NetFailure
 from pathprobe.model import HostPort, Observation, PathMeasurement, TargetMeasurement
 from pathprobe.net.dns import DNS_PORT, ask_server, is_ip
 from pathprobe.net.doh import Answer, DohClient, Query
-from pathprobe.net.sitecheck import FixedAddressDialer, Recorder, check_site, connect_any
-from pathprobe.net.tls import TlsStream
+from pathprobe.net.sitecheck import FixedAddressDialer, Recorder, check_site, connect_any, tls_step
+from pathprobe.net.stream import ByteStream
 from pathprobe.planfields import Entry, parse_hostport
 from pathprobe.probes.base import ProbeResult, RunContext, targets_or_default
 from pathprobe.vocab import Failure, Reachability, Role, Step
@@ -124,19 +125,19 @@ class DohProbe:
                    do53: asyncio.Future[list[Observation]]) -> ProbeResult:
         total = len(targets) + 1
         rec = Recorder(path, str(self.resolver), ctx.t0, ctx.timeout)
-        tls: TlsStream | None = None
+        tcp: ByteStream | None = None
         try:
             tcp = await connect_any(self.bootstrap, self.resolver.port, rec)
-            tls = TlsStream(tcp, self.resolver.host, ALPN)
-            evidence = await rec.step(Step.TLS, tls.handshake, detail={"sni": self.resolver.host})
+            hs = await tls_step(tcp, self.resolver.host, rec, alpn=ALPN, detail={"sni": self.resolver.host})
         except NetFailure as exc:
-            if tls is not None:
-                tls.close()
+            if tcp is not None:
+                tcp.close()
             blocked = self._blocked(path, rec, exc.failure, targets, await do53)
             ctx.progress(path, total, total)
             return ProbeResult(paths=(blocked,))
+        tls, evidence = hs.stream, hs.evidence
         tls_obs = rec.observations[-1] = dataclasses.replace(
-            rec.observations[-1], tls=evidence, detail={"sni": self.resolver.host, "alpn": evidence.alpn}
+            hs.observation, detail={"sni": self.resolver.host, "alpn": evidence.alpn}
         )
         address = next((o.address for o in rec.observations if o.step == Step.TCP and o.failure is None), None)
         ctx.progress(path, 1, total)
