@@ -154,12 +154,19 @@ class SystemDialer:
 
 
 class FixedAddressDialer:
-    """Dial addresses already known (from DoH answers, a bootstrap list)."""
+    """Dial addresses already known (from DoH answers, a bootstrap list).
 
-    def __init__(self, addresses: dict[str, tuple[str, ...]]) -> None:
+    ``failures``: names whose lookup failed, with its failure; dialling one fails the same way.
+    """
+
+    def __init__(self, addresses: dict[str, tuple[str, ...]], failures: dict[str, str] | None = None) -> None:
         self.addresses = addresses
+        self.failures = failures or {}
 
     async def dial(self, hp: HostPort, rec: Recorder) -> ByteStream:
+        failure = self.failures.get(hp.host.lower())
+        if failure is not None:
+            raise NetFailure(failure)
         addrs = self.addresses.get(hp.host.lower(), ())
         if not addrs:
             raise NetFailure(Failure.DNS_NO_ANSWER)

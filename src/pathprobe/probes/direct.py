@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import ClassVar
 
 from pathprobe.model import HostPort, PathMeasurement
-from pathprobe.net.sitecheck import SystemDialer, check_site
+from pathprobe.net.sitecheck import SystemDialer
 from pathprobe.planfields import Entry
-from pathprobe.probes.base import ProbeResult, RunContext
+from pathprobe.probes.base import ProbeResult, RunContext, check_sites
 from pathprobe.vocab import Role
 
 
@@ -36,15 +35,5 @@ class DirectProbe:
 
     async def run(self, ctx: RunContext) -> ProbeResult:
         targets = [(s, Role.SITE) for s in self.sites] + [(c, Role.CONTROL) for c in self.controls]
-        dialer = SystemDialer()
-        done = 0
-
-        async def one(hp: HostPort, role: str) -> object:
-            nonlocal done
-            res = await check_site(dialer, hp, role, "direct", ctx.t0, ctx.timeout)  # type: ignore[arg-type]
-            done += 1
-            ctx.progress("direct", done, len(targets))
-            return res
-
-        results = await asyncio.gather(*(one(hp, role) for hp, role in targets))
-        return ProbeResult(paths=(PathMeasurement(id="direct", kind="direct", targets=tuple(results)),))  # type: ignore[arg-type]
+        results = await check_sites(SystemDialer(), targets, "direct", ctx)
+        return ProbeResult(paths=(PathMeasurement(id="direct", kind="direct", targets=tuple(results)),))

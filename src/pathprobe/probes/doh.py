@@ -5,7 +5,7 @@ handshake with SNI = the URL's host (the one TLS step of every HTTPS check,
 :func:`~pathprobe.net.sitecheck.tls_step`, so an intercepted resolver shows up like any intercepted
 site), then A and AAAA for every site over RFC 8484 on that same connection (:mod:`pathprobe.net.doh`).
 Each site is then checked exactly as the direct probe checks it —
-:func:`~pathprobe.net.sitecheck.check_site` — but dialled at the DoH answers
+:func:`~pathprobe.probes.base.check_sites` — but dialled at the DoH answers
 (:class:`~pathprobe.net.sitecheck.FixedAddressDialer`). Plan::
 
     [[probe]]
@@ -41,10 +41,10 @@ from pathprobe.errors import NetFailure
 from pathprobe.model import HostPort, Observation, PathMeasurement, TargetMeasurement
 from pathprobe.net.dns import DNS_PORT, ask_server, is_ip
 from pathprobe.net.doh import Answer, DohClient, Query
-from pathprobe.net.sitecheck import FixedAddressDialer, Recorder, check_site, connect_any, tls_step
+from pathprobe.net.sitecheck import FixedAddressDialer, Recorder, connect_any, tls_step
 from pathprobe.net.stream import ByteStream
 from pathprobe.planfields import Entry, parse_hostport
-from pathprobe.probes.base import ProbeResult, RunContext, targets_or_default
+from pathprobe.probes.base import ProbeResult, RunContext, check_sites, targets_or_default
 from pathprobe.vocab import Failure, Reachability, Role, Step
 
 Lookup = tuple[Observation, tuple[str, ...]]
@@ -164,17 +164,7 @@ class DohProbe:
             target=str(self.resolver), role=Role.RESOLVER, observations=tuple(rec.observations), tls=evidence,
             latency_ms=tls_obs.duration_ms, note=note,
         )
-        done = 1
-
-        async def one(hp: HostPort, role: Role) -> TargetMeasurement:
-            nonlocal done
-            try:
-                return await self._site(path, hp, role, lookups, ctx)
-            finally:
-                done += 1
-                ctx.progress(path, done, total)
-
-        results = await asyncio.gather(*(one(hp, role) for hp, role in targets))
+        results = await self._sites(path, targets, lookups, ctx, total)
         resolver_tm = dataclasses.replace(resolver_tm, observations=(*resolver_tm.observations, *await do53))
         return ProbeResult(paths=(PathMeasurement(
             id=path, kind=self.kind, targets=(resolver_tm, *results),
@@ -182,17 +172,24 @@ class DohProbe:
             untested_reason=None if targets else NO_SITES,
         ),))
 
-    async def _site(self, path: str, hp: HostPort, role: Role, lookups: dict[str, Lookup],
-                    ctx: RunContext) -> TargetMeasurement:
-        if is_ip(hp.host):
-            literal = FixedAddressDialer({hp.host: (hp.host,)})
-            return await check_site(literal, hp, role, path, ctx.t0, ctx.timeout)
-        obs, addrs = lookups[hp.host]
-        obs = dataclasses.replace(obs, target=str(hp))
-        if obs.failure is not None:
-            return TargetMeasurement(target=str(hp), role=role, observations=(obs,), failure=obs.failure)
-        tm = await check_site(FixedAddressDialer({hp.host: addrs}), hp, role, path, ctx.t0, ctx.timeout)
-        return dataclasses.replace(tm, observations=(obs, *tm.observations))
+    async def _sites(self, path: str, targets: list[tuple[HostPort, Role]], lookups: dict[str, Lookup],
+                     ctx: RunContext, total: int) -> list[TargetMeasurement]:
+        """Each site checked as the direct probe checks it, dialled at its DoH answers (an address
+        literal at itself); a name the resolver did not answer fails with its lookup's failure. A
+        name's ``doh`` observation comes first in its target's observations."""
+        dialer = FixedAddressDialer(
+            {**{h: addrs for h, (_, addrs) in lookups.items()},
+             **{hp.host: (hp.host,) for hp, _ in targets if is_ip(hp.host)}},
+            failures={h.lower(): obs.failure for h, (obs, _) in lookups.items() if obs.failure is not None},
+        )
+        checked = await check_sites(dialer, targets, path, ctx, done=1, total=total)
+        out = []
+        for tm, (hp, _) in zip(checked, targets, strict=True):
+            if not is_ip(hp.host):
+                lookup = dataclasses.replace(lookups[hp.host][0], target=str(hp))
+                tm = dataclasses.replace(tm, observations=(lookup, *tm.observations))
+            out.append(tm)
+        return out
 
     async def _do53(self, path: str, hosts: list[str], ctx: RunContext) -> list[Observation]:
         """Each name in plain DNS (A, mixed 0x20 case) straight to each bootstrap address, all at once,

@@ -38,15 +38,15 @@ import asyncio
 import csv
 import re
 import time
+from collections.abc import Awaitable
 from importlib import resources
 from typing import Any, ClassVar
 
 from pathprobe.errors import BadInput
 from pathprobe.model import HostPort, Observation, PathMeasurement, TargetMeasurement
-from pathprobe.net.sitecheck import check_site
 from pathprobe.net.socks import SocksDialer
 from pathprobe.planfields import Entry
-from pathprobe.probes.base import ProbeResult, RunContext, targets_or_default
+from pathprobe.probes.base import ProbeResult, RunContext, check_sites, gather_counted, targets_or_default
 from pathprobe.tor import launch, quick
 from pathprobe.tor.bridges import TRANSPORTS, Bridge, parse_bridge
 from pathprobe.vocab import Failure, Reachability, Step
@@ -200,7 +200,7 @@ class TorProbe:
 
     async def _first_hops(self, path: str, bridges: list[Bridge], ctx: RunContext) -> list[TargetMeasurement]:
         t0, timeout = ctx.t0, ctx.timeout
-        jobs: list[Any] = []
+        jobs: list[Awaitable[TargetMeasurement]] = []
         pt: quick.PtClient | None = None
         pt_task: asyncio.Task[quick.PtClient] | None = None
         pt_hint: str | None = None
@@ -235,17 +235,8 @@ class TorProbe:
                     secret = self.transport == "webtunnel"
                     label = f"{b.label} server" if secret else f"{self.transport} front {hp}"
                     jobs.append(quick.front_check(path, label, hp, t0, timeout, secret=secret))
-        done = 0
-
-        async def one(job: Any) -> TargetMeasurement:
-            nonlocal done
-            res: TargetMeasurement = await job
-            done += 1
-            ctx.progress(path, done, len(jobs))
-            return res
-
         try:
-            return list(await asyncio.gather(*(one(j) for j in jobs)))
+            return await gather_counted(path, ctx, jobs)
         finally:
             if pt_task is not None:
                 pt_task.cancel()
@@ -362,16 +353,7 @@ class TorProbe:
                 )
             dialer = SocksDialer(HostPort("127.0.0.1", port), label="tor")
             targets = targets_or_default(self.sites, ctx)
-            done = 0
-
-            async def one(hp: HostPort, role: str) -> TargetMeasurement:
-                nonlocal done
-                res = await check_site(dialer, hp, role, path, ctx.t0, ctx.timeout)  # type: ignore[arg-type]
-                done += 1
-                ctx.progress(path, done, len(targets))
-                return res
-
-            results = await asyncio.gather(*(one(hp, role) for hp, role in targets))
+            results = await check_sites(dialer, targets, path, ctx)
             if not targets:
                 return self._result(
                     path,
