@@ -7,11 +7,11 @@ from typing import ClassVar
 from pathprobe.model import HostPort, PathMeasurement
 from pathprobe.net.sitecheck import SystemDialer
 from pathprobe.planfields import Entry
-from pathprobe.probes.base import ProbeResult, RunContext, check_sites
+from pathprobe.probes.base import Probe, ProbeResult, RunContext, Targets, check_sites
 from pathprobe.vocab import Role
 
 
-class DirectProbe:
+class DirectProbe(Probe):
     """Sites and controls over the plain network; path id ``direct``."""
 
     kind: ClassVar[str] = "direct"
@@ -32,6 +32,10 @@ class DirectProbe:
 
     def path_ids(self) -> list[str]:
         return ["direct"]
+
+    def default_targets(self) -> Targets:
+        """The plan's sites and controls: the other kinds check these when they give none of their own."""
+        return list(self.sites), list(self.controls)
 
     async def run(self, ctx: RunContext) -> ProbeResult:
         targets = [(s, Role.SITE) for s in self.sites] + [(c, Role.CONTROL) for c in self.controls]

@@ -44,7 +44,7 @@ from pathprobe.net.doh import Answer, DohClient, Query
 from pathprobe.net.sitecheck import FixedAddressDialer, Recorder, connect_any, tls_step
 from pathprobe.net.stream import ByteStream
 from pathprobe.planfields import Entry, parse_hostport
-from pathprobe.probes.base import ProbeResult, RunContext, check_sites, targets_or_default
+from pathprobe.probes.base import Probe, ProbeResult, RunContext, check_sites, targets_or_default
 from pathprobe.vocab import Failure, Reachability, Role, Step
 
 Lookup = tuple[Observation, tuple[str, ...]]
@@ -58,7 +58,7 @@ no Do53 service would only lengthen the check (docs/doh.md)."""
 NO_SITES = "no sites to resolve: give the doh probe 'sites', or add a direct probe to the plan"
 
 
-class DohProbe:
+class DohProbe(Probe):
     """One DoH resolver and the sites reached through its answers; path id ``doh:<name>``."""
 
     kind: ClassVar[str] = "doh"

@@ -38,7 +38,7 @@ from pathprobe.net.portalfetch import (
     redirect_target,
 )
 from pathprobe.planfields import Entry
-from pathprobe.probes.base import ProbeResult, RunContext
+from pathprobe.probes.base import Probe, ProbeResult, RunContext
 from pathprobe.vocab import Failure, Step
 
 PATH = "portal"
@@ -48,11 +48,14 @@ BUDGET_STEPS = 4
 """The whole probe ends within this many step timeouts (the runner allows 4 x timeout + 2 s)."""
 
 
-class PortalProbe:
+class PortalProbe(Probe):
     """Captive and certificate-install portals; fills ``network.portal``, has no path of its own."""
 
     kind: ClassVar[str] = "portal"
     version: ClassVar[str] = "0.1.0"
+    fills_portal: ClassVar[bool] = True
+    max_instances: ClassVar[int | None] = 1
+    """A network has one ``network.portal``."""
 
     def __init__(self, url: Url, expect_status: int, expect_body: str | None) -> None:
         self.url = url

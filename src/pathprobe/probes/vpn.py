@@ -34,7 +34,7 @@ from pathprobe.model import HostPort, PathMeasurement, TargetMeasurement
 from pathprobe.net.sitecheck import Dialer
 from pathprobe.net.socks import SocksDialer
 from pathprobe.planfields import Entry, parse_hostport
-from pathprobe.probes.base import ProbeResult, RunContext, check_sites, targets_or_default
+from pathprobe.probes.base import Probe, ProbeResult, RunContext, check_sites, targets_or_default
 from pathprobe.vocab import Failure, Reachability, Step
 from pathprobe.vpn import proxyurl, shadowsocks, wireguard
 from pathprobe.vpn.httpconnect import HttpConnectDialer
@@ -52,7 +52,7 @@ NOTE_SS_SILENT = (
 NOTE_AUTH = "The proxy refused the credentials in the plan: check them. This says nothing about blocking."
 
 
-class VpnProbe:
+class VpnProbe(Probe):
     """One VPN endpoint or proxy; path id ``vpn:<name>``."""
 
     kind: ClassVar[str] = "vpn"
