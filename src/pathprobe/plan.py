@@ -97,18 +97,20 @@ def load_plans(paths: list[Path], only: list[str] | None = None) -> Plan:
                 raise BadInput(f"--only: unknown probe kind '{k}'; known kinds: {', '.join(sorted(known))}")
         probes = [p for p in probes if p.kind in only]
     seen: dict[str, int] = {}
-    per_kind: dict[type[Probe], int] = {}
+    per_kind: dict[str, int] = {}
+    limit: dict[str, int | None] = {}
     for p in probes:
-        per_kind[type(p)] = per_kind.get(type(p), 0) + 1
+        per_kind[p.kind] = per_kind.get(p.kind, 0) + 1
+        limit[p.kind] = p.max_instances
         for pid in p.path_ids():
             seen[pid] = seen.get(pid, 0) + 1
     dup = sorted(pid for pid, n in seen.items() if n > 1)
     files = ", ".join(str(p) for p in paths)
     if dup:
         raise BadInput(f"{files}: path id '{dup[0]}' is used twice (give each probe its own 'name')")
-    for cls, n in per_kind.items():
-        most = cls.max_instances
+    for kind, n in per_kind.items():
+        most = limit[kind]
         if most is not None and n > most:
-            raise BadInput(f"{files}: at most {'one' if most == 1 else most} {cls.kind} probe"
+            raise BadInput(f"{files}: at most {'one' if most == 1 else most} {kind} probe"
                            f"{'' if most == 1 else 's'} per check")
     return Plan(probes=probes, files=[str(p) for p in paths])
