@@ -26,6 +26,8 @@ BAD_PLANS = {
     "duplicate path": ('[[probe]]\nkind = "direct"\nsites = ["a.example"]\n[[probe]]\nkind = "direct"\nsites = ["b.example"]\n',
                        "path id 'direct' is used twice"),
     "probe not a table": ("probe = [1]\n", "[[probe]] #1 must be a table"),
+    "two portals": ('[[probe]]\nkind = "portal"\nurl = "http://a.example/"\n'
+                    '[[probe]]\nkind = "portal"\nurl = "http://b.example/"\n', "at most one portal probe per check"),
 }
 
 

@@ -6,11 +6,11 @@ import asyncio
 from typing import ClassVar
 
 from pathprobe.model import PathMeasurement, TargetMeasurement
-from pathprobe.probes.base import ProbeResult, RunContext
+from pathprobe.probes.base import Probe, ProbeResult, RunContext
 from pathprobe.runner import run_probes
 
 
-class Crashing:
+class Crashing(Probe):
     kind: ClassVar[str] = "example"
     version: ClassVar[str] = "0"
 
@@ -21,7 +21,7 @@ class Crashing:
         raise ZeroDivisionError("boom")
 
 
-class Fine:
+class Fine(Probe):
     kind: ClassVar[str] = "example"
     version: ClassVar[str] = "0"
 
@@ -45,7 +45,7 @@ class Hanging(Fine):
 
 def test_crash_and_hang_are_isolated() -> None:
     ctx = RunContext(timeout=0.05)
-    paths, portal = asyncio.run(run_probes([Crashing(), Fine(), Hanging()], ctx))  # type: ignore[list-item]
+    paths, portal = asyncio.run(run_probes([Crashing(), Fine(), Hanging()], ctx))
     by_id = {p.id: p for p in paths}
     assert portal is None
     assert by_id["example:fine"].targets[0].reachability == "reachable"
@@ -53,3 +53,44 @@ def test_crash_and_hang_are_isolated() -> None:
     assert crash.untested_reason and crash.untested_reason.startswith("internal_error: ZeroDivisionError")
     assert crash.observations[0].failure == "internal_error"
     assert "time budget" in (by_id["example:hang"].untested_reason or "")
+
+
+class PortalLike(Probe):
+    """A kind that declares it fills ``network.portal`` (and so has no path of its own)."""
+
+    kind: ClassVar[str] = "watcher"
+    version: ClassVar[str] = "0"
+    fills_portal: ClassVar[bool] = True
+
+    def path_ids(self) -> list[str]:
+        return []
+
+    async def run(self, ctx: RunContext) -> ProbeResult:
+        raise RuntimeError("boom")
+
+
+class PortalLikeHanging(PortalLike):
+    async def run(self, ctx: RunContext) -> ProbeResult:
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+
+def test_a_kind_that_fills_the_portal_gets_an_internal_error_portal_from_the_declaration() -> None:
+    ctx = RunContext(timeout=0.05)
+    for probe in (PortalLike(), PortalLikeHanging()):
+        paths, portal = asyncio.run(run_probes([probe, Fine()], ctx))
+        assert [p.id for p in paths] == ["example:fine"]
+        assert portal is not None and portal.failure == "internal_error" and portal.detected is None
+    paths, portal = asyncio.run(run_probes([Crashing()], ctx))
+    assert portal is None and paths[0].untested_reason
+
+
+class BadBudget(Fine):
+    def budget_extra(self, ctx: RunContext) -> float:
+        raise ValueError("a kind's own code")
+
+
+def test_a_crashing_budget_declaration_is_isolated_too() -> None:
+    paths, _ = asyncio.run(run_probes([BadBudget(), Fine()], RunContext(timeout=0.05)))
+    assert paths[0].untested_reason and paths[0].untested_reason.startswith("internal_error: ValueError")
+    assert paths[1].targets[0].reachability == "reachable"

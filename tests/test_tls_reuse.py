@@ -8,8 +8,9 @@ import time
 from pathlib import Path
 
 from pathprobe.lab.servers.pki import CA
+from pathprobe.model import HostPort
 from pathprobe.net import tls
-from pathprobe.net.sitecheck import FixedAddressDialer, HostPort, check_site
+from pathprobe.net.sitecheck import FixedAddressDialer, check_site
 
 from .servers import https_server
 

@@ -45,8 +45,6 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     # (file, word, text on its line): why this is not vocabulary use.
     # ``portal`` is a connectivity word, and also a probe kind, a path id, a lab service, a scenario
     # table and a change record:
-    ("plan.py", "portal", 'p.kind == "portal"'): "the portal probe kind",
-    ("runner.py", "portal", 'probe.kind == "portal"'): "the portal probe kind",
     ("probes/portal.py", "portal", 'kind: ClassVar[str] = "portal"'): "the portal probe kind",
     ("probes/portal.py", "portal", 'PATH = "portal"'): "the portal probe's path id in its observations",
     ("lab/services/portal.py", "portal", 'kind = "portal"'): "the lab's portal service",

@@ -25,7 +25,7 @@ from pathprobe.analysis.pipeline import analyse
 from pathprobe.analysis.verdicts import Roots
 from pathprobe.errors import BadInput
 from pathprobe.plan import Plan, default_plan_path, load_plans
-from pathprobe.probes.base import ProgressFn, RunContext
+from pathprobe.probes.base import ProbeOptions, ProgressFn, RunContext
 from pathprobe.runner import run_probes
 
 
@@ -49,8 +49,9 @@ class CheckOptions:
     """Seconds allowed for each network step."""
     full: bool = False
     """Deep checks too (bootstrap Tor)."""
-    bridges: tuple[str, ...] = ()
-    """``--bridge`` lines (secret: never logged)."""
+    probe_options: ProbeOptions = field(default_factory=dict)
+    """Values of the options probe kinds declare (:attr:`~pathprobe.probes.base.Probe.cli_options`),
+    by name: ``{"bridge": (line, ...)}`` for ``--bridge`` (bridge lines are secret: never logged)."""
     label: str | None = None
     """A label for this network, kept in the profile only."""
 
@@ -79,7 +80,7 @@ class Prepared:
 
     def context(self) -> RunContext:
         ctx = RunContext(timeout=self.options.timeout, full=self.options.full, sites=self.plan.sites,
-                         controls=self.plan.controls, t0=time.monotonic(), extra_bridges=list(self.options.bridges))
+                         controls=self.plan.controls, t0=time.monotonic(), probe_options=self.options.probe_options)
         if self.progress is not None:
             ctx.progress = self.progress
         return ctx
@@ -91,21 +92,31 @@ class Prepared:
 
 
 def prepare(options: CheckOptions) -> Prepared:
-    """Read and check the plans, bridge lines and root files; :class:`BadInput` on any problem."""
+    """Read and check the plans, the probe kinds' options and root files; :class:`BadInput` on any problem."""
     if not 0 < options.timeout <= 600:
         raise BadInput("--timeout must be a number of seconds from 0 to 600")
     kinds = list(options.only) if options.only else None
     plan = load_plans(list(options.plans) if options.plans else [default_plan_path()], kinds)
-    if options.bridges:
-        from pathprobe.probes import registry
-
-        tor_cls = registry.get("tor")
-        for line in options.bridges:
-            tor_cls.parse_bridge(line, "--bridge")  # type: ignore[attr-defined]
-        check_used = getattr(tor_cls, "check_extra_bridges", None)
-        if check_used is not None:  # each line needs a tor probe of its transport in the plan
-            check_used(plan.probes, list(options.bridges))
+    check_probe_options(options.probe_options, plan)
     return Prepared(options, plan, load_roots(options))
+
+
+def check_probe_options(values: ProbeOptions, plan: Plan) -> None:
+    """Each kind whose options were given checks their values against its probes in the plan."""
+    given = {name: tuple(v) for name, v in values.items() if v}
+    if not given:
+        return
+    from pathprobe.probes import registry
+
+    declared = registry.cli_options()
+    for name in given:
+        if name not in declared:
+            known = ", ".join(sorted(opt.flag for _, opt in declared.values())) or "none"
+            raise BadInput(f"unknown probe option '{name}'; options probe kinds declare: {known}")
+    owners = list(dict.fromkeys(declared[name][0] for name in given))
+    for cls in owners:
+        mine = {opt.name: given[opt.name] for opt in cls.cli_options if opt.name in given}
+        cls.check_cli_options(mine, [p for p in plan.probes if isinstance(p, cls)])
 
 
 def run_check(options: CheckOptions, *, progress: ProgressFn | None = None) -> dict[str, Any]:

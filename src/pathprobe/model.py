@@ -15,6 +15,20 @@ from pathprobe.vocab import Reachability, Role, Step
 
 
 @dataclass(frozen=True)
+class HostPort:
+    """A target's host (a name or an address) and TCP port; ``str()`` gives ``host[:port]`` (443 left out)."""
+
+    host: str
+    port: int = 443
+
+    def __str__(self) -> str:
+        if self.port == 443:
+            return self.host
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+@dataclass(frozen=True)
 class CertInfo:
     """One certificate as presented on the wire."""
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from pathprobe.errors import BadInput
-from pathprobe.net.sitecheck import HostPort
+from pathprobe.model import HostPort
 from pathprobe.planfields import Entry
 from pathprobe.probes import registry
-from pathprobe.probes.base import Probe
+from pathprobe.probes.base import Probe, Targets
 from pathprobe.shipped import plans_dir
 
 
@@ -20,19 +20,22 @@ class Plan:
     probes: list[Probe]
     files: list[str]
 
+    def _default_targets(self) -> Targets:
+        """What the first probe that lends its targets lends (:meth:`Probe.default_targets`)."""
+        for p in self.probes:
+            lent = p.default_targets()
+            if lent is not None:
+                return lent
+        return [], []
+
     @property
     def sites(self) -> list[HostPort]:
-        for p in self.probes:
-            if p.kind == "direct":
-                return list(p.sites)  # type: ignore[attr-defined]
-        return []
+        """The default sites of kinds that give none of their own (the direct probe's)."""
+        return list(self._default_targets()[0])
 
     @property
     def controls(self) -> list[HostPort]:
-        for p in self.probes:
-            if p.kind == "direct":
-                return list(p.controls)  # type: ignore[attr-defined]
-        return []
+        return list(self._default_targets()[1])
 
 
 def default_plan_path() -> Path:
@@ -74,12 +77,16 @@ def parse_plan_data(data: dict[str, Any], file: str) -> list[Probe]:
             cls = registry.get(kind)
         except BadInput as exc:
             raise BadInput(f"{file}: [[probe]] #{i}, key 'kind': {exc}") from None
-        probes.append(cls.from_plan(Entry(item, file, i)))
+        probe = cls.from_plan(Entry(item, file, i))
+        if not isinstance(probe, cls):
+            raise BadInput(f"{file}: [[probe]] #{i}: probe kind '{kind}' is broken: its from_plan gave a "
+                           f"{type(probe).__name__}, not a {cls.__name__} (return cls(...))")
+        probes.append(probe)
     return probes
 
 
 def load_plans(paths: list[Path], only: list[str] | None = None) -> Plan:
-    """Load and merge plan files; reject duplicate path ids and a second portal probe."""
+    """Load and merge plan files; reject duplicate path ids and more probes of a kind than it allows."""
     probes: list[Probe] = []
     for path in paths:
         probes.extend(parse_plan_data(read_toml(path), str(path)))
@@ -90,16 +97,20 @@ def load_plans(paths: list[Path], only: list[str] | None = None) -> Plan:
                 raise BadInput(f"--only: unknown probe kind '{k}'; known kinds: {', '.join(sorted(known))}")
         probes = [p for p in probes if p.kind in only]
     seen: dict[str, int] = {}
-    portals = 0
+    per_kind: dict[str, int] = {}
+    limit: dict[str, int | None] = {}
     for p in probes:
-        if p.kind == "portal":
-            portals += 1
+        per_kind[p.kind] = per_kind.get(p.kind, 0) + 1
+        limit[p.kind] = p.max_instances
         for pid in p.path_ids():
             seen[pid] = seen.get(pid, 0) + 1
     dup = sorted(pid for pid, n in seen.items() if n > 1)
     files = ", ".join(str(p) for p in paths)
     if dup:
         raise BadInput(f"{files}: path id '{dup[0]}' is used twice (give each probe its own 'name')")
-    if portals > 1:
-        raise BadInput(f"{files}: at most one portal probe per check")
+    for kind, n in per_kind.items():
+        most = limit[kind]
+        if most is not None and n > most:
+            raise BadInput(f"{files}: at most {'one' if most == 1 else most} {kind} probe"
+                           f"{'' if most == 1 else 's'} per check")
     return Plan(probes=probes, files=[str(p) for p in paths])

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from pathprobe.errors import BadInput
-from pathprobe.net.sitecheck import HostPort
+from pathprobe.model import HostPort
 
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 Str = str  # Entry has a method named ``str``; annotations inside the class use this alias

@@ -26,13 +26,15 @@ def _failed(probe: Probe, reason: str, ctx: RunContext) -> ProbeResult:
         for pid in ids
     )
     portal = None
-    if probe.kind == "portal":
+    if probe.fills_portal:
         portal = PortalMeasurement(detected=None, host=None, offered=(), failure=Failure.INTERNAL_ERROR)
     return ProbeResult(paths=paths, portal=portal)
 
 
-async def _safe(probe: Probe, ctx: RunContext, budget: float) -> ProbeResult:
+async def _safe(probe: Probe, ctx: RunContext) -> ProbeResult:
+    budget = 0.0
     try:
+        budget = probe_budget(probe, ctx)  # a kind's own code, isolated like its run
         async with asyncio.timeout(budget):
             return await probe.run(ctx)
     except TimeoutError:
@@ -46,14 +48,14 @@ async def _safe(probe: Probe, ctx: RunContext, budget: float) -> ProbeResult:
 
 
 def probe_budget(probe: Probe, ctx: RunContext) -> float:
-    """The most one probe may take: its steps run concurrently, each bounded by the step timeout."""
-    extra = float(getattr(probe, "budget_extra", lambda c: 0.0)(ctx))
-    return 4 * ctx.timeout + 2.0 + extra
+    """The most one probe may take: its steps run concurrently, each bounded by the step timeout, plus
+    what the probe declares for steps that come one after another (:meth:`Probe.budget_extra`)."""
+    return 4 * ctx.timeout + 2.0 + float(probe.budget_extra(ctx))
 
 
 async def run_probes(probes: list[Probe], ctx: RunContext) -> tuple[list[PathMeasurement], PortalMeasurement | None]:
     pace.begin()  # round trips seen by any probe pace the retries and give-ups of all (net/pace.py)
-    results = await asyncio.gather(*(_safe(p, ctx, probe_budget(p, ctx)) for p in probes))
+    results = await asyncio.gather(*(_safe(p, ctx) for p in probes))
     paths: list[PathMeasurement] = []
     portal: PortalMeasurement | None = None
     for r in results:

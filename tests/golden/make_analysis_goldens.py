@@ -21,8 +21,8 @@ from typing import Any
 
 from pathprobe.analysis.roots import cert_sha256, spki_sha256
 from pathprobe.lab.servers.pki import CA
-from pathprobe.model import PathMeasurement
-from pathprobe.net.sitecheck import FixedAddressDialer, HostPort, check_site
+from pathprobe.model import HostPort, PathMeasurement
+from pathprobe.net.sitecheck import FixedAddressDialer, check_site
 from tests.servers import https_server
 
 HERE = Path(__file__).parent / "analysis"

@@ -15,7 +15,8 @@ import sys
 import time
 
 from pathprobe.errors import NetFailure
-from pathprobe.net.sitecheck import HostPort, SystemDialer, check_site
+from pathprobe.model import HostPort
+from pathprobe.net.sitecheck import SystemDialer, check_site
 from pathprobe.net.socks import SocksDialer
 
 TIMEOUT = 2.0

@@ -10,8 +10,9 @@ from pathlib import Path
 from pathprobe.lab.servers.pki import CA
 from pathprobe.lab.servers.portal import Site
 from pathprobe.model import PortalMeasurement
+from pathprobe.net.portalfetch import parse_url
 from pathprobe.probes.base import RunContext
-from pathprobe.probes.portal import PortalProbe, parse_url
+from pathprobe.probes.portal import PortalProbe
 
 DETECT = 18800
 PORTAL = 18801

@@ -31,7 +31,7 @@ from pathprobe.lab.servers.portal import (
     qaznet_root_pem,
 )
 from pathprobe.model import PortalMeasurement
-from pathprobe.probes.portal import (
+from pathprobe.net.portalfetch import (
     BUDGET_SPENT,
     MAX_CERT_BYTES,
     parse_certificates,
@@ -357,7 +357,7 @@ def test_whole_probe_stays_within_its_budget(serve: ServeFn) -> None:
 
 
 def test_parse_url() -> None:
-    from pathprobe.probes.portal import parse_url
+    from pathprobe.net.portalfetch import parse_url
 
     u = parse_url("http://[::1]:18800/a?b=c")
     assert u is not None and (u.host, u.port, u.target, u.authority) == (

@@ -39,8 +39,8 @@ from pathprobe.analysis.pipeline import analyse
 from pathprobe.analysis.roots import KnownRoot, KnownRoots, RootSet, cert_sha256, spki_sha256
 from pathprobe.analysis.verdicts import Roots
 from pathprobe.lab.servers.pki import CA, Issued
-from pathprobe.model import PathMeasurement
-from pathprobe.net.sitecheck import HostPort, check_site
+from pathprobe.model import HostPort, PathMeasurement
+from pathprobe.net.sitecheck import check_site
 from pathprobe.net.socks import SocksDialer
 from pathprobe.probes.base import RunContext
 from pathprobe.probes.direct import DirectProbe

@@ -217,13 +217,16 @@ def test_default_plan_parses_and_is_never_run() -> None:
 def test_extra_bridges_replace_those_of_their_transport() -> None:
     tor_probes = _default_tor_probes()
     probes = {p.path_ids()[0]: p for p in tor_probes}  # type: ignore[attr-defined]
-    ctx = RunContext(extra_bridges=[OBFS4])
+    ctx = RunContext(probe_options={"bridge": (OBFS4,)})
     assert [b.line for b in probes["tor:obfs4"].bridges_for(ctx)] == [OBFS4]  # type: ignore[attr-defined]
     meek = probes["tor:meek"]
     assert meek.bridges_for(ctx) == meek.bridges  # type: ignore[attr-defined]
-    TorProbe.check_extra_bridges(tor_probes, [OBFS4, MEEK])
+    assert [o.flag for o in TorProbe.cli_options] == ["--bridge"]
+    TorProbe.check_cli_options({"bridge": (OBFS4, MEEK)}, tor_probes)  # type: ignore[arg-type]
     with pytest.raises(BadInput, match="'webtunnel' transport"):
-        TorProbe.check_extra_bridges(tor_probes, [WEBTUNNEL])
+        TorProbe.check_cli_options({"bridge": (WEBTUNNEL,)}, tor_probes)  # type: ignore[arg-type]
+    with pytest.raises(BadInput, match=r"^--bridge: bad bridge line"):
+        TorProbe.check_cli_options({"bridge": (OBFS4.replace("iat-mode=0", "iat-mode=9"),)}, tor_probes)  # type: ignore[arg-type]
 
 
 def test_dirauthority_lines() -> None:

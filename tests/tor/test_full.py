@@ -18,8 +18,7 @@ from pathprobe.analysis.pipeline import analyse
 from pathprobe.analysis.roots import KnownRoots, RootSet
 from pathprobe.analysis.verdicts import Roots
 from pathprobe.lab.servers.tor import COMMON
-from pathprobe.model import PathMeasurement
-from pathprobe.net.sitecheck import HostPort
+from pathprobe.model import HostPort, PathMeasurement
 from pathprobe.probes.base import RunContext
 from pathprobe.probes.tor import TorProbe
 from pathprobe.tor import launch

@@ -13,7 +13,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 from pathprobe.lab.servers import vpn as servers
-from pathprobe.net.sitecheck import HostPort, Recorder, check_site
+from pathprobe.model import HostPort
+from pathprobe.net.sitecheck import Recorder, check_site
 from pathprobe.vpn import shadowsocks
 from pathprobe.vpn.httpconnect import HttpConnectDialer
 from pathprobe.vpn.openvpn import check_openvpn

@@ -292,7 +292,8 @@ def test_shadowsocks_stream_carries_large_data_both_ciphers(vpn_net: VpnNet) -> 
     """Chunking (0x3FFF), nonce counters and the reply direction, through the real ss-server."""
     code = f"""
 import asyncio, os, time
-from pathprobe.net.sitecheck import HostPort, Recorder
+from pathprobe.model import HostPort
+from pathprobe.net.sitecheck import Recorder
 from pathprobe.lab.servers import vpn as servers
 from pathprobe.vpn import shadowsocks
 async def one(port, method):

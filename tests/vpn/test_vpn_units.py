@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from pathprobe.errors import BadKey, BadSsUrl
 from pathprobe.lab.servers import vpn as servers
-from pathprobe.net.sitecheck import HostPort
+from pathprobe.model import HostPort
 from pathprobe.vpn import openvpn, proxyurl, shadowsocks, wireguard
 
 # --- Shadowsocks URLs ---

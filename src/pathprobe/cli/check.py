@@ -1,10 +1,19 @@
-"""``pathprobe check``: run a plan and print the profile (a table and advice, or JSON)."""
+"""``pathprobe check``: run a plan and print the profile (a table and advice, or JSON).
+
+Besides its own options, ``check`` takes those the probe kinds declare
+(:attr:`~pathprobe.probes.base.Probe.cli_options`, e.g. tor's ``--bridge``): :func:`with_probe_options`
+adds them, and ``cli/main.py`` calls it only when ``check`` is the command run, because learning them
+loads every kind.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -23,9 +32,9 @@ def check(
     label: str = typer.Option(None, "--label", help="A label for this network (kept in the profile only, never in summaries)."),
     timeout: float = typer.Option(8.0, "--timeout", help="Seconds allowed for each network step."),
     full: bool = typer.Option(False, "--full", help="Deep checks too: bootstrap Tor over each transport (minutes)."),
-    bridge: list[str] = typer.Option(None, "--bridge", help="A Tor bridge line to test; repeatable (kept secret)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the recommendation."),
     accept_risk: bool = typer.Option(False, "--accept-risk", help="I have read what a check sends and accept the risk."),
+    **probe_options: list[str] | None,
 ) -> None:
     """Check which paths keep HTTPS intact on this network.
 
@@ -49,7 +58,7 @@ def check(
         legacy_public_roots=legacy_public_roots,
         timeout=timeout,
         full=full,
-        bridges=tuple(bridge or ()),
+        probe_options={name: tuple(values) for name, values in probe_options.items() if values},
         label=label,
     )
     prepared = prepare(options)  # every bad input is found here, before consent and before any packet
@@ -82,6 +91,44 @@ def check(
     from rich.console import Console
 
     render_profile(profile, Console(no_color=not sys.stdout.isatty(), highlight=False))
+
+
+def _typer_signature(command: Callable[..., None], extra: list[inspect.Parameter] | None = None) -> inspect.Signature:
+    """The options typer reads: the command's own (not its ``**probe_options``), then ``extra``."""
+    sig = inspect.signature(command, eval_str=True)
+    own = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    return sig.replace(parameters=[*own, *(extra or [])])
+
+
+check.__signature__ = _typer_signature(check)  # type: ignore[attr-defined]
+
+
+def with_probe_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``command`` (``check``) with one more option for each one a probe kind declares; their values
+    reach it in ``**probe_options`` by name. Loads every probe kind (a broken one is left out)."""
+    from pathprobe.probes import registry
+
+    own = _typer_signature(command)
+    declared = registry.cli_options(taken=frozenset(own.parameters))
+    extra = [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=typer.Option(None, opt.flag, help=opt.help, metavar=opt.metavar),
+            annotation=list[str],
+        )
+        for name, (_, opt) in declared.items()
+    ]
+
+    def extended(**kwargs: Any) -> None:
+        command(**kwargs)
+
+    sig = own.replace(parameters=[*own.parameters.values(), *extra])
+    extended.__name__ = command.__name__
+    extended.__doc__ = command.__doc__
+    extended.__signature__ = sig  # type: ignore[attr-defined]
+    extended.__annotations__ = {p.name: p.annotation for p in sig.parameters.values()}
+    return extended
 
 
 def _more_files(want: int = 8192) -> None:

@@ -27,9 +27,14 @@ COMMANDS = (
     ("pathprobe.cli.check", ("check",)),
     ("pathprobe.cli.summary", ("summary", "submit")),
 )
+PLUGIN_OPTIONS = {"check": "with_probe_options"}
+"""Commands that plug-ins add options to: the function (in the command's module) that adds them. It is
+called only for the command about to run: ``check`` loads every probe kind to learn their options,
+which the other commands need not pay for at start-up."""
 
 
-def build_app() -> typer.Typer:
+def build_app(command: str | None = None) -> typer.Typer:
+    """The typer app; ``command``, the command about to run, also gets its plug-ins' options."""
     global typer  # imported here, not at module level: `pathprobe --version` needs none of it
     import typer
 
@@ -59,8 +64,11 @@ def build_app() -> typer.Typer:
         mod = importlib.import_module(module)
         for name in names:
             fn = getattr(mod, name, None)
-            if fn is not None:
-                app.command(name=name)(fn)  # help: the whole docstring (exit codes included)
+            if fn is None:
+                continue
+            if name == command and name in PLUGIN_OPTIONS:
+                fn = getattr(mod, PLUGIN_OPTIONS[name])(fn)
+            app.command(name=name)(fn)  # help: the whole docstring (exit codes included)
     for name, module, helptext in GROUPS:
         if importlib.util.find_spec(module) is None:
             continue
@@ -75,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(0)
     if argv is None and (not args or args[0] != "check"):
         end_startup()  # `check` does it itself once its imports are done
-    app = build_app()
+    app = build_app(args[0] if args else None)
     try:
         rv = _run(app, argv)
     finally:

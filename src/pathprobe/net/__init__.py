@@ -1,15 +1,16 @@
 """Every network socket a check opens: TCP streams and TLS capture, DNS and DoH, SOCKS5, UDP exchanges.
 
-    stream.py     TCP connections and byte streams
-    tls.py        TLS handshakes that keep the whole presented chain
-    sitecheck.py  one site over a Dialer (dns, tcp, tls, http steps)
-    http1.py      HTTP/1.1 requests with capped responses
-    dns.py        the system resolver and Do53
-    doh.py        DNS-over-HTTPS
-    socks.py      SOCKS5 (socks5h: the far side resolves)
-    udp.py        one datagram exchange (OpenVPN, WireGuard)
-    pace.py       deadlines adapted to the round trips observed
-    failures.py   the one classifier of network errors into failure strings
+    stream.py       TCP connections and byte streams
+    tls.py          TLS handshakes that keep the whole presented chain
+    sitecheck.py    one site over a Dialer (dns, tcp, tls, http steps); the one TLS step (tls_step)
+    http1.py        HTTP/1.1 requests with capped responses
+    portalfetch.py  the portal probe's plain GETs: redirects, certificate-file links, caps
+    dns.py          the system resolver and Do53
+    doh.py          DNS-over-HTTPS
+    socks.py        SOCKS5 (socks5h: the far side resolves)
+    udp.py          one datagram exchange (OpenVPN, WireGuard)
+    pace.py         deadlines adapted to the round trips observed
+    failures.py     the one classifier of network errors into failure strings
 
 Probes and the client code in ``vpn/`` and ``tor/`` reach the network only through these modules.
 The other rooms that do I/O, precisely:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from pathprobe.errors import NetFailure
-from pathprobe.model import Observation, TargetMeasurement, TlsEvidence
+from pathprobe.model import HostPort, Observation, TargetMeasurement, TlsEvidence
 from pathprobe.net import pace
 from pathprobe.net.dns import system_resolve
 from pathprobe.net.failures import classify
@@ -23,18 +23,6 @@ from pathprobe.net.tls import TlsStream, http_status
 from pathprobe.vocab import Failure, Role, Step
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class HostPort:
-    host: str
-    port: int = 443
-
-    def __str__(self) -> str:
-        if self.port == 443:
-            return self.host
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
 
 
 class Recorder:
@@ -166,16 +154,62 @@ class SystemDialer:
 
 
 class FixedAddressDialer:
-    """Dial addresses already known (from DoH answers, a bootstrap list)."""
+    """Dial addresses already known (from DoH answers, a bootstrap list).
 
-    def __init__(self, addresses: dict[str, tuple[str, ...]]) -> None:
+    ``failures``: names whose lookup failed, with its failure; dialling one fails the same way.
+    """
+
+    def __init__(self, addresses: dict[str, tuple[str, ...]], failures: dict[str, str] | None = None) -> None:
         self.addresses = addresses
+        self.failures = failures or {}
 
     async def dial(self, hp: HostPort, rec: Recorder) -> ByteStream:
+        failure = self.failures.get(hp.host.lower())
+        if failure is not None:
+            raise NetFailure(failure)
         addrs = self.addresses.get(hp.host.lower(), ())
         if not addrs:
             raise NetFailure(Failure.DNS_NO_ANSWER)
         return await connect_any(addrs, hp.port, rec)
+
+
+HTTP1 = (b"http/1.1",)
+"""The ALPN a plain HTTPS GET offers."""
+
+
+@dataclass(frozen=True)
+class Handshake:
+    """A completed ``tls`` step: the session to go on with, what it showed, and its observation."""
+
+    stream: TlsStream
+    evidence: TlsEvidence
+    """The whole presented chain (nothing verified yet)."""
+    observation: Observation
+
+
+async def tls_step(
+    stream: ByteStream,
+    server_name: str,
+    rec: Recorder,
+    *,
+    alpn: Sequence[bytes] = HTTP1,
+    detail: dict[str, Any] | None = None,
+) -> Handshake:
+    """The one TLS step every HTTPS check takes: one handshake over ``stream`` (SNI ``server_name``)
+    within the step deadline, the presented chain captured and nothing verified, recorded as a ``tls``
+    observation carrying the chain. A failure is classified once and raised as :class:`NetFailure`."""
+    tls = TlsStream(stream, server_name, list(alpn))
+    start = rec.now_ms()
+    try:
+        async with asyncio.timeout(rec.timeout):
+            evidence = await tls.handshake()
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        failure = classify(exc)
+        rec.add(Step.TLS, start, failure, detail=detail)
+        raise NetFailure(failure) from exc
+    return Handshake(tls, evidence, rec.add(Step.TLS, start, None, tls=evidence, detail=detail))
 
 
 async def check_site(
@@ -193,21 +227,10 @@ async def check_site(
     stream: ByteStream | None = None
     try:
         stream = await dialer.dial(hp, rec)
-        tls = TlsStream(stream, hp.host, [b"http/1.1"])
-        start = rec.now_ms()
-        try:
-            async with asyncio.timeout(timeout):
-                evidence = await tls.handshake()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            failure = classify(exc)
-            rec.add(Step.TLS, start, failure, detail={"sni": hp.host})
-            raise NetFailure(failure) from exc
-        tls_obs = rec.add(Step.TLS, start, None, tls=evidence, detail={"sni": hp.host})
+        hs = await tls_step(stream, hp.host, rec, detail={"sni": hp.host})
         if http:
             try:
-                status = await rec.step(Step.HTTP, lambda: http_status(tls, hp.host))
+                status = await rec.step(Step.HTTP, lambda: http_status(hs.stream, hp.host))
                 rec.observations[-1] = _with_detail(rec.observations[-1], {"status": status})
             except NetFailure:
                 pass
@@ -215,8 +238,8 @@ async def check_site(
             target=str(hp),
             role=role,
             observations=tuple(rec.observations),
-            tls=evidence,
-            latency_ms=tls_obs.duration_ms,
+            tls=hs.evidence,
+            latency_ms=hs.observation.duration_ms,
         )
     except NetFailure as exc:
         return TargetMeasurement(

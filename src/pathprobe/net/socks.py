@@ -10,7 +10,8 @@ import ipaddress
 import struct
 
 from pathprobe.errors import NetFailure
-from pathprobe.net.sitecheck import HostPort, Recorder, connect_any, resolve_step
+from pathprobe.model import HostPort
+from pathprobe.net.sitecheck import Recorder, connect_any, resolve_step
 from pathprobe.net.stream import ByteStream, recv_exactly
 from pathprobe.vocab import Failure, Step
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import ClassVar
 
-from pathprobe.model import PathMeasurement
-from pathprobe.net.sitecheck import HostPort, SystemDialer, check_site
+from pathprobe.model import HostPort, PathMeasurement
+from pathprobe.net.sitecheck import SystemDialer
 from pathprobe.planfields import Entry
-from pathprobe.probes.base import ProbeResult, RunContext
+from pathprobe.probes.base import Probe, ProbeResult, RunContext, Targets, check_sites
 from pathprobe.vocab import Role
 
 
-class DirectProbe:
+class DirectProbe(Probe):
     """Sites and controls over the plain network; path id ``direct``."""
 
     kind: ClassVar[str] = "direct"
@@ -34,17 +33,11 @@ class DirectProbe:
     def path_ids(self) -> list[str]:
         return ["direct"]
 
+    def default_targets(self) -> Targets:
+        """The plan's sites and controls: the other kinds check these when they give none of their own."""
+        return list(self.sites), list(self.controls)
+
     async def run(self, ctx: RunContext) -> ProbeResult:
         targets = [(s, Role.SITE) for s in self.sites] + [(c, Role.CONTROL) for c in self.controls]
-        dialer = SystemDialer()
-        done = 0
-
-        async def one(hp: HostPort, role: str) -> object:
-            nonlocal done
-            res = await check_site(dialer, hp, role, "direct", ctx.t0, ctx.timeout)  # type: ignore[arg-type]
-            done += 1
-            ctx.progress("direct", done, len(targets))
-            return res
-
-        results = await asyncio.gather(*(one(hp, role) for hp, role in targets))
-        return ProbeResult(paths=(PathMeasurement(id="direct", kind="direct", targets=tuple(results)),))  # type: ignore[arg-type]
+        results = await check_sites(SystemDialer(), targets, "direct", ctx)
+        return ProbeResult(paths=(PathMeasurement(id="direct", kind="direct", targets=tuple(results)),))

@@ -1,10 +1,11 @@
 """``doh``: the direct network with names resolved over DNS-over-HTTPS (path id ``doh:<name>``).
 
 For one resolver from the plan: TCP to its bootstrap addresses (never the system resolver), one TLS
-handshake with SNI = the URL's host (the chain captured by the core :class:`TlsStream`, so an
-intercepted resolver shows up like any intercepted site), then A and AAAA for every site over RFC 8484
-on that same connection (:mod:`pathprobe.net.doh`). Each site is then checked exactly as the direct
-probe checks it — :func:`~pathprobe.net.sitecheck.check_site` — but dialled at the DoH answers
+handshake with SNI = the URL's host (the one TLS step of every HTTPS check,
+:func:`~pathprobe.net.sitecheck.tls_step`, so an intercepted resolver shows up like any intercepted
+site), then A and AAAA for every site over RFC 8484 on that same connection (:mod:`pathprobe.net.doh`).
+Each site is then checked exactly as the direct probe checks it —
+:func:`~pathprobe.probes.base.check_sites` — but dialled at the DoH answers
 (:class:`~pathprobe.net.sitecheck.FixedAddressDialer`). Plan::
 
     [[probe]]
@@ -37,13 +38,13 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from pathprobe.errors import NetFailure
-from pathprobe.model import Observation, PathMeasurement, TargetMeasurement
+from pathprobe.model import HostPort, Observation, PathMeasurement, TargetMeasurement
 from pathprobe.net.dns import DNS_PORT, ask_server, is_ip
 from pathprobe.net.doh import Answer, DohClient, Query
-from pathprobe.net.sitecheck import FixedAddressDialer, HostPort, Recorder, check_site, connect_any
-from pathprobe.net.tls import TlsStream
+from pathprobe.net.sitecheck import FixedAddressDialer, Recorder, connect_any, tls_step
+from pathprobe.net.stream import ByteStream
 from pathprobe.planfields import Entry, parse_hostport
-from pathprobe.probes.base import ProbeResult, RunContext, targets_or_default
+from pathprobe.probes.base import Probe, ProbeResult, RunContext, check_sites, targets_or_default
 from pathprobe.vocab import Failure, Reachability, Role, Step
 
 Lookup = tuple[Observation, tuple[str, ...]]
@@ -57,7 +58,7 @@ no Do53 service would only lengthen the check (docs/doh.md)."""
 NO_SITES = "no sites to resolve: give the doh probe 'sites', or add a direct probe to the plan"
 
 
-class DohProbe:
+class DohProbe(Probe):
     """One DoH resolver and the sites reached through its answers; path id ``doh:<name>``."""
 
     kind: ClassVar[str] = "doh"
@@ -124,19 +125,19 @@ class DohProbe:
                    do53: asyncio.Future[list[Observation]]) -> ProbeResult:
         total = len(targets) + 1
         rec = Recorder(path, str(self.resolver), ctx.t0, ctx.timeout)
-        tls: TlsStream | None = None
+        tcp: ByteStream | None = None
         try:
             tcp = await connect_any(self.bootstrap, self.resolver.port, rec)
-            tls = TlsStream(tcp, self.resolver.host, ALPN)
-            evidence = await rec.step(Step.TLS, tls.handshake, detail={"sni": self.resolver.host})
+            hs = await tls_step(tcp, self.resolver.host, rec, alpn=ALPN, detail={"sni": self.resolver.host})
         except NetFailure as exc:
-            if tls is not None:
-                tls.close()
+            if tcp is not None:
+                tcp.close()
             blocked = self._blocked(path, rec, exc.failure, targets, await do53)
             ctx.progress(path, total, total)
             return ProbeResult(paths=(blocked,))
+        tls, evidence = hs.stream, hs.evidence
         tls_obs = rec.observations[-1] = dataclasses.replace(
-            rec.observations[-1], tls=evidence, detail={"sni": self.resolver.host, "alpn": evidence.alpn}
+            hs.observation, detail={"sni": self.resolver.host, "alpn": evidence.alpn}
         )
         address = next((o.address for o in rec.observations if o.step == Step.TCP and o.failure is None), None)
         ctx.progress(path, 1, total)
@@ -163,17 +164,7 @@ class DohProbe:
             target=str(self.resolver), role=Role.RESOLVER, observations=tuple(rec.observations), tls=evidence,
             latency_ms=tls_obs.duration_ms, note=note,
         )
-        done = 1
-
-        async def one(hp: HostPort, role: Role) -> TargetMeasurement:
-            nonlocal done
-            try:
-                return await self._site(path, hp, role, lookups, ctx)
-            finally:
-                done += 1
-                ctx.progress(path, done, total)
-
-        results = await asyncio.gather(*(one(hp, role) for hp, role in targets))
+        results = await self._sites(path, targets, lookups, ctx, total)
         resolver_tm = dataclasses.replace(resolver_tm, observations=(*resolver_tm.observations, *await do53))
         return ProbeResult(paths=(PathMeasurement(
             id=path, kind=self.kind, targets=(resolver_tm, *results),
@@ -181,17 +172,24 @@ class DohProbe:
             untested_reason=None if targets else NO_SITES,
         ),))
 
-    async def _site(self, path: str, hp: HostPort, role: Role, lookups: dict[str, Lookup],
-                    ctx: RunContext) -> TargetMeasurement:
-        if is_ip(hp.host):
-            literal = FixedAddressDialer({hp.host: (hp.host,)})
-            return await check_site(literal, hp, role, path, ctx.t0, ctx.timeout)
-        obs, addrs = lookups[hp.host]
-        obs = dataclasses.replace(obs, target=str(hp))
-        if obs.failure is not None:
-            return TargetMeasurement(target=str(hp), role=role, observations=(obs,), failure=obs.failure)
-        tm = await check_site(FixedAddressDialer({hp.host: addrs}), hp, role, path, ctx.t0, ctx.timeout)
-        return dataclasses.replace(tm, observations=(obs, *tm.observations))
+    async def _sites(self, path: str, targets: list[tuple[HostPort, Role]], lookups: dict[str, Lookup],
+                     ctx: RunContext, total: int) -> list[TargetMeasurement]:
+        """Each site checked as the direct probe checks it, dialled at its DoH answers (an address
+        literal at itself); a name the resolver did not answer fails with its lookup's failure. A
+        name's ``doh`` observation comes first in its target's observations."""
+        dialer = FixedAddressDialer(
+            {**{h: addrs for h, (_, addrs) in lookups.items()},
+             **{hp.host: (hp.host,) for hp, _ in targets if is_ip(hp.host)}},
+            failures={h.lower(): obs.failure for h, (obs, _) in lookups.items() if obs.failure is not None},
+        )
+        checked = await check_sites(dialer, targets, path, ctx, done=1, total=total)
+        out = []
+        for tm, (hp, _) in zip(checked, targets, strict=True):
+            if not is_ip(hp.host):
+                lookup = dataclasses.replace(lookups[hp.host][0], target=str(hp))
+                tm = dataclasses.replace(tm, observations=(lookup, *tm.observations))
+            out.append(tm)
+        return out
 
     async def _do53(self, path: str, hosts: list[str], ctx: RunContext) -> list[Observation]:
         """Each name in plain DNS (A, mixed 0x20 case) straight to each bootstrap address, all at once,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import keyword
 import sys
 from importlib.metadata import entry_points
+from typing import cast
 
 from pathprobe.errors import BadInput
-from pathprobe.probes.base import Probe
+from pathprobe.probes.base import CliOption, Probe
 
 # kind -> "module:Class"; imported lazily so a check loads only what its plan uses.
 BUILTIN: dict[str, str] = {
@@ -22,12 +24,25 @@ OPTIONAL_BUILTIN: dict[str, str] = {
     "vpn": "pathprobe.probes.vpn:VpnProbe",
     "portal": "pathprobe.probes.portal:PortalProbe",
 }
+_LOADED: dict[str, type[Probe]] = {}
 
 
 def _load(ref: str) -> type[Probe]:
-    mod, _, cls = ref.partition(":")
-    loaded: type[Probe] = getattr(importlib.import_module(mod), cls)
-    return loaded
+    if ref not in _LOADED:
+        mod, _, name = ref.partition(":")
+        cls = getattr(importlib.import_module(mod), name)
+        if not isinstance(cls, type):
+            raise TypeError(f"{ref} is not a class")
+        _LOADED[ref] = cls if issubclass(cls, Probe) else _with_defaults(cls)
+    return _LOADED[ref]
+
+
+def _with_defaults(cls: type) -> type[Probe]:
+    """A kind written to the required part of the contract alone (no :class:`Probe` subclass) gets
+    every declaration's default by inheriting it: a subclass of both, the kind first in the MRO, so
+    whatever it does declare itself wins. Made once per kind (the registry keeps it)."""
+    attrs = {"__module__": cls.__module__, "__qualname__": cls.__qualname__, "__doc__": cls.__doc__}
+    return cast(type[Probe], type(cls.__name__, (cls, Probe), attrs))
 
 
 def available() -> dict[str, str]:
@@ -62,5 +77,28 @@ def get(kind: str) -> type[Probe]:
         ref = kinds[kind]
     try:
         return _load(ref)
-    except (ImportError, AttributeError) as exc:
+    except (ImportError, AttributeError, TypeError) as exc:
         raise BadInput(f"probe kind '{kind}' could not be loaded: {exc}") from exc
+
+
+def cli_options(taken: frozenset[str] = frozenset()) -> dict[str, tuple[type[Probe], CliOption]]:
+    """Every ``check`` option a kind declares, by name, with its kind (this loads every kind).
+
+    A kind that cannot be loaded, or an option whose name is not usable (``taken`` by ``check`` itself
+    or by a kind listed before), is left out with a warning on stderr: it must not break ``check``.
+    """
+    out: dict[str, tuple[type[Probe], CliOption]] = {}
+    for kind, ref in available().items():
+        try:
+            cls = _load(ref)
+        except Exception as exc:  # a broken plug-in the plan may not even use (mitmproxy's safecall)
+            print(f"pathprobe: ignoring probe kind '{kind}': it could not be loaded: {exc}", file=sys.stderr)
+            continue
+        for opt in cls.cli_options:
+            usable = opt.name.isidentifier() and not keyword.iskeyword(opt.name) and opt.name == opt.name.lower()
+            if opt.name in taken or opt.name in out or not usable:
+                print(f"pathprobe: ignoring option '{opt.flag}' of probe kind '{kind}': the name is taken or "
+                      "not lower-case letters, digits and '_'", file=sys.stderr)
+                continue
+            out[opt.name] = (cls, opt)
+    return out

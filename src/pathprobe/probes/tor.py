@@ -25,11 +25,12 @@ Two depths:
   the cross-path comparison its witness; the first hops and the bootstrap are path observations and
   ``detail``.
 
-``--bridge`` lines (``RunContext.extra_bridges``) **replace** the plan's bridges in the tor probes of
-the same transport, so a check answers whether *those* bridges work here (built-in bridges would hide
-the answer). A plain line (no transport) goes to ``vanilla`` probes, which then use it as a bridge
-instead of the directory authorities. :meth:`TorProbe.check_extra_bridges` rejects a line that no tor
-probe in the plan would use.
+``--bridge`` lines (an option this kind declares, :data:`BRIDGE`; ``RunContext.probe_options``)
+**replace** the plan's bridges in the tor probes of the same transport, so a check answers whether
+*those* bridges work here (built-in bridges would hide the answer). A plain line (no transport) goes to
+``vanilla`` probes, which then use it as a bridge instead of the directory authorities.
+:meth:`TorProbe.check_cli_options` rejects, before anything is sent, a line that is not a valid bridge
+line or that no tor probe in the plan would use.
 """
 
 from __future__ import annotations
@@ -38,15 +39,24 @@ import asyncio
 import csv
 import re
 import time
+from collections.abc import Awaitable, Sequence
 from importlib import resources
 from typing import Any, ClassVar
 
 from pathprobe.errors import BadInput
-from pathprobe.model import Observation, PathMeasurement, TargetMeasurement
-from pathprobe.net.sitecheck import HostPort, check_site
+from pathprobe.model import HostPort, Observation, PathMeasurement, TargetMeasurement
 from pathprobe.net.socks import SocksDialer
 from pathprobe.planfields import Entry
-from pathprobe.probes.base import ProbeResult, RunContext, targets_or_default
+from pathprobe.probes.base import (
+    CliOption,
+    Probe,
+    ProbeOptions,
+    ProbeResult,
+    RunContext,
+    check_sites,
+    gather_counted,
+    targets_or_default,
+)
 from pathprobe.tor import launch, quick
 from pathprobe.tor.bridges import TRANSPORTS, Bridge, parse_bridge
 from pathprobe.vocab import Failure, Reachability, Step
@@ -87,11 +97,16 @@ def parse_dirauthority(value: str) -> quick.Authority:
     return quick.Authority(words[0], HostPort(addr.group(1), orport), fp)
 
 
-class TorProbe:
+BRIDGE = CliOption("bridge", "A Tor bridge line to test; repeatable (kept secret).", metavar="LINE")
+"""``check --bridge LINE``: the lines replace the plan's bridges of their transport."""
+
+
+class TorProbe(Probe):
     """One Tor path (``tor:<name>``): vanilla, or one pluggable transport with its bridges."""
 
     kind: ClassVar[str] = "tor"
     version: ClassVar[str] = "0.1.0"
+    cli_options: ClassVar[tuple[CliOption, ...]] = (BRIDGE,)
 
     def __init__(
         self,
@@ -114,11 +129,6 @@ class TorProbe:
         self.authorities = [parse_dirauthority(v) for k, v in self.torrc if k.lower() == "dirauthority"]
 
     # ---- plan ----------------------------------------------------------------------------------
-
-    @classmethod
-    def parse_bridge(cls, line: str, where: str) -> Bridge:
-        """Validate one bridge line (``--bridge`` or a plan's ``bridges``); BadInput names ``where``."""
-        return parse_bridge(line, where)
 
     @classmethod
     def from_plan(cls, entry: Entry) -> TorProbe:
@@ -151,9 +161,12 @@ class TorProbe:
         )
 
     @classmethod
-    def check_extra_bridges(cls, probes: list[Any], lines: list[str]) -> None:
-        """``--bridge`` lines must each have a tor probe of their transport in the plan."""
-        have = {p.transport for p in probes if getattr(p, "kind", None) == "tor"}
+    def check_cli_options(cls, values: ProbeOptions, mine: Sequence[Probe]) -> None:
+        """Every ``--bridge`` line is a valid bridge line, and a tor probe of its transport is in the plan."""
+        lines = values.get(BRIDGE.name, ())
+        for line in lines:
+            parse_bridge(line, BRIDGE.flag)
+        have = {p.transport for p in mine if isinstance(p, TorProbe)}
         for i, line in enumerate(lines, start=1):
             b = parse_bridge(line, f"--bridge #{i}")
             if b.transport not in have:
@@ -174,7 +187,8 @@ class TorProbe:
     # ---- run -----------------------------------------------------------------------------------
 
     def bridges_for(self, ctx: RunContext) -> list[Bridge]:
-        extra = [parse_bridge(line, f"--bridge #{i}") for i, line in enumerate(ctx.extra_bridges, start=1)]
+        lines = ctx.probe_options.get(BRIDGE.name, ())
+        extra = [parse_bridge(line, f"--bridge #{i}") for i, line in enumerate(lines, start=1)]
         mine = [b for b in extra if b.transport == self.transport]
         return mine if mine else list(self.bridges)
 
@@ -200,7 +214,7 @@ class TorProbe:
 
     async def _first_hops(self, path: str, bridges: list[Bridge], ctx: RunContext) -> list[TargetMeasurement]:
         t0, timeout = ctx.t0, ctx.timeout
-        jobs: list[Any] = []
+        jobs: list[Awaitable[TargetMeasurement]] = []
         pt: quick.PtClient | None = None
         pt_task: asyncio.Task[quick.PtClient] | None = None
         pt_hint: str | None = None
@@ -235,17 +249,8 @@ class TorProbe:
                     secret = self.transport == "webtunnel"
                     label = f"{b.label} server" if secret else f"{self.transport} front {hp}"
                     jobs.append(quick.front_check(path, label, hp, t0, timeout, secret=secret))
-        done = 0
-
-        async def one(job: Any) -> TargetMeasurement:
-            nonlocal done
-            res: TargetMeasurement = await job
-            done += 1
-            ctx.progress(path, done, len(jobs))
-            return res
-
         try:
-            return list(await asyncio.gather(*(one(j) for j in jobs)))
+            return await gather_counted(path, ctx, jobs)
         finally:
             if pt_task is not None:
                 pt_task.cancel()
@@ -362,16 +367,7 @@ class TorProbe:
                 )
             dialer = SocksDialer(HostPort("127.0.0.1", port), label="tor")
             targets = targets_or_default(self.sites, ctx)
-            done = 0
-
-            async def one(hp: HostPort, role: str) -> TargetMeasurement:
-                nonlocal done
-                res = await check_site(dialer, hp, role, path, ctx.t0, ctx.timeout)  # type: ignore[arg-type]
-                done += 1
-                ctx.progress(path, done, len(targets))
-                return res
-
-            results = await asyncio.gather(*(one(hp, role) for hp, role in targets))
+            results = await check_sites(dialer, targets, path, ctx)
             if not targets:
                 return self._result(
                     path,

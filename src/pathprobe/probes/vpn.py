@@ -28,14 +28,13 @@ plan errors never repeat them.
 
 from __future__ import annotations
 
-import asyncio
 from typing import ClassVar
 
-from pathprobe.model import PathMeasurement, TargetMeasurement
-from pathprobe.net.sitecheck import Dialer, HostPort, check_site
+from pathprobe.model import HostPort, PathMeasurement, TargetMeasurement
+from pathprobe.net.sitecheck import Dialer
 from pathprobe.net.socks import SocksDialer
 from pathprobe.planfields import Entry, parse_hostport
-from pathprobe.probes.base import ProbeResult, RunContext, targets_or_default
+from pathprobe.probes.base import Probe, ProbeResult, RunContext, check_sites, targets_or_default
 from pathprobe.vocab import Failure, Reachability, Step
 from pathprobe.vpn import proxyurl, shadowsocks, wireguard
 from pathprobe.vpn.httpconnect import HttpConnectDialer
@@ -53,7 +52,7 @@ NOTE_SS_SILENT = (
 NOTE_AUTH = "The proxy refused the credentials in the plan: check them. This says nothing about blocking."
 
 
-class VpnProbe:
+class VpnProbe(Probe):
     """One VPN endpoint or proxy; path id ``vpn:<name>``."""
 
     kind: ClassVar[str] = "vpn"
@@ -166,17 +165,7 @@ class VpnProbe:
             return ProbeResult(paths=(PathMeasurement(
                 id=path, kind=self.kind, targets=(), detail=detail,
                 untested_reason="no sites to check through the tunnel: give 'sites' or a direct probe"),))
-        done = 0
-
-        async def one(hp: HostPort, role: str) -> TargetMeasurement:
-            nonlocal done
-            res = await check_site(dialer, hp, role, path, ctx.t0, ctx.timeout)  # type: ignore[arg-type]
-            done += 1
-            ctx.progress(path, done, len(targets))
-            return res
-
-        results = list(await asyncio.gather(*(one(hp, role) for hp, role in targets)))
-        results = _explain(results, dialer)
+        results = _explain(await check_sites(dialer, targets, path, ctx), dialer)
         blocked_reason = None
         if results and all(_failed_at_proxy(t) for t in results):
             blocked_reason = f"the {self.protocol} server itself could not be reached ({results[0].failure})"

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from pathprobe.errors import BadInput
-from pathprobe.net.sitecheck import HostPort
+from pathprobe.model import HostPort
 
 TRANSPORTS: tuple[str, ...] = ("vanilla", "obfs4", "snowflake", "meek", "webtunnel")
 """Transport names a plan's ``transport`` key takes."""

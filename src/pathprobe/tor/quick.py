@@ -27,9 +27,9 @@ import tempfile
 from dataclasses import dataclass
 
 from pathprobe.errors import NetFailure
-from pathprobe.model import TargetMeasurement
+from pathprobe.model import HostPort, TargetMeasurement
 from pathprobe.net.dns import system_resolve
-from pathprobe.net.sitecheck import HostPort, Recorder
+from pathprobe.net.sitecheck import Recorder
 from pathprobe.net.socks import socks5_connect
 from pathprobe.net.stream import ByteStream, open_tcp
 from pathprobe.net.tls import TlsStream

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pathprobe.model import TargetMeasurement
-from pathprobe.net.sitecheck import HostPort, Recorder, resolve_step
+from pathprobe.model import HostPort, TargetMeasurement
+from pathprobe.net.sitecheck import Recorder, resolve_step
 from pathprobe.vocab import Reachability, Role
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import base64
 
 from pathprobe.errors import NetFailure
-from pathprobe.net.sitecheck import HostPort, Recorder, connect_any
+from pathprobe.model import HostPort
+from pathprobe.net.sitecheck import Recorder, connect_any
 from pathprobe.net.stream import BufferedStream, ByteStream
 from pathprobe.vocab import Failure, Step
 from pathprobe.vpn import endpoint

@@ -23,10 +23,10 @@ import struct
 from typing import Literal
 
 from pathprobe.errors import NetFailure
-from pathprobe.model import TargetMeasurement
+from pathprobe.model import HostPort, TargetMeasurement
 from pathprobe.net import udp
 from pathprobe.net.failures import classify
-from pathprobe.net.sitecheck import HostPort, Recorder, connect_any
+from pathprobe.net.sitecheck import Recorder, connect_any
 from pathprobe.net.stream import ByteStream, recv_exactly
 from pathprobe.vocab import Failure, Reachability, Step
 from pathprobe.vpn import endpoint

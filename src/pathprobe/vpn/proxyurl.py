@@ -9,7 +9,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 from pathprobe.errors import BadProxyUrl
-from pathprobe.net.sitecheck import HostPort
+from pathprobe.model import HostPort
 
 SCHEMES = {"socks5": ("socks5", "socks5h"), "http": ("http",)}
 

@@ -31,7 +31,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from pathprobe.errors import BadSsUrl, NetFailure
-from pathprobe.net.sitecheck import HostPort, Recorder, connect_any
+from pathprobe.model import HostPort
+from pathprobe.net.sitecheck import Recorder, connect_any
 from pathprobe.net.stream import ByteStream, recv_exactly
 from pathprobe.vocab import Failure
 from pathprobe.vpn import endpoint

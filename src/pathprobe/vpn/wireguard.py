@@ -30,10 +30,10 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from pathprobe.errors import BadKey, NetFailure
-from pathprobe.model import TargetMeasurement
+from pathprobe.model import HostPort, TargetMeasurement
 from pathprobe.net import udp
 from pathprobe.net.failures import classify
-from pathprobe.net.sitecheck import HostPort, Recorder
+from pathprobe.net.sitecheck import Recorder
 from pathprobe.vocab import Failure, Reachability, Step
 from pathprobe.vpn import endpoint
 
