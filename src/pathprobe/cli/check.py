@@ -74,7 +74,7 @@ def check(
     if as_json:
         sys.stdout.write(text)
         return
-    from pathprobe.cli.output import quiet_line, render_profile
+    from pathprobe.report.terminal import quiet_line, render_profile
 
     if quiet:
         sys.stdout.write(quiet_line(profile) + "\n")

@@ -31,8 +31,8 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print the (validated) profile JSON instead."),
 ) -> None:
     """Print a saved profile as a table with the advice."""
-    from pathprobe.cli.output import render_profile
     from pathprobe.profile import dumps, load_profile
+    from pathprobe.report.terminal import render_profile
 
     profile = load_profile(file)
     if as_json:
