@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 
 from pathprobe.errors import BadInput
-from pathprobe.profile import Finding, Network, Profile, Recommendation, Target, TrustStore
+from pathprobe.profile import Finding, Network, Profile, Recommendation, Target, TrustStore, load_profile
 from pathprobe.profile import Path as ProfilePath
-from pathprobe.profile import read_profile as load_profile
 from pathprobe.vocab import Connectivity, Reachability, TlsVerdict
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -642,22 +642,6 @@ def _read_json(path: str | pathlib.Path) -> tuple[Any, str]:
         raise BadInput(f"{p}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
 
 
-def read_profile(path: str | pathlib.Path) -> Profile:
+def load_profile(path: str | pathlib.Path) -> Profile:
     """Read a saved profile; :class:`BadInput` (exit 2) naming the file on any problem."""
     return Profile.from_json(*_read_json(path))
-
-
-def dumps(profile: dict[str, Any]) -> str:
-    """(Until every reader takes :class:`Profile`.)"""
-    return json.dumps(profile, indent=2, ensure_ascii=False) + "\n"
-
-
-def validate_profile(data: Any, source: str) -> dict[str, Any]:
-    """(Until every reader takes :class:`Profile`): ``data`` when :meth:`Profile.from_json` accepts it."""
-    Profile.from_json(data, source)
-    return data
-
-
-def load_profile(path: str | pathlib.Path) -> dict[str, Any]:
-    """(Until every reader takes :class:`Profile`.)"""
-    return validate_profile(*_read_json(path))

@@ -249,11 +249,11 @@ async def _measure(
 if __name__ == "__main__":
     import sys
 
-    from pathprobe.profile import dumps
+    from pathprobe.profile import Profile
 
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
     shared = Pki()
     for name in ("clean", "kz-2019"):
-        (out / f"{name}.json").write_text(dumps(build(name, shared, port=8443)), "utf-8")
+        (out / f"{name}.json").write_text(Profile.from_json(build(name, shared, port=8443), name).to_json(), "utf-8")
         print("wrote", out / f"{name}.json")

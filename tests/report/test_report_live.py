@@ -7,6 +7,7 @@ import pytest
 import report_realnet as rn  # type: ignore[import-not-found]
 from pytest_socket import socket_allow_hosts
 
+from pathprobe.profile import Profile
 from pathprobe.report.diff import diff_profiles
 
 pytestmark = pytest.mark.skipif(rn.usable() is not None, reason=str(rn.usable()))
@@ -62,7 +63,7 @@ def test_kz_2019(measured: dict[str, dict]) -> None:  # type: ignore[type-arg]
 
 
 def test_diff_is_exactly_the_interception(measured: dict[str, dict]) -> None:  # type: ignore[type-arg]
-    changes = diff_profiles(measured["clean"], measured["kz-2019"])["changes"]
+    changes = diff_profiles(*(Profile.from_json(measured[n], n) for n in ("clean", "kz-2019")))["changes"]
     kinds = sorted(
         (c["what"], c.get("field") or c.get("change"), c.get("target") or c.get("host") or c.get("path"))
         for c in changes

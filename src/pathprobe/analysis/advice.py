@@ -29,7 +29,7 @@ or a captive portal is never called censored.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,7 +130,7 @@ def list_hosts(hosts: Iterable[str], limit: int = 3) -> str:
     return ", ".join(hs[:limit]) + f" and {more} more site{'s' if more > 1 else ''}"
 
 
-def describe_path(path_id: str, detail: dict[str, Any] | None = None) -> str:
+def describe_path(path_id: str, detail: Mapping[str, Any] | None = None) -> str:
     """A path in words: ``tor:obfs4`` -> "Tor with obfs4 bridges", ``direct`` -> "the plain network"."""
     kind, _, name = path_id.partition(":")
     detail = detail or {}

@@ -35,7 +35,7 @@ def check(
     from pathprobe.check import CheckOptions, prepare
     from pathprobe.cli.consent import ensure_consent
     from pathprobe.cli.startup import end_startup
-    from pathprobe.profile import dumps
+    from pathprobe.profile import Profile
 
     end_startup()
     _more_files()
@@ -64,8 +64,8 @@ def check(
         progress = Progress(prepared.plan.probes)
         prepared.progress = progress.update
     with progress if progress is not None else contextlib.nullcontext():
-        profile = prepared.run()
-    text = dumps(profile)
+        profile = Profile.from_json(prepared.run(), "the check")
+    text = profile.to_json()
     if out is not None:
         try:
             out.write_text(text, "utf-8")
