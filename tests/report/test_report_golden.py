@@ -13,6 +13,7 @@ To change the advice deliberately, regenerate and review the diff:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -30,11 +31,11 @@ UPDATE = os.environ.get("PATHPROBE_UPDATE_GOLDEN") == "1"
 
 def _expected(case: str) -> tuple[Profile, dict[str, Any]]:
     profile = load_profile(GOLDEN / case / "profile.json")
-    got = recommend(profile.to_dict())
+    got = recommend(profile).to_dict()
     out = GOLDEN / case / "recommendation.json"
     if UPDATE:
         out.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n", "utf-8")
-        profile = Profile.from_json({**profile.to_dict(), "recommendation": got}, case)
+        profile = dataclasses.replace(profile, recommendation=recommend(profile))
         (GOLDEN / case / "profile.json").write_text(profile.to_json(), "utf-8")
     return profile, got
 
@@ -171,7 +172,7 @@ def test_every_case_has_rules() -> None:
 @pytest.mark.parametrize("case", sorted(RULES))
 def test_rules(case: str) -> None:
     path, cases, must, must_not = RULES[case]
-    got = recommend(load_profile(GOLDEN / case / "profile.json").to_dict())
+    got = recommend(load_profile(GOLDEN / case / "profile.json")).to_dict()
     assert got["path"] == path
     assert got["ranked"][:1] == ([path] if path else [])
     assert cases <= set(got["cases"]), got["cases"]
@@ -182,7 +183,7 @@ def test_rules(case: str) -> None:
 
 
 def test_ranking_order() -> None:
-    got = recommend(load_profile(GOLDEN / "latency-tiebreak" / "profile.json").to_dict())
+    got = recommend(load_profile(GOLDEN / "latency-tiebreak" / "profile.json")).to_dict()
     # tor:meek is only partial; VPNs by latency (unknown last), then DoH, then direct.
     assert got["ranked"] == ["vpn:fast", "vpn:slow", "vpn:nolatency", "doh:quad9", "direct"]
 
@@ -192,4 +193,4 @@ def test_real_fixtures_are_consistent(name: str) -> None:
     """tests/report/fixtures/*.json come from real loopback measurements (report_realnet.py); their
     stored recommendation must be what the code gives today (regenerate them if the advice changes)."""
     profile = load_profile(Path(__file__).resolve().parent / "fixtures" / f"{name}.json")
-    assert recommend(profile.to_dict()) == profile.recommendation.to_dict()
+    assert recommend(profile) == profile.recommendation

@@ -35,7 +35,6 @@ def check(
     from pathprobe.check import CheckOptions, prepare
     from pathprobe.cli.consent import ensure_consent
     from pathprobe.cli.startup import end_startup
-    from pathprobe.profile import Profile
 
     end_startup()
     _more_files()
@@ -64,7 +63,7 @@ def check(
         progress = Progress(prepared.plan.probes)
         prepared.progress = progress.update
     with progress if progress is not None else contextlib.nullcontext():
-        profile = Profile.from_json(prepared.run(), "the check")
+        profile = prepared.run()
     text = profile.to_json()
     if out is not None:
         try:

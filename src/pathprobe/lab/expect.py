@@ -340,7 +340,7 @@ def _privacy_groups(ranked: list[str]) -> list[list[str]]:
     groups: list[list[str]] = []
     last = None
     for pid in ranked:
-        kind = path_kind({"id": pid})
+        kind = path_kind(pid)
         if groups and kind == last:
             groups[-1].append(pid)
         else:
