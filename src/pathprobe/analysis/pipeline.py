@@ -11,7 +11,6 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
-from pathprobe import __version__
 from pathprobe.analysis.dns import dns_tampering_hook as dns_tampering
 from pathprobe.analysis.portal import analyse_portal
 from pathprobe.analysis.recommend import recommend
@@ -20,6 +19,7 @@ from pathprobe.analysis.signals import TargetEvidence
 from pathprobe.analysis.verdicts import Roots, evaluate, interception_findings, path_verdict, target_verdict
 from pathprobe.model import Observation, PathMeasurement, PortalMeasurement
 from pathprobe.profile import Network, Portal, Profile, TrustStore
+from pathprobe.version import __version__
 from pathprobe.vocab import Connectivity, Failure, Reachability, Step
 
 ANSWER_STEPS = frozenset(

@@ -27,9 +27,14 @@ from pathprobe.vocab import Reachability, Role, Signal, TlsVerdict
 
 @dataclass(frozen=True)
 class Roots:
+    """The root sets a check judges chains with, loaded before the analysis (:func:`pathprobe.check.load_roots`)."""
+
     public: RootSet
+    """The public roots (certifi, or ``--public-roots``)."""
     device: RootSet
+    """What this device trusts (the OS store, or ``--device-roots``)."""
     known: KnownRoots
+    """Known interception roots (the shipped list, plus ``--known-roots``)."""
     require_sct: bool = False
     """CT is required only for the real web PKI (the default public roots)."""
     legacy: LegacyRoots = field(default_factory=LegacyRoots)
