@@ -172,7 +172,7 @@ class JsonObject:
         return False
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object (plain dicts, lists and strings; verdict enums are strings)."""
+        """The JSON object: dicts, lists and scalars (verdicts stay enum members, which are strings)."""
         keys = self.json_keys()
         if self.layout is None:
             out = {
@@ -548,11 +548,6 @@ class Profile(JsonObject):
     observations: tuple[Observation, ...] = ()
     """Every measured step, by start time: the evidence behind the verdicts."""
 
-    def _json_value(self, key: str) -> Any:
-        if key == "observations":
-            return [o.to_json() for o in self.observations]
-        return super()._json_value(key)
-
     def to_json(self) -> str:
         """The profile as JSON text (two-space indent, UTF-8 kept, a final newline)."""
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
@@ -619,12 +614,10 @@ def _observation(data: dict[str, Any], loc: str, bad: Callable[[str], BadInput])
     r.text("failure")
     r.text("address")
     r.obj("detail", "an object")
-    tls = r.obj("tls", "an object")
+    r.obj("tls", "an object")
     try:
         return Observation.from_json(data)
-    except (KeyError, TypeError, ValueError, binascii.Error):
-        if tls is None:
-            raise
+    except (KeyError, TypeError, ValueError, binascii.Error):  # what is left unchecked: the TLS evidence
         raise r.fail("tls", "TLS evidence (sni, version, chain of certificates with der_b64)") from None
 
 
