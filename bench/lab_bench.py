@@ -47,6 +47,7 @@ from pathprobe.lab import scenario as sc  # noqa: E402
 from pathprobe.lab import world as w  # noqa: E402
 from pathprobe.lab.expect import Outcome, compare  # noqa: E402
 from pathprobe.lab.lifecycle import Lab, State, check_command, child_env, preflight  # noqa: E402
+from pathprobe.profile import Profile  # noqa: E402
 
 BEGIN = "<!-- BEGIN lab-bench: written by bench/lab_bench.py; rerun it to replace this section -->"
 END = "<!-- END lab-bench -->"
@@ -62,7 +63,7 @@ class Run:
     wall: float
     cpu: float
     rss_kib: int
-    profile: dict[str, Any]
+    profile: Profile
     outcomes: list[Outcome]
 
 
@@ -104,7 +105,7 @@ def run_check(argv: list[str], log: Path) -> tuple[float, float, int, bytes]:
 def one_run(scn: sc.Scenario, st: State, log: Path) -> Run:
     wall, cpu, rss, out = run_check(check_command(scn, st), log)
     log.with_suffix(".json").write_bytes(out)
-    profile = json.loads(out)
+    profile = Profile.from_json(json.loads(out), str(log.with_suffix(".json")))
     return Run(wall, cpu, rss, profile, compare(scn.expect, profile, interceptor_root=st.interceptor_root))
 
 
@@ -130,26 +131,26 @@ def truth_has_interception(scn: sc.Scenario) -> bool:
     )
 
 
-def interception_reports(profile: dict[str, Any]) -> int:
+def interception_reports(profile: Profile) -> int:
     """Interception findings plus paths and targets with ``tls: intercepted``."""
-    n = len(profile.get("interception") or [])
-    for p in profile.get("paths") or []:
-        n += p.get("tls") == "intercepted"
-        n += sum(t.get("tls") == "intercepted" for t in p.get("targets") or [])
+    n = len(profile.interception)
+    for p in profile.paths:
+        n += p.tls == "intercepted"
+        n += sum(t.tls == "intercepted" for t in p.targets)
     return n
 
 
-def _ends(profile: dict[str, Any]) -> dict[tuple[str, str], float]:
+def _ends(profile: Profile) -> dict[tuple[str, str], float]:
     """(path, target) -> end of its last observation, ms since the check's probes started."""
     out: dict[tuple[str, str], float] = {}
-    for o in profile.get("observations") or []:
-        key = (o.get("path", ""), o.get("target", ""))
-        end = float(o.get("started_ms", 0.0)) + float(o.get("duration_ms", 0.0))
+    for o in profile.observations:
+        key = (o.path, o.target)
+        end = o.started_ms + o.duration_ms
         out[key] = max(out.get(key, 0.0), end)
     return out
 
 
-def slowest_probe(profile: dict[str, Any]) -> float:
+def slowest_probe(profile: Profile) -> float:
     """Seconds: per path, the end of its last observation; the slowest path."""
     per_path: dict[str, float] = {}
     for (path, _), end in _ends(profile).items():
@@ -157,14 +158,14 @@ def slowest_probe(profile: dict[str, Any]) -> float:
     return max(per_path.values(), default=0.0) / 1000.0
 
 
-def silent_block_decided(profile: dict[str, Any]) -> float | None:
+def silent_block_decided(profile: Profile) -> float | None:
     """Seconds until the last target that met only silence was called blocked (None: there was none)."""
     ends = _ends(profile)
     times = [
-        ends.get((p["id"], t["target"]), 0.0)
-        for p in profile.get("paths") or []
-        for t in p.get("targets") or []
-        if t.get("reachability") == "blocked" and t.get("failure") in TIMEOUT_FAILURES
+        ends.get((p.id, t.target), 0.0)
+        for p in profile.paths
+        for t in p.targets
+        if t.reachability == "blocked" and t.failure in TIMEOUT_FAILURES
     ]
     return max(times) / 1000.0 if times else None
 

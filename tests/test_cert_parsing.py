@@ -140,7 +140,7 @@ def test_real_handshake_with_duplicate_extensions(tmp_path: Path, monkeypatch: p
         ctx = RunContext(timeout=3, sites=[parse_hostport(site)], controls=[])
         result = asyncio.run(probe.run(ctx))
     roots = RootSet.of("r", [ROOT.cert], "test")
-    prof = analyse(result.paths, None, Roots(public=roots, device=roots, known=KnownRoots(())))
+    prof = analyse(result.paths, None, Roots(public=roots, device=roots, known=KnownRoots(()))).to_dict()
     target = prof["paths"][0]["targets"][0]
     assert (target["reachability"], target["tls"], target["failure"]) == (
         "blocked", "unverified", "ssl_invalid_certificate")

@@ -31,7 +31,7 @@ def analysed(folder: Path) -> dict[str, Any]:
     paths = [PathMeasurement.from_json(p) for p in m["paths"]]
     now = dt.datetime.fromisoformat(m["now"])
     prof = pipeline.analyse(paths, None, Roots(roots("public"), roots("device"), known, m["require_sct"]), now=now)
-    return {k: prof[k] for k in ("paths", "interception", "trust_store", "recommendation")}
+    return {k: v for k, v in prof.to_dict().items() if k in ("paths", "interception", "trust_store", "recommendation")}
 
 
 @pytest.mark.parametrize("folder", CASES, ids=[c.name for c in CASES])

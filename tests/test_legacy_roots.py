@@ -108,7 +108,7 @@ def check(pki: Pki, ports: dict[str, int], legacy: LegacyRoots, known: KnownRoot
         known=known or KnownRoots(()),
         legacy=legacy,
     )
-    return analyse(result.paths, None, roots)
+    return analyse(result.paths, None, roots).to_dict()
 
 
 def targets(profile: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -197,7 +197,7 @@ def test_a_contradicted_retired_root_is_still_judged_by_cross_path_mismatch(pki:
         known=KnownRoots(()),
         legacy=LegacyRoots.of([legacy_entry(pki.retired, RETIRED)]),
     )
-    prof = analyse([measured("direct", pki.retired), measured("vpn:far", pki.public)], None, roots)
+    prof = analyse([measured("direct", pki.retired), measured("vpn:far", pki.public)], None, roots).to_dict()
     direct = prof["paths"][0]["targets"][0]
     assert direct["tls"] == "intercepted"
     assert direct["signals"] == ["cross_path_mismatch", "legacy_public_root"]

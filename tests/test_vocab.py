@@ -56,10 +56,12 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("report/diff.py", "portal", 'w in ("network", "portal")'): "a kind of change record",
     ("report/diff.py", "portal", "w == 'portal'"): "a kind of change record",
     # ``unknown`` is a reachability verdict, and also what a report prints for a field it lacks:
-    ("report/html.py", "unknown", 'trust.get("source") or "unknown"'): "a trust store nobody named",
-    ("report/markdown.py", "unknown", "trust.get('source') or 'unknown'"): "a trust store nobody named",
-    ("report/html.py", "unknown", 'net.get("connectivity") or "unknown"'): "a profile without connectivity",
-    ("report/markdown.py", "unknown", "net.get('connectivity') or 'unknown'"): "a profile without connectivity",
+    ("report/html.py", "unknown", 'trust.source or "unknown"'): "a trust store nobody named",
+    ("report/markdown.py", "unknown", "trust.source or 'unknown'"): "a trust store nobody named",
+    ("report/html.py", "unknown", 'net.connectivity or "unknown"'): "a profile without connectivity",
+    ("report/markdown.py", "unknown", "net.connectivity or 'unknown'"): "a profile without connectivity",
+    ("profile.py", "portal", 'r.obj("portal")'): "the key network.portal, read",
+    ("profile.py", "portal", 'r.at("portal")'): "the key network.portal, where its fields are",
     **{
         ("collector/migrations.py", word, f'"{word}",'): "a SQL column of a shipped migration: frozen, "
         "so that a new verdict word can never change an old migration"

@@ -19,13 +19,13 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pathprobe.analysis.pipeline import analyse
 from pathprobe.analysis.verdicts import Roots
 from pathprobe.errors import BadInput
 from pathprobe.plan import Plan, default_plan_path, load_plans
 from pathprobe.probes.base import ProbeOptions, ProgressFn, RunContext
+from pathprobe.profile import Profile
 from pathprobe.runner import run_probes
 
 
@@ -85,7 +85,7 @@ class Prepared:
             ctx.progress = self.progress
         return ctx
 
-    def run(self, *, now: dt.datetime | None = None) -> dict[str, Any]:
+    def run(self, *, now: dt.datetime | None = None) -> Profile:
         """Run every probe (network I/O), then the analysis; the profile."""
         paths, portal = asyncio.run(run_probes(self.plan.probes, self.context()))
         return analyse(paths, portal, self.roots, label=self.options.label, now=now)
@@ -119,7 +119,7 @@ def check_probe_options(values: ProbeOptions, plan: Plan) -> None:
         cls.check_cli_options(mine, [p for p in plan.probes if isinstance(p, cls)])
 
 
-def run_check(options: CheckOptions, *, progress: ProgressFn | None = None) -> dict[str, Any]:
+def run_check(options: CheckOptions, *, progress: ProgressFn | None = None) -> Profile:
     """Prepare and run one check: the profile (the network I/O happens here)."""
     prepared = prepare(options)
     prepared.progress = progress

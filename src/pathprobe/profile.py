@@ -1,128 +1,628 @@
-"""The profile (``schema: "pathprobe.profile/1"``): written as JSON, read back strictly. The analysis
-that makes one from measurements is :func:`pathprobe.analysis.pipeline.analyse`."""
+"""The profile (``schema: "pathprobe.profile/1"``, DESIGN.md "Profile JSON"): frozen dataclasses.
+
+::
+
+    Profile
+     ├── network: Network ──── portal: Portal | None ──── offered_certificates: OfferedCertificate, ...
+     ├── paths: Path, ... ──── targets: Target, ... ──── legacy_root: FormerPublicRoot | None
+     ├── interception: Finding, ...
+     ├── trust_store: TrustStore ──── known_interception_roots: InterceptionRoot, ...
+     ├── recommendation: Recommendation
+     └── observations: Observation, ...   (the measurements, :class:`pathprobe.model.Observation`)
+
+The analysis makes one from measurements (:func:`pathprobe.analysis.pipeline.analyse`);
+:meth:`Profile.to_json` writes it and :meth:`Profile.from_json` (or :func:`load_profile`, from a file)
+reads it back, checking every field it types: bad input is one :class:`~pathprobe.errors.BadInput`
+naming the source and the field ("...: not a pathprobe profile: ...", exit 2).
+
+"Fields may be added" (DESIGN.md): keys this pathprobe does not know are kept in each object's
+``extra`` and written back, and an object read from JSON remembers its keys and their order
+(``layout``), so a profile read and written again is byte-identical, whichever pathprobe wrote it
+(older versions put some keys elsewhere or left out fields added since). Fields that older or
+hand-made profiles may leave out have defaults.
+
+Verdicts are typed with :mod:`pathprobe.vocab`'s enums. Signals, roles, failures and advice cases stay
+strings: a newer pathprobe may add words, and a profile it made must still load here.
+"""
 
 from __future__ import annotations
 
+import binascii
+import dataclasses
 import json
-from pathlib import Path
-from typing import Any
+import pathlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar, TypeVar
 
 from pathprobe.errors import BadInput
+from pathprobe.model import Observation
 from pathprobe.vocab import Connectivity, Reachability, TlsVerdict
 
 SCHEMA = "pathprobe.profile/1"
 
 
-def dumps(profile: dict[str, Any]) -> str:
-    return json.dumps(profile, indent=2, ensure_ascii=False) + "\n"
+_E = TypeVar("_E", bound=StrEnum)
 
 
-_VERDICTS: dict[str, frozenset[str]] = {"reachability": frozenset(Reachability), "tls": frozenset(TlsVerdict)}
+# ------------------------------------------------------------------------------------ reading
 
 
-def validate_profile(data: Any, source: str) -> dict[str, Any]:
-    """Check the parts every reader relies on; raise :class:`BadInput` naming the first problem."""
+class _Fields:
+    """One JSON object being read: typed getters whose errors name the source and the field.
 
-    def bad(msg: str) -> BadInput:
-        return BadInput(f"{source}: not a pathprobe profile: {msg}")
+    ``loc`` is where the object sits: ``""`` (the top level), a dotted name (``network.portal``:
+    fields are named ``'network.portal.host'``) or a place in a list (``paths[0] ('direct')``: fields
+    are named ``paths[0] ('direct'): 'tls'``)."""
 
-    if not isinstance(data, dict):
-        raise bad("the top level must be a JSON object")
-    if data.get("schema") != SCHEMA:
-        raise bad(f"'schema' must be \"{SCHEMA}\" (found {data.get('schema')!r})")
-    for key, typ in (("paths", list), ("interception", list), ("recommendation", dict), ("network", dict)):
-        if not isinstance(data.get(key), typ):
-            raise bad(f"'{key}' must be a {'list' if typ is list else 'object'}")
-    for i, p in enumerate(data["paths"]):
-        if not isinstance(p, dict) or not isinstance(p.get("id"), str):
-            raise bad(f"paths[{i}] needs an 'id' string")
-        for k, allowed in _VERDICTS.items():
-            if not isinstance(p.get(k), str) or p[k] not in allowed:
-                raise bad(f"paths[{i}] ('{p['id']}'): '{k}' must be one of {', '.join(sorted(allowed))}")
-        if not isinstance(p.get("targets", []), list):
-            raise bad(f"paths[{i}]: 'targets' must be a list")
-        for j, t in enumerate(p.get("targets", [])):
+    def __init__(self, data: Mapping[str, Any], loc: str, bad: Callable[[str], BadInput]) -> None:
+        self.data = data
+        self.loc = loc
+        self.bad = bad
+
+    def name(self, key: str) -> str:
+        if not self.loc:
+            return f"'{key}'"
+        if "[" in self.loc:
+            return f"{self.loc}: '{key}'"
+        return f"'{self.loc}.{key}'"
+
+    def at(self, key: str) -> str:
+        """The location of the value under ``key`` (for the objects inside it)."""
+        return f"{self.loc}.{key}" if self.loc else key
+
+    def fail(self, key: str, what: str) -> BadInput:
+        return self.bad(f"{self.name(key)} must be {what}")
+
+    def text(self, key: str, what: str = "a string or null") -> str | None:
+        v = self.data.get(key)
+        if v is not None and not isinstance(v, str):
+            raise self.fail(key, what)
+        return v
+
+    def flag(self, key: str) -> bool | None:
+        v = self.data.get(key)
+        if v is not None and not isinstance(v, bool):
+            raise self.fail(key, "true, false or null")
+        return v
+
+    def number(self, key: str) -> float | None:
+        """A JSON number as read (an ``int`` stays one, so it is written back the same)."""
+        v = self.data.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
+            raise self.fail(key, "a number or null")
+        return v
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        v = self.data.get(key)
+        if v is None:
+            return ()
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise self.fail(key, "a list of strings")
+        return tuple(v)
+
+    def objects(self, key: str) -> list[dict[str, Any]]:
+        v = self.data.get(key)
+        if v is None:
+            return []
+        if not isinstance(v, list) or not all(isinstance(x, dict) for x in v):
+            raise self.fail(key, "a list of objects")
+        return v
+
+    def obj(self, key: str, what: str = "an object or null") -> Mapping[str, Any] | None:
+        v = self.data.get(key)
+        if v is not None and not isinstance(v, dict):
+            raise self.fail(key, what)
+        return v
+
+    def word(self, key: str, enum: type[_E], what: str | None = None) -> _E | None:
+        v = self.data.get(key)
+        if v is None:
+            return None
+        if not isinstance(v, str) or v not in tuple(enum):
+            raise self.fail(key, what or f"one of {', '.join(sorted(enum))}")
+        return enum(v)
+
+    def required_word(self, key: str, enum: type[_E]) -> _E:
+        v = self.word(key, enum)
+        if v is None:
+            raise self.fail(key, f"one of {', '.join(sorted(enum))}")
+        return v
+
+    def kept(self, cls: type[JsonObject]) -> dict[str, Any]:
+        """``extra`` and ``layout`` for ``cls``: the keys it does not know, and every key's position."""
+        known = cls.json_keys()
+        return {
+            "extra": {k: v for k, v in self.data.items() if k not in known},
+            "layout": tuple(self.data),
+        }
+
+
+# ------------------------------------------------------------------------------------ writing
+
+
+@dataclass(frozen=True, kw_only=True)
+class JsonObject:
+    """What every object of the profile shares: unknown keys kept, and the key order as read."""
+
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """Keys this pathprobe does not know (fields a newer version added), with their JSON values as read."""
+    layout: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+    """The object's keys in the order they were read; None for an object this pathprobe made (then
+    the keys come in the order of the fields)."""
+
+    OMIT_WHEN_EMPTY: ClassVar[frozenset[str]] = frozenset()
+    """Keys pathprobe leaves out of the JSON when their value is null or empty."""
+
+    @classmethod
+    def json_keys(cls) -> tuple[str, ...]:
+        """The JSON keys of this object, in the order pathprobe writes them (its field names)."""
+        return tuple(f.name for f in dataclasses.fields(cls) if f.name not in ("extra", "layout"))
+
+    def _json_value(self, key: str) -> Any:
+        return _plain(getattr(self, key))
+
+    def _is_default(self, key: str) -> bool:
+        f = next(f for f in dataclasses.fields(self) if f.name == key)
+        if f.default is not dataclasses.MISSING:
+            return bool(getattr(self, key) == f.default)
+        if f.default_factory is not dataclasses.MISSING:
+            return bool(getattr(self, key) == f.default_factory())
+        return False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object: dicts, lists and scalars (verdicts stay enum members, which are strings)."""
+        keys = self.json_keys()
+        if self.layout is None:
+            out = {
+                k: self._json_value(k)
+                for k in keys
+                if not (k in self.OMIT_WHEN_EMPTY and not getattr(self, k))
+            }
+            out.update((k, v) for k, v in self.extra.items() if k not in out)
+            return out
+        out = {}
+        for k in self.layout:
+            if k in keys:
+                out[k] = self._json_value(k)
+            elif k in self.extra:
+                out[k] = self.extra[k]
+        # Keys that were not read: written only once they hold something other than their default.
+        for k in keys:
+            if k not in out and not self._is_default(k):
+                out[k] = self._json_value(k)
+        out.update((k, v) for k, v in self.extra.items() if k not in out)
+        return out
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, JsonObject):
+        return v.to_dict()
+    if isinstance(v, Observation):
+        return v.to_json()
+    if isinstance(v, tuple):
+        return [_plain(x) for x in v]
+    if isinstance(v, Mapping):
+        return dict(v)
+    return v
+
+
+# ------------------------------------------------------------------------------------ the profile
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfferedCertificate(JsonObject):
+    """A certificate the network's portal page offers for installation (``network.portal.offered_certificates``)."""
+
+    sha256: str | None = None
+    """SHA-256 of the DER certificate (hex)."""
+    spki_sha256: str | None = None
+    """SHA-256 of its SubjectPublicKeyInfo (hex)."""
+    subject: str | None = None
+    """Its subject (RFC 4514)."""
+    known_as: str | None = None
+    """The name on the shipped list of known interception roots, when it is one (by certificate or SPKI)."""
+    in_device_store: bool | None = None
+    """Whether this device already trusts it (by certificate or SPKI)."""
+    anchors_interception: bool | None = None
+    """Whether a chain seen in this check is signed by its key (the signature verified; names prove nothing)."""
+    over: str | None = None
+    """The scheme of the final fetch: ``http`` or ``https``."""
+
+    @classmethod
+    def read(cls, r: _Fields) -> OfferedCertificate:
+        return cls(
+            sha256=r.text("sha256"),
+            spki_sha256=r.text("spki_sha256"),
+            subject=r.text("subject"),
+            known_as=r.text("known_as"),
+            in_device_store=r.flag("in_device_store"),
+            anchors_interception=r.flag("anchors_interception"),
+            over=r.text("over"),
+            **r.kept(cls),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Portal(JsonObject):
+    """``network.portal``: what the portal probe found (null in a profile whose plan has none)."""
+
+    detected: bool | None = None
+    """True when the known URL did not give its known answer, false when it did, null when it could not be fetched."""
+    host: str | None = None
+    """The host the network redirected the client to (null when the page was replaced in place)."""
+    offered_certificates: tuple[OfferedCertificate, ...] = ()
+    """Certificate files the portal page links, each fetched and named."""
+    failure: str | None = None
+    """Why the known URL could not be fetched at all (with ``detected`` null)."""
+
+    @classmethod
+    def read(cls, r: _Fields) -> Portal:
+        where = r.at("offered_certificates")
+        return cls(
+            detected=r.flag("detected"),
+            host=r.text("host"),
+            offered_certificates=tuple(
+                OfferedCertificate.read(_Fields(c, f"{where}[{i}]", r.bad))
+                for i, c in enumerate(r.objects("offered_certificates"))
+            ),
+            failure=r.text("failure"),
+            **r.kept(cls),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Network(JsonObject):
+    """``network``: the network as a whole."""
+
+    asn: int | None = None
+    """The network's AS number, when known (pathprobe does not look it up: null)."""
+    country: str | None = None
+    """The network's country, when known (null)."""
+    connectivity: Connectivity | None = None
+    """``online``, ``portal`` or ``offline`` (null only in profiles older than the field)."""
+    portal: Portal | None = None
+    """The portal check; null when the plan has no portal probe."""
+
+    @classmethod
+    def read(cls, r: _Fields) -> Network:
+        asn = r.data.get("asn")
+        if asn is not None and (isinstance(asn, bool) or not isinstance(asn, int)):
+            raise r.fail("asn", "an AS number (an integer) or null")
+        portal = r.obj("portal")
+        return cls(
+            asn=asn,
+            country=r.text("country"),
+            connectivity=r.word("connectivity", Connectivity, "online, portal or offline"),
+            portal=Portal.read(_Fields(portal, r.at("portal"), r.bad)) if portal is not None else None,
+            **r.kept(cls),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class FormerPublicRoot(JsonObject):
+    """``legacy_root`` of a target: the formerly public root its chain anchors at (retired, or removed for cause)."""
+
+    subject: str | None = None
+    """The root's subject (RFC 4514)."""
+    sha256: str | None = None
+    """SHA-256 of the root certificate (hex)."""
+    reason: str | None = None
+    """Why it left Mozilla's list: retired (by age or at its owner's request) or removed for cause."""
+    left: str | None = None
+    """When it left (a date or a year), when known."""
+    distrust_after: str | None = None
+    """Certificates issued after this date (ISO) are no longer trusted, when such a date was set."""
+
+    @classmethod
+    def read(cls, r: _Fields) -> FormerPublicRoot:
+        return cls(
+            subject=r.text("subject"),
+            sha256=r.text("sha256"),
+            reason=r.text("reason"),
+            left=r.text("left"),
+            distrust_after=r.text("distrust_after"),
+            **r.kept(cls),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Target(JsonObject):
+    """One site, control, resolver or endpoint tested on a path (``paths[].targets[]``)."""
+
+    OMIT_WHEN_EMPTY: ClassVar[frozenset[str]] = frozenset({"legacy_root", "note"})
+
+    target: str
+    """What was contacted: ``host[:port]``, a resolver URL, an endpoint or a Tor first hop."""
+    role: str | None = None
+    """What it is to the path: ``site``, ``control``, ``resolver``, ``endpoint`` (:class:`~pathprobe.vocab.Role`)."""
+    reachability: Reachability | None = None
+    """Whether it was reached (null only in hand-made profiles)."""
+    tls: TlsVerdict | None = None
+    """Whether its HTTPS was genuine (null only in hand-made profiles)."""
+    failure: str | None = None
+    """The first failing step's normalised failure string; null when it was reached."""
+    signals: tuple[str, ...] = ()
+    """Interception and supporting evidence (:class:`~pathprobe.vocab.Signal` words), in a fixed order."""
+    legacy_root: FormerPublicRoot | None = None
+    """The formerly public root the chain anchors at, when it does (not interception)."""
+    note: str | None = None
+    """A plain explanation: why silence is ``unknown``, what a DNS lie was, why a root is distrusted."""
+
+    @classmethod
+    def read(cls, r: _Fields) -> Target:
+        legacy = r.obj("legacy_root")
+        return cls(
+            target=r.data["target"],
+            role=r.text("role"),
+            reachability=r.word("reachability", Reachability),
+            tls=r.word("tls", TlsVerdict),
+            failure=r.text("failure"),
+            signals=r.strings("signals"),
+            legacy_root=(
+                FormerPublicRoot.read(_Fields(legacy, f"{r.loc}.legacy_root", r.bad)) if legacy is not None else None
+            ),
+            note=r.text("note"),
+            **r.kept(cls),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Path(JsonObject):
+    """One way to reach the web and its two verdicts (``paths[]``)."""
+
+    OMIT_WHEN_EMPTY: ClassVar[frozenset[str]] = frozenset({"reason", "detail"})
+
+    id: str
+    """The stable path id: ``direct``, ``doh:<name>``, ``tor:<name>``, ``vpn:<name>``."""
+    kind: str
+    """The probe kind that tested it (``direct``, ``doh``, ``tor``, ``vpn``, or a third-party kind)."""
+    reachability: Reachability
+    """``reachable`` (every target reached), ``partial``, ``blocked`` or ``unknown`` (see ``reason``)."""
+    tls: TlsVerdict
+    """``intercepted`` when any target is, ``intact`` when one was checked and none is, else ``unverified``."""
+    latency_ms: float | None = None
+    """Median latency of the reached targets, in milliseconds; null when none was reached."""
+    reason: str | None = None
+    """Why the path is ``unknown`` or ``blocked`` when its targets alone do not say."""
+    targets: tuple[Target, ...] = ()
+    """Every site and control (and resolver or endpoint) tested on this path."""
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    """What the probe kind adds about the path (transport, protocol, bootstrap, first hops, ...): free-form."""
+
+    @classmethod
+    def read(cls, r: _Fields) -> Path:
+        kind = r.data.get("kind")
+        if not isinstance(kind, str):
+            raise r.fail("kind", "a string")
+        detail = r.obj("detail", "an object")
+        targets = r.data.get("targets", [])
+        if not isinstance(targets, list):
+            raise r.fail("targets", "a list")
+        read_targets = []
+        for j, t in enumerate(targets):
+            where = f"{r.loc}.targets[{j}]"
             if not isinstance(t, dict) or not isinstance(t.get("target"), str):
-                raise bad(f"paths[{i}].targets[{j}] needs a 'target' string")
-    for i, f in enumerate(data["interception"]):
-        if not isinstance(f, dict) or not isinstance(f.get("host"), str) or not isinstance(f.get("paths"), list):
-            raise bad(f"interception[{i}] needs 'host' and 'paths'")
-    rec = data["recommendation"]
-    if not isinstance(rec.get("ranked", []), list) or not (rec.get("path") is None or isinstance(rec["path"], str)):
-        raise bad("'recommendation' needs 'path' (string or null) and 'ranked' (list)")
-    _validate_optional(data, bad)
-    return data
+                raise r.bad(f"{where} needs a 'target' string")
+            read_targets.append(Target.read(_Fields(t, where, r.bad)))
+        return cls(
+            id=r.data["id"],
+            kind=kind,
+            reachability=r.required_word("reachability", Reachability),
+            tls=r.required_word("tls", TlsVerdict),
+            latency_ms=r.number("latency_ms"),
+            reason=r.text("reason", "a string"),
+            targets=tuple(read_targets),
+            detail=detail if detail is not None else {},
+            **r.kept(cls),
+        )
 
 
-def _validate_optional(data: dict[str, Any], bad: Any) -> None:
-    """Fields readers use that older or hand-made profiles may leave out: when present, of the right type."""
+@dataclass(frozen=True, kw_only=True)
+class Finding(JsonObject):
+    """One interception finding (``interception[]``): a host, the anchoring root and issuer, the paths it was seen on."""
 
-    def opt(value: Any, types: Any, where: str, what: str) -> None:
-        if value is not None and not isinstance(value, types):
-            raise bad(f"{where} must be {what}")
+    host: str
+    """The intercepted site's host."""
+    paths: tuple[str, ...]
+    """Every path id it was seen on."""
+    issuer: str | None = None
+    """The issuer of the presented leaf (RFC 4514)."""
+    root_sha256: str | None = None
+    """SHA-256 of the certificate anchoring the chain: the device-store root, else the top CA presented; null for a lone leaf."""
+    root_subject: str | None = None
+    """The subject of that certificate (so people see which root to distrust)."""
+    known_as: str | None = None
+    """Set only when a certificate matches the shipped list of known interception roots."""
+    signals: tuple[str, ...] = ()
+    """The signals seen for this host on these paths."""
 
-    def strings(value: Any, where: str) -> None:
-        if value is not None and (not isinstance(value, list) or not all(isinstance(x, str) for x in value)):
-            raise bad(f"{where} must be a list of strings")
-
-    def objects(value: Any, where: str) -> None:
-        if value is not None and (not isinstance(value, list) or not all(isinstance(x, dict) for x in value)):
-            raise bad(f"{where} must be a list of objects")
-
-    def scalars(obj: dict[str, Any], where: str, texts: tuple[str, ...], flags: tuple[str, ...] = ()) -> None:
-        for k in texts:
-            opt(obj.get(k), str, f"{where}: '{k}'", "a string or null")
-        for k in flags:
-            opt(obj.get(k), bool, f"{where}: '{k}'", "true, false or null")
-
-    for key in ("label", "created", "tool_version"):
-        opt(data.get(key), str, f"'{key}'", "a string or null")
-    net = data["network"]
-    if not (net.get("connectivity") is None or net["connectivity"] in tuple(Connectivity)):
-        raise bad("'network.connectivity' must be online, portal or offline")
-    portal = net.get("portal")
-    opt(portal, dict, "'network.portal'", "an object or null")
-    if isinstance(portal, dict):
-        opt(portal.get("detected"), bool, "'network.portal.detected'", "true, false or null")
-        opt(portal.get("host"), str, "'network.portal.host'", "a string or null")
-        objects(portal.get("offered_certificates"), "'network.portal.offered_certificates'")
-        opt(portal.get("failure"), str, "'network.portal.failure'", "a string or null")
-        for i, c in enumerate(portal.get("offered_certificates") or []):
-            scalars(c, f"network.portal.offered_certificates[{i}]",
-                    ("sha256", "spki_sha256", "subject", "known_as", "over"), ("in_device_store", "anchors_interception"))
-    for i, p in enumerate(data["paths"]):
-        where = f"paths[{i}] ('{p['id']}')"
-        lat = p.get("latency_ms")
-        if lat is not None and (isinstance(lat, bool) or not isinstance(lat, int | float)):
-            raise bad(f"{where}: 'latency_ms' must be a number or null")
-        opt(p.get("reason"), str, f"{where}: 'reason'", "a string")
-        opt(p.get("detail"), dict, f"{where}: 'detail'", "an object")
-        for j, t in enumerate(p.get("targets", [])):
-            for k, allowed in _VERDICTS.items():
-                if t.get(k) is not None and (not isinstance(t[k], str) or t[k] not in allowed):
-                    raise bad(f"{where}.targets[{j}]: '{k}' must be one of {', '.join(sorted(allowed))}")
-            strings(t.get("signals"), f"{where}.targets[{j}]: 'signals'")
-            scalars(t, f"{where}.targets[{j}]", ("role", "failure", "note"))
-    for i, f in enumerate(data["interception"]):
-        strings(f["paths"], f"interception[{i}]: 'paths'")
-        strings(f.get("signals"), f"interception[{i}]: 'signals'")
-        for key in ("issuer", "root_sha256", "known_as"):
-            opt(f.get(key), str, f"interception[{i}]: '{key}'", "a string or null")
-    trust = data.get("trust_store")
-    opt(trust, dict, "'trust_store'", "an object")
-    if isinstance(trust, dict):
-        opt(trust.get("source"), str, "'trust_store.source'", "a string")
-        objects(trust.get("known_interception_roots"), "'trust_store.known_interception_roots'")
-        for i, r in enumerate(trust.get("known_interception_roots") or []):
-            scalars(r, f"trust_store.known_interception_roots[{i}]", ("sha256", "spki_sha256", "subject", "known_as"))
-    rec = data["recommendation"]
-    strings(rec.get("ranked"), "'recommendation.ranked'")
-    strings(rec.get("cases"), "'recommendation.cases'")
-    opt(rec.get("advice"), str, "'recommendation.advice'", "a string")
+    @classmethod
+    def read(cls, r: _Fields) -> Finding:
+        return cls(
+            host=r.data["host"],
+            paths=r.strings("paths"),
+            issuer=r.text("issuer"),
+            root_sha256=r.text("root_sha256"),
+            root_subject=r.text("root_subject"),
+            known_as=r.text("known_as"),
+            signals=r.strings("signals"),
+            **r.kept(cls),
+        )
 
 
-def load_profile(path: str | Path) -> dict[str, Any]:
-    p = Path(path)
+@dataclass(frozen=True, kw_only=True)
+class InterceptionRoot(JsonObject):
+    """A known interception root this device trusts (``trust_store.known_interception_roots[]``)."""
+
+    sha256: str | None = None
+    """SHA-256 of the trusted certificate (hex)."""
+    spki_sha256: str | None = None
+    """SHA-256 of its SubjectPublicKeyInfo (hex)."""
+    subject: str | None = None
+    """Its subject (RFC 4514)."""
+    known_as: str | None = None
+    """Its name on the shipped list of known interception roots."""
+
+    @classmethod
+    def read(cls, r: _Fields) -> InterceptionRoot:
+        return cls(
+            sha256=r.text("sha256"),
+            spki_sha256=r.text("spki_sha256"),
+            subject=r.text("subject"),
+            known_as=r.text("known_as"),
+            **r.kept(cls),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrustStore(JsonObject):
+    """``trust_store``: what this device's root store says."""
+
+    source: str | None = None
+    """Where the device roots came from (a file, an OS store)."""
+    known_interception_roots: tuple[InterceptionRoot, ...] = ()
+    """Known interception roots among them."""
+
+    @classmethod
+    def read(cls, r: _Fields) -> TrustStore:
+        where = r.at("known_interception_roots")
+        return cls(
+            source=r.text("source", "a string"),
+            known_interception_roots=tuple(
+                InterceptionRoot.read(_Fields(x, f"{where}[{i}]", r.bad))
+                for i, x in enumerate(r.objects("known_interception_roots"))
+            ),
+            **r.kept(cls),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Recommendation(JsonObject):
+    """``recommendation``: the path to use, the usable paths ranked, and the advice."""
+
+    path: str | None = None
+    """The best path reachable with ``tls: intact`` (``ranked[0]``), or null when none is."""
+    ranked: tuple[str, ...] = ()
+    """The usable paths: Tor, then VPN/proxies, then DoH, then direct; then by median latency."""
+    advice: str | None = None
+    """One or two plain sentences (:mod:`pathprobe.analysis.advice`)."""
+    cases: tuple[str, ...] = ()
+    """Stable ids of what the advice covers (:class:`~pathprobe.vocab.AdviceCase` words)."""
+
+    @classmethod
+    def read(cls, r: _Fields) -> Recommendation:
+        return cls(
+            path=r.data.get("path"),
+            ranked=r.strings("ranked"),
+            advice=r.text("advice", "a string"),
+            cases=r.strings("cases"),
+            **r.kept(cls),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Profile(JsonObject):
+    """The per-network result: paths with verdicts, interception and trust-store findings, the
+    recommendation, and the observations behind them."""
+
+    schema: str = SCHEMA
+    """Always ``pathprobe.profile/1``."""
+    label: str | None = None
+    """The person's label for the network (``check --label``); never in summaries."""
+    created: str | None = None
+    """When the check ran (UTC, ``2026-11-22T10:00:00Z``)."""
+    tool_version: str | None = None
+    """The pathprobe version that made it."""
+    network: Network = field(default_factory=Network)
+    """The network as a whole: connectivity and the portal."""
+    paths: tuple[Path, ...] = ()
+    """Every path tested, in plan order."""
+    interception: tuple[Finding, ...] = ()
+    """Interception findings, by host and anchoring root."""
+    trust_store: TrustStore = field(default_factory=TrustStore)
+    """Known interception roots this device trusts."""
+    recommendation: Recommendation = field(default_factory=Recommendation)
+    """The path to use and the advice."""
+    observations: tuple[Observation, ...] = ()
+    """Every measured step, by start time: the evidence behind the verdicts."""
+
+    def to_json(self) -> str:
+        """The profile as JSON text (two-space indent, UTF-8 kept, a final newline)."""
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    def path(self, path_id: str) -> Path | None:
+        """The path with this id, if the profile has it."""
+        return next((p for p in self.paths if p.id == path_id), None)
+
+    @classmethod
+    def from_json(cls, data: Any, source: str) -> Profile:
+        """A profile from parsed JSON; :class:`BadInput` naming ``source`` and the first bad field."""
+
+        def bad(msg: str) -> BadInput:
+            return BadInput(f"{source}: not a pathprobe profile: {msg}")
+
+        if not isinstance(data, dict):
+            raise bad("the top level must be a JSON object")
+        if data.get("schema") != SCHEMA:
+            raise bad(f"'schema' must be \"{SCHEMA}\" (found {data.get('schema')!r})")
+        for key, typ in (("paths", list), ("interception", list), ("recommendation", dict), ("network", dict)):
+            if not isinstance(data.get(key), typ):
+                raise bad(f"'{key}' must be a {'list' if typ is list else 'object'}")
+        r = _Fields(data, "", bad)
+        paths = []
+        for i, p in enumerate(data["paths"]):
+            if not isinstance(p, dict) or not isinstance(p.get("id"), str):
+                raise bad(f"paths[{i}] needs an 'id' string")
+            paths.append(Path.read(_Fields(p, f"paths[{i}] ('{p['id']}')", bad)))
+        findings = []
+        for i, f in enumerate(data["interception"]):
+            if not isinstance(f, dict) or not isinstance(f.get("host"), str) or not isinstance(f.get("paths"), list):
+                raise bad(f"interception[{i}] needs 'host' and 'paths'")
+            findings.append(Finding.read(_Fields(f, f"interception[{i}]", bad)))
+        rec = data["recommendation"]
+        if not isinstance(rec.get("ranked", []), list) or not (rec.get("path") is None or isinstance(rec["path"], str)):
+            raise bad("'recommendation' needs 'path' (string or null) and 'ranked' (list)")
+        trust = r.obj("trust_store", "an object")
+        return cls(
+            schema=SCHEMA,
+            label=r.text("label"),
+            created=r.text("created"),
+            tool_version=r.text("tool_version"),
+            network=Network.read(_Fields(data["network"], "network", bad)),
+            paths=tuple(paths),
+            interception=tuple(findings),
+            trust_store=TrustStore.read(_Fields(trust, "trust_store", bad)) if trust is not None else TrustStore(),
+            recommendation=Recommendation.read(_Fields(rec, "recommendation", bad)),
+            observations=tuple(_observation(o, f"observations[{i}]", bad) for i, o in enumerate(r.objects("observations"))),
+            **r.kept(cls),
+        )
+
+
+def _observation(data: dict[str, Any], loc: str, bad: Callable[[str], BadInput]) -> Observation:
+    """One observation (:meth:`pathprobe.model.Observation.from_json`), its fields checked first.
+
+    Keys an observation has beyond the model's are not kept (observations are evidence, read by no
+    report)."""
+    r = _Fields(data, loc, bad)
+    for key in ("path", "target", "step"):
+        if not isinstance(data.get(key), str):
+            raise r.fail(key, "a string")
+    r.number("started_ms")
+    r.number("duration_ms")
+    r.text("failure")
+    r.text("address")
+    r.obj("detail", "an object")
+    r.obj("tls", "an object")
+    try:
+        return Observation.from_json(data)
+    except (KeyError, TypeError, ValueError, binascii.Error):  # what is left unchecked: the TLS evidence
+        raise r.fail("tls", "TLS evidence (sni, version, chain of certificates with der_b64)") from None
+
+
+def _read_json(path: str | pathlib.Path) -> tuple[Any, str]:
+    p = pathlib.Path(path)
     try:
         text = p.read_text("utf-8")
     except FileNotFoundError:
@@ -130,7 +630,11 @@ def load_profile(path: str | Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"{p}: cannot read the profile: {exc}") from None
     try:
-        data = json.loads(text)
+        return json.loads(text), str(p)
     except json.JSONDecodeError as exc:
         raise BadInput(f"{p}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    return validate_profile(data, str(p))
+
+
+def load_profile(path: str | pathlib.Path) -> Profile:
+    """Read a saved profile; :class:`BadInput` (exit 2) naming the file on any problem."""
+    return Profile.from_json(*_read_json(path))

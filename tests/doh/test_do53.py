@@ -132,7 +132,7 @@ def check(pki: Pki, p: DohProbe) -> dict[str, Any]:
         a, b = await asyncio.gather(direct.run(ctx), p.run(ctx))
         return [*a.paths, *b.paths]
 
-    return analyse(asyncio.run(both()), None, roots(pki))
+    return analyse(asyncio.run(both()), None, roots(pki)).to_dict()
 
 
 def do53_obs(profile: dict[str, Any]) -> list[dict[str, Any]]:

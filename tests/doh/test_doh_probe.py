@@ -49,7 +49,7 @@ def roots(pki: Pki, *, device_extra: bool = False) -> Roots:
 
 
 def profile_path(pm: PathMeasurement, r: Roots) -> tuple[dict[str, Any], dict[str, Any]]:
-    prof = analyse([pm], None, r)
+    prof = analyse([pm], None, r).to_dict()
     return prof, prof["paths"][0]
 
 

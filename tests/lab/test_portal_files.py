@@ -23,6 +23,7 @@ from pathprobe.lab.servers.portal import QAZNET_SHA256, qaznet_root_pem
 from pathprobe.lab.services.base import LabContext
 from pathprobe.lab.services.detect import DetectServer
 from pathprobe.lab.services.portal import Portal
+from pathprobe.profile import SCHEMA, Profile
 
 MINIMAL = '''
 title = "t"
@@ -200,6 +201,7 @@ def _profile() -> dict[str, Any]:
         "paths": [
             {
                 "id": "doh:lab",
+                "kind": "doh",
                 "reachability": "blocked",
                 "tls": "unverified",
                 "reason": "the DoH resolver could not be reached (generic_timeout_error)",
@@ -242,10 +244,10 @@ def _kz_expect() -> Any:
 
 
 def test_portal_and_advice_expectations_pass() -> None:
-    out = compare(_kz_expect(), _profile(), interceptor_root=LAB_ROOT)
+    out = compare(_kz_expect(), _typed(_profile()), interceptor_root=LAB_ROOT)
     assert len(out) == 18 and all(o.ok for o in out), [o.line() for o in out if not o.ok]
     # Without the interception root's hash (a reference profile from another machine): by position.
-    out = compare(_kz_expect(), _profile(), interceptor_root=None)
+    out = compare(_kz_expect(), _typed(_profile()), interceptor_root=None)
     assert all(o.ok for o in out) and any("offered certificate #2 (interceptor)" in o.what for o in out)
 
 
@@ -260,7 +262,7 @@ def test_portal_and_advice_expectations_fail() -> None:
     p["recommendation"]["advice"] = "Log in first."
     p["recommendation"]["cases"] = ["captive_portal"]
     p["paths"][0]["reason"] = None
-    lines = [o.line() for o in compare(_kz_expect(), p, interceptor_root=LAB_ROOT)]
+    lines = [o.line() for o in compare(_kz_expect(), _typed(p), interceptor_root=LAB_ROOT)]
     failed = [line for line in lines if line.startswith("FAIL")]
     assert (
         "FAIL  path doh:lab reason: expected *could not be reached (generic_timeout_error), got none" in lines
@@ -276,12 +278,12 @@ def test_portal_and_advice_expectations_fail() -> None:
     assert any(line.startswith("FAIL  advice never says") for line in lines)
     assert len(failed) == 11, failed
     # Another interception root than the offered one: "not offered".
-    lines = [o.line() for o in compare(_kz_expect(), _profile(), interceptor_root="cd" * 32)]
+    lines = [o.line() for o in compare(_kz_expect(), _typed(_profile()), interceptor_root="cd" * 32)]
     assert "FAIL  offered certificate interceptor: expected offered, got not offered" in lines
 
 
 def _failed(exp: Any, profile: dict[str, Any]) -> list[str]:
-    return [o.line() for o in compare(exp, profile) if not o.ok]
+    return [o.line() for o in compare(exp, _typed(profile)) if not o.ok]
 
 
 def test_offered_count_absent_and_missing_portal() -> None:
@@ -289,24 +291,24 @@ def test_offered_count_absent_and_missing_portal() -> None:
         _with(expect="[expect.portal]\ndetected = false\noffered = []\n"), "t", "t.toml"
     ).expect
     p = _profile()
-    lines = [o.line() for o in compare(none_offered, p)]
+    lines = [o.line() for o in compare(none_offered, _typed(p))]
     assert "FAIL  network.portal.offered_certificates (count): expected 0, got 2" in lines
     p["network"]["portal"].update(detected=False, offered_certificates=[])
-    assert all(o.ok for o in compare(none_offered, p))
+    assert all(o.ok for o in compare(none_offered, _typed(p)))
     unknown = parse(_with(expect='[expect.portal]\ndetected = "none"\n'), "t", "t.toml").expect
     assert _failed(unknown, p) == ["FAIL  network.portal.detected: expected none, got False"]
     p["network"]["portal"]["detected"] = None
-    assert all(o.ok for o in compare(unknown, p))
+    assert all(o.ok for o in compare(unknown, _typed(p)))
     absent = parse(_with(expect="[expect.portal]\nabsent = true\n"), "t", "t.toml").expect
     assert _failed(absent, p) == ["FAIL  network.portal: expected none, got present"]
     p["network"]["portal"] = None
-    assert all(o.ok for o in compare(absent, p))
+    assert all(o.ok for o in compare(absent, _typed(p)))
     assert _failed(unknown, p) == ["FAIL  network.portal: expected present, got none"]
 
 
 def test_reference_verdicts_include_the_portal_but_not_its_host_or_hashes() -> None:
     a = _profile()
-    v = verdicts(a)["portal"]
+    v = verdicts(_typed(a))["portal"]
     assert v == {
         "detected": True,
         "failure": None,
@@ -315,10 +317,15 @@ def test_reference_verdicts_include_the_portal_but_not_its_host_or_hashes() -> N
     b = copy.deepcopy(a)
     b["network"]["portal"]["host"] = "another.portal.test"
     b["network"]["portal"]["offered_certificates"][1]["sha256"] = "ef" * 32  # another machine's lab root
-    assert verdict_differences(a, b) == []
+    assert verdict_differences(_typed(a), _typed(b)) == []
     b["network"]["portal"]["offered_certificates"][1]["anchors_interception"] = False
-    diffs = verdict_differences(a, b)
+    diffs = verdict_differences(_typed(a), _typed(b))
     assert len(diffs) == 1 and diffs[0].startswith("portal: reference")
     c = copy.deepcopy(a)
     c["network"]["portal"] = None
-    assert verdict_differences(a, c)[0].startswith("portal: reference")
+    assert verdict_differences(_typed(a), _typed(c))[0].startswith("portal: reference")
+
+
+def _typed(data: dict[str, Any]) -> Profile:
+    """A hand-made profile dict as the typed profile (the parts a test leaves out filled in)."""
+    return Profile.from_json({"schema": SCHEMA, "network": {}, "interception": [], **data}, "test")

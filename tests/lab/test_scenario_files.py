@@ -14,6 +14,7 @@ from pathprobe.lab import world as w
 from pathprobe.lab.censor import ruleset
 from pathprobe.lab.expect import Expectations, FindingExp, PathExp, TargetExp, compare, verdict_differences
 from pathprobe.lab.scenario import load, parse, shipped
+from pathprobe.profile import SCHEMA, Profile, load_profile
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -51,7 +52,7 @@ def test_reference_profile_meets_its_scenario(name: str) -> None:
     """The committed reference profiles agree with their scenarios' expectations (root hashes are
     machine-specific, since each machine makes its own lab CAs, so they are left out here)."""
     scn = load(name)
-    profile = json.loads((REPO / "profiles" / f"{name}.json").read_text())
+    profile = load_profile(REPO / "profiles" / f"{name}.json")
     failed = [o.line() for o in compare(scn.expect, profile) if not o.ok and "root_sha256" not in o.what]
     assert failed == []
 
@@ -122,6 +123,7 @@ def _profile() -> dict[str, Any]:
         "paths": [
             {
                 "id": "direct",
+                "kind": "direct",
                 "reachability": "reachable",
                 "tls": "intercepted",
                 "targets": [
@@ -179,7 +181,7 @@ def test_compare_passes_and_fails_per_expectation() -> None:
             ),
         ),
     )
-    out = compare(good, _profile(), interceptor_root="ab" * 32)
+    out = compare(good, _typed(_profile()), interceptor_root="ab" * 32)
     assert out and all(o.ok for o in out), [o.line() for o in out if not o.ok]
 
     bad = Expectations(
@@ -194,7 +196,7 @@ def test_compare_passes_and_fails_per_expectation() -> None:
             FindingExp(("b.test",)),
         ),
     )
-    lines = [o.line() for o in compare(bad, _profile(), interceptor_root="cd" * 32)]
+    lines = [o.line() for o in compare(bad, _typed(_profile()), interceptor_root="cd" * 32)]
     assert all(line.startswith("FAIL") for line in lines), lines
     assert "FAIL  recommendation.path: expected direct, got none" in lines
     assert "FAIL  path tor:obfs4: expected present, got absent" in lines
@@ -207,12 +209,12 @@ def test_compare_passes_and_fails_per_expectation() -> None:
 
 def test_verdict_differences() -> None:
     a = _profile()
-    assert verdict_differences(a, json.loads(json.dumps(a))) == []
+    assert verdict_differences(_typed(a), _typed(json.loads(json.dumps(a)))) == []
     b = json.loads(json.dumps(a))
     b["paths"][0]["targets"][1]["reachability"] = "reachable"
     b["recommendation"]["path"] = "direct"
     b["created"] = "another time"  # not a verdict
-    diffs = verdict_differences(a, b)
+    diffs = verdict_differences(_typed(a), _typed(b))
     assert len(diffs) == 2
     assert diffs[0].startswith("recommendation: reference none, now direct")
     assert "path direct / b.test" in diffs[1]
@@ -283,3 +285,8 @@ def test_service_options_are_checked_by_the_service() -> None:
         parse(MINIMAL.replace("[expect]", "[options.dns]\nspeed = 1\n[expect]"), "t", "t.toml")
     with pytest.raises(BadInput, match=re.escape("key 'options.socks5': 'socks5' is not in 'services'")):
         parse(MINIMAL.replace("[expect]", "[options.socks5]\nx = 1\n[expect]"), "t", "t.toml")
+
+
+def _typed(data: dict[str, Any]) -> Profile:
+    """A hand-made profile dict as the typed profile (the parts a test leaves out filled in)."""
+    return Profile.from_json({"schema": SCHEMA, "network": {}, "interception": [], **data}, "test")

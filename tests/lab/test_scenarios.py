@@ -10,6 +10,7 @@ import pytest
 
 from pathprobe.lab.expect import verdict_differences
 from pathprobe.lab.scenario import shipped
+from pathprobe.profile import Profile, load_profile
 
 from .conftest import REPO, LabRunner, assert_clean, need_kinds
 
@@ -37,7 +38,7 @@ def test_reference_profile_reproduced(lab: LabRunner, scenario: str) -> None:
     )
     cli, profile = lab.check(scenario)
     assert profile is not None, cli.text()
-    diffs = verdict_differences(json.loads(ref_path.read_text()), profile)
+    diffs = verdict_differences(load_profile(ref_path), Profile.from_json(profile, "the lab check"))
     assert diffs == [], "\n".join(diffs)
 
 

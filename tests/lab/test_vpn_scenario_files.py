@@ -21,6 +21,7 @@ from pathprobe.lab.servers import pki
 from pathprobe.lab.services import INTERNET, internet_service
 from pathprobe.lab.services.base import LabContext
 from pathprobe.plan import parse_plan_data
+from pathprobe.profile import SCHEMA, Profile
 
 SCENARIO = "vpn-endpoints"
 MINIMAL = '''
@@ -170,18 +171,19 @@ def test_bad_expectation_keys(extra: str, message: str) -> None:
         )
 
 
-def _profile(ranked: list[str], note: str | None = "silence: tls-crypt or a filter") -> dict[str, Any]:
-    return {
+def _profile(ranked: list[str], note: str | None = "silence: tls-crypt or a filter") -> Profile:
+    return _typed({
         "recommendation": {"path": ranked[0] if ranked else None, "ranked": ranked},
         "paths": [
             {
                 "id": "vpn:a",
+                "kind": "vpn",
                 "reachability": "unknown",
                 "tls": "unverified",
                 "targets": [{"target": "e", "reachability": "unknown", "note": note}],
             },
         ],
-    }
+    })
 
 
 def test_any_order_glob_recommendation_and_note_contains() -> None:
@@ -216,3 +218,8 @@ def test_reference_comparison_ignores_latency_order_inside_a_privacy_class() -> 
     assert verdict_differences(a, _profile(["vpn:ss", "vpn:socks", "tor:x", "direct"])) != []
     assert verdict_differences(c, _profile(["vpn:ss"])) != []
     assert verdict_differences(_profile(["vpn:ss"]), _profile(["vpn:socks"])) != []
+
+
+def _typed(data: dict[str, Any]) -> Profile:
+    """A hand-made profile dict as the typed profile (the parts a test leaves out filled in)."""
+    return Profile.from_json({"schema": SCHEMA, "network": {}, "interception": [], **data}, "test")

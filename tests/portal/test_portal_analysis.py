@@ -77,7 +77,7 @@ ORIGIN = [cert("origin-leaf.pem")]
 
 
 def profile(paths: list[PathMeasurement], p: PortalMeasurement | None, r: Roots) -> dict[str, Any]:
-    return analyse(paths, p, r, now=NOW)
+    return analyse(paths, p, r, now=NOW).to_dict()
 
 
 def test_golden_kz_portal() -> None:
@@ -157,7 +157,7 @@ def test_in_device_store_matches_by_spki() -> None:
         second.cert
     )
     out = analyse_portal(portal((der(first.cert), "http")), [], roots([second.cert]))
-    assert out["offered_certificates"][0]["in_device_store"] is True
+    assert out.offered_certificates[0].in_device_store is True
 
 
 def test_offered_known_root_that_signed_the_chain_names_the_finding() -> None:
@@ -177,7 +177,7 @@ def test_known_root_matched_by_spki_only() -> None:
     censor = cert("censor-root.pem")
     known = KnownRoots((KnownRoot("By Key", "2020", "ZZ", "0" * 64, spki_sha256(censor), ""),))
     out = analyse_portal(portal((der(censor), "http")), [], roots(known=known))
-    assert out["offered_certificates"][0]["known_as"] == "By Key (ZZ, 2020)"
+    assert out.offered_certificates[0].known_as == "By Key (ZZ, 2020)"
 
 
 @pytest.mark.parametrize("kind", ["ec", "rsa", "ed25519"])
@@ -211,13 +211,13 @@ def test_signed_by_checks_the_signature_for_each_key_type(kind: str) -> None:
 
 
 def test_detected_false_and_failure_pass_through() -> None:
-    assert analyse_portal(PortalMeasurement(False, None, (), None), [], roots()) == {
+    assert analyse_portal(PortalMeasurement(False, None, (), None), [], roots()).to_dict() == {
         "detected": False,
         "host": None,
         "offered_certificates": [],
         "failure": None,
     }
-    assert analyse_portal(PortalMeasurement(None, None, (), "generic_timeout_error"), [], roots()) == {
+    assert analyse_portal(PortalMeasurement(None, None, (), "generic_timeout_error"), [], roots()).to_dict() == {
         "detected": None,
         "host": None,
         "offered_certificates": [],

@@ -33,7 +33,6 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from pathprobe.analysis.pipeline import analyse
 from pathprobe.analysis.roots import KnownRoot, KnownRoots, RootSet, cert_sha256, spki_sha256
@@ -44,6 +43,7 @@ from pathprobe.net.sitecheck import check_site
 from pathprobe.net.socks import SocksDialer
 from pathprobe.probes.base import RunContext
 from pathprobe.probes.direct import DirectProbe
+from pathprobe.profile import Profile
 from pathprobe.runner import run_probes
 from pathprobe.trust import known_roots
 
@@ -187,7 +187,7 @@ def microsocks(folder: Path, port: int, hosts: str) -> Iterator[HostPort]:
 
 def build(
     scenario: str, pki: Pki | None = None, *, port: int | None = None, timeout: float = 5.0
-) -> dict[str, Any]:
+) -> Profile:
     """Measure the scenario ("clean" or "kz-2019") for real and return its profile."""
     assert scenario in ("clean", "kz-2019")
     pki = pki or Pki()
@@ -249,11 +249,9 @@ async def _measure(
 if __name__ == "__main__":
     import sys
 
-    from pathprobe.profile import dumps
-
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
     shared = Pki()
     for name in ("clean", "kz-2019"):
-        (out / f"{name}.json").write_text(dumps(build(name, shared, port=8443)), "utf-8")
+        (out / f"{name}.json").write_text(build(name, shared, port=8443).to_json(), "utf-8")
         print("wrote", out / f"{name}.json")

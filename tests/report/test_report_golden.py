@@ -13,6 +13,7 @@ To change the advice deliberately, regenerate and review the diff:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -21,21 +22,21 @@ from typing import Any
 import pytest
 
 from pathprobe.analysis.recommend import recommend
-from pathprobe.profile import dumps, load_profile
+from pathprobe.profile import Profile, load_profile
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "recommend"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "profile.json").is_file())
 UPDATE = os.environ.get("PATHPROBE_UPDATE_GOLDEN") == "1"
 
 
-def _expected(case: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _expected(case: str) -> tuple[Profile, dict[str, Any]]:
     profile = load_profile(GOLDEN / case / "profile.json")
-    got = recommend(profile)
+    got = recommend(profile).to_dict()
     out = GOLDEN / case / "recommendation.json"
     if UPDATE:
         out.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n", "utf-8")
-        profile["recommendation"] = got
-        (GOLDEN / case / "profile.json").write_text(dumps(profile), "utf-8")
+        profile = dataclasses.replace(profile, recommendation=recommend(profile))
+        (GOLDEN / case / "profile.json").write_text(profile.to_json(), "utf-8")
     return profile, got
 
 
@@ -48,7 +49,7 @@ def test_golden(case: str) -> None:
     profile, got = _expected(case)
     want = json.loads((GOLDEN / case / "recommendation.json").read_text("utf-8"))
     assert got == want, f"{case}: the recommendation changed; see this file's docstring to update it"
-    assert profile["recommendation"] == want, f"{case}: profile.json's recommendation is stale"
+    assert profile.recommendation.to_dict() == want, f"{case}: profile.json's recommendation is stale"
 
 
 # What each case must say, independently of the exact wording pinned above.
@@ -171,7 +172,7 @@ def test_every_case_has_rules() -> None:
 @pytest.mark.parametrize("case", sorted(RULES))
 def test_rules(case: str) -> None:
     path, cases, must, must_not = RULES[case]
-    got = recommend(load_profile(GOLDEN / case / "profile.json"))
+    got = recommend(load_profile(GOLDEN / case / "profile.json")).to_dict()
     assert got["path"] == path
     assert got["ranked"][:1] == ([path] if path else [])
     assert cases <= set(got["cases"]), got["cases"]
@@ -182,7 +183,7 @@ def test_rules(case: str) -> None:
 
 
 def test_ranking_order() -> None:
-    got = recommend(load_profile(GOLDEN / "latency-tiebreak" / "profile.json"))
+    got = recommend(load_profile(GOLDEN / "latency-tiebreak" / "profile.json")).to_dict()
     # tor:meek is only partial; VPNs by latency (unknown last), then DoH, then direct.
     assert got["ranked"] == ["vpn:fast", "vpn:slow", "vpn:nolatency", "doh:quad9", "direct"]
 
@@ -192,4 +193,4 @@ def test_real_fixtures_are_consistent(name: str) -> None:
     """tests/report/fixtures/*.json come from real loopback measurements (report_realnet.py); their
     stored recommendation must be what the code gives today (regenerate them if the advice changes)."""
     profile = load_profile(Path(__file__).resolve().parent / "fixtures" / f"{name}.json")
-    assert recommend(profile) == profile["recommendation"]
+    assert recommend(profile) == profile.recommendation

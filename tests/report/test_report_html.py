@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import subprocess
 from html import escape
 from pathlib import Path
-from typing import Any
 
 import pytest
 from tests.chromium import HEADLESS, require_chromium
 
-from pathprobe.profile import load_profile
+from pathprobe.profile import Profile, load_profile
 from pathprobe.report.html import render_html
 from pathprobe.report.markdown import render_markdown
 
@@ -23,13 +21,13 @@ FIXTURES = HERE / "fixtures"
 GOLDEN = HERE.parent / "golden" / "recommend"
 
 
-def _hostile(profile: dict[str, Any]) -> dict[str, Any]:
-    p = json.loads(json.dumps(profile))
+def _hostile(profile: Profile) -> Profile:
+    p = profile.to_dict()
     p["label"] = '<script>alert(1)</script><img src="http://127.0.0.1:9/x.png">'
     p["paths"][0]["targets"][0]["target"] = "<img src=x onerror=alert(2)>"
     p["interception"][0]["issuer"] = "CN=<b>evil</b>,O=<style>body{display:none}</style>"
     p["recommendation"]["advice"] = "</p><a href='http://127.0.0.1:9/'>click</a>"
-    return p
+    return Profile.from_json(p, "hostile")
 
 
 def test_self_contained_and_escaped() -> None:
@@ -104,21 +102,19 @@ def test_renders_in_chromium(tmp_path: Path, source: Path) -> None:
     assert _console(run.stderr) == [], _console(run.stderr)
     dom = run.stdout
     # The browser built the page: the advice, every path and every cell's verdict are in its DOM.
-    assert 'id="advice"' in dom and escape(profile["recommendation"]["advice"], quote=False) in dom
-    for p in profile["paths"]:
-        assert f'<span class="pid">{p["id"]}</span>' in dom
+    assert 'id="advice"' in dom and escape(profile.recommendation.advice or "", quote=False) in dom
+    for p in profile.paths:
+        assert f'<span class="pid">{p.id}</span>' in dom
     cells = re.findall(r'data-verdict="([^"]+)"', dom)
     assert cells == [t for row in _rows(profile) for t in row]
     assert "intercepted" in cells and "intact" in cells
 
 
-def _rows(profile: dict[str, Any]) -> list[list[str]]:
+def _rows(profile: Profile) -> list[list[str]]:
     from pathprobe.report.view import cell_word, matrix
 
     _paths, rows = matrix(profile)
-    return [
-        [cell_word(str(c["reachability"]), str(c["tls"])) for c in r.cells if c is not None] for r in rows
-    ]
+    return [[cell_word(c.reachability, c.tls) for c in r.cells if c is not None] for r in rows]
 
 
 def test_screenshot(tmp_path: Path) -> None:

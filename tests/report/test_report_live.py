@@ -7,6 +7,7 @@ import pytest
 import report_realnet as rn  # type: ignore[import-not-found]
 from pytest_socket import socket_allow_hosts
 
+from pathprobe.profile import Profile
 from pathprobe.report.diff import diff_profiles
 
 pytestmark = pytest.mark.skipif(rn.usable() is not None, reason=str(rn.usable()))
@@ -19,14 +20,14 @@ def _lab_addresses() -> None:
 
 
 @pytest.fixture(scope="module")
-def measured() -> dict[str, dict]:  # type: ignore[type-arg]
+def measured() -> dict[str, Profile]:
     pki = rn.Pki()
     port = rn._free_port()
     return {name: rn.build(name, pki, port=port) for name in ("clean", "kz-2019")}
 
 
-def test_clean(measured: dict[str, dict]) -> None:  # type: ignore[type-arg]
-    p = measured["clean"]
+def test_clean(measured: dict[str, Profile]) -> None:
+    p = measured["clean"].to_dict()
     assert [(x["id"], x["reachability"], x["tls"]) for x in p["paths"]] == [
         ("direct", "reachable", "intact"),
         ("vpn:lab-socks", "reachable", "intact"),
@@ -37,8 +38,8 @@ def test_clean(measured: dict[str, dict]) -> None:  # type: ignore[type-arg]
     assert rec["cases"] == ["clean"]
 
 
-def test_kz_2019(measured: dict[str, dict]) -> None:  # type: ignore[type-arg]
-    p = measured["kz-2019"]
+def test_kz_2019(measured: dict[str, Profile]) -> None:
+    p = measured["kz-2019"].to_dict()
     direct = p["paths"][0]
     assert (direct["id"], direct["reachability"], direct["tls"]) == ("direct", "reachable", "intercepted")
     by_target = {t["target"].split(":")[0]: t for t in direct["targets"]}
@@ -61,14 +62,14 @@ def test_kz_2019(measured: dict[str, dict]) -> None:  # type: ignore[type-arg]
     )
 
 
-def test_diff_is_exactly_the_interception(measured: dict[str, dict]) -> None:  # type: ignore[type-arg]
+def test_diff_is_exactly_the_interception(measured: dict[str, Profile]) -> None:
     changes = diff_profiles(measured["clean"], measured["kz-2019"])["changes"]
     kinds = sorted(
         (c["what"], c.get("field") or c.get("change"), c.get("target") or c.get("host") or c.get("path"))
         for c in changes
     )
     targets = sorted(f"{h}" for h in rn.TARGETED)
-    port = measured["clean"]["paths"][0]["targets"][0]["target"].split(":")[1]
+    port = measured["clean"].paths[0].targets[0].target.split(":")[1]
     assert kinds == sorted(
         [
             ("path_verdict", "tls", "direct"),

@@ -38,7 +38,7 @@ def roots(world: World) -> Roots:
 
 
 def profile_of(world: World, paths: tuple[PathMeasurement, ...] | list[PathMeasurement]) -> dict[str, Any]:
-    return analyse(list(paths), None, roots(world))
+    return analyse(list(paths), None, roots(world)).to_dict()
 
 
 def alive(pid: int) -> bool:

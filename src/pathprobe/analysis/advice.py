@@ -1,6 +1,6 @@
 """What was found and what to do, in plain sentences a non-expert can act on (pure; golden-tested).
 
-:func:`advise` reads only the profile dict (``network``, ``paths``, ``interception``, ``trust_store``)
+:func:`advise` reads only the profile (``network``, ``paths``, ``interception``, ``trust_store``)
 and the ranked path ids, and returns the advice text with the stable ids of the cases it covers:
 
 =============================  ===============================================================
@@ -29,12 +29,13 @@ or a captive portal is never called censored.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pathprobe.analysis.paths import path_kind
 from pathprobe.analysis.signals import host_of
+from pathprobe.profile import InterceptionRoot, OfferedCertificate, Path, Profile, Target
 from pathprobe.vocab import AdviceCase, Connectivity, Reachability, Role, Signal, TlsVerdict
 
 INFORMATIONAL = frozenset({AdviceCase.LEGACY_PUBLIC_ROOT})
@@ -97,7 +98,7 @@ class _Group:
 # ---------------------------------------------------------------------------------------------- words
 
 
-def cn_of(dn: Any) -> str:
+def cn_of(dn: str | None) -> str:
     """The common name of an RFC 4514 name (``CN=Security Certificate,O=X`` -> ``Security Certificate``)."""
     if not isinstance(dn, str) or not dn:
         return "an unnamed issuer"
@@ -130,7 +131,7 @@ def list_hosts(hosts: Iterable[str], limit: int = 3) -> str:
     return ", ".join(hs[:limit]) + f" and {more} more site{'s' if more > 1 else ''}"
 
 
-def describe_path(path_id: str, detail: dict[str, Any] | None = None) -> str:
+def describe_path(path_id: str, detail: Mapping[str, Any] | None = None) -> str:
     """A path in words: ``tor:obfs4`` -> "Tor with obfs4 bridges", ``direct`` -> "the plain network"."""
     kind, _, name = path_id.partition(":")
     detail = detail or {}
@@ -169,45 +170,37 @@ def removal_hint(source: str | None) -> str:
 # --------------------------------------------------------------------------------------- evidence
 
 
-def _paths(profile: dict[str, Any]) -> list[dict[str, Any]]:
-    return [p for p in profile.get("paths") or [] if isinstance(p, dict) and isinstance(p.get("id"), str)]
-
-
-def _groups(profile: dict[str, Any]) -> list[_Group]:
+def _groups(profile: Profile) -> list[_Group]:
     groups: dict[tuple[str, str], _Group] = {}
-    for f in profile.get("interception") or []:
-        if not isinstance(f, dict):
-            continue
-        known = f.get("known_as") or None
-        key = ("known", known) if known else ("anchor", f.get("root_sha256") or f.get("issuer") or "?")
-        root_subject = f.get("root_subject") if isinstance(f.get("root_subject"), str) else None
-        g = groups.setdefault(key, _Group(known, str(f.get("issuer") or ""), f.get("root_sha256"), root_subject))
-        if f.get("host") and f["host"] not in g.hosts:
-            g.hosts.append(str(f["host"]))
-        for p in f.get("paths") or []:
+    for f in profile.interception:
+        known = f.known_as or None
+        key = ("known", known) if known else ("anchor", f.root_sha256 or f.issuer or "?")
+        g = groups.setdefault(key, _Group(known, f.issuer or "", f.root_sha256, f.root_subject))
+        if f.host and f.host not in g.hosts:
+            g.hosts.append(f.host)
+        for p in f.paths:
             if p not in g.paths:
-                g.paths.append(str(p))
-        g.signals |= set(f.get("signals") or [])
+                g.paths.append(p)
+        g.signals |= set(f.signals)
     return sorted(groups.values(), key=lambda g: (-len(g.hosts), g.known_as is None, sorted(g.hosts)))
 
 
-def _target_hosts(path: dict[str, Any], pred: Any) -> list[str]:
-    targets = [t for t in path.get("targets") or [] if isinstance(t, dict)]
-    return [host_of(str(t.get("target"))) for t in targets if pred(t)]
+def _target_hosts(path: Path, pred: Callable[[Target], bool]) -> list[str]:
+    return [host_of(t.target) for t in path.targets if pred(t)]
 
 
-def _dns_tampered_hosts(paths: list[dict[str, Any]]) -> list[str]:
+def _dns_tampered_hosts(paths: Sequence[Path]) -> list[str]:
     out: set[str] = set()
     for p in paths:
-        out.update(_target_hosts(p, lambda t: Signal.DNS_TAMPERING in (t.get("signals") or [])))
+        out.update(_target_hosts(p, lambda t: Signal.DNS_TAMPERING in t.signals))
     return sorted(out)
 
 
-def _cert_name(c: dict[str, Any], *, explain: bool = True) -> str:
-    known = c.get("known_as")
+def _cert_name(c: OfferedCertificate | InterceptionRoot, *, explain: bool = True) -> str:
+    known = c.known_as
     if known:
         return f"'{known}' (a known state interception root)" if explain else f"'{known}'"
-    return f"'{cn_of(c.get('subject'))}'"
+    return f"'{cn_of(c.subject)}'"
 
 
 # ------------------------------------------------------------------------------------------ advice
@@ -217,12 +210,12 @@ def _cert_name(c: dict[str, Any], *, explain: bool = True) -> str:
 class _Facts:
     """What the advice is made from, read once from the profile."""
 
-    paths: list[dict[str, Any]]
-    by_id: dict[str, dict[str, Any]]
+    paths: tuple[Path, ...]
+    by_id: dict[str, Path]
     hint: str
     """How to remove a root on the system whose store was checked."""
-    trusted_known: list[dict[str, Any]]
-    offered: list[dict[str, Any]]
+    trusted_known: tuple[InterceptionRoot, ...]
+    offered: tuple[OfferedCertificate, ...]
     """Certificates a detected portal offers to install."""
     captive: bool
     groups: list[_Group]
@@ -233,10 +226,12 @@ class _Facts:
     best: str | None
 
     def words(self, pid: str) -> str:
-        return describe_path(pid, (self.by_id.get(pid) or {}).get("detail"))
+        p = self.by_id.get(pid)
+        return describe_path(pid, p.detail if p is not None else None)
 
     def is_tunnel(self, pid: str) -> bool:
-        return path_kind(self.by_id.get(pid, {"id": pid})) in ("tor", "vpn")
+        p = self.by_id.get(pid)
+        return path_kind(pid, p.kind if p is not None else None) in ("tor", "vpn")
 
 
 @dataclass
@@ -255,16 +250,12 @@ class _Said:
         self.sentences.extend(sentences)
 
 
-def _facts(profile: dict[str, Any], ranked: Sequence[str]) -> _Facts:
-    network = profile.get("network") or {}
-    paths = _paths(profile)
-    trust = profile.get("trust_store") or {}
-    portal = network.get("portal") or {}
-    offered = (
-        [c for c in portal.get("offered_certificates") or [] if isinstance(c, dict)]
-        if portal.get("detected")
-        else []
-    )
+def _facts(profile: Profile, ranked: Sequence[str]) -> _Facts:
+    paths = profile.paths
+    trust = profile.trust_store
+    portal = profile.network.portal
+    detected = portal is not None and bool(portal.detected)
+    offered = portal.offered_certificates if portal is not None and detected else ()
     all_groups = _groups(profile)
     dns_groups = [
         g for g in all_groups
@@ -273,11 +264,11 @@ def _facts(profile: dict[str, Any], ranked: Sequence[str]) -> _Facts:
     ]
     return _Facts(
         paths=paths,
-        by_id={p["id"]: p for p in paths},
-        hint=removal_hint(trust.get("source")),
-        trusted_known=[t for t in trust.get("known_interception_roots") or [] if isinstance(t, dict)],
+        by_id={p.id: p for p in paths},
+        hint=removal_hint(trust.source),
+        trusted_known=trust.known_interception_roots,
         offered=offered,
-        captive=bool(portal.get("detected")) and not offered,
+        captive=detected and not offered,
         groups=[g for g in all_groups if g not in dns_groups],
         dns_groups=dns_groups,
         dns_hosts=_dns_tampered_hosts(paths),
@@ -285,12 +276,12 @@ def _facts(profile: dict[str, Any], ranked: Sequence[str]) -> _Facts:
     )
 
 
-def advise(profile: dict[str, Any], ranked: Sequence[str]) -> Advice:
+def advise(profile: Profile, ranked: Sequence[str]) -> Advice:
     """The advice for a profile whose ``paths``, ``interception`` and ``trust_store`` are filled in.
 
     Each case below adds its sentences in turn; the order is the order a person should read them in.
     """
-    if (profile.get("network") or {}).get("connectivity") == Connectivity.OFFLINE:
+    if profile.network.connectivity == Connectivity.OFFLINE:
         return Advice(OFFLINE_TEXT, (AdviceCase.OFFLINE,))
     f = _facts(profile, ranked)
     out = _Said()
@@ -315,7 +306,7 @@ def _portal_offers_certificates(f: _Facts, out: _Said) -> None:
     several = len(f.offered) > 1
     names = join_words([_cert_name(c) for c in f.offered])
     it, these = ("them", "these files") if several else ("it", "this file")
-    plain_http = any(c.get("over") == "http" for c in f.offered)
+    plain_http = any(c.over == "http" for c in f.offered)
     why = f", and {these} came over plain HTTP, which anyone on the path can swap" if plain_http else ""
     out.add(
         AdviceCase.PORTAL_OFFERS_CERTIFICATE,
@@ -323,7 +314,7 @@ def _portal_offers_certificates(f: _Facts, out: _Said) -> None:
         f"{names}. Do not install {it}: a root certificate lets whoever holds its key read and change "
         f"everything you send over HTTPS{why}.",
     )
-    in_store = [c for c in f.offered if c.get("in_device_store")]
+    in_store = [c for c in f.offered if c.in_device_store]
     if in_store:
         out.add(
             AdviceCase.KNOWN_ROOT_TRUSTED,
@@ -331,15 +322,15 @@ def _portal_offers_certificates(f: _Facts, out: _Said) -> None:
             f"{join_words([_cert_name(c, explain=False) for c in in_store])}: "
             f"remove {'them' if len(in_store) > 1 else 'it'} ({f.hint}).",
         )
-        out.covered_roots.update(str(c.get("sha256")) for c in in_store)
-        out.covered_roots.update(str(c.get("known_as")) for c in in_store if c.get("known_as"))
+        out.covered_roots.update(str(c.sha256) for c in in_store)
+        out.covered_roots.update(c.known_as for c in in_store if c.known_as)
 
 
 def _interception(f: _Facts, out: _Said) -> None:
     """Interception findings, the two largest interceptors first."""
     for i, g in enumerate(f.groups[:2]):
         trusted = Signal.DEVICE_TRUSTED_NOT_PUBLIC in g.signals or any(
-            t.get("sha256") == g.root_sha256 or (g.known_as and t.get("known_as") == g.known_as)
+            t.sha256 == g.root_sha256 or (g.known_as and t.known_as == g.known_as)
             for t in f.trusted_known
         )
         if bool(g.paths) and all(f.is_tunnel(p) for p in g.paths) and not trusted:
@@ -370,7 +361,7 @@ def _interception_in_tunnel(f: _Facts, g: _Group, out: _Said) -> None:
 
 
 def _interception_by_offered_root(f: _Facts, g: _Group, out: _Said) -> None:
-    anchors = [c for c in f.offered if c.get("anchors_interception")] or f.offered
+    anchors = [c for c in f.offered if c.anchors_interception] or f.offered
     which = join_words([_cert_name(c, explain=False) for c in anchors]) if len(f.offered) > 1 else "it"
     out.add(_interception_case(g), f"The network already uses {which} to intercept HTTPS to {list_hosts(g.hosts)}.")
 
@@ -426,12 +417,12 @@ def _trusted_known_roots(f: _Facts, out: _Said) -> None:
     """Known interception roots this device trusts that no finding or portal named."""
     left = [
         t for t in f.trusted_known
-        if t.get("sha256") not in out.covered_roots and t.get("known_as") not in out.covered_roots
+        if t.sha256 not in out.covered_roots and t.known_as not in out.covered_roots
     ]
     if not left:
         return
-    names = join_words(sorted({f"'{t.get('known_as') or cn_of(t.get('subject'))}'" for t in left}))
-    several = len({t.get("known_as") for t in left}) > 1
+    names = join_words(sorted({f"'{t.known_as or cn_of(t.subject)}'" for t in left}))
+    several = len({t.known_as for t in left}) > 1
     what, keys, it = (
         ("known state interception roots", "their keys", "them")
         if several
@@ -450,10 +441,9 @@ def _where_interception_happens(f: _Facts, out: _Said) -> None:
     dns_paths = {p for g in f.dns_groups for p in g.paths}
     intercepted = sorted(
         {p for g in f.groups for p in g.paths}
-        | {p["id"] for p in f.paths
-           if p.get("tls") == TlsVerdict.INTERCEPTED and (f.groups or p["id"] not in dns_paths)}
+        | {p.id for p in f.paths if p.tls == TlsVerdict.INTERCEPTED and (f.groups or p.id not in dns_paths)}
     )
-    intact = [p["id"] for p in f.paths if p.get("tls") == TlsVerdict.INTACT]
+    intact = [p.id for p in f.paths if p.tls == TlsVerdict.INTACT]
     if intercepted and intact:
         where = f"Interception was seen on {join_words([f.words(p) for p in intercepted])} only"
         if f.best:
@@ -519,11 +509,11 @@ def _blocking(f: _Facts, out: _Said) -> None:
     """Blocking, when nothing worse was found."""
     if f.groups or f.captive or f.offered:
         return
-    blocked_paths = [p["id"] for p in f.paths if p.get("reachability") == Reachability.BLOCKED]
+    blocked_paths = [p.id for p in f.paths if p.reachability == Reachability.BLOCKED]
     direct = f.by_id.get("direct")
     blocked_sites = (
-        _target_hosts(direct, lambda t: t.get("reachability") == Reachability.BLOCKED and t.get("role") != Role.CONTROL)
-        if direct and direct.get("reachability") == Reachability.PARTIAL
+        _target_hosts(direct, lambda t: t.reachability == Reachability.BLOCKED and t.role != Role.CONTROL)
+        if direct is not None and direct.reachability == Reachability.PARTIAL
         else []
     )
     blocked_sites = [h for h in blocked_sites if h not in f.dns_hosts]
@@ -576,31 +566,30 @@ def _legacy_roots_seen(f: _Facts, out: _Said) -> None:
     )
 
 
-def _legacy_roots(paths: list[dict[str, Any]], signal: str) -> dict[str, set[str]]:
+def _legacy_roots(paths: Sequence[Path], signal: str) -> dict[str, set[str]]:
     """Per formerly public root (its subject), the hosts whose chain carried ``signal`` and anchors there."""
     out: dict[str, set[str]] = {}
     for p in paths:
-        for t in p.get("targets") or []:
-            if not isinstance(t, dict) or signal not in (t.get("signals") or []):
+        for t in p.targets:
+            if signal not in t.signals:
                 continue
-            root = t.get("legacy_root")
-            subject = root.get("subject") if isinstance(root, dict) else None
-            out.setdefault(str(subject or "an old root"), set()).add(host_of(str(t.get("target"))))
+            subject = t.legacy_root.subject if t.legacy_root is not None else None
+            out.setdefault(subject or "an old root", set()).add(host_of(t.target))
     return out
 
 
-def _nothing_works(paths: list[dict[str, Any]]) -> str:
-    tested = [p for p in paths if p.get("reachability") != Reachability.UNKNOWN]
+def _nothing_works(paths: Sequence[Path]) -> str:
+    tested = [p for p in paths if p.reachability != Reachability.UNKNOWN]
     if not tested:
-        reasons = [str(p.get("reason")) for p in paths if p.get("reason")]
+        reasons = [p.reason for p in paths if p.reason]
         why = f": {reasons[0]}" if reasons else ""
         head = f"No path could be tested here{why}."
-    elif any(p.get("tls") == TlsVerdict.INTACT for p in tested):
+    elif any(p.tls == TlsVerdict.INTACT for p in tested):
         # A partial path kept HTTPS intact where it got through: it just does not reach every site.
         head = "No path tested reached every site with HTTPS intact here."
     else:
         head = "No path tested kept HTTPS intact here."
-    kinds = {path_kind(p) for p in paths}
+    kinds = {path_kind(p.id, p.kind) for p in paths}
     if "tor" in kinds:
         tor = (
             "other Tor bridges (bridges.torproject.org, or email bridges@torproject.org) or another "
@@ -615,6 +604,6 @@ def _nothing_works(paths: list[dict[str, Any]]) -> str:
     )
 
 
-def advice(profile: dict[str, Any], ranked: list[str]) -> str:
+def advice(profile: Profile, ranked: list[str]) -> str:
     """The advice text alone (kept for callers of the first version)."""
     return advise(profile, ranked).text

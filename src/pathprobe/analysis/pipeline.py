@@ -7,11 +7,10 @@ out of one of them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
-from pathprobe import __version__
 from pathprobe.analysis.dns import dns_tampering_hook as dns_tampering
 from pathprobe.analysis.portal import analyse_portal
 from pathprobe.analysis.recommend import recommend
@@ -19,7 +18,8 @@ from pathprobe.analysis.roots import audit_known
 from pathprobe.analysis.signals import TargetEvidence
 from pathprobe.analysis.verdicts import Roots, evaluate, interception_findings, path_verdict, target_verdict
 from pathprobe.model import Observation, PathMeasurement, PortalMeasurement
-from pathprobe.profile import SCHEMA
+from pathprobe.profile import Network, Portal, Profile, TrustStore
+from pathprobe.version import __version__
 from pathprobe.vocab import Connectivity, Failure, Reachability, Step
 
 ANSWER_STEPS = frozenset(
@@ -30,9 +30,9 @@ ANSWER_STEPS = frozenset(
 _REFUSALS = (Failure.CONNECTION_REFUSED, Failure.CONNECTION_RESET)
 
 
-def connectivity(observations: Sequence[Observation], portal: dict[str, Any] | None) -> Connectivity:
+def connectivity(observations: Sequence[Observation], portal: Portal | None) -> Connectivity:
     """``portal`` when a portal captured plain HTTP; ``online`` when anything answered; else ``offline``."""
-    if portal and portal.get("detected"):
+    if portal is not None and portal.detected:
         return Connectivity.PORTAL
     for o in observations:
         if o.failure is None and o.step in ANSWER_STEPS:
@@ -41,7 +41,7 @@ def connectivity(observations: Sequence[Observation], portal: dict[str, Any] | N
             return Connectivity.ONLINE
         if o.failure in _REFUSALS and o.step in (Step.TCP, Step.TLS, Step.HANDSHAKE):
             return Connectivity.ONLINE  # something on the network answered, if only to refuse
-    if portal and portal.get("detected") is False:
+    if portal is not None and portal.detected is False:
         return Connectivity.ONLINE
     return Connectivity.OFFLINE
 
@@ -53,7 +53,7 @@ def analyse(
     *,
     label: str | None = None,
     now: dt.datetime | None = None,
-) -> dict[str, Any]:
+) -> Profile:
     """Measurements + root sets -> the profile of DESIGN.md. Pure: the root sets were loaded before.
 
     Every analysis runs, always in this order: both validations and the chain signals of each target,
@@ -63,44 +63,37 @@ def analyse(
     created = now or dt.datetime.now(dt.UTC)
     items: list[TargetEvidence] = evaluate(paths, roots, now=now)
     dns_tampering(items)
-    portal_dict = analyse_portal(portal, items, roots) if portal is not None else None
+    network_portal = analyse_portal(portal, items, roots) if portal is not None else None
     by_path: dict[str, list[TargetEvidence]] = {}
     for ev in items:
         by_path.setdefault(ev.path.id, []).append(ev)
-    path_dicts = []
+    verdicts = []
     for p in paths:
         evs = by_path.get(p.id, [])
         targets = [target_verdict(ev) for ev in evs]
         lat = [
             ev.target.latency_ms
             for ev, tv in zip(evs, targets, strict=True)
-            if tv["reachability"] == Reachability.REACHABLE and ev.target.latency_ms is not None
+            if tv.reachability == Reachability.REACHABLE and ev.target.latency_ms is not None
         ]
-        path_dicts.append(path_verdict(p, targets, lat))
+        verdicts.append(path_verdict(p, targets, lat))
     observations: list[Observation] = []
     for p in paths:
         observations.extend(p.all_observations())
     if portal is not None:
         observations.extend(portal.observations)
     observations.sort(key=lambda o: o.started_ms)
-    profile: dict[str, Any] = {
-        "schema": SCHEMA,
-        "label": label,
-        "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "tool_version": __version__,
-        "network": {
-            "asn": None,
-            "country": None,
-            "connectivity": connectivity(observations, portal_dict),
-            "portal": portal_dict,
-        },
-        "paths": path_dicts,
-        "interception": interception_findings(items, roots.device),
-        "trust_store": {
-            "source": roots.device.source,
-            "known_interception_roots": audit_known(roots.device, roots.known),
-        },
-    }
-    profile["recommendation"] = recommend(profile)
-    profile["observations"] = [o.to_json() for o in observations]
-    return profile
+    profile = Profile(
+        label=label,
+        created=created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        tool_version=__version__,
+        network=Network(connectivity=connectivity(observations, network_portal), portal=network_portal),
+        paths=tuple(verdicts),
+        interception=interception_findings(items, roots.device),
+        trust_store=TrustStore(
+            source=roots.device.source,
+            known_interception_roots=audit_known(roots.device, roots.known),
+        ),
+        observations=tuple(observations),
+    )
+    return dataclasses.replace(profile, recommendation=recommend(profile))

@@ -28,6 +28,7 @@ from pathprobe.analysis.roots import spki_sha256
 from pathprobe.analysis.signals import TargetEvidence
 from pathprobe.analysis.verdicts import Roots
 from pathprobe.model import PortalMeasurement
+from pathprobe.profile import OfferedCertificate, Portal
 from pathprobe.vocab import Signal
 
 
@@ -95,11 +96,11 @@ def _intercepted_candidates(items: Sequence[TargetEvidence]) -> list[TargetEvide
     ]
 
 
-def analyse_portal(portal: PortalMeasurement, items: list[TargetEvidence], roots: Roots) -> dict[str, Any]:
-    """The ``network.portal`` dict; adds ``portal_offered_root`` to the targets an offered key signed."""
+def analyse_portal(portal: PortalMeasurement, items: list[TargetEvidence], roots: Roots) -> Portal:
+    """``network.portal``; adds ``portal_offered_root`` to the targets an offered key signed."""
     cache = _ChainCache()
     candidates = _intercepted_candidates(items)
-    offered: list[dict[str, Any]] = []
+    offered: list[OfferedCertificate] = []
     seen: set[str] = set()
     for item in portal.offered:
         der = item.get("der")
@@ -132,19 +133,19 @@ def analyse_portal(portal: PortalMeasurement, items: list[TargetEvidence], roots
                         if ev.known is None:
                             ev.known = known
         offered.append(
-            {
-                "sha256": sha,
-                "spki_sha256": spki,
-                "subject": subject,
-                "known_as": known.label if known else None,
-                "in_device_store": roots.device.contains(sha, spki),
-                "anchors_interception": anchors,
-                "over": "https" if item.get("over") == "https" else "http",
-            }
+            OfferedCertificate(
+                sha256=sha,
+                spki_sha256=spki,
+                subject=subject,
+                known_as=known.label if known else None,
+                in_device_store=roots.device.contains(sha, spki),
+                anchors_interception=anchors,
+                over="https" if item.get("over") == "https" else "http",
+            )
         )
-    return {
-        "detected": portal.detected,
-        "host": portal.host,
-        "offered_certificates": offered,
-        "failure": portal.failure,
-    }
+    return Portal(
+        detected=portal.detected,
+        host=portal.host,
+        offered_certificates=tuple(offered),
+        failure=portal.failure,
+    )

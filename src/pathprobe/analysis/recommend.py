@@ -1,6 +1,6 @@
-"""The ranked recommendation, computed from the profile dict alone (pure).
+"""The ranked recommendation, computed from the profile alone (pure).
 
-``recommend(profile)`` returns the profile's ``recommendation`` object::
+``recommend(profile)`` returns the profile's ``recommendation`` (:class:`~pathprobe.profile.Recommendation`)::
 
     {"path": "tor:obfs4" | null,     # ranked[0], or null when no path is reachable with tls intact
      "ranked": ["tor:obfs4", ...],   # reachable + intact paths: tor, vpn, doh, direct, then latency
@@ -13,15 +13,15 @@ Golden files pin this: ``tests/golden/recommend/<case>/`` (see tests/report/test
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from pathprobe.analysis.advice import advise
 from pathprobe.analysis.paths import PRIVACY_ORDER, path_kind
+from pathprobe.profile import Path, Profile, Recommendation
 from pathprobe.vocab import Reachability, TlsVerdict
 
 
-def _privacy_class(path: dict[str, Any]) -> int:
-    kind = path_kind(path)
+def _privacy_class(path: Path) -> int:
+    kind = path_kind(path.id, path.kind)
     return PRIVACY_ORDER.index(kind) if kind in PRIVACY_ORDER else len(PRIVACY_ORDER)
 
 
@@ -30,40 +30,40 @@ PLAIN_PROXIES = ("socks5", "http")
 the site): within ``vpn:*`` they come after encrypted tunnels (Shadowsocks, OpenVPN, WireGuard)."""
 
 
-def _tunnel_rank(path: dict[str, Any]) -> int:
-    detail = path.get("detail")
-    protocol = detail.get("protocol") if isinstance(detail, dict) else None
-    return 1 if path_kind(path) == "vpn" and protocol in PLAIN_PROXIES else 0
+def _tunnel_rank(path: Path) -> int:
+    protocol = path.detail.get("protocol")
+    return 1 if path_kind(path.id, path.kind) == "vpn" and protocol in PLAIN_PROXIES else 0
 
 
-def _latency(path: dict[str, Any]) -> float:
-    lat = path.get("latency_ms")
-    if isinstance(lat, bool) or not isinstance(lat, int | float) or math.isnan(lat):
+def _latency(path: Path) -> float:
+    lat = path.latency_ms
+    if lat is None or math.isnan(lat):
         return math.inf  # unknown latency sorts last within its class
     return float(lat)
 
 
-def usable(path: dict[str, Any]) -> bool:
+def usable(path: Path) -> bool:
     """A path that can be recommended: every target reached, and HTTPS checked and intact."""
-    return path.get("reachability") == Reachability.REACHABLE and path.get("tls") == TlsVerdict.INTACT
+    return path.reachability == Reachability.REACHABLE and path.tls == TlsVerdict.INTACT
 
 
-def ranked_paths(profile: dict[str, Any]) -> list[str]:
+def ranked_paths(profile: Profile) -> list[str]:
     """Ids of the usable paths, most private first, then fastest (median latency), then by id.
 
     Within ``vpn:*``, encrypted tunnels come before plain SOCKS5/HTTP proxies (more privacy)."""
-    good = [p for p in profile.get("paths") or [] if isinstance(p, dict) and usable(p)]
-    good.sort(key=lambda p: (_privacy_class(p), _tunnel_rank(p), _latency(p), str(p.get("id"))))
-    return [str(p["id"]) for p in good]
+    good = [p for p in profile.paths if usable(p)]
+    good.sort(key=lambda p: (_privacy_class(p), _tunnel_rank(p), _latency(p), p.id))
+    return [p.id for p in good]
 
 
-def recommend(profile: dict[str, Any]) -> dict[str, Any]:
-    """The ``recommendation`` object of DESIGN.md for a profile (its other sections filled in)."""
+def recommend(profile: Profile) -> Recommendation:
+    """The ``recommendation`` of DESIGN.md for a profile (its other sections filled in; its own
+    ``recommendation`` is not read)."""
     ranked = ranked_paths(profile)
     found = advise(profile, ranked)
-    return {
-        "path": ranked[0] if ranked else None,
-        "ranked": ranked,
-        "advice": found.text,
-        "cases": list(found.cases),
-    }
+    return Recommendation(
+        path=ranked[0] if ranked else None,
+        ranked=tuple(ranked),
+        advice=found.text,
+        cases=tuple(found.cases),
+    )

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.verification import Store
 
 from pathprobe.errors import BadInput
+from pathprobe.profile import InterceptionRoot
 
 
 def spki_sha256(cert: x509.Certificate) -> str:
@@ -201,16 +202,16 @@ def parse_legacy(text: str, source: str) -> list[LegacyRoot]:
     return out
 
 
-def audit_known(device: RootSet, known: KnownRoots) -> list[dict[str, Any]]:
+def audit_known(device: RootSet, known: KnownRoots) -> tuple[InterceptionRoot, ...]:
     """Device roots that match a known interception certificate (by certificate or SPKI hash)."""
     out = []
     for c in device.certs:
         sha, spki = cert_sha256(c), spki_sha256(c)
         hit = known.match(sha, spki)
         if hit:
-            out.append({"sha256": sha, "spki_sha256": spki, "subject": c.subject.rfc4514_string(),
-                        "known_as": hit.label})
-    return out
+            out.append(InterceptionRoot(sha256=sha, spki_sha256=spki, subject=c.subject.rfc4514_string(),
+                                        known_as=hit.label))
+    return tuple(out)
 
 
 def audit_legacy(device: RootSet, legacy: LegacyRoots, known: KnownRoots) -> tuple[list[dict[str, Any]], int]:

@@ -1,4 +1,7 @@
-"""Verdicts per target and per path, and interception findings (pure; DESIGN.md "Precise rules")."""
+"""Verdicts per target and per path, and interception findings (pure; DESIGN.md "Precise rules").
+
+They are built as the profile's own dataclasses (:class:`~pathprobe.profile.Target`,
+:class:`~pathprobe.profile.Path`, :class:`~pathprobe.profile.Finding`)."""
 
 from __future__ import annotations
 
@@ -18,14 +21,20 @@ from pathprobe.analysis.signals import (
 )
 from pathprobe.analysis.validate import validate
 from pathprobe.model import PathMeasurement
+from pathprobe.profile import Finding, FormerPublicRoot, Path, Target
 from pathprobe.vocab import Reachability, Role, Signal, TlsVerdict
 
 
 @dataclass(frozen=True)
 class Roots:
+    """The root sets a check judges chains with, loaded before the analysis (:func:`pathprobe.check.load_roots`)."""
+
     public: RootSet
+    """The public roots (certifi, or ``--public-roots``)."""
     device: RootSet
+    """What this device trusts (the OS store, or ``--device-roots``)."""
     known: KnownRoots
+    """Known interception roots (the shipped list, plus ``--known-roots``)."""
     require_sct: bool = False
     """CT is required only for the real web PKI (the default public roots)."""
     legacy: LegacyRoots = field(default_factory=LegacyRoots)
@@ -54,20 +63,19 @@ def evaluate(
     return items
 
 
-def target_verdict(ev: TargetEvidence) -> dict[str, Any]:
+def target_verdict(ev: TargetEvidence) -> Target:
     t = ev.target
     strong = ev.signals - SUPPORTING_ONLY
     if t.tls is None:
-        reach = t.reachability or Reachability.BLOCKED
-        return {
-            "target": t.target,
-            "role": t.role,
-            "reachability": reach,
-            "tls": TlsVerdict.UNVERIFIED,
-            "failure": t.failure,
-            "signals": ordered(ev.signals),
-            **({"note": t.note} if t.note else {}),
-        }
+        return Target(
+            target=t.target,
+            role=t.role,
+            reachability=t.reachability or Reachability.BLOCKED,
+            tls=TlsVerdict.UNVERIFIED,
+            failure=t.failure,
+            signals=tuple(ordered(ev.signals)),
+            note=t.note or None,
+        )
     assert ev.public is not None
     if strong:
         reach, tls, failure = Reachability.REACHABLE, TlsVerdict.INTERCEPTED, None
@@ -78,31 +86,28 @@ def target_verdict(ev: TargetEvidence) -> dict[str, Any]:
         reach, tls, failure = Reachability.REACHABLE, TlsVerdict.UNVERIFIED, None
     else:
         reach, tls, failure = Reachability.BLOCKED, TlsVerdict.UNVERIFIED, ev.public.failure
-    out: dict[str, Any] = {
-        "target": t.target,
-        "role": t.role,
-        "reachability": reach,
-        "tls": tls,
-        "failure": failure,
-        "signals": ordered(ev.signals),
-    }
-    if ev.legacy is not None:
-        out["legacy_root"] = legacy_root_json(ev.legacy)
     note = t.note or (distrusted_note(ev.legacy) if Signal.DISTRUSTED_ROOT in ev.signals and ev.legacy else None)
-    if note:
-        out["note"] = note
-    return out
+    return Target(
+        target=t.target,
+        role=t.role,
+        reachability=reach,
+        tls=tls,
+        failure=failure,
+        signals=tuple(ordered(ev.signals)),
+        legacy_root=former_public_root(ev.legacy) if ev.legacy is not None else None,
+        note=note or None,
+    )
 
 
-def legacy_root_json(root: LegacyRoot) -> dict[str, Any]:
+def former_public_root(root: LegacyRoot) -> FormerPublicRoot:
     """What a target's ``legacy_root`` says of the formerly public root its chain anchors at."""
-    return {
-        "subject": root.subject,
-        "sha256": root.sha256,
-        "reason": root.reason,
-        "left": root.left or None,
-        "distrust_after": root.distrust_after.isoformat() if root.distrust_after else None,
-    }
+    return FormerPublicRoot(
+        subject=root.subject,
+        sha256=root.sha256,
+        reason=root.reason,
+        left=root.left or None,
+        distrust_after=root.distrust_after.isoformat() if root.distrust_after else None,
+    )
 
 
 def distrusted_note(root: LegacyRoot) -> str:
@@ -115,56 +120,54 @@ def distrusted_note(root: LegacyRoot) -> str:
             "is not verified")
 
 
-def path_verdict(p: PathMeasurement, targets: list[dict[str, Any]], latencies: list[float]) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": p.id, "kind": p.kind}
+def path_verdict(p: PathMeasurement, targets: list[Target], latencies: list[float]) -> Path:
     # A path that depends on a resolver (doh:*) is usable only when the resolver itself was reached with a
     # chain one can trust; then only its sites count, so a working resolver alone does not make it partial.
-    gates = [t for t in targets if t.get("role") == Role.RESOLVER]
+    gates = [t for t in targets if t.role == Role.RESOLVER]
     reason: str | None
-    failed_gate = next((t for t in gates if t["reachability"] != Reachability.REACHABLE), None)
-    counted = [t for t in targets if t.get("role") != Role.RESOLVER] if gates else targets
+    failed_gate = next((t for t in gates if t.reachability != Reachability.REACHABLE), None)
+    counted = [t for t in targets if t.role != Role.RESOLVER] if gates else targets
     tested_words = (Reachability.REACHABLE, Reachability.BLOCKED, Reachability.PARTIAL)
-    tested = [t for t in counted if t["reachability"] in tested_words]
+    tested = [t for t in counted if t.reachability in tested_words]
     if failed_gate is not None:
         reach = Reachability.BLOCKED
-        why = failed_gate["failure"] or "not reached"
-        reason = p.blocked_reason or f"the resolver {failed_gate['target']} could not be used ({why})"
+        why = failed_gate.failure or "not reached"
+        reason = p.blocked_reason or f"the resolver {failed_gate.target} could not be used ({why})"
     elif p.untested_reason and not tested:
         reach, reason = Reachability.UNKNOWN, p.untested_reason
-    elif p.blocked_reason and not any(t["reachability"] == Reachability.REACHABLE for t in tested):
+    elif p.blocked_reason and not any(t.reachability == Reachability.REACHABLE for t in tested):
         reach, reason = Reachability.BLOCKED, p.blocked_reason
     elif not tested:
-        notes = [str(t["note"]) for t in targets if t.get("note")]
+        notes = [t.note for t in targets if t.note]
         reach = Reachability.UNKNOWN
         reason = notes[0] if notes else (p.untested_reason or "no target could be tested on this path")
     else:
-        reached = sum(1 for t in tested if t["reachability"] == Reachability.REACHABLE)
+        reached = sum(1 for t in tested if t.reachability == Reachability.REACHABLE)
         if reached == len(tested):
             reach = Reachability.REACHABLE
         else:
             reach = Reachability.PARTIAL if reached else Reachability.BLOCKED
         reason = None
-    tls_values = [t["tls"] for t in targets]
+    tls_values = [t.tls for t in targets]
     if TlsVerdict.INTERCEPTED in tls_values:
         tls = TlsVerdict.INTERCEPTED
     elif TlsVerdict.INTACT in tls_values:
         tls = TlsVerdict.INTACT
     else:
         tls = TlsVerdict.UNVERIFIED
-    out["reachability"] = reach
-    out["tls"] = tls
-    out["latency_ms"] = round(statistics.median(latencies), 1) if latencies else None
-    if reason:
-        out["reason"] = reason
-    out["targets"] = targets
-    if p.detail:
-        out["detail"] = p.detail
-    return out
+    return Path(
+        id=p.id,
+        kind=p.kind,
+        reachability=reach,
+        tls=tls,
+        latency_ms=round(statistics.median(latencies), 1) if latencies else None,
+        reason=reason or None,
+        targets=tuple(targets),
+        detail=p.detail,
+    )
 
 
-def interception_findings(
-    items: Sequence[TargetEvidence], device: RootSet | None = None
-) -> list[dict[str, Any]]:
+def interception_findings(items: Sequence[TargetEvidence], device: RootSet | None = None) -> tuple[Finding, ...]:
     """One finding per (host, anchoring root, issuer), naming every path it was seen on.
 
     ``root_subject`` (an added field) names the certificate ``root_sha256`` points at, so people see
@@ -201,9 +204,16 @@ def interception_findings(
         if ev.known is not None:
             g["known_as"] = ev.known.label
         g["signals"] |= ev.signals
-    out = []
-    for g in groups.values():
-        g["signals"] = ordered(g["signals"])
-        out.append(g)
-    out.sort(key=lambda g: (g["host"], g["paths"]))
-    return out
+    found = sorted(groups.values(), key=lambda g: (g["host"], g["paths"]))
+    return tuple(
+        Finding(
+            host=g["host"],
+            paths=tuple(g["paths"]),
+            issuer=g["issuer"],
+            root_sha256=g["root_sha256"],
+            root_subject=g["root_subject"],
+            known_as=g["known_as"],
+            signals=tuple(ordered(g["signals"])),
+        )
+        for g in found
+    )

@@ -44,7 +44,6 @@ def check(
     from pathprobe.check import CheckOptions, prepare
     from pathprobe.cli.consent import ensure_consent
     from pathprobe.cli.startup import end_startup
-    from pathprobe.profile import dumps
 
     end_startup()
     _more_files()
@@ -74,7 +73,7 @@ def check(
         prepared.progress = progress.update
     with progress if progress is not None else contextlib.nullcontext():
         profile = prepared.run()
-    text = dumps(profile)
+    text = profile.to_json()
     if out is not None:
         try:
             out.write_text(text, "utf-8")
@@ -83,7 +82,7 @@ def check(
     if as_json:
         sys.stdout.write(text)
         return
-    from pathprobe.cli.output import quiet_line, render_profile
+    from pathprobe.report.terminal import quiet_line, render_profile
 
     if quiet:
         sys.stdout.write(quiet_line(profile) + "\n")

@@ -161,9 +161,9 @@ def demo(
     """Run the kz-2019 scenario end to end and show the profile a person would see."""
     from rich.console import Console
 
-    from pathprobe.cli.output import render_profile
     from pathprobe.lab import scenario as sc
     from pathprobe.lab.lifecycle import Lab, preflight
+    from pathprobe.report.terminal import render_profile
 
     preflight()
     scn = sc.load(DEMO_SCENARIO)

@@ -8,9 +8,9 @@ import importlib.util
 import sys
 from typing import TYPE_CHECKING, Any
 
-from pathprobe import __version__
 from pathprobe.cli.startup import end_startup
 from pathprobe.errors import Interrupted, PathprobeError
+from pathprobe.version import __version__
 
 if TYPE_CHECKING:
     import typer

@@ -6,10 +6,14 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from pathprobe.errors import BadInput
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 
@@ -19,7 +23,7 @@ class Format(StrEnum):
     html = "html"
 
 
-def _console() -> object:
+def _console() -> Console:
     from rich.console import Console
 
     return Console(no_color=not sys.stdout.isatty(), highlight=False)
@@ -31,14 +35,14 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print the (validated) profile JSON instead."),
 ) -> None:
     """Print a saved profile as a table with the advice."""
-    from pathprobe.cli.output import render_profile
-    from pathprobe.profile import dumps, load_profile
+    from pathprobe.profile import load_profile
+    from pathprobe.report.terminal import render_profile
 
     profile = load_profile(file)
     if as_json:
-        sys.stdout.write(dumps(profile))
+        sys.stdout.write(profile.to_json())
         return
-    render_profile(profile, _console())  # type: ignore[arg-type]
+    render_profile(profile, _console())
 
 
 @app.command("diff")

@@ -32,14 +32,15 @@ def audit_cmd(
     )
     if as_json:
         typer.echo(json.dumps({"source": device.source, "roots": len(device.certs),
-                               "known_interception_roots": found, "removed_for_cause": for_cause,
+                               "known_interception_roots": [r.to_dict() for r in found],
+                               "removed_for_cause": for_cause,
                                "retired_public_roots": retired}, indent=2))
         return
     typer.echo(f"Checked {len(device.certs)} trusted roots from {device.source}.")
     if not found:
         typer.echo("None of them is a known interception root.")
-    for f in found:
-        typer.echo(f"KNOWN INTERCEPTION ROOT: {f['known_as']} — {f['subject']} (sha256 {f['sha256']})")
+    for r in found:
+        typer.echo(f"KNOWN INTERCEPTION ROOT: {r.known_as} — {r.subject} (sha256 {r.sha256})")
         typer.echo("  Anyone holding this root's key can read your HTTPS. Remove it from the trust store.")
     for f in for_cause:
         when = f", removed {f['left']}" if f["left"] else ""

@@ -11,7 +11,7 @@ import html
 import json
 from typing import Any
 
-from pathprobe import __version__
+from pathprobe.version import __version__
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

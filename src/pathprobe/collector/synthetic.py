@@ -6,8 +6,8 @@ import datetime as dt
 import random
 from typing import Any
 
-from pathprobe import __version__
 from pathprobe.summary.schema import SCHEMA, TOR_TRANSPORTS
+from pathprobe.version import __version__
 from pathprobe.vocab import Connectivity, Reachability, Signal, TlsVerdict
 
 COUNTRIES = (

@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from pathprobe.profile import Portal, Profile, Recommendation
+
 NONE = "none"
 
 
@@ -164,56 +166,52 @@ def _signal_checks(where: str, exp: TargetExp, signals: list[str]) -> list[Outco
     return out
 
 
-def compare(
-    exp: Expectations, profile: dict[str, Any], *, interceptor_root: str | None = None
-) -> list[Outcome]:
+def compare(exp: Expectations, profile: Profile, *, interceptor_root: str | None = None) -> list[Outcome]:
     """Every expectation checked against ``profile``; one :class:`Outcome` each."""
     out: list[Outcome] = []
-    rec = profile.get("recommendation") or {}
+    rec = profile.recommendation
     if exp.recommendation is not None:
         if _is_glob(exp.recommendation):
-            out.append(_glob("recommendation.path", exp.recommendation, rec.get("path")))
+            out.append(_glob("recommendation.path", exp.recommendation, rec.path))
         else:
-            out.append(_eq("recommendation.path", exp.recommendation, rec.get("path")))
+            out.append(_eq("recommendation.path", exp.recommendation, rec.path))
     if exp.ranked is not None:
+        got = list(rec.ranked)
         if exp.ranked_any_order:
-            got = rec.get("ranked")
-            ok = isinstance(got, list) and len(got) == len(exp.ranked) and set(got) == set(exp.ranked)
+            ok = len(got) == len(exp.ranked) and set(got) == set(exp.ranked)
             out.append(
                 Outcome("recommendation.ranked (any order)", _show(sorted(exp.ranked)), _show(got), ok)
             )
         else:
-            out.append(_eq("recommendation.ranked", list(exp.ranked), rec.get("ranked")))
+            out.append(_eq("recommendation.ranked", list(exp.ranked), got))
     if exp.connectivity is not None:
-        out.append(
-            _eq("network.connectivity", exp.connectivity, (profile.get("network") or {}).get("connectivity"))
-        )
-    findings: list[dict[str, Any]] = profile.get("interception") or []
+        out.append(_eq("network.connectivity", exp.connectivity, profile.network.connectivity))
+    findings = profile.interception
     if exp.interception_hosts is not None:
-        out.append(_set("interception hosts", exp.interception_hosts, [f.get("host", "") for f in findings]))
+        out.append(_set("interception hosts", exp.interception_hosts, [f.host for f in findings]))
     if exp.device_known_roots is not None:
-        known = (profile.get("trust_store") or {}).get("known_interception_roots")
         out.append(
             _eq(
                 "trust_store.known_interception_roots (count)",
                 exp.device_known_roots,
-                len(known) if isinstance(known, list) else None,
+                len(profile.trust_store.known_interception_roots),
             )
         )
-    paths = {p.get("id"): p for p in profile.get("paths") or []}
+    paths = {p.id: p for p in profile.paths}
     for pe in exp.paths:
         p = paths.get(pe.id)
         if p is None:
             out.append(Outcome(f"path {pe.id}", "present", "absent", False))
             continue
         if pe.reachability is not None:
-            out.append(_eq(f"path {pe.id} reachability", pe.reachability, p.get("reachability")))
+            out.append(_eq(f"path {pe.id} reachability", pe.reachability, p.reachability))
         if pe.tls is not None:
-            out.append(_eq(f"path {pe.id} tls", pe.tls, p.get("tls")))
+            out.append(_eq(f"path {pe.id} tls", pe.tls, p.tls))
         if pe.reason is not None:
-            out.append(_glob(f"path {pe.id} reason", pe.reason, p.get("reason")))
+            out.append(_glob(f"path {pe.id} reason", pe.reason, p.reason))
     for te in exp.targets:
-        targets = {t.get("target"): t for t in (paths.get(te.path) or {}).get("targets") or []}
+        on_path = paths.get(te.path)
+        targets = {t.target: t for t in on_path.targets} if on_path is not None else {}
         for name in te.targets:
             where = f"{te.path} / {name}"
             t = targets.get(name)
@@ -221,42 +219,40 @@ def compare(
                 out.append(Outcome(f"target {where}", "present", "absent", False))
                 continue
             if te.reachability is not None:
-                out.append(_eq(f"{where} reachability", te.reachability, t.get("reachability")))
+                out.append(_eq(f"{where} reachability", te.reachability, t.reachability))
             if te.tls is not None:
-                out.append(_eq(f"{where} tls", te.tls, t.get("tls")))
+                out.append(_eq(f"{where} tls", te.tls, t.tls))
             if te.failure is not None:
-                out.append(_glob(f"{where} failure", te.failure, t.get("failure")))
-            out.extend(_signal_checks(where, te, list(t.get("signals") or [])))
-            note = t.get("note")
+                out.append(_glob(f"{where} failure", te.failure, t.failure))
+            out.extend(_signal_checks(where, te, list(t.signals)))
+            note = t.note
             for part in te.note_contains:
                 out.append(
-                    Outcome(
-                        f"{where} note contains", part, _show(note), isinstance(note, str) and part in note
-                    )
+                    Outcome(f"{where} note contains", part, _show(note), note is not None and part in note)
                 )
     for fe in exp.interception:
         for host in fe.hosts:
-            mine = [f for f in findings if f.get("host") == host]
+            mine = [f for f in findings if f.host == host]
             where = f"interception {host}"
             if not mine:
                 out.append(Outcome(where, "a finding", "none", False))
                 continue
             if fe.paths is not None:
-                seen = sorted({p for f in mine for p in f.get("paths") or []})
+                seen = sorted({p for f in mine for p in f.paths})
                 out.append(_set(f"{where} paths", fe.paths, seen))
             if fe.known_as is not None:
-                out.append(_eq(f"{where} known_as", fe.known_as, _one(f.get("known_as") for f in mine)))
+                out.append(_eq(f"{where} known_as", fe.known_as, _one(f.known_as for f in mine)))
             if fe.root is not None:
                 want = interceptor_root if fe.root == "interceptor" else fe.root
                 out.append(
                     _eq(
                         f"{where} root_sha256",
                         want if want is not None else NONE,
-                        _one(f.get("root_sha256") for f in mine),
+                        _one(f.root_sha256 for f in mine),
                     )
                 )
             if fe.issuer_contains is not None:
-                issuers = [str(f.get("issuer")) for f in mine]
+                issuers = [str(f.issuer) for f in mine]
                 out.append(
                     Outcome(
                         f"{where} issuer contains",
@@ -266,41 +262,39 @@ def compare(
                     )
                 )
             if fe.signals is not None:
-                out.append(
-                    _set(f"{where} signals", fe.signals, {s for f in mine for s in f.get("signals") or []})
-                )
+                out.append(_set(f"{where} signals", fe.signals, {s for f in mine for s in f.signals}))
     if exp.portal is not None:
-        out.extend(_portal_checks(exp.portal, (profile.get("network") or {}).get("portal"), interceptor_root))
+        out.extend(_portal_checks(exp.portal, profile.network.portal, interceptor_root))
     if exp.advice is not None:
         out.extend(_advice_checks(exp.advice, rec))
     return out
 
 
-def _portal_checks(pe: PortalExp, portal: Any, interceptor_root: str | None) -> list[Outcome]:
+def _portal_checks(pe: PortalExp, portal: Portal | None, interceptor_root: str | None) -> list[Outcome]:
     if pe.absent:
         return [Outcome("network.portal", NONE, "present" if portal is not None else NONE, portal is None)]
-    if not isinstance(portal, dict):
+    if portal is None:
         return [Outcome("network.portal", "present", NONE, False)]
     out: list[Outcome] = []
     if pe.detected is not None:
-        out.append(_eq("network.portal.detected", pe.detected, portal.get("detected")))
+        out.append(_eq("network.portal.detected", pe.detected, portal.detected))
     if pe.host is not None:
-        out.append(_eq("network.portal.host", pe.host, portal.get("host")))
+        out.append(_eq("network.portal.host", pe.host, portal.host))
     if pe.failure is not None:
-        out.append(_glob("network.portal.failure", pe.failure, portal.get("failure")))
-    offered = [c for c in portal.get("offered_certificates") or [] if isinstance(c, dict)]
+        out.append(_glob("network.portal.failure", pe.failure, portal.failure))
+    offered = portal.offered_certificates
     if pe.offered_exact:
         out.append(_eq("network.portal.offered_certificates (count)", len(pe.offered), len(offered)))
     for i, oe in enumerate(pe.offered, start=1):
         want_sha = interceptor_root if oe.root == "interceptor" else oe.sha256
         if want_sha:
             where = f"offered certificate {oe.root or want_sha[:16]}"
-            found = [c for c in offered if c.get("sha256") == want_sha]
+            found = [c for c in offered if c.sha256 == want_sha]
         else:
             # By position: no hash given, or the interception root's hash is not known (a reference
             # profile made on another machine, whose lab CAs differ).
             where = f"offered certificate #{i}" + (f" ({oe.root})" if oe.root else "")
-            found = offered[i - 1 : i]
+            found = list(offered[i - 1 : i])
         if not found:
             out.append(Outcome(where, "offered", "not offered", False))
             continue
@@ -308,18 +302,18 @@ def _portal_checks(pe: PortalExp, portal: Any, interceptor_root: str | None) -> 
         for key in ("known_as", "in_device_store", "anchors_interception", "over"):
             want = getattr(oe, key)
             if want is not None:
-                out.append(_eq(f"{where} {key}", want, c.get(key)))
+                out.append(_eq(f"{where} {key}", want, getattr(c, key)))
         if oe.subject_contains is not None:
-            subj = str(c.get("subject"))
+            subj = str(c.subject)
             out.append(
                 Outcome(f"{where} subject contains", oe.subject_contains, subj, oe.subject_contains in subj)
             )
     return out
 
 
-def _advice_checks(ae: AdviceExp, rec: dict[str, Any]) -> list[Outcome]:
-    cases = [str(c) for c in rec.get("cases") or []]
-    text = str(rec.get("advice") or "")
+def _advice_checks(ae: AdviceExp, rec: Recommendation) -> list[Outcome]:
+    cases = list(rec.cases)
+    text = rec.advice or ""
     low = text.lower()
     out = [Outcome("advice cases include", c, _show(cases), c in cases) for c in ae.cases_include]
     out += [Outcome("advice cases exclude", c, _show(cases), c not in cases) for c in ae.cases_exclude]
@@ -346,7 +340,7 @@ def _privacy_groups(ranked: list[str]) -> list[list[str]]:
     groups: list[list[str]] = []
     last = None
     for pid in ranked:
-        kind = path_kind({"id": pid})
+        kind = path_kind(pid)
         if groups and kind == last:
             groups[-1].append(pid)
         else:
@@ -355,70 +349,56 @@ def _privacy_groups(ranked: list[str]) -> list[list[str]]:
     return [sorted(g) for g in groups]
 
 
-def verdicts(profile: dict[str, Any]) -> dict[str, Any]:
+def verdicts(profile: Profile) -> dict[str, Any]:
     """The verdict part of a profile (no times, hashes or observations): what a reference pins."""
-    rec = profile.get("recommendation") or {}
-    groups = _privacy_groups(list(rec.get("ranked") or []))
-    path = rec.get("path")
+    rec = profile.recommendation
+    groups = _privacy_groups(list(rec.ranked))
+    path = rec.path
     if groups and len(groups[0]) > 1 and path in groups[0]:
         path = f"one of {_show(groups[0])}"  # which one was fastest is not a verdict
     return {
-        "connectivity": (profile.get("network") or {}).get("connectivity"),
+        "connectivity": profile.network.connectivity,
         "recommendation": path,
         "ranked": groups,
         "paths": {
-            p["id"]: {
-                "reachability": p.get("reachability"),
-                "tls": p.get("tls"),
+            p.id: {
+                "reachability": p.reachability,
+                "tls": p.tls,
                 "targets": {
-                    t["target"]: {
-                        "reachability": t.get("reachability"),
-                        "tls": t.get("tls"),
-                        "failure": t.get("failure"),
-                        "signals": sorted(t.get("signals") or []),
+                    t.target: {
+                        "reachability": t.reachability,
+                        "tls": t.tls,
+                        "failure": t.failure,
+                        "signals": sorted(t.signals),
                     }
-                    for t in p.get("targets") or []
+                    for t in p.targets
                 },
             }
-            for p in profile.get("paths") or []
+            for p in profile.paths
         },
         "interception": sorted(
-            (
-                f.get("host"),
-                tuple(sorted(f.get("paths") or [])),
-                f.get("known_as"),
-                tuple(sorted(f.get("signals") or [])),
-            )
-            for f in profile.get("interception") or []
+            (f.host, tuple(sorted(f.paths)), f.known_as, tuple(sorted(f.signals))) for f in profile.interception
         ),
-        "known_interception_roots": len(
-            (profile.get("trust_store") or {}).get("known_interception_roots") or []
-        ),
-        "portal": _portal_verdicts((profile.get("network") or {}).get("portal")),
+        "known_interception_roots": len(profile.trust_store.known_interception_roots),
+        "portal": _portal_verdicts(profile.network.portal),
     }
 
 
-def _portal_verdicts(portal: Any) -> Any:
+def _portal_verdicts(portal: Portal | None) -> Any:
     """``network.portal`` without what changes from machine to machine (its host, the lab roots' hashes)."""
-    if not isinstance(portal, dict):
+    if portal is None:
         return None
     return {
-        "detected": portal.get("detected"),
-        "failure": portal.get("failure"),
+        "detected": portal.detected,
+        "failure": portal.failure,
         "offered": sorted(
-            (
-                str(c.get("known_as") or "-"),
-                bool(c.get("in_device_store")),
-                bool(c.get("anchors_interception")),
-                str(c.get("over")),
-            )
-            for c in portal.get("offered_certificates") or []
-            if isinstance(c, dict)
+            (str(c.known_as or "-"), bool(c.in_device_store), bool(c.anchors_interception), str(c.over))
+            for c in portal.offered_certificates
         ),
     }
 
 
-def verdict_differences(reference: dict[str, Any], fresh: dict[str, Any]) -> list[str]:
+def verdict_differences(reference: Profile, fresh: Profile) -> list[str]:
     """Human lines naming every verdict that differs between two profiles (empty when they agree)."""
     a, b = verdicts(reference), verdicts(fresh)
     out: list[str] = []

@@ -50,6 +50,7 @@ from pathprobe.lab.services.dnslie import LyingDns
 from pathprobe.lab.services.interceptor import Interceptor
 from pathprobe.lab.services.origins import Origins
 from pathprobe.lab.services.portal import Portal
+from pathprobe.profile import Profile
 
 KEEP_RUNS = 10
 CHECK_TIMEOUT = 300.0
@@ -508,9 +509,11 @@ class Lab:
                 f"the end of {run / 'check.log'}:\n{log_tail(run / 'check.log')}"
             )
         try:
-            profile = json.loads(stdout)
+            profile = Profile.from_json(json.loads(stdout), str(run / "profile.json"))
         except ValueError:
             raise LabError(f"the check printed no profile JSON; see {run / 'check.log'}") from None
+        except BadInput as exc:
+            raise LabError(f"the check printed a profile that does not read back: {exc}") from None
         if out is not None:
             try:
                 out.write_bytes(stdout)
@@ -567,7 +570,7 @@ def check_command(scn: Scenario, st: State) -> list[str]:
 @dataclass
 class CheckResult:
     scenario: Scenario
-    profile: dict[str, Any]
+    profile: Profile
     outcomes: list[Outcome]
     run_dir: Path
     seconds: float

@@ -14,23 +14,25 @@ differ on every run and are left out on purpose):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from pathprobe.profile import Finding, InterceptionRoot, OfferedCertificate, Path, Profile, Target
 from pathprobe.report.view import issuer_name, short_hash
 
 Change = dict[str, Any]
 
 
-def _paths(p: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {x["id"]: x for x in p.get("paths") or [] if isinstance(x, dict) and isinstance(x.get("id"), str)}
+def _paths(p: Profile) -> dict[str, Path]:
+    return {x.id: x for x in p.paths}
 
 
-def _targets(path: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {t["target"]: t for t in path.get("targets") or [] if isinstance(t, dict) and "target" in t}
+def _targets(path: Path) -> dict[str, Target]:
+    return {t.target: t for t in path.targets}
 
 
-def _finding_key(f: dict[str, Any]) -> tuple[str, str, str]:
-    return (str(f.get("host")), str(f.get("issuer") or ""), str(f.get("root_sha256") or ""))
+def _finding_key(f: Finding) -> tuple[str, str, str]:
+    return (f.host, f.issuer or "", f.root_sha256 or "")
 
 
 def _field(changes: list[Change], base: Change, field: str, a: Any, b: Any) -> None:
@@ -38,57 +40,51 @@ def _field(changes: list[Change], base: Change, field: str, a: Any, b: Any) -> N
         changes.append({**base, "field": field, "before": a, "after": b})
 
 
-def _by_sha256(changes: list[Change], what: str, a: Any, b: Any, fields: tuple[str, ...]) -> None:
+def _by_sha256(
+    changes: list[Change],
+    what: str,
+    a: Sequence[OfferedCertificate | InterceptionRoot],
+    b: Sequence[OfferedCertificate | InterceptionRoot],
+    fields: tuple[str, ...],
+) -> None:
     """Certificates (keyed by SHA-256) present on one side only: removed ones first, then added ones."""
-    ma = {c.get("sha256"): c for c in a or [] if isinstance(c, dict)}
-    mb = {c.get("sha256"): c for c in b or [] if isinstance(c, dict)}
+    ma = {c.sha256: c for c in a}
+    mb = {c.sha256: c for c in b}
     for change, here, there in (("removed", ma, mb), ("added", mb, ma)):
         for sha in sorted(set(here) - set(there), key=str):
             changes.append({"what": what, "change": change, "sha256": sha,
-                            **{f: here[sha].get(f) for f in fields}})
+                            **{f: getattr(here[sha], f) for f in fields}})
 
 
-def diff_profiles(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+def diff_profiles(a: Profile, b: Profile) -> dict[str, Any]:
     """The changes from profile ``a`` to profile ``b``, as a list of small records."""
     ch: list[Change] = []
 
-    na, nb = a.get("network") or {}, b.get("network") or {}
-    _field(ch, {"what": "network"}, "connectivity", na.get("connectivity"), nb.get("connectivity"))
-    pa, pb = na.get("portal") or {}, nb.get("portal") or {}
-    _field(ch, {"what": "portal"}, "detected", pa.get("detected"), pb.get("detected"))
-    _field(ch, {"what": "portal"}, "host", pa.get("host"), pb.get("host"))
-    _by_sha256(ch, "portal_certificate", pa.get("offered_certificates"), pb.get("offered_certificates"),
-               ("subject", "known_as"))
+    na, nb = a.network, b.network
+    _field(ch, {"what": "network"}, "connectivity", na.connectivity, nb.connectivity)
+    pa, pb = na.portal, nb.portal
+    _field(ch, {"what": "portal"}, "detected", pa.detected if pa else None, pb.detected if pb else None)
+    _field(ch, {"what": "portal"}, "host", pa.host if pa else None, pb.host if pb else None)
+    _by_sha256(ch, "portal_certificate", pa.offered_certificates if pa else (),
+               pb.offered_certificates if pb else (), ("subject", "known_as"))
 
     paths_a, paths_b = _paths(a), _paths(b)
     for pid in paths_a:
         if pid not in paths_b:
             p = paths_a[pid]
             ch.append(
-                {
-                    "what": "path",
-                    "change": "removed",
-                    "path": pid,
-                    "reachability": p.get("reachability"),
-                    "tls": p.get("tls"),
-                }
+                {"what": "path", "change": "removed", "path": pid, "reachability": p.reachability, "tls": p.tls}
             )
     for pid, p in paths_b.items():
         if pid not in paths_a:
             ch.append(
-                {
-                    "what": "path",
-                    "change": "added",
-                    "path": pid,
-                    "reachability": p.get("reachability"),
-                    "tls": p.get("tls"),
-                }
+                {"what": "path", "change": "added", "path": pid, "reachability": p.reachability, "tls": p.tls}
             )
             continue
         q = paths_a[pid]
         base = {"what": "path_verdict", "path": pid}
-        _field(ch, base, "reachability", q.get("reachability"), p.get("reachability"))
-        _field(ch, base, "tls", q.get("tls"), p.get("tls"))
+        _field(ch, base, "reachability", q.reachability, p.reachability)
+        _field(ch, base, "tls", q.tls, p.tls)
         ta, tb = _targets(q), _targets(p)
         for name in ta:
             if name not in tb:
@@ -101,19 +97,19 @@ def diff_profiles(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
                         "change": "added",
                         "path": pid,
                         "target": name,
-                        "reachability": t.get("reachability"),
-                        "tls": t.get("tls"),
+                        "reachability": t.reachability,
+                        "tls": t.tls,
                     }
                 )
                 continue
             s = ta[name]
             tbase = {"what": "target_verdict", "path": pid, "target": name}
-            _field(ch, tbase, "reachability", s.get("reachability"), t.get("reachability"))
-            _field(ch, tbase, "tls", s.get("tls"), t.get("tls"))
-            _field(ch, tbase, "signals", sorted(s.get("signals") or []), sorted(t.get("signals") or []))
+            _field(ch, tbase, "reachability", s.reachability, t.reachability)
+            _field(ch, tbase, "tls", s.tls, t.tls)
+            _field(ch, tbase, "signals", sorted(s.signals), sorted(t.signals))
 
-    fa = {_finding_key(f): f for f in a.get("interception") or [] if isinstance(f, dict)}
-    fb = {_finding_key(f): f for f in b.get("interception") or [] if isinstance(f, dict)}
+    fa = {_finding_key(f): f for f in a.interception}
+    fb = {_finding_key(f): f for f in b.interception}
     for key in sorted(set(fa) - set(fb)):
         ch.append(_finding("removed", fa[key]))
     for key in sorted(set(fb) - set(fa)):
@@ -126,38 +122,37 @@ def diff_profiles(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
             "root_sha256": key[2] or None,
         }
         x, y = fa[key], fb[key]
-        _field(ch, base_f, "paths", sorted(x.get("paths") or []), sorted(y.get("paths") or []))
-        _field(ch, base_f, "known_as", x.get("known_as"), y.get("known_as"))
-        _field(ch, base_f, "signals", sorted(x.get("signals") or []), sorted(y.get("signals") or []))
+        _field(ch, base_f, "paths", sorted(x.paths), sorted(y.paths))
+        _field(ch, base_f, "known_as", x.known_as, y.known_as)
+        _field(ch, base_f, "signals", sorted(x.signals), sorted(y.signals))
 
-    sa, sb = a.get("trust_store") or {}, b.get("trust_store") or {}
     # The store's ``source`` (a file path) is not a property of the network: never a change.
-    _by_sha256(ch, "trust_root", sa.get("known_interception_roots"), sb.get("known_interception_roots"),
+    _by_sha256(ch, "trust_root", a.trust_store.known_interception_roots, b.trust_store.known_interception_roots,
                ("known_as", "subject"))
 
-    rec_a, rec_b = a.get("recommendation") or {}, b.get("recommendation") or {}
+    rec_a, rec_b = a.recommendation, b.recommendation
     base = {"what": "recommendation"}
-    _field(ch, base, "path", rec_a.get("path"), rec_b.get("path"))
-    _field(ch, base, "ranked", list(rec_a.get("ranked") or []), list(rec_b.get("ranked") or []))
-    _field(ch, base, "advice", rec_a.get("advice"), rec_b.get("advice"))
+    _field(ch, base, "path", rec_a.path, rec_b.path)
+    _field(ch, base, "ranked", list(rec_a.ranked), list(rec_b.ranked))
+    _field(ch, base, "advice", rec_a.advice, rec_b.advice)
 
     return {"a": _ident(a), "b": _ident(b), "changes": ch}
 
 
-def _finding(change: str, f: dict[str, Any]) -> Change:
+def _finding(change: str, f: Finding) -> Change:
     return {
         "what": "interception",
         "change": change,
-        "host": f.get("host"),
-        "issuer": f.get("issuer"),
-        "root_sha256": f.get("root_sha256"),
-        "known_as": f.get("known_as"),
-        "paths": list(f.get("paths") or []),
+        "host": f.host,
+        "issuer": f.issuer,
+        "root_sha256": f.root_sha256,
+        "known_as": f.known_as,
+        "paths": list(f.paths),
     }
 
 
-def _ident(p: dict[str, Any]) -> dict[str, Any]:
-    return {"label": p.get("label"), "created": p.get("created")}
+def _ident(p: Profile) -> dict[str, Any]:
+    return {"label": p.label, "created": p.created}
 
 
 # ----------------------------------------------------------------------------------------- text

@@ -10,7 +10,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from pathprobe.analysis.advice import removal_hint
+from pathprobe.analysis.advice import describe_path, removal_hint
+from pathprobe.profile import Path, Profile
 from pathprobe.report.view import (
     SIGNAL_TEXT,
     SYMBOL,
@@ -100,8 +101,8 @@ def e(x: Any) -> str:
     return escape("" if x is None else str(x), quote=True)
 
 
-def _sum(p: dict[str, Any]) -> str:
-    reach, tls = str(p.get("reachability")), str(p.get("tls"))
+def _sum(p: Path) -> str:
+    reach, tls = str(p.reachability), str(p.tls)
     cls = cell_class(reach, tls)
     return (
         f'<span class="sum"><span class="cell {cls}" style="padding:2px 8px">'
@@ -110,23 +111,17 @@ def _sum(p: dict[str, Any]) -> str:
     )
 
 
-def _matrix(profile: dict[str, Any], ranked: list[str]) -> str:
+def _matrix(profile: Profile, ranked: list[str]) -> str:
     paths, rows = matrix(profile)
     if not paths:
         return '<p class="note">This profile has no paths.</p>'
     head = ['<th class="site-h" scope="col">Site</th>']
     for p in paths:
-        pid = p.get("id")
-        rank = f'<span class="rank">#{ranked.index(pid) + 1}</span><br>' if pid in ranked else ""
-        reason = f'<span class="why note">{e(p.get("reason"))}</span>' if p.get("reason") else ""
-        lat = p.get("latency_ms")
-        lat_s = (
-            f'<span class="pid">{lat:.0f} ms</span>'
-            if isinstance(lat, int | float) and not isinstance(lat, bool)
-            else ""
-        )
+        rank = f'<span class="rank">#{ranked.index(p.id) + 1}</span><br>' if p.id in ranked else ""
+        reason = f'<span class="why note">{e(p.reason)}</span>' if p.reason else ""
+        lat_s = f'<span class="pid">{p.latency_ms:.0f} ms</span>' if p.latency_ms is not None else ""
         head.append(
-            f'<th scope="col">{rank}{e(path_title(p))}<span class="pid">{e(pid)}</span>{lat_s}'
+            f'<th scope="col">{rank}{e(path_title(p))}<span class="pid">{e(p.id)}</span>{lat_s}'
             f"{_sum(p)}{reason}</th>"
         )
     body = []
@@ -138,10 +133,10 @@ def _matrix(profile: dict[str, Any], ranked: list[str]) -> str:
             if c is None:
                 tds.append('<td class="cell none" title="not tested on this path">—</td>')
                 continue
-            reach, tls = str(c.get("reachability")), str(c.get("tls"))
+            reach, tls = str(c.reachability), str(c.tls)
             cls = cell_class(reach, tls)
             sym = SYMBOL.get(tls if tls != TlsVerdict.UNVERIFIED else reach, "")
-            why = c.get("failure") or ", ".join(str(s) for s in c.get("signals") or [] if s != Signal.MISSING_SCT)
+            why = c.failure or ", ".join(s for s in c.signals if s != Signal.MISSING_SCT)
             tds.append(
                 f'<td class="cell {cls}" data-verdict="{e(cell_word(reach, tls))}"><span class="sym">{e(sym)}'
                 f'</span>{e(cell_word(reach, tls))}<span class="why">{e(why)}</span></td>'
@@ -168,7 +163,7 @@ def _matrix(profile: dict[str, Any], ranked: list[str]) -> str:
     )
 
 
-def _findings(profile: dict[str, Any]) -> str:
+def _findings(profile: Profile) -> str:
     """One card per interceptor (issuer + anchoring root), listing the sites and paths it was seen on."""
     cards = []
     for g in interceptors(profile):
@@ -189,56 +184,55 @@ def _findings(profile: dict[str, Any]) -> str:
     return f'<h2>Interception details</h2><div class="cards">{"".join(cards)}</div>'
 
 
-def _trust(profile: dict[str, Any]) -> str:
-    trust = profile.get("trust_store") or {}
-    roots = [r for r in trust.get("known_interception_roots") or [] if isinstance(r, dict)]
-    src = f'<p class="note">Checked: {e(trust.get("source") or "unknown")}</p>'
+def _trust(profile: Profile) -> str:
+    trust = profile.trust_store
+    roots = trust.known_interception_roots
+    src = f'<p class="note">Checked: {e(trust.source or "unknown")}</p>'
     if not roots:
         none = "No known interception root is trusted by this device."
         return f"<h2>This device's trust store</h2><p>{none}</p>{src}"
     cards = "".join(
-        f'<div class="card bad"><h3>{e(r.get("known_as"))}</h3>'
-        f"<dl><dt>subject</dt><dd>{e(r.get('subject'))}</dd>"
-        f'<dt>SHA-256</dt><dd class="hash">{e(r.get("sha256"))}</dd></dl></div>'
+        f'<div class="card bad"><h3>{e(r.known_as)}</h3>'
+        f"<dl><dt>subject</dt><dd>{e(r.subject)}</dd>"
+        f'<dt>SHA-256</dt><dd class="hash">{e(r.sha256)}</dd></dl></div>'
         for r in roots
     )
-    how = e(removal_hint(trust.get("source")))
+    how = e(removal_hint(trust.source))
     return (
         f"<h2>This device's trust store</h2><p><b>This device trusts a known interception root.</b> "
         f'Remove it — {how}.</p><div class="cards">{cards}</div>{src}'
     )
 
 
-def _portal(profile: dict[str, Any]) -> str:
-    portal = (profile.get("network") or {}).get("portal")
-    if not isinstance(portal, dict):
+def _portal(profile: Profile) -> str:
+    portal = profile.network.portal
+    if portal is None:
         return ""
-    det = portal.get("detected")
-    if det is None:
-        state = f"The portal check could not run ({e(portal.get('failure'))})."
-    elif det:
+    if portal.detected is None:
+        state = f"The portal check could not run ({e(portal.failure)})."
+    elif portal.detected:
         state = "The network answered the portal check with its own page."
     else:
         state = "No portal: the check URL gave its known answer."
-    certs = [c for c in portal.get("offered_certificates") or [] if isinstance(c, dict)]
+    certs = portal.offered_certificates
     cards = []
     for c in certs:
         known = (
-            f'<p><span class="known">known interception root</span> {e(c.get("known_as"))}</p>'
-            if c.get("known_as")
+            f'<p><span class="known">known interception root</span> {e(c.known_as)}</p>'
+            if c.known_as
             else ""
         )
         flags = []
-        if c.get("anchors_interception"):
+        if c.anchors_interception:
             flags.append("already used to intercept HTTPS on this network")
-        if c.get("in_device_store"):
+        if c.in_device_store:
             flags.append("this device already trusts it — remove it")
-        if c.get("over") == "http":
+        if c.over == "http":
             flags.append("served over plain HTTP: anyone on the path could swap it")
         cards.append(
-            f'<div class="card bad"><h3>Do not install: {e(issuer_name(c.get("subject")))}</h3>{known}<dl>'
-            f"<dt>subject</dt><dd>{e(c.get('subject'))}</dd>"
-            f'<dt>SHA-256</dt><dd class="hash">{e(c.get("sha256"))}</dd>'
+            f'<div class="card bad"><h3>Do not install: {e(issuer_name(c.subject))}</h3>{known}<dl>'
+            f"<dt>subject</dt><dd>{e(c.subject)}</dd>"
+            f'<dt>SHA-256</dt><dd class="hash">{e(c.sha256)}</dd>'
             f"</dl><ul>{''.join(f'<li>{e(x)}</li>' for x in flags)}</ul></div>"
         )
     offered = (
@@ -251,23 +245,20 @@ def _portal(profile: dict[str, Any]) -> str:
     return f"<h2>Network login page (portal)</h2><p>{state}</p>{offered}"
 
 
-def render_html(profile: dict[str, Any]) -> str:
-    net = profile.get("network") or {}
-    rec = profile.get("recommendation") or {}
-    ranked = [str(r) for r in rec.get("ranked") or []]
+def render_html(profile: Profile) -> str:
+    net = profile.network
+    rec = profile.recommendation
+    ranked = list(rec.ranked)
     sev = severity(profile)
-    label = profile.get("label")
+    label = profile.label
     title = f"pathprobe — {label}" if label else "pathprobe report"
-    best = rec.get("path")
+    best = rec.path
     if best:
-        best_path = next(
-            (p for p in profile.get("paths") or [] if isinstance(p, dict) and p.get("id") == best),
-            {"id": best},
-        )
-        rec_line = f"Use: {e(path_title(best_path))} <code>{e(best)}</code>"
+        best_path = profile.path(best)
+        rec_line = f"Use: {e(path_title(best_path) if best_path else describe_path(best))} <code>{e(best)}</code>"
     else:
         rec_line = "No path kept HTTPS intact here"
-    conn = str(net.get("connectivity") or "unknown")
+    conn = str(net.connectivity or "unknown")
     conn_cls = Severity.GOOD if conn == Connectivity.ONLINE else Severity.WARN
     glossary = "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in VERDICT_TEXT.items())
     return f"""<!DOCTYPE html>
@@ -276,7 +267,7 @@ def render_html(profile: dict[str, Any]) -> str:
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="pathprobe {e(profile.get("tool_version"))}">
+<meta name="generator" content="pathprobe {e(profile.tool_version)}">
 <title>{e(title)}</title>
 <style>{CSS}</style>
 </head>
@@ -284,12 +275,12 @@ def render_html(profile: dict[str, Any]) -> str:
 <main>
 <header>
 <h1>{e(title)}</h1>
-<div class="meta">{e(profile.get("created"))} · network: <span class="chip {conn_cls}">{e(conn)}</span>
+<div class="meta">{e(profile.created)} · network: <span class="chip {conn_cls}">{e(conn)}</span>
  · verdict: <span class="chip {sev}" id="verdict">{e(SEVERITY_WORD[sev])}</span></div>
 </header>
 <section class="advice {sev}" id="advice">
 <div class="rec">{rec_line}</div>
-<p>{e(rec.get("advice"))}</p>
+<p>{e(rec.advice)}</p>
 </section>
 <h2>Paths × sites</h2>
 {_matrix(profile, ranked)}
@@ -298,7 +289,7 @@ def render_html(profile: dict[str, Any]) -> str:
 {_trust(profile)}
 <footer>
 <dl>{glossary}</dl>
-<p>Made by pathprobe {e(profile.get("tool_version"))} from a saved profile ({e(profile.get("schema"))}).
+<p>Made by pathprobe {e(profile.tool_version)} from a saved profile ({e(profile.schema)}).
 Paths are ranked by privacy (Tor, VPN/proxy, encrypted DNS, plain network), then speed.</p>
 </footer>
 </main>

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from pathprobe.analysis.advice import cn_of, describe_path
+from pathprobe.profile import Path, Profile, Target
 from pathprobe.vocab import AdviceCase, Reachability, Role, Severity, Signal, TlsVerdict
 
 SYMBOL: dict[str, str] = {
@@ -60,18 +60,18 @@ VERDICT_TEXT: dict[str, str] = {
 }
 
 
-def cell_word(reach: str, tls: str) -> str:
-    return CELL_WORD.get((reach, tls), tls if tls != TlsVerdict.UNVERIFIED else reach)
+def cell_word(reach: str | None, tls: str | None) -> str:
+    return CELL_WORD.get((str(reach), str(tls)), str(tls) if tls != TlsVerdict.UNVERIFIED else str(reach))
 
 
-def cell_class(reach: str, tls: str) -> str:
+def cell_class(reach: str | None, tls: str | None) -> str:
     """One class per cell colour: intercepted (red), intact (green), blocked, partial, unknown, reached."""
     if tls == TlsVerdict.INTERCEPTED:
         return TlsVerdict.INTERCEPTED
     if tls == TlsVerdict.INTACT and reach == Reachability.REACHABLE:
         return TlsVerdict.INTACT
     if reach in (Reachability.BLOCKED, Reachability.PARTIAL, Reachability.UNKNOWN):
-        return reach
+        return str(reach)
     return "reached"
 
 
@@ -79,17 +79,17 @@ def cell_class(reach: str, tls: str) -> str:
 class Row:
     target: str
     role: str
-    cells: tuple[dict[str, Any] | None, ...]
+    cells: tuple[Target | None, ...]
+    """The target as tested on each path (a column), or None where it was not."""
 
 
-def matrix(profile: dict[str, Any]) -> tuple[list[dict[str, Any]], list[Row]]:
+def matrix(profile: Profile) -> tuple[tuple[Path, ...], list[Row]]:
     """Paths (columns) and one row per site/control (sites first, in the order first seen)."""
-    paths = [p for p in profile.get("paths") or [] if isinstance(p, dict)]
+    paths = profile.paths
     order: dict[str, str] = {}
     for p in paths:
-        for t in p.get("targets") or []:
-            if isinstance(t, dict) and isinstance(t.get("target"), str):
-                order.setdefault(t["target"], str(t.get("role") or Role.SITE))
+        for t in p.targets:
+            order.setdefault(t.target, str(t.role or Role.SITE))
     names = (
         [n for n, r in order.items() if r not in (Role.CONTROL, Role.ENDPOINT, Role.RESOLVER)]
         + [n for n, r in order.items() if r == Role.CONTROL]
@@ -97,25 +97,24 @@ def matrix(profile: dict[str, Any]) -> tuple[list[dict[str, Any]], list[Row]]:
     )
     rows = []
     for n in names:
-        cells = []
-        for p in paths:
-            hit = next(
-                (t for t in p.get("targets") or [] if isinstance(t, dict) and t.get("target") == n), None
-            )
-            cells.append(hit)
-        rows.append(Row(n, order[n], tuple(cells)))
+        cells = tuple(next((t for t in p.targets if t.target == n), None) for p in paths)
+        rows.append(Row(n, order[n], cells))
     return paths, rows
 
 
-def path_title(path: dict[str, Any]) -> str:
-    return describe_path(
-        str(path.get("id")), path.get("detail") if isinstance(path.get("detail"), dict) else None
-    )
+def path_title(path: Path) -> str:
+    return describe_path(path.id, path.detail)
 
 
-def severity(profile: dict[str, Any]) -> Severity:
+def best_path(profile: Profile) -> Path | None:
+    """The recommended path, when there is one."""
+    best = profile.recommendation.path
+    return profile.path(best) if best else None
+
+
+def severity(profile: Profile) -> Severity:
     """``bad`` (interception, roots to remove), ``warn`` (blocking, portals, offline), ``good``."""
-    cases = set((profile.get("recommendation") or {}).get("cases") or [])
+    cases = set(profile.recommendation.cases)
     bad = {
         AdviceCase.INTERCEPTION_KNOWN_ROOT,
         AdviceCase.INTERCEPTION_UNKNOWN_ISSUER,
@@ -123,20 +122,19 @@ def severity(profile: dict[str, Any]) -> Severity:
         AdviceCase.PORTAL_OFFERS_CERTIFICATE,
         AdviceCase.INTERCEPTION_ALL_PATHS,
     }
-    if cases & bad or profile.get("interception"):
+    if cases & bad or profile.interception:
         return Severity.BAD
-    rec = profile.get("recommendation") or {}
-    if cases - {AdviceCase.CLEAN} or not rec.get("path"):
+    if cases - {AdviceCase.CLEAN} or not profile.recommendation.path:
         return Severity.WARN
     return Severity.GOOD
 
 
-def short_hash(h: Any) -> str:
-    return f"{h[:16]}…" if isinstance(h, str) and len(h) > 16 else str(h or "—")
+def short_hash(h: str | None) -> str:
+    return f"{h[:16]}…" if h and len(h) > 16 else str(h or "—")
 
 
-def issuer_name(dn: Any) -> str:
-    return cn_of(dn if isinstance(dn, str) else None)
+def issuer_name(dn: str | None) -> str:
+    return cn_of(dn)
 
 
 @dataclass
@@ -151,19 +149,13 @@ class Interceptor:
     signals: list[str]
 
 
-def interceptors(profile: dict[str, Any]) -> list[Interceptor]:
+def interceptors(profile: Profile) -> list[Interceptor]:
     groups: dict[tuple[str, str, str], Interceptor] = {}
-    for f in profile.get("interception") or []:
-        if not isinstance(f, dict):
-            continue
-        key = (str(f.get("issuer") or ""), str(f.get("root_sha256") or ""), str(f.get("known_as") or ""))
+    for f in profile.interception:
+        key = (f.issuer or "", f.root_sha256 or "", f.known_as or "")
         g = groups.setdefault(key, Interceptor(*key, [], [], []))
-        for target, values in (
-            (g.hosts, [f.get("host")]),
-            (g.paths, f.get("paths") or []),
-            (g.signals, f.get("signals") or []),
-        ):
+        for target, values in ((g.hosts, (f.host,)), (g.paths, f.paths), (g.signals, f.signals)):
             for x in values:
-                if str(x) not in target:
-                    target.append(str(x))
+                if x not in target:
+                    target.append(x)
     return list(groups.values())

@@ -19,10 +19,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pathprobe.errors import BadInput
+from pathprobe.profile import Path, Profile
 from pathprobe.summary.schema import (
     _VERSION,
     CONNECTIVITY,
@@ -78,30 +79,22 @@ def _s(v: Any) -> str | None:
     return v if isinstance(v, str) else None
 
 
-def _list(v: Any) -> list[Any]:
-    return v if isinstance(v, list) else []
-
-
-def _dict(v: Any) -> dict[str, Any]:
-    return v if isinstance(v, dict) else {}
-
-
 def _strings(v: Any, depth: int = 0) -> Iterator[str]:
     if depth > 20:
         return
     if isinstance(v, str):
         yield v
-    elif isinstance(v, dict):
+    elif isinstance(v, Mapping):
         for k, x in v.items():
             if isinstance(k, str):
                 yield k
             yield from _strings(x, depth + 1)
-    elif isinstance(v, list):
+    elif isinstance(v, list | tuple):
         for x in v:
             yield from _strings(x, depth + 1)
 
 
-def private_strings(profile: dict[str, Any]) -> frozenset[str]:
+def private_strings(profile: Profile) -> frozenset[str]:
     """The profile's own free text (label, names, hosts, details, notes, advice, observation targets).
 
     Used only as a second guard over certificate names, which come from the network: a portal or
@@ -109,39 +102,35 @@ def private_strings(profile: dict[str, Any]) -> frozenset[str]:
     not carry the place into the summary. The label's and portal host's words count on their own.
     """
     out: set[str] = set()
-    label = _s(profile.get("label"))
+    label = profile.label
     if label:
         out.add(label)
         out.update(_WORD.findall(label))
-    for p in _list(profile.get("paths")):
-        p = _dict(p)
-        pid = _s(p.get("id"))
-        if pid:
-            out.update((pid, pid.partition(":")[2]))
-        out.update(_strings(p.get("reason")))
-        out.update(_strings(p.get("detail")))
-        for t in _list(p.get("targets")):
-            t = _dict(t)
-            out.update(_strings(t.get("target")))
-            out.update(_strings(t.get("note")))
-    for f in _list(profile.get("interception")):
-        out.update(_strings(_dict(f).get("host")))
-    portal = _dict(_dict(profile.get("network")).get("portal"))
-    host = _s(portal.get("host"))
+    for p in profile.paths:
+        if p.id:
+            out.update((p.id, p.id.partition(":")[2]))
+        out.update(_strings(p.reason))
+        out.update(_strings(p.detail))
+        for t in p.targets:
+            out.update(_strings(t.target))
+            out.update(_strings(t.note))
+    for f in profile.interception:
+        out.update(_strings(f.host))
+    portal = profile.network.portal
+    host = portal.host if portal is not None else None
     if host:
         out.add(host)
         out.update(_WORD.findall(host))
-    out.update(_strings(_dict(profile.get("recommendation")).get("advice")))
-    for o in _list(profile.get("observations")):
-        o = _dict(o)
-        out.update(_strings(o.get("target")))
-        out.update(_strings(o.get("detail")))
+    out.update(_strings(profile.recommendation.advice))
+    for o in profile.observations:
+        out.update(_strings(o.target))
+        out.update(_strings(o.detail))
     vocab = {*KINDS, *TOR_TRANSPORTS, *VPN_PROTOCOLS, *DOH_PROVIDERS, *catalogue()}
     return frozenset(s for s in out if len(s) >= 4 and s.lower() not in vocab)
 
 
-def _day(profile: dict[str, Any]) -> str:
-    created = _s(profile.get("created"))
+def _day(profile: Profile) -> str:
+    created = profile.created
     m = _CREATED.fullmatch(created or "")
     if m:
         try:
@@ -161,13 +150,12 @@ def _catalogue_host(target: Any) -> str | None:
     return host if host in catalogue() else None
 
 
-def _kind_and_sub(p: dict[str, Any]) -> tuple[str, str | None]:
-    pid = _s(p.get("id")) or ""
-    prefix, _, name = pid.partition(":")
-    kind = _s(p.get("kind"))
+def _kind_and_sub(p: Path) -> tuple[str, str | None]:
+    prefix, _, name = p.id.partition(":")
+    kind = p.kind
     if kind not in KINDS or kind == "other":
         kind = prefix if prefix in KINDS else "other"
-    detail = _dict(p.get("detail"))
+    detail = p.detail
     sub: str | None = None
     if kind == "tor":
         transport = _s(detail.get("transport"))
@@ -184,8 +172,8 @@ def _enum(v: Any, allowed: tuple[str, ...], default: str) -> str:
     return v if isinstance(v, str) and v in allowed else default
 
 
-def _signals(v: Any) -> list[str]:
-    present = {s for s in _list(v) if isinstance(s, str)}
+def _signals(v: Sequence[str]) -> list[str]:
+    present = set(v)
     return [s for s in SIGNALS if s in present]
 
 
@@ -206,7 +194,7 @@ def _known(v: Any) -> str | None:
 
 
 def summarise(
-    profile: dict[str, Any],
+    profile: Profile,
     *,
     country: str | None = None,
     asn: int | None = None,
@@ -215,47 +203,43 @@ def summarise(
     """Build the summary of a (loaded) profile. Pure apart from the random id."""
     private = private_strings(profile)
     day = _day(profile)
-    version = _s(profile.get("tool_version"))
+    version = profile.tool_version
 
     paths: list[dict[str, Any]] = []
     ids: dict[str, str] = {}
     used: dict[str, int] = {}
-    for p in _list(profile.get("paths"))[:MAX_PATHS]:
-        p = _dict(p)
+    for p in profile.paths[:MAX_PATHS]:
         kind, sub = _kind_and_sub(p)
         base = path_id(kind, sub, 1)
         used[base] = used.get(base, 0) + 1
         sid = path_id(kind, sub, used[base])
-        orig = _s(p.get("id"))
-        if orig is not None and orig not in ids:
-            ids[orig] = sid
+        if p.id not in ids:
+            ids[p.id] = sid
         sites: list[dict[str, Any]] = []
         seen: set[str] = set()
         other = 0
-        for t in _list(p.get("targets")):
-            t = _dict(t)
-            host = _catalogue_host(t.get("target"))
+        for t in p.targets:
+            host = _catalogue_host(t.target)
             if host is None or host in seen:
                 other += 1
                 continue
             seen.add(host)
-            failure = t.get("failure")
             sites.append(
                 {
                     "host": host,
-                    "reachability": _enum(t.get("reachability"), REACHABILITY, Reachability.UNKNOWN),
-                    "tls": _enum(t.get("tls"), TLS, TlsVerdict.UNVERIFIED),
-                    "failure": None if failure is None else _enum(failure, FAILURES, OTHER_FAILURE),
-                    "signals": _signals(t.get("signals")),
+                    "reachability": _enum(t.reachability, REACHABILITY, Reachability.UNKNOWN),
+                    "tls": _enum(t.tls, TLS, TlsVerdict.UNVERIFIED),
+                    "failure": None if t.failure is None else _enum(t.failure, FAILURES, OTHER_FAILURE),
+                    "signals": _signals(t.signals),
                 }
             )
         paths.append(
             {
                 "id": sid,
                 "kind": kind,
-                "reachability": _enum(p.get("reachability"), REACHABILITY, Reachability.UNKNOWN),
-                "tls": _enum(p.get("tls"), TLS, TlsVerdict.UNVERIFIED),
-                "latency_ms": _latency(p.get("latency_ms")),
+                "reachability": _enum(p.reachability, REACHABILITY, Reachability.UNKNOWN),
+                "tls": _enum(p.tls, TLS, TlsVerdict.UNVERIFIED),
+                "latency_ms": _latency(p.latency_ms),
                 "sites": sites,
                 "other_sites": other,
             }
@@ -263,9 +247,8 @@ def summarise(
 
     findings: dict[tuple[str | None, str | None, str | None], dict[str, Any]] = {}
     other_hosts: dict[tuple[str | None, str | None, str | None], set[str]] = {}
-    for f in _list(profile.get("interception")):
-        f = _dict(f)
-        key = (clean_dn(f.get("issuer"), private), _hex(f.get("root_sha256")), _known(f.get("known_as")))
+    for f in profile.interception:
+        key = (clean_dn(f.issuer, private), _hex(f.root_sha256), _known(f.known_as))
         if key not in findings and len(findings) >= MAX_FINDINGS:
             continue
         g = findings.setdefault(
@@ -280,51 +263,46 @@ def summarise(
                 "other_hosts": 0,
             },
         )
-        g["signals"] = _signals([*g["signals"], *_list(f.get("signals"))])
-        for orig in _list(f.get("paths")):
-            mapped = ids.get(orig) if isinstance(orig, str) else None
+        g["signals"] = _signals([*g["signals"], *f.signals])
+        for orig in f.paths:
+            mapped = ids.get(orig)
             if mapped and mapped not in g["paths"]:
                 g["paths"].append(mapped)
-        host = _catalogue_host(f.get("host"))
+        host = _catalogue_host(f.host)
         if host is not None:
             if host not in g["hosts"]:
                 g["hosts"].append(host)
         else:
-            raw = f.get("host")
-            other_hosts.setdefault(key, set()).add(raw if isinstance(raw, str) else repr(raw))
+            other_hosts.setdefault(key, set()).add(f.host)
     for key, g in findings.items():
         g["hosts"].sort()
         g["other_hosts"] = len(other_hosts.get(key, ()))
 
-    network = _dict(profile.get("network"))
-    portal_in = network.get("portal")
+    network = profile.network
     portal: dict[str, Any] | None = None
-    if isinstance(portal_in, dict):
-        detected = portal_in.get("detected")
+    if network.portal is not None:
         certs: list[dict[str, Any]] = []
-        for c in _list(portal_in.get("offered_certificates")):
-            c = _dict(c)
-            sha = _hex(c.get("sha256"))
+        for c in network.portal.offered_certificates:
+            sha = _hex(c.sha256)
             if sha is None or any(x["sha256"] == sha for x in certs) or len(certs) >= MAX_CERTS:
                 continue
             certs.append(
                 {
                     "sha256": sha,
-                    "spki_sha256": _hex(c.get("spki_sha256")),
-                    "subject": clean_dn(c.get("subject"), private),
-                    "known_as": _known(c.get("known_as")),
+                    "spki_sha256": _hex(c.spki_sha256),
+                    "subject": clean_dn(c.subject, private),
+                    "known_as": _known(c.known_as),
                 }
             )
-        portal = {"detected": detected if detected in (True, False) else None, "offered_certificates": certs}
+        portal = {"detected": network.portal.detected, "offered_certificates": certs}
 
     roots: list[dict[str, Any]] = []
-    for r in _list(_dict(profile.get("trust_store")).get("known_interception_roots")):
-        r = _dict(r)
-        sha = _hex(r.get("sha256"))
+    for r in profile.trust_store.known_interception_roots:
+        sha = _hex(r.sha256)
         if sha is not None and not any(x["sha256"] == sha for x in roots) and len(roots) < MAX_CERTS:
-            roots.append({"sha256": sha, "known_as": _known(r.get("known_as"))})
+            roots.append({"sha256": sha, "known_as": _known(r.known_as)})
 
-    rec = _s(_dict(profile.get("recommendation")).get("path"))
+    rec = profile.recommendation.path
     summary = {
         "schema": SCHEMA,
         "id": summary_id or secrets.token_hex(16),
@@ -333,7 +311,7 @@ def summarise(
         "network": {
             "country": country,
             "asn": asn,
-            "connectivity": _enum(network.get("connectivity"), CONNECTIVITY, "") or None,
+            "connectivity": _enum(network.connectivity, CONNECTIVITY, "") or None,
             "portal": portal,
         },
         "paths": paths,

@@ -18,10 +18,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from pathprobe import __version__
 from pathprobe.errors import BadInput
 from pathprobe.summary.queue import Queue
 from pathprobe.summary.schema import validate_summary
+from pathprobe.version import __version__
 
 ACCEPTED, DUPLICATE, QUEUED, REJECTED = "accepted", "duplicate", "queued", "rejected"
 MAX_SUMMARY_FILE = 1 << 20

@@ -6,16 +6,23 @@ string taken from the profile is escaped, never read as markup.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from pathprobe.analysis.advice import removal_hint
-from pathprobe.report.view import SYMBOL, interceptors, issuer_name, path_title, severity, short_hash
+from pathprobe.analysis.advice import describe_path, removal_hint
+from pathprobe.profile import Profile
+from pathprobe.report.view import (
+    SYMBOL,
+    best_path,
+    interceptors,
+    issuer_name,
+    path_title,
+    severity,
+    short_hash,
+)
 from pathprobe.vocab import Connectivity, Reachability, Severity, TlsVerdict
 
 STYLE: dict[str, str] = {
@@ -30,14 +37,13 @@ STYLE: dict[str, str] = {
 BORDER = {Severity.GOOD: "green", Severity.WARN: "yellow", Severity.BAD: "red"}
 
 
-def _verdict(word: Any) -> Text:
+def _verdict(word: str | None) -> Text:
     w = str(word)
     return Text(f"{SYMBOL.get(w, ' ')} {w}", style=STYLE.get(w, ""))
 
 
-def paths_table(profile: dict[str, Any]) -> Table:
-    rec = profile.get("recommendation") or {}
-    ranked = [str(r) for r in rec.get("ranked") or []]
+def paths_table(profile: Profile) -> Table:
+    ranked = list(profile.recommendation.ranked)
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, padding=(0, 2, 0, 0))
     table.add_column("#", justify="right")
     table.add_column("path")
@@ -45,32 +51,29 @@ def paths_table(profile: dict[str, Any]) -> Table:
     table.add_column("TLS")
     table.add_column("latency", justify="right")
     table.add_column("notes", overflow="fold")
-    for p in profile.get("paths") or []:
-        targets = [t for t in p.get("targets") or [] if isinstance(t, dict)]
-        reached = sum(1 for t in targets if t.get("reachability") == Reachability.REACHABLE)
-        notes = p.get("reason") or (f"{reached}/{len(targets)} sites reached" if targets else "")
-        lat = p.get("latency_ms")
-        pid = str(p.get("id"))
+    for p in profile.paths:
+        reached = sum(1 for t in p.targets if t.reachability == Reachability.REACHABLE)
+        notes = p.reason or (f"{reached}/{len(p.targets)} sites reached" if p.targets else "")
+        lat = p.latency_ms
         table.add_row(
-            str(ranked.index(pid) + 1) if pid in ranked else "",
-            Text(pid, style="bold" if ranked and pid == ranked[0] else ""),
-            _verdict(p.get("reachability")),
-            _verdict(p.get("tls")),
-            f"{lat:.0f} ms" if isinstance(lat, int | float) and not isinstance(lat, bool) else "-",
+            str(ranked.index(p.id) + 1) if p.id in ranked else "",
+            Text(p.id, style="bold" if ranked and p.id == ranked[0] else ""),
+            _verdict(p.reachability),
+            _verdict(p.tls),
+            f"{lat:.0f} ms" if lat is not None else "-",
             Text(str(notes)),
         )
     return table
 
 
-def render_profile(profile: dict[str, Any], console: Console) -> None:
-    label = profile.get("label")
-    net = profile.get("network") or {}
+def render_profile(profile: Profile, console: Console) -> None:
+    net = profile.network
     head = Text("pathprobe", style="bold")
-    if label:
-        head.append(f" — {label}", style="bold")
-    head.append(f"  {profile.get('created', '?')}", style="dim")
+    if profile.label:
+        head.append(f" — {profile.label}", style="bold")
+    head.append(f"  {profile.created or '?'}", style="dim")
     console.print(head)
-    conn = net.get("connectivity")
+    conn = net.connectivity
     if conn and conn != Connectivity.ONLINE:
         console.print(Text(f"Network: {conn}", style="yellow"))
     console.print(paths_table(profile))
@@ -83,17 +86,16 @@ def render_profile(profile: dict[str, Any], console: Console) -> None:
         if g.known_as:
             line.append(f" — known as {g.known_as}", style="bold red")
         console.print(line)
-    trust = profile.get("trust_store") or {}
-    for t in trust.get("known_interception_roots") or []:
+    trust = profile.trust_store
+    for t in trust.known_interception_roots:
         line = Text("Trust store ", style="bold red")
         line.append(
-            f"this device trusts {t.get('known_as')} ({t.get('subject')}); remove it: "
-            f"{removal_hint(trust.get('source'))}"
+            f"this device trusts {t.known_as} ({t.subject}); remove it: {removal_hint(trust.source)}"
         )
         console.print(line)
-    portal = net.get("portal")
-    if isinstance(portal, dict) and portal.get("detected"):
-        certs = portal.get("offered_certificates") or []
+    portal = net.portal
+    if portal is not None and portal.detected:
+        certs = portal.offered_certificates
         line = Text("Portal ", style="bold yellow")
         line.append(
             "this network shows its own page for plain HTTP"
@@ -101,22 +103,23 @@ def render_profile(profile: dict[str, Any], console: Console) -> None:
         )
         console.print(line)
         for c in certs:
-            known = f" — known as {c.get('known_as')}" if c.get("known_as") else ""
+            known = f" — known as {c.known_as}" if c.known_as else ""
             console.print(
                 Text(
-                    f"  offered: {issuer_name(c.get('subject'))}{known} "
-                    f"(sha256 {short_hash(c.get('sha256'))}, over {c.get('over')})"
+                    f"  offered: {issuer_name(c.subject)}{known} "
+                    f"(sha256 {short_hash(c.sha256)}, over {c.over})"
                 )
             )
-    rec = profile.get("recommendation") or {}
+    rec = profile.recommendation
+    best = best_path(profile)
     title = (
-        f"Recommended: {escape(path_title(_path(profile, rec['path'])))} ({escape(rec['path'])})"
-        if rec.get("path")
+        f"Recommended: {escape(path_title(best) if best else describe_path(rec.path))} ({escape(rec.path)})"
+        if rec.path
         else "No path kept HTTPS intact"
     )
     console.print(
         Panel(
-            Text(str(rec.get("advice") or "")),
+            Text(rec.advice or ""),
             title=title,
             title_align="left",
             border_style=BORDER[severity(profile)],
@@ -124,11 +127,7 @@ def render_profile(profile: dict[str, Any], console: Console) -> None:
     )
 
 
-def _path(profile: dict[str, Any], pid: str) -> dict[str, Any]:
-    return next((p for p in profile.get("paths") or [] if p.get("id") == pid), {"id": pid})
-
-
-def quiet_line(profile: dict[str, Any]) -> str:
+def quiet_line(profile: Profile) -> str:
     """``check --quiet``: the recommended path id (or ``none``) and the advice, on one line."""
-    rec = profile.get("recommendation") or {}
-    return f"{rec.get('path') or 'none'}: {rec.get('advice', '')}"
+    rec = profile.recommendation
+    return f"{rec.path or 'none'}: {rec.advice or ''}"
