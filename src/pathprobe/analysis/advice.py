@@ -489,12 +489,11 @@ def _captive_portal(f: _Facts, out: _Said) -> None:
 
 def _distrusted_roots(f: _Facts, out: _Said) -> None:
     """Sites whose chain anchors at a root removed for cause: not interception, not verified either."""
-    distrusted = _legacy_roots(f.paths, Signal.DISTRUSTED_ROOT)
-    if not distrusted:
+    seen = _legacy_roots(f.paths, Signal.DISTRUSTED_ROOT)
+    if seen is None:
         return
-    roots = join_words([f"'{cn_of(r)}'" for r in sorted(distrusted)])
-    bad_hosts = {h for hs in distrusted.values() for h in hs}
-    it = "them" if len(distrusted) > 1 else "it"
+    roots, bad_hosts, several = seen
+    it = "them" if several else "it"
     out.add(
         AdviceCase.DISTRUSTED_ROOT,
         f"HTTPS to {list_hosts(bad_hosts)} could not be verified: {'their' if len(bad_hosts) > 1 else 'its'} "
@@ -552,30 +551,33 @@ def _way_forward(f: _Facts, out: _Said) -> None:
 
 def _legacy_roots_seen(f: _Facts, out: _Said) -> None:
     """Sites on an old public root: a fact worth knowing, never interception and never "remove it"."""
-    legacy = _legacy_roots(f.paths, Signal.LEGACY_PUBLIC_ROOT)
-    if not legacy:
+    seen = _legacy_roots(f.paths, Signal.LEGACY_PUBLIC_ROOT)
+    if seen is None:
         return
-    roots = join_words([f"'{cn_of(r)}'" for r in sorted(legacy)])
-    old_hosts = {h for hs in legacy.values() for h in hs}
+    roots, old_hosts, several = seen
     out.add(
         AdviceCase.LEGACY_PUBLIC_ROOT,
         f"The certificates of {list_hosts(old_hosts)} come from {roots}: "
-        f"{'old public roots' if len(legacy) > 1 else 'an old public root'} that Mozilla has retired and "
+        f"{'old public roots' if several else 'an old public root'} that Mozilla has retired and "
         "this device still trusts. That is normal and not a sign of interception, though some browsers "
         "may warn there.",
     )
 
 
-def _legacy_roots(paths: Sequence[Path], signal: str) -> dict[str, set[str]]:
-    """Per formerly public root (its subject), the hosts whose chain carried ``signal`` and anchors there."""
-    out: dict[str, set[str]] = {}
+def _legacy_roots(paths: Sequence[Path], signal: str) -> tuple[str, set[str], bool] | None:
+    """The formerly public roots (named, in words) of the targets that carry ``signal``, their hosts,
+    and whether there are several roots; ``None`` when no target carries it."""
+    by_root: dict[str, set[str]] = {}
     for p in paths:
         for t in p.targets:
             if signal not in t.signals:
                 continue
             subject = t.legacy_root.subject if t.legacy_root is not None else None
-            out.setdefault(subject or "an old root", set()).add(host_of(t.target))
-    return out
+            by_root.setdefault(subject or "an old root", set()).add(host_of(t.target))
+    if not by_root:
+        return None
+    hosts = {h for hs in by_root.values() for h in hs}
+    return join_words([f"'{cn_of(r)}'" for r in sorted(by_root)]), hosts, len(by_root) > 1
 
 
 def _nothing_works(paths: Sequence[Path]) -> str:

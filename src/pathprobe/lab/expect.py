@@ -140,6 +140,18 @@ def _eq(what: str, expected: Any, actual: Any) -> Outcome:
     return Outcome(what, _show(exp), _show(actual), exp == actual)
 
 
+def _verdict_checks(
+    where: str, reach: str | None, tls: str | None, got_reach: str | None, got_tls: str | None
+) -> list[Outcome]:
+    """The two verdicts a path or target expectation may name (``None``: not checked)."""
+    out = []
+    if reach is not None:
+        out.append(_eq(f"{where} reachability", reach, got_reach))
+    if tls is not None:
+        out.append(_eq(f"{where} tls", tls, got_tls))
+    return out
+
+
 def _glob(what: str, pattern: str, actual: str | None) -> Outcome:
     if pattern == NONE:
         return Outcome(what, NONE, _show(actual), actual is None)
@@ -203,10 +215,7 @@ def compare(exp: Expectations, profile: Profile, *, interceptor_root: str | None
         if p is None:
             out.append(Outcome(f"path {pe.id}", "present", "absent", False))
             continue
-        if pe.reachability is not None:
-            out.append(_eq(f"path {pe.id} reachability", pe.reachability, p.reachability))
-        if pe.tls is not None:
-            out.append(_eq(f"path {pe.id} tls", pe.tls, p.tls))
+        out.extend(_verdict_checks(f"path {pe.id}", pe.reachability, pe.tls, p.reachability, p.tls))
         if pe.reason is not None:
             out.append(_glob(f"path {pe.id} reason", pe.reason, p.reason))
     for te in exp.targets:
@@ -218,10 +227,7 @@ def compare(exp: Expectations, profile: Profile, *, interceptor_root: str | None
             if t is None:
                 out.append(Outcome(f"target {where}", "present", "absent", False))
                 continue
-            if te.reachability is not None:
-                out.append(_eq(f"{where} reachability", te.reachability, t.reachability))
-            if te.tls is not None:
-                out.append(_eq(f"{where} tls", te.tls, t.tls))
+            out.extend(_verdict_checks(where, te.reachability, te.tls, t.reachability, t.tls))
             if te.failure is not None:
                 out.append(_glob(f"{where} failure", te.failure, t.failure))
             out.extend(_signal_checks(where, te, list(t.signals)))
