@@ -154,8 +154,10 @@ class _T:
         if key not in self.data:
             return None
         v = self.data.pop(key)
-        if isinstance(v, bool) or (allow_none and v == NONE):
+        if isinstance(v, bool):
             return v
+        if allow_none and v == NONE:
+            return NONE
         raise self.err(key, "must be true or false" + (' (or "none" for null)' if allow_none else ""))
 
     def num(self, key: str, default: float, low: float, high: float) -> float:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pathprobe.errors import BadKey, BadProxyUrl, BadSsUrl
 from pathprobe.model import HostPort, PathMeasurement, TargetMeasurement
 from pathprobe.net.sitecheck import Dialer
 from pathprobe.net.socks import SocksDialer
@@ -123,7 +124,7 @@ class VpnProbe(Probe):
         if public is not None:
             try:
                 wireguard.check_public_key(public)
-            except wireguard.BadKey as exc:
+            except BadKey as exc:
                 raise entry.error("public_key", str(exc)) from None
         if private is not None and public is None:
             raise entry.error("private_key", "needs the server's public_key too")
@@ -193,7 +194,7 @@ def _key(entry: Entry, key: str) -> bytes | None:
         return None
     try:
         return wireguard.decode_key(text)
-    except wireguard.BadKey as exc:
+    except BadKey as exc:
         raise entry.error(key, str(exc)) from None
 
 
@@ -202,11 +203,11 @@ def _tunnel_dialer(entry: Entry, protocol: str) -> Dialer:
     if protocol == "shadowsocks":
         try:
             return shadowsocks.ShadowsocksDialer(shadowsocks.parse_ss_url(url.strip()))
-        except shadowsocks.BadSsUrl as exc:
+        except BadSsUrl as exc:
             raise entry.error("url", f"not a usable ss:// URL: {exc}") from None
     try:
         p = proxyurl.parse_proxy_url(url.strip(), protocol)
-    except proxyurl.BadProxyUrl as exc:
+    except BadProxyUrl as exc:
         raise entry.error("url", f"not a usable {protocol} proxy URL: {exc}") from None
     if protocol == "socks5":
         return SocksDialer(p.proxy, p.username, p.password, label="socks5")
