@@ -87,6 +87,10 @@ class VpnProbe(Probe):
 
     @classmethod
     def from_plan(cls, entry: Entry) -> VpnProbe:
+        """Read ``protocol`` and its keys: ``url`` (and ``sites``) for a tunnel; ``endpoint``,
+        ``transport`` (openvpn) or the keys (wireguard) for a handshake. A key meant for the
+        other group is rejected, and errors never repeat a secret.
+        """
         protocol = entry.choice("protocol", PROTOCOLS)
         name = entry.path_name(protocol)
         sites = entry.sites("sites")
@@ -134,6 +138,7 @@ class VpnProbe(Probe):
         return cls(name, protocol, endpoint=hp, public_key=public, private_key=private, preshared_key=psk)
 
     def path_ids(self) -> list[str]:
+        """One path: ``vpn:<name>``."""
         return [f"vpn:{self.name}"]
 
     def budget_extra(self, ctx: RunContext) -> float:
@@ -141,6 +146,9 @@ class VpnProbe(Probe):
         return ctx.timeout if self.protocol in TUNNELS else 0.0
 
     async def run(self, ctx: RunContext) -> ProbeResult:
+        """The endpoint's handshake (openvpn, wireguard), or the sites checked through the tunnel
+        (shadowsocks, socks5, http).
+        """
         path = self.path_ids()[0]
         detail: dict[str, object] = {"protocol": self.protocol}
         if self.protocol == "openvpn":
