@@ -36,6 +36,9 @@ def _verdict(word: Any) -> Text:
 
 
 def paths_table(profile: dict[str, Any]) -> Table:
+    """A table of the profile's paths in profile order: rank in the recommendation, reachability,
+    TLS verdict, latency and a note (the path's reason, or how many sites it reached).
+    """
     rec = profile.get("recommendation") or {}
     ranked = [str(r) for r in rec.get("ranked") or []]
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, padding=(0, 2, 0, 0))
@@ -63,6 +66,9 @@ def paths_table(profile: dict[str, Any]) -> Table:
 
 
 def render_profile(profile: dict[str, Any], console: Console) -> None:
+    """Print the profile for a person on ``console``: header, paths table, interception,
+    trust-store and portal findings, then the recommendation in a panel coloured by severity.
+    """
     label = profile.get("label")
     net = profile.get("network") or {}
     head = Text("pathprobe", style="bold")
