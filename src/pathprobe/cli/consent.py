@@ -52,7 +52,9 @@ def _config_dir() -> Path:
 
 
 def consent_file() -> Path:
-    """Where stored consent lives: ``$XDG_CONFIG_HOME/pathprobe/consent`` (default ``~/.config/pathprobe/consent``)."""
+    """Where stored consent lives: ``$XDG_CONFIG_HOME/pathprobe/consent`` (default
+    ``~/.config/pathprobe/consent``).
+    """
     return _config_dir() / "consent"
 
 

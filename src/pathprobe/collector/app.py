@@ -62,7 +62,7 @@ class Writer:
         self.task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
-        """Cancel the writer task and wait for it to end; summaries still waiting in the queue are not stored."""
+        """Cancel the writer task and wait for it to end; summaries still in the queue are not stored."""
         if self.task:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -41,7 +41,9 @@ class RootSpec:
 
 
 def cache_dir() -> Path:
-    """Where the lab's CAs are cached: ``$XDG_CACHE_HOME/pathprobe/lab`` (default ``~/.cache/pathprobe/lab``)."""
+    """Where the lab's CAs are cached: ``$XDG_CACHE_HOME/pathprobe/lab`` (default
+    ``~/.cache/pathprobe/lab``).
+    """
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "pathprobe" / "lab"
 
@@ -93,7 +95,7 @@ def public_ca(base: Path | None = None) -> CA:
 
 
 def retired_ca(base: Path | None = None) -> CA:
-    """The lab's retired public root, from the cache under ``base`` (default :func:`cache_dir`) or made anew."""
+    """The lab's retired root, from the cache under ``base`` (default :func:`cache_dir`) or made anew."""
     base = base or cache_dir()
     return cached_ca(RootSpec(**RETIRED_ROOT), base / "retired-root")  # type: ignore[arg-type]
 
@@ -118,7 +120,7 @@ class Interceptor:
         return self.signer.key_pem() + b"".join(chain)
 
     def root_sha256(self) -> str:
-        """The hex SHA-256 of the root's DER: what ``lab check`` looks for in a profile's interception findings."""
+        """The hex SHA-256 of the root's DER: what ``lab check`` looks for in a profile's findings."""
         return hashlib.sha256(self.root.cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 

@@ -22,7 +22,7 @@ class HonestDns(Service):
         return w.honest_records(many)
 
     def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
-        """Write the unbound configuration (every lab name, plus the generated ones) and return its command."""
+        """Write unbound's configuration (every lab name, and the generated ones) and return its command."""
         conf = _unbound.write(workdir, _unbound.config(workdir, [self.address], self.records(ctx.many)))
         return Launch(_unbound.argv(conf))
 
