@@ -46,6 +46,7 @@ class CertInfo:
     """Whether the certificate carries embedded SCTs (precertificate SCT list extension)."""
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON form: the fields, and the DER as base64 in ``der_b64``."""
         return {
             "sha256": self.sha256,
             "spki_sha256": self.spki_sha256,
@@ -60,6 +61,9 @@ class CertInfo:
 
     @staticmethod
     def from_json(d: dict[str, Any]) -> CertInfo:
+        """Read :meth:`to_json`'s form; ``sha256`` is recomputed from the DER (which is not parsed).
+        Raises KeyError when a required field is missing.
+        """
         der = base64.b64decode(d["der_b64"])
         return CertInfo(
             der=der,
@@ -85,6 +89,7 @@ class TlsEvidence:
     chain: tuple[CertInfo, ...]
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON form, the chain leaf first."""
         return {
             "sni": self.sni,
             "version": self.version,
@@ -95,6 +100,7 @@ class TlsEvidence:
 
     @staticmethod
     def from_json(d: dict[str, Any]) -> TlsEvidence:
+        """Read :meth:`to_json`'s form; raises KeyError when a required field is missing."""
         return TlsEvidence(
             sni=str(d["sni"]),
             version=str(d["version"]),
@@ -121,6 +127,7 @@ class Observation:
     tls: TlsEvidence | None = None
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON form; times rounded to 0.1 ms, ``detail`` and ``tls`` left out when empty."""
         out: dict[str, Any] = {
             "path": self.path,
             "target": self.target,
@@ -138,6 +145,7 @@ class Observation:
 
     @staticmethod
     def from_json(d: dict[str, Any]) -> Observation:
+        """Read :meth:`to_json`'s form; raises KeyError when ``path``, ``target`` or ``step`` is missing."""
         tls = d.get("tls")
         return Observation(
             path=str(d["path"]),
@@ -218,6 +226,9 @@ class PathMeasurement:
 
     @staticmethod
     def from_json(d: dict[str, Any]) -> PathMeasurement:
+        """Read :meth:`to_json`'s form (a golden file's measurement); raises KeyError when a
+        required field is missing. Values are not validated.
+        """
         return PathMeasurement(
             id=d["id"],
             kind=d["kind"],
@@ -242,6 +253,7 @@ class PathMeasurement:
         )
 
     def all_observations(self) -> list[Observation]:
+        """The path's own observations, then each target's, in target order."""
         out = list(self.observations)
         for t in self.targets:
             out.extend(t.observations)

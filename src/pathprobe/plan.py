@@ -17,6 +17,8 @@ from pathprobe.shipped import plans_dir
 
 @dataclass
 class Plan:
+    """The probes of one check, read from one or more plan files, and those files' names."""
+
     probes: list[Probe]
     files: list[str]
 
@@ -35,18 +37,24 @@ class Plan:
 
     @property
     def controls(self) -> list[HostPort]:
+        """The default controls of kinds that give none of their own (the direct probe's)."""
         return list(self._default_targets()[1])
 
 
 def default_plan_path() -> Path:
+    """The shipped ``default.toml``, the plan ``check`` runs when given none."""
     return plans_dir() / "default.toml"
 
 
 def shipped_plan(name: str) -> Path:
+    """The path of the shipped plan ``<name>.toml`` (not checked to exist)."""
     return plans_dir() / f"{name}.toml"
 
 
 def read_toml(path: Path) -> dict[str, Any]:
+    """The TOML document in ``path``; raises :class:`BadInput` when the file is missing, unreadable,
+    not UTF-8 or not valid TOML.
+    """
     try:
         text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
@@ -60,6 +68,9 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def parse_plan_data(data: dict[str, Any], file: str) -> list[Probe]:
+    """The probes of one plan document, in file order, each validated by its kind's ``from_plan``
+    (``file`` names the source in errors); raises :class:`BadInput` on the first problem.
+    """
     extra = sorted(k for k in data if k != "probe")
     if extra:
         raise BadInput(f"{file}: unknown top-level key '{extra[0]}' (a plan holds only [[probe]] tables)")

@@ -71,18 +71,25 @@ class Entry:
         self.kind = str(data.get("kind", "?"))
 
     def where(self, key: Str) -> Str:
+        """``<file>: [[probe]] #<index> (kind "<kind>"), key '<key>'``: the start of every error message."""
         return f"{self.file}: [[probe]] #{self.index} (kind \"{self.kind}\"), key '{key}'"
 
     def error(self, key: Str, msg: Str) -> BadInput:
+        """A :class:`BadInput` for ``key`` naming the file, the table and the key; the caller raises it."""
         return BadInput(f"{self.where(key)}: {msg}")
 
     def has(self, key: Str) -> bool:
+        """True when ``key`` is present and not yet read."""
         return key in self.data
 
     def raw(self, key: Str) -> Any:
+        """Take ``key``'s value as it is, unchecked (None when absent)."""
         return self.data.pop(key, None)
 
     def str(self, key: Str, default: Str | None = None, *, required: bool = False) -> Str | None:
+        """Take ``key``: a non-empty string, else :class:`BadInput`; ``default`` when absent (an error
+        when ``required``). Each reader removes the key it reads, so :meth:`finish` sees the rest.
+        """
         if key not in self.data:
             if required:
                 raise self.error(key, "is required")
@@ -93,11 +100,13 @@ class Entry:
         return v
 
     def req_str(self, key: Str) -> Str:
+        """Take ``key``: a non-empty string, required."""
         v = self.str(key, required=True)
         assert v is not None
         return v
 
     def choice(self, key: Str, choices: tuple[Str, ...], default: Str | None = None) -> Str:
+        """Take ``key``: one of ``choices``; required when ``default`` is None."""
         v = self.str(key, default, required=default is None)
         assert v is not None
         if v not in choices:
@@ -105,6 +114,7 @@ class Entry:
         return v
 
     def str_list(self, key: Str, default: list[Str] | None = None) -> list[Str] | None:
+        """Take ``key``: a list of strings (possibly empty); ``default`` when absent."""
         if key not in self.data:
             return default
         v = self.data.pop(key)
@@ -113,6 +123,7 @@ class Entry:
         return list(v)
 
     def sites(self, key: Str) -> list[HostPort] | None:
+        """Take ``key``: a list of ``host[:port]`` (port 443 by default); None when absent."""
         items = self.str_list(key)
         if items is None:
             return None
@@ -125,6 +136,7 @@ class Entry:
         return out
 
     def bool(self, key: Str, default: bool) -> bool:
+        """Take ``key``: true or false; ``default`` when absent."""
         if key not in self.data:
             return default
         v = self.data.pop(key)
@@ -133,6 +145,9 @@ class Entry:
         return v
 
     def number(self, key: Str, default: float, *, low: float = 0, high: float = 1e9) -> float:
+        """Take ``key``: a number (int or float, not a boolean) from ``low`` to ``high``, as a float;
+        ``default`` when absent.
+        """
         if key not in self.data:
             return default
         v = self.data.pop(key)
@@ -141,6 +156,7 @@ class Entry:
         return float(v)
 
     def int(self, key: Str, default: int, *, low: int = 0, high: int = 2**31) -> int:
+        """Take ``key``: a whole number (not a boolean) from ``low`` to ``high``; ``default`` when absent."""
         if key not in self.data:
             return default
         v = self.data.pop(key)
@@ -149,6 +165,7 @@ class Entry:
         return v
 
     def table(self, key: Str) -> dict[Str, Any] | None:
+        """Take ``key``: a table, as a dict (not checked further); None when absent."""
         if key not in self.data:
             return None
         v = self.data.pop(key)
@@ -165,6 +182,9 @@ class Entry:
         return name
 
     def finish(self) -> None:
+        """Raise :class:`BadInput` naming the first key (alphabetically) that no reader took; ``kind`` is
+        allowed.
+        """
         self.data.pop("kind", None)
         if self.data:
             key = sorted(self.data)[0]

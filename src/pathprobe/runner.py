@@ -54,6 +54,10 @@ def probe_budget(probe: Probe, ctx: RunContext) -> float:
 
 
 async def run_probes(probes: list[Probe], ctx: RunContext) -> tuple[list[PathMeasurement], PortalMeasurement | None]:
+    """Run every probe at once, each within its :func:`probe_budget` and isolated (a crash or an
+    overrun becomes an ``internal_error`` path, or portal); returns the paths in probe order
+    and the portal, if a probe filled it. Starts the check's round-trip paces afresh.
+    """
     pace.begin()  # round trips seen by any probe pace the retries and give-ups of all (net/pace.py)
     results = await asyncio.gather(*(_safe(p, ctx) for p in probes))
     paths: list[PathMeasurement] = []

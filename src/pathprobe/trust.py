@@ -77,6 +77,9 @@ def device_roots(path: str | None) -> RootSet:
 
 
 def load_pem_file(path: str | Path, what: str) -> list[x509.Certificate]:
+    """Every certificate in the PEM file at ``path``; raises :class:`BadInput` (starting with
+    ``what`` and the path) when it cannot be read or is not a PEM bundle.
+    """
     try:
         data = Path(path).read_bytes()
     except OSError as exc:

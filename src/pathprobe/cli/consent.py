@@ -52,10 +52,16 @@ def _config_dir() -> Path:
 
 
 def consent_file() -> Path:
+    """Where stored consent lives: ``$XDG_CONFIG_HOME/pathprobe/consent`` (default
+    ``~/.config/pathprobe/consent``).
+    """
     return _config_dir() / "consent"
 
 
 def has_consent(accept_risk: bool) -> bool:
+    """True when ``--accept-risk`` was given, ``PATHPROBE_ACCEPT_RISK=1`` is set or consent was stored;
+    never asks.
+    """
     if accept_risk or os.environ.get("PATHPROBE_ACCEPT_RISK") == "1":
         return True
     return consent_file().is_file()

@@ -77,6 +77,9 @@ def build_app(command: str | None = None) -> typer.Typer:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """The ``pathprobe`` command: run ``argv`` (default: the process's arguments) and exit with its
+    code; every user-facing error leaves through one place with its exit code (2 for usage errors).
+    """
     args = sys.argv[1:] if argv is None else list(argv)
     if args == ["--version"]:  # nothing else to parse: no need to build the app
         print(__version__)

@@ -18,6 +18,10 @@ BAR = 20
 
 
 class Progress:
+    """A live progress display of the paths of ``probes`` on stderr; use it as a context manager and
+    pass :meth:`update` as ``RunContext.progress``.
+    """
+
     def __init__(self, probes: list[Any], console: Console | None = None) -> None:
         self.state: dict[str, tuple[int, int]] = {pid: (0, 0) for p in probes for pid in p.path_ids()}
         self.t0 = time.monotonic()
@@ -27,9 +31,11 @@ class Progress:
         )
 
     def update(self, path: str, done: int, total: int) -> None:
+        """Record that ``path`` has finished ``done`` of its ``total`` steps (negative values count as 0)."""
         self.state[path] = (max(0, done), max(0, total))
 
     def renderable(self) -> Group:
+        """What the display shows now: a heading with the seconds since the start, then one bar per path."""
         width = max((len(p) for p in self.state), default=6)
         n = len(self.state)
         lines = [

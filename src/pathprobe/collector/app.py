@@ -41,6 +41,10 @@ _WEEK = re.compile(r"\d{4}-W\d{2}")
 
 @dataclass
 class Settings:
+    """The server's tunables: ``k`` (aggregate cells with fewer submissions are hidden) and
+    ``max_body`` (the largest summary accepted, in bytes).
+    """
+
     k: int = 5
     max_body: int = DEFAULT_MAX_BODY
 
@@ -54,15 +58,20 @@ class Writer:
         self.task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
+        """Start the writer task on the running event loop."""
         self.task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
+        """Cancel the writer task and wait for it to end; summaries still in the queue are not stored."""
         if self.task:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task
 
     async def store(self, item: Incoming) -> bool:
+        """Queue ``item`` and wait for its batch to commit: True when it is new, False when its id
+        was already stored; raises the storage's exception when the batch failed.
+        """
         fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         await self.queue.put((item, fut))
         return await fut
@@ -86,6 +95,10 @@ class Writer:
 
 @dataclass
 class State:
+    """What the request handlers share (``app.state.pp``): storage, settings, the writer and the
+    token cache (token to id and expiry, monotonic seconds).
+    """
+
     storage: Storage
     settings: Settings
     writer: Writer
@@ -144,6 +157,9 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
 
 
 async def post_summary(request: Request) -> Response:
+    """``POST /v1/summaries``: authorise, check media type, size and schema, then store (the answer
+    waits for the commit); 503 with ``Retry-After`` when the storage fails.
+    """
     st: State = request.app.state.pp
     tid = await _authorise(request)
     if tid is None:
@@ -206,6 +222,9 @@ def _query(request: Request, k: int) -> dict[str, Any]:
 
 
 async def get_aggregate(request: Request) -> Response:
+    """``GET /v1/aggregate``: the counters grouped and filtered by the query (400 on a bad
+    parameter), cells under k suppressed.
+    """
     st: State = request.app.state.pp
     if await _authorise(request) is None:
         return _unauthorised()
@@ -219,6 +238,7 @@ async def get_aggregate(request: Request) -> Response:
 
 
 async def dashboard(request: Request) -> Response:
+    """``GET /``: the self-contained HTML dashboard (country x path x week and overall), no token needed."""
     st: State = request.app.state.pp
     by_country = await asyncio.to_thread(st.storage.aggregate, ("country", "week"), st.settings.k)
     overall = await asyncio.to_thread(st.storage.aggregate, ("week",), st.settings.k)
@@ -232,10 +252,14 @@ async def dashboard(request: Request) -> Response:
 
 
 async def healthz(request: Request) -> Response:
+    """``GET /healthz``: ``ok``, without touching the database."""
     return PlainTextResponse("ok")
 
 
 def create_app(storage: Storage, settings: Settings | None = None) -> Starlette:
+    """The Starlette app over ``storage``; the writer task runs for the app's lifespan. The caller
+    keeps ownership of ``storage`` (the app does not close it).
+    """
     settings = settings or Settings()
 
     @contextlib.asynccontextmanager

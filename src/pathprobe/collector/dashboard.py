@@ -149,6 +149,9 @@ Cells with fewer than <b id="k">__K__</b> submissions are not shown.</p></header
 
 
 def render_dashboard(by_country: dict[str, Any], overall: dict[str, Any], k: int) -> str:
+    """The dashboard page with the two aggregates embedded as JSON (``<``, ``>``, ``&`` escaped so
+    the data cannot close the script element).
+    """
     data = json.dumps({"by_country": by_country, "overall": overall}, separators=(",", ":"))
     data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return (

@@ -13,6 +13,10 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Migration:
+    """One schema version: its SQL for each dialect, run in order in one transaction, then an
+    optional backfill.
+    """
+
     version: int
     description: str
     sqlite: tuple[str, ...]

@@ -39,6 +39,8 @@ _TLS_IX = {v: 6 + i for i, v in enumerate(TLS)}
 
 @dataclass(frozen=True)
 class Incoming:
+    """A validated summary accepted by the app, with the id of the token that sent it."""
+
     summary: dict[str, Any]
     token_id: int
     received: str
@@ -49,6 +51,7 @@ Key = tuple[str, str, int, str]
 
 
 def summary_row(s: dict[str, Any]) -> tuple[str, str, str, int]:
+    """``(day, week, country, asn)`` of a summary, with ``ZZ`` and 0 for an unknown country and ASN."""
     net = s["network"]
     return s["day"], iso_week(s["day"]), net["country"] or UNKNOWN_COUNTRY, net["asn"] or UNKNOWN_ASN
 
@@ -116,6 +119,7 @@ class Storage:
         raise NotImplementedError
 
     def close(self) -> None:
+        """Close both connections, ignoring errors."""
         for c in (self._w, self._r):
             with contextlib.suppress(Exception):
                 c.close()
@@ -144,12 +148,18 @@ class Storage:
         return found
 
     def schema_version(self) -> int:
+        """The latest schema version recorded (0 when none is); the ``schema_version`` table must
+        exist (:meth:`migrate` creates it).
+        """
         with self._rlock:
             row = self._exec(self._r, "SELECT MAX(version) FROM schema_version").fetchone()
         return int(row[0] or 0)
 
     # -- tokens -------------------------------------------------------------------------------------
     def add_token(self, name: str) -> str:
+        """Create an active token named ``name`` and return it (the only time it is shown; only its
+        hash is stored); raises :class:`BadInput` for a bad or already used name.
+        """
         if not valid_name(name):
             raise BadInput(
                 "a token name is 1-64 letters, digits, '.', '_' or '-' (an organisation or campaign)"
@@ -167,6 +177,7 @@ class Storage:
         return token
 
     def revoke_token(self, name: str) -> bool:
+        """Revoke the active token named ``name``; False when there is none (unknown or already revoked)."""
         with self._wlock, self._tx(self._w):
             cur = self._exec(
                 self._w, "UPDATE tokens SET revoked = ? WHERE name = ? AND revoked IS NULL", (_now(), name)
@@ -174,6 +185,9 @@ class Storage:
             return bool(cur.rowcount)
 
     def list_tokens(self) -> list[dict[str, Any]]:
+        """Every token ever created, oldest first: name, created, revoked (None while active) and the
+        number of summaries it sent.
+        """
         with self._rlock:
             rows = self._exec(
                 self._r,
@@ -290,10 +304,12 @@ class Storage:
             self._upsert_counts(counts)
 
     def count_summaries(self) -> int:
+        """How many summaries are stored."""
         with self._rlock:
             return int(self._exec(self._r, "SELECT COUNT(*) FROM summaries").fetchone()[0])
 
     def summary_ids(self) -> set[str]:
+        """The ids of every stored summary (loads them all: for tests and benchmarks)."""
         with self._rlock:
             return {r[0] for r in self._exec(self._r, "SELECT id FROM summaries").fetchall()}
 
@@ -365,10 +381,15 @@ def _now() -> str:
 
 
 def today() -> str:
+    """Today's date in UTC (``YYYY-MM-DD``): the only time the collector records."""
     return dt.datetime.now(dt.UTC).date().isoformat()
 
 
 class SqliteStorage(Storage):
+    """Storage in one SQLite file (WAL, ``synchronous=FULL``); raises :class:`BadInput` when it cannot
+    be opened.
+    """
+
     dialect = "sqlite"
 
     def __init__(self, path: Path) -> None:
@@ -413,6 +434,10 @@ class SqliteStorage(Storage):
 
 
 class PostgresStorage(Storage):
+    """Storage in PostgreSQL (psycopg); raises :class:`BadInput` when it cannot connect (the message
+    never shows the password).
+    """
+
     dialect = "postgres"
 
     def __init__(self, url: str) -> None:
@@ -481,6 +506,9 @@ class PostgresStorage(Storage):
         return self._psycopg.errors.UniqueViolation
 
     def rebuild_counters(self, in_transaction: bool = False) -> None:
+        """Recompute ``path_counts`` as the base class does, reading the summaries through a
+        server-side cursor.
+        """
         ctx = contextlib.nullcontext() if in_transaction else self._tx(self._w)
         with ctx:
             self._exec(self._w, "DELETE FROM path_counts")

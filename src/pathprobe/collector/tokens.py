@@ -11,10 +11,12 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def new_token() -> str:
+    """A fresh bearer token: ``pp_`` and 32 random bytes, URL-safe base64."""
     return PREFIX + secrets.token_urlsafe(32)
 
 
 def token_hash(token: str) -> str:
+    """The hex SHA-256 of ``token``: the only form of it that is stored."""
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 

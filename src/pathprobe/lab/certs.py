@@ -35,11 +35,15 @@ class RootSpec:
     country: str | None = None
 
     def slug(self) -> str:
+        """16 hex characters naming this subject in the cache (a hash of CN, O and C)."""
         text = f"{self.cn}\0{self.org or ''}\0{self.country or ''}"
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def cache_dir() -> Path:
+    """Where the lab's CAs are cached: ``$XDG_CACHE_HOME/pathprobe/lab`` (default
+    ``~/.cache/pathprobe/lab``).
+    """
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "pathprobe" / "lab"
 
@@ -85,11 +89,13 @@ def cached_ca(spec: RootSpec, stem: Path, parent: CA | None = None) -> CA:
 
 
 def public_ca(base: Path | None = None) -> CA:
+    """The lab public root, from the cache under ``base`` (default :func:`cache_dir`) or made anew."""
     base = base or cache_dir()
     return cached_ca(RootSpec(**PUBLIC_ROOT), base / "public-root")  # type: ignore[arg-type]
 
 
 def retired_ca(base: Path | None = None) -> CA:
+    """The lab's retired root, from the cache under ``base`` (default :func:`cache_dir`) or made anew."""
     base = base or cache_dir()
     return cached_ca(RootSpec(**RETIRED_ROOT), base / "retired-root")  # type: ignore[arg-type]
 
@@ -103,6 +109,7 @@ class Interceptor:
 
     @property
     def signer(self) -> CA:
+        """The CA that signs the forged leaves: the intermediate when there is one, else the root."""
         return self.intermediate or self.root
 
     def mitmproxy_ca_pem(self) -> bytes:
@@ -113,10 +120,14 @@ class Interceptor:
         return self.signer.key_pem() + b"".join(chain)
 
     def root_sha256(self) -> str:
+        """The hex SHA-256 of the root's DER: what ``lab check`` looks for in a profile's findings."""
         return hashlib.sha256(self.root.cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
 def interceptor(root: RootSpec, intermediate: RootSpec | None, base: Path | None = None) -> Interceptor:
+    """The interception root for ``root`` (and its intermediate, when given), from the cache under
+    ``base``/interceptors or made anew; an intermediate is cached per root.
+    """
     base = (base or cache_dir()) / "interceptors"
     r = cached_ca(root, base / f"root-{root.slug()}")
     inter = (

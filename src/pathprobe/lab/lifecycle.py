@@ -58,6 +58,9 @@ Say = Callable[[str], None]
 
 
 def state_dir() -> Path:
+    """``$PATHPROBE_LAB_STATE``, else ``/run/pathprobe-lab`` (``/run/pathprobe-lab-<name>`` for a lab
+    whose namespace prefix is ``pp-<name>-``).
+    """
     default = "/run/pathprobe-lab" if w.PREFIX == "pp-" else f"/run/pathprobe-lab-{w.PREFIX[3:-1]}"
     return Path(os.environ.get("PATHPROBE_LAB_STATE") or default)
 
@@ -80,6 +83,10 @@ def child_env() -> dict[str, str]:
 
 @dataclass
 class State:
+    """What ``state.json`` records of the lab that is up (or starting): scenario, run directory and
+    every started service.
+    """
+
     scenario: str
     source: str
     run_dir: str
@@ -90,6 +97,7 @@ class State:
     interceptor_root: str | None = None
 
     def to_json(self) -> dict[str, Any]:
+        """The ``state.json`` form of this state."""
         return {
             "scenario": self.scenario,
             "source": self.source,
@@ -106,6 +114,9 @@ def _state_file() -> Path:
 
 
 def read_state() -> State | None:
+    """The recorded state; None when there is none, and a ``broken`` state (the lab counted
+    stale) when the file cannot be read.
+    """
     try:
         d = json.loads(_state_file().read_text("utf-8"))
         return State(
@@ -125,6 +136,7 @@ def read_state() -> State | None:
 
 
 def save_state(st: State) -> None:
+    """Write ``state.json`` atomically (a temporary file, then a rename)."""
     d = state_dir()
     d.mkdir(parents=True, exist_ok=True)
     tmp = d / "state.json.tmp"
@@ -172,6 +184,7 @@ def shielded() -> Iterator[None]:
 
 
 def healthy(st: State | None) -> bool:
+    """True when ``st`` is ``up``, every lab namespace exists and every recorded service still runs."""
     return (
         st is not None
         and st.status == "up"
@@ -181,6 +194,7 @@ def healthy(st: State | None) -> bool:
 
 
 def anything_left() -> bool:
+    """True when a state file, a lab namespace or its ``/etc/netns`` directory is left on the machine."""
     return read_state() is not None or bool(topology.existing()) or bool(topology.netns_etc_dirs())
 
 
@@ -265,6 +279,9 @@ def teardown(st: State | None, say: Say, procs: dict[int, subprocess.Popen[bytes
 
 
 def services_for(scn: Scenario) -> list[Service]:
+    """The services a scenario runs: its internet services, then the censor's (lying resolver and
+    block page, interceptor, portal) as its ``[censor]`` table asks.
+    """
     out: list[Service] = [internet_service(k, scn.options.get(k)) for k in scn.services]
     c = scn.censor
     if c.lies is not None:
@@ -388,6 +405,7 @@ class Lab:
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
 
     def remove_stale(self) -> None:
+        """Tear down what an earlier run left; raises :class:`LabError` when a healthy lab is up."""
         st = read_state()
         if healthy(st):
             assert st is not None
@@ -404,6 +422,10 @@ class Lab:
             teardown(st, self.say)
 
     def up(self, scn: Scenario) -> State:
+        """Bring the scenario up (after the preflight, under the lock, any stale lab removed) and return
+        its state. Raises :class:`BadInput` when the lab cannot run here, :class:`LabError` when a lab
+        is up or a service fails (taking down what it had started).
+        """
         preflight(scn)
         with locked():
             self.remove_stale()
@@ -530,6 +552,9 @@ class Lab:
         return CheckResult(scn, profile, outcomes, run, elapsed)
 
     def status(self) -> dict[str, Any]:
+        """The recorded state, whether it is healthy, the lab namespaces that exist and each service's
+        PID, liveness and log, as a JSON-ready dict.
+        """
         st = read_state()
         return {
             "state": st.to_json() if st else None,
@@ -569,6 +594,10 @@ def check_command(scn: Scenario, st: State) -> list[str]:
 
 @dataclass
 class CheckResult:
+    """One ``lab check``: the scenario, the profile the check printed, each expectation's outcome,
+    the run directory and how long the check took (seconds).
+    """
+
     scenario: Scenario
     profile: Profile
     outcomes: list[Outcome]
@@ -577,6 +606,7 @@ class CheckResult:
 
     @property
     def ok(self) -> bool:
+        """True when every outcome met its expectation."""
         return all(o.ok for o in self.outcomes)
 
 

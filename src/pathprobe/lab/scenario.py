@@ -53,6 +53,8 @@ class Block:
 
 @dataclass(frozen=True)
 class Intercept:
+    """``[censor.intercept]``: the interception root (and intermediate) and which SNIs it intercepts."""
+
     root: RootSpec
     intermediate: RootSpec | None
     hosts: tuple[str, ...] | None
@@ -70,6 +72,10 @@ class PortalSpec:
 
 @dataclass(frozen=True)
 class Censor:
+    """``[censor]``: what the router does to the client's traffic (filters, DNS lies, interception,
+    portal, packet loss).
+    """
+
     blocks: tuple[Block, ...] = ()
     lies: dict[str, str] | None = None
     """DNS hijack: name -> address | ``blockpage`` | ``nxdomain`` (None: the client's DNS is left alone)."""
@@ -82,6 +88,10 @@ class Censor:
 
 @dataclass(frozen=True)
 class Scenario:
+    """One scenario file, read and checked: its services, the plan, what the device trusts, the
+    censor and the expected verdicts.
+    """
+
     name: str
     title: str
     description: str
@@ -154,8 +164,10 @@ class _T:
         if key not in self.data:
             return None
         v = self.data.pop(key)
-        if isinstance(v, bool) or (allow_none and v == NONE):
+        if isinstance(v, bool):
             return v
+        if allow_none and v == NONE:
+            return NONE
         raise self.err(key, "must be true or false" + (' (or "none" for null)' if allow_none else ""))
 
     def num(self, key: str, default: float, low: float, high: float) -> float:
@@ -388,6 +400,9 @@ def _plan_kinds(plan: str, source: str) -> tuple[str, ...]:
 
 
 def parse(text: str, name: str, source: str) -> Scenario:
+    """Read scenario ``text`` (``name`` is its name, ``source`` names it in errors); raises
+    :class:`BadInput` naming the file and key on the first problem.
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -463,6 +478,7 @@ _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}")
 
 
 def placeholders(plan: str) -> list[str]:
+    """The ``{{instance.key}}`` names in a plan, in order of first use, without repeats."""
     return list(dict.fromkeys(m.group(1) for m in _PLACEHOLDER.finditer(plan)))
 
 
@@ -480,10 +496,12 @@ def fill_plan(plan: str, values: dict[str, str], source: str) -> str:
 
 
 def shipped_dir() -> Path:
+    """The folder of the shipped scenarios (``pathprobe/lab/scenarios``)."""
     return Path(str(resources.files("pathprobe.lab") / "scenarios"))
 
 
 def shipped() -> list[str]:
+    """The names of the shipped scenarios, sorted."""
     return sorted(p.stem for p in shipped_dir().glob("*.toml"))
 
 

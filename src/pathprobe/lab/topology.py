@@ -55,6 +55,7 @@ def existing() -> list[str]:
 
 
 def netns_etc_dirs() -> list[Path]:
+    """The ``/etc/netns/<ns>`` directories of the lab's namespaces that exist now."""
     return [NETNS_ETC / n for n in _namespaces() if (NETNS_ETC / n).exists()]
 
 

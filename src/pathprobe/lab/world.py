@@ -111,6 +111,8 @@ def wg_ifname() -> str:
 
 @dataclass(frozen=True)
 class Site:
+    """One of the lab's made-up sites: its name, its address in the "internet" and what it stands for."""
+
     name: str
     address: str
     about: str

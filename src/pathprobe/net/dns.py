@@ -49,6 +49,7 @@ class DnsAnswer:
 
 
 def is_ip(host: str) -> bool:
+    """True when ``host`` is an IPv4 or IPv6 address literal (``[...]`` brackets allowed), not a name."""
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:

@@ -131,6 +131,7 @@ class DohClient:
 
     @property
     def protocol(self) -> str:
+        """The HTTP version the queries go over: ``h2`` when ALPN chose it, else ``http/1.1``."""
         return "h2" if self.http2 else "http/1.1"
 
     async def resolve(self, queries: Sequence[Query], timeout: float) -> list[Answer]:

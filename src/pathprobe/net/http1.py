@@ -31,6 +31,7 @@ class HttpResponse:
     """True when the body was longer than the cap and only the first ``max_body`` bytes were kept."""
 
     def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (any case), or None when the response has none."""
         name = name.lower()
         for k, v in self.headers:
             if k == name:

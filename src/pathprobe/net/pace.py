@@ -58,14 +58,17 @@ class Pace:
         self.give_up_floor = give_up_floor
 
     def add(self, seconds: float) -> None:
+        """Record one answered attempt's round trip (seconds); only the latest 256 are kept."""
         self.samples.append(max(0.0, seconds))
         if len(self.samples) > KEEP:
             del self.samples[: len(self.samples) - KEEP]
 
     def typical(self) -> float | None:
+        """The median round trip seen so far (seconds), or None before the first answer."""
         return statistics.median(self.samples) if self.samples else None
 
     def retry_after(self) -> float:
+        """Seconds to wait for an answer before repeating an attempt (1 s until one is seen)."""
         t = self.typical()
         if t is None:
             return RETRY_CEIL
@@ -80,6 +83,8 @@ class Pace:
 
 
 class Paces:
+    """The paces of one check: TCP connects and DNS queries (DNS never gives up before 3 s)."""
+
     def __init__(self) -> None:
         self.tcp = Pace()
         self.dns = Pace(DNS_GIVE_UP_FLOOR)
@@ -96,11 +101,13 @@ def begin() -> Paces:
 
 
 def tcp() -> Pace:
+    """The TCP pace of the check running in this context; outside a check, a fresh one with no samples."""
     p = _current.get()
     return p.tcp if p is not None else Pace()
 
 
 def dns() -> Pace:
+    """The DNS pace of the check running in this context; outside a check, a fresh one with no samples."""
     p = _current.get()
     return p.dns if p is not None else Pace(DNS_GIVE_UP_FLOOR)
 

@@ -69,10 +69,12 @@ class Url:
 
     @property
     def default_port(self) -> bool:
+        """True when the port is the scheme's own (80 for http, 443 for https)."""
         return self.port == (443 if self.scheme == "https" else 80)
 
     @property
     def authority(self) -> str:
+        """``host[:port]`` for the Host header: IPv6 in brackets, the port only when not the default."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return host if self.default_port else f"{host}:{self.port}"
 
@@ -85,6 +87,7 @@ class Url:
 
     @property
     def path(self) -> str:
+        """The path alone, without the query."""
         return self.target.split("?", 1)[0]
 
 
@@ -155,6 +158,9 @@ def redirect_target(resp: HttpResponse, url: Url) -> Url | None:
 
 
 def is_certificate(url: Url, content_type: str) -> bool:
+    """True when a link or response looks like a certificate file, by media type or by a
+    certificate extension (``.cer``, ``.crt``, ``.pem``, ...) on its path or a query value.
+    """
     if content_type in CERT_TYPES:
         return True
     path = url.path.lower()
@@ -212,6 +218,7 @@ class Fetcher:
         self.dialer = SystemDialer()
 
     def note(self, step: Step, url: Url, failure: str | None, **detail: Any) -> None:
+        """Record one observation for ``step`` on ``url`` (``failure`` None for success) without any I/O."""
         rec = Recorder(self.path, url.public(), self.t0, self.timeout)
         rec.add(step, rec.now_ms(), failure, detail=detail)
         self.observations.extend(rec.observations)

@@ -36,6 +36,7 @@ class Recorder:
         self.observations: list[Observation] = []
 
     def now_ms(self) -> float:
+        """Milliseconds since the check's start ``t0`` (monotonic clock)."""
         return (time.monotonic() - self.t0) * 1000.0
 
     def add(
@@ -48,6 +49,7 @@ class Recorder:
         detail: dict[str, Any] | None = None,
         tls: TlsEvidence | None = None,
     ) -> Observation:
+        """Record a step that started at ``started_ms`` and ends now; ``failure`` None means it succeeded."""
         obs = Observation(
             path=self.path,
             target=self.target,
@@ -89,7 +91,9 @@ class Recorder:
 class Dialer(Protocol):
     """How a path opens a byte stream to ``host:port`` (recording its own steps)."""
 
-    async def dial(self, hp: HostPort, rec: Recorder) -> ByteStream: ...
+    async def dial(self, hp: HostPort, rec: Recorder) -> ByteStream:
+        """A stream to ``hp``, recording the steps it took on ``rec``; raises :class:`NetFailure`."""
+        ...
 
 
 async def connect_any(addresses: tuple[str, ...], port: int, rec: Recorder) -> TcpStream:
@@ -150,6 +154,7 @@ class SystemDialer:
     """The plain path: the system resolver, then TCP."""
 
     async def dial(self, hp: HostPort, rec: Recorder) -> ByteStream:
+        """Resolve ``hp.host`` with the system resolver, then connect over TCP (both recorded)."""
         return await connect_any(await resolve_step(hp.host, rec), hp.port, rec)
 
 
@@ -164,6 +169,9 @@ class FixedAddressDialer:
         self.failures = failures or {}
 
     async def dial(self, hp: HostPort, rec: Recorder) -> ByteStream:
+        """TCP to the known addresses of ``hp.host``; raises :class:`NetFailure` with the
+        name's recorded failure, or ``dns_no_answer`` when it has no addresses.
+        """
         failure = self.failures.get(hp.host.lower())
         if failure is not None:
             raise NetFailure(failure)

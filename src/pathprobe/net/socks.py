@@ -81,6 +81,9 @@ class SocksDialer:
         self.label = label
 
     async def dial(self, hp: HostPort, rec: Recorder) -> ByteStream:
+        """TCP to the proxy (its name resolved locally), then a SOCKS5 CONNECT to ``hp`` by name;
+        raises :class:`NetFailure` and closes the connection when the proxy refuses.
+        """
         stream = await connect_any(await resolve_step(self.proxy.host, rec, "proxy"), self.proxy.port, rec)
         try:
             await rec.step(Step.PROXY, lambda: socks5_connect(stream, hp, self.username, self.password),

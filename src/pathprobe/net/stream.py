@@ -16,13 +16,17 @@ from pathprobe.vocab import Failure
 class ByteStream(Protocol):
     """A bidirectional byte stream."""
 
-    async def send(self, data: bytes) -> None: ...
+    async def send(self, data: bytes) -> None:
+        """Write all of ``data``; raises on a broken connection."""
+        ...
 
     async def recv(self, max_bytes: int) -> bytes:
         """Up to ``max_bytes``; ``b""`` at end of stream."""
         ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Close the stream and the transport under it; must not raise."""
+        ...
 
 
 class TcpStream:
@@ -33,19 +37,23 @@ class TcpStream:
         self.writer = writer
 
     async def send(self, data: bytes) -> None:
+        """Write ``data`` and wait until the transport's buffer has drained."""
         self.writer.write(data)
         await self.writer.drain()
 
     async def recv(self, max_bytes: int) -> bytes:
+        """Up to ``max_bytes`` from the socket; ``b""`` at end of stream."""
         return await self.reader.read(max_bytes)
 
     def close(self) -> None:
+        """Close the connection, ignoring any error."""
         try:
             self.writer.close()
         except Exception:
             pass
 
     def peer(self) -> str | None:
+        """The remote ``address:port``, or None when the socket has no peer."""
         p = self.writer.get_extra_info("peername")
         return f"{p[0]}:{p[1]}" if p else None
 
@@ -75,13 +83,16 @@ class BufferedStream:
         self.head = head
 
     async def send(self, data: bytes) -> None:
+        """Write ``data`` to the inner stream."""
         await self.inner.send(data)
 
     async def recv(self, max_bytes: int) -> bytes:
+        """The pushed-back bytes first (up to ``max_bytes``), then reads from the inner stream."""
         if self.head:
             out, self.head = self.head[:max_bytes], self.head[max_bytes:]
             return out
         return await self.inner.recv(max_bytes)
 
     def close(self) -> None:
+        """Close the inner stream."""
         self.inner.close()

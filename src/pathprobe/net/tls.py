@@ -146,6 +146,9 @@ class TlsStream:
         return self.evidence()
 
     def evidence(self) -> TlsEvidence:
+        """What the server presented: SNI, version, cipher, ALPN and the chain as sent (at most
+        :data:`MAX_CHAIN_CERTS` certificates); call after :meth:`handshake`.
+        """
         chain_x509 = self.conn.get_peer_cert_chain() or []
         if not chain_x509:
             leaf = self.conn.get_peer_certificate()
@@ -163,10 +166,14 @@ class TlsStream:
         )
 
     async def send(self, data: bytes) -> None:
+        """Encrypt ``data`` and write it to the inner stream."""
         self.conn.sendall(data)
         await self._flush()
 
     async def recv(self, max_bytes: int) -> bytes:
+        """Up to ``max_bytes`` of decrypted data; ``b""`` when the session or the inner stream ends
+        (a failed read counts as the end).
+        """
         while True:
             try:
                 return self.conn.recv(max_bytes)
@@ -180,6 +187,7 @@ class TlsStream:
                 return b""
 
     def close(self) -> None:
+        """Close the inner stream (no TLS close_notify is sent)."""
         self.inner.close()
 
 

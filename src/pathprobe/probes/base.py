@@ -72,6 +72,10 @@ class RunContext:
 
 @dataclass(frozen=True)
 class ProbeResult:
+    """What one probe's :meth:`Probe.run` returns: its paths' measurements, and the portal
+    for a kind that declares :attr:`Probe.fills_portal`.
+    """
+
     paths: tuple[PathMeasurement, ...] = ()
     portal: PortalMeasurement | None = None
     """Only from a kind that declares :attr:`Probe.fills_portal`."""
@@ -93,6 +97,7 @@ class CliOption:
 
     @property
     def flag(self) -> str:
+        """The option as typed on the command line: ``--`` and the name with ``_`` written ``-``."""
         return "--" + self.name.replace("_", "-")
 
 

@@ -23,6 +23,7 @@ class DirectProbe(Probe):
 
     @classmethod
     def from_plan(cls, entry: Entry) -> DirectProbe:
+        """Read ``sites`` and ``controls`` (``host[:port]`` lists); at least one of them is required."""
         sites = entry.sites("sites") or []
         controls = entry.sites("controls") or []
         entry.finish()
@@ -31,6 +32,7 @@ class DirectProbe(Probe):
         return cls(sites, controls)
 
     def path_ids(self) -> list[str]:
+        """Always ``["direct"]``."""
         return ["direct"]
 
     def default_targets(self) -> Targets:
@@ -38,6 +40,7 @@ class DirectProbe(Probe):
         return list(self.sites), list(self.controls)
 
     async def run(self, ctx: RunContext) -> ProbeResult:
+        """Check every site and control over the system resolver and TCP, all at once."""
         targets = [(s, Role.SITE) for s in self.sites] + [(c, Role.CONTROL) for c in self.controls]
         results = await check_sites(SystemDialer(), targets, "direct", ctx)
         return ProbeResult(paths=(PathMeasurement(id="direct", kind="direct", targets=tuple(results)),))

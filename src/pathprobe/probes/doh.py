@@ -79,6 +79,9 @@ class DohProbe(Probe):
 
     @classmethod
     def from_plan(cls, entry: Entry) -> DohProbe:
+        """Read ``url``, ``bootstrap`` (required unless the URL's host is an address), ``sites``,
+        ``method`` and ``do53``; every bootstrap entry must be an IP address.
+        """
         name = entry.path_name()
         url = entry.req_str("url")
         resolver, url_path = parse_doh_url(url, entry)
@@ -103,6 +106,7 @@ class DohProbe(Probe):
         return cls(name, url, resolver, url_path, tuple(dict.fromkeys(addrs)), sites, method, do53)
 
     def path_ids(self) -> list[str]:
+        """One path: ``doh:<name>``."""
         return [f"doh:{self.name}"]
 
     def budget_extra(self, ctx: RunContext) -> float:
@@ -110,6 +114,10 @@ class DohProbe(Probe):
         return 3 * ctx.timeout
 
     async def run(self, ctx: RunContext) -> ProbeResult:
+        """Reach the resolver at its bootstrap addresses, ask it for every site's names, then check
+        the sites at its answers (the plain-DNS queries run alongside). A resolver that cannot be
+        reached is ``blocked`` (and so is the path), its sites left untested (``unknown``).
+        """
         path = self.path_ids()[0]
         targets = targets_or_default(self.sites, ctx)
         hosts = list(dict.fromkeys(hp.host for hp, _ in targets if not is_ip(hp.host)))

@@ -58,6 +58,7 @@ class ExampleProbe(Probe):
         return cls(name, endpoints)
 
     def path_ids(self) -> list[str]:
+        """``["example:<name>"]``: one path for all the endpoints."""
         return [f"example:{self.name}"]
 
     async def run(self, ctx: RunContext) -> ProbeResult:

@@ -64,6 +64,9 @@ class PortalProbe(Probe):
 
     @classmethod
     def from_plan(cls, entry: Entry) -> PortalProbe:
+        """Read ``url`` (a plain ``http://`` URL whose answer is known), ``expect_status`` (default
+        200) and ``expect_body`` (text the known answer contains).
+        """
         text = str(entry.req_str("url"))  # str(): Entry has a method named str, which confuses mypy
         if not text.lower().startswith("http://"):
             raise entry.error(
@@ -83,6 +86,7 @@ class PortalProbe(Probe):
         return cls(url, expect_status, expect_body)
 
     def path_ids(self) -> list[str]:
+        """Always empty: the portal probe reports ``network.portal``, not a path."""
         return []
 
     def honest(self, resp: HttpResponse) -> bool:
@@ -92,6 +96,11 @@ class PortalProbe(Probe):
         return self.expect_body is None or self.expect_body.encode("utf-8") in resp.body
 
     async def run(self, ctx: RunContext) -> ProbeResult:
+        """GET the known URL; an answer other than the known one is a portal, whose redirects
+        are followed to its page and whose offered certificate files are fetched, all within
+        :data:`BUDGET_STEPS` step timeouts. When the first GET fails, ``detected`` is None and the
+        portal carries the failure.
+        """
         f = Fetcher(PATH, ctx.t0, ctx.timeout, BUDGET_STEPS * ctx.timeout)
         try:
             first = await f.get(self.url, Step.PORTAL, max_body=MAX_KNOWN_BODY, strict=False)

@@ -69,6 +69,9 @@ def _builtin(kind: str) -> str | None:
 
 
 def get(kind: str) -> type[Probe]:
+    """The probe class of ``kind`` (a built-in, else a third-party entry point); raises
+    :class:`~pathprobe.errors.BadInput` when the kind is unknown or cannot be loaded.
+    """
     ref = _builtin(kind)  # a built-in kind needs no scan of every installed package's entry points
     if ref is None:
         kinds = available()

@@ -132,6 +132,10 @@ class TorProbe(Probe):
 
     @classmethod
     def from_plan(cls, entry: Entry) -> TorProbe:
+        """Read ``transport``, ``name``, ``bridges`` (each of this transport), ``bootstrap``,
+        ``bootstrap_timeout`` (1 to 3600 s), ``sites`` and the ``torrc`` table (no option
+        pathprobe sets itself; every ``DirAuthority`` valid).
+        """
         transport = entry.choice("transport", TRANSPORTS, "vanilla")
         name = entry.path_name(transport)
         lines = entry.str_list("bridges", []) or []
@@ -176,6 +180,7 @@ class TorProbe(Probe):
                 )
 
     def path_ids(self) -> list[str]:
+        """One path: ``tor:<name>``."""
         return [f"tor:{self.name}"]
 
     def budget_extra(self, ctx: RunContext) -> float:
@@ -187,12 +192,19 @@ class TorProbe(Probe):
     # ---- run -----------------------------------------------------------------------------------
 
     def bridges_for(self, ctx: RunContext) -> list[Bridge]:
+        """The bridges this probe tests: the ``--bridge`` lines of its transport when any were
+        given, else the plan's.
+        """
         lines = ctx.probe_options.get(BRIDGE.name, ())
         extra = [parse_bridge(line, f"--bridge #{i}") for i, line in enumerate(lines, start=1)]
         mine = [b for b in extra if b.transport == self.transport]
         return mine if mine else list(self.bridges)
 
     async def run(self, ctx: RunContext) -> ProbeResult:
+        """The first hops' handshakes; at full depth (``check --full`` or ``bootstrap = true``) also
+        tor's bootstrap and the sites through it. A transport other than vanilla without
+        bridges gives an untested path.
+        """
         path = self.path_ids()[0]
         full = ctx.full or self.bootstrap
         bridges = self.bridges_for(ctx)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pathprobe.errors import BadKey, BadProxyUrl, BadSsUrl
 from pathprobe.model import HostPort, PathMeasurement, TargetMeasurement
 from pathprobe.net.sitecheck import Dialer
 from pathprobe.net.socks import SocksDialer
@@ -86,6 +87,10 @@ class VpnProbe(Probe):
 
     @classmethod
     def from_plan(cls, entry: Entry) -> VpnProbe:
+        """Read ``protocol`` and its keys: ``url`` (and ``sites``) for a tunnel; ``endpoint``,
+        ``transport`` (openvpn) or the keys (wireguard) for a handshake. A key meant for the
+        other group is rejected, and errors never repeat a secret.
+        """
         protocol = entry.choice("protocol", PROTOCOLS)
         name = entry.path_name(protocol)
         sites = entry.sites("sites")
@@ -123,7 +128,7 @@ class VpnProbe(Probe):
         if public is not None:
             try:
                 wireguard.check_public_key(public)
-            except wireguard.BadKey as exc:
+            except BadKey as exc:
                 raise entry.error("public_key", str(exc)) from None
         if private is not None and public is None:
             raise entry.error("private_key", "needs the server's public_key too")
@@ -133,6 +138,7 @@ class VpnProbe(Probe):
         return cls(name, protocol, endpoint=hp, public_key=public, private_key=private, preshared_key=psk)
 
     def path_ids(self) -> list[str]:
+        """One path: ``vpn:<name>``."""
         return [f"vpn:{self.name}"]
 
     def budget_extra(self, ctx: RunContext) -> float:
@@ -140,6 +146,9 @@ class VpnProbe(Probe):
         return ctx.timeout if self.protocol in TUNNELS else 0.0
 
     async def run(self, ctx: RunContext) -> ProbeResult:
+        """The endpoint's handshake (openvpn, wireguard), or the sites checked through the tunnel
+        (shadowsocks, socks5, http).
+        """
         path = self.path_ids()[0]
         detail: dict[str, object] = {"protocol": self.protocol}
         if self.protocol == "openvpn":
@@ -193,7 +202,7 @@ def _key(entry: Entry, key: str) -> bytes | None:
         return None
     try:
         return wireguard.decode_key(text)
-    except wireguard.BadKey as exc:
+    except BadKey as exc:
         raise entry.error(key, str(exc)) from None
 
 
@@ -202,11 +211,11 @@ def _tunnel_dialer(entry: Entry, protocol: str) -> Dialer:
     if protocol == "shadowsocks":
         try:
             return shadowsocks.ShadowsocksDialer(shadowsocks.parse_ss_url(url.strip()))
-        except shadowsocks.BadSsUrl as exc:
+        except BadSsUrl as exc:
             raise entry.error("url", f"not a usable ss:// URL: {exc}") from None
     try:
         p = proxyurl.parse_proxy_url(url.strip(), protocol)
-    except proxyurl.BadProxyUrl as exc:
+    except BadProxyUrl as exc:
         raise entry.error("url", f"not a usable {protocol} proxy URL: {exc}") from None
     if protocol == "socks5":
         return SocksDialer(p.proxy, p.username, p.password, label="socks5")

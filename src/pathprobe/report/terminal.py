@@ -43,6 +43,9 @@ def _verdict(word: str | None) -> Text:
 
 
 def paths_table(profile: Profile) -> Table:
+    """A table of the profile's paths in profile order: rank in the recommendation, reachability,
+    TLS verdict, latency and a note (the path's reason, or how many sites it reached).
+    """
     ranked = list(profile.recommendation.ranked)
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, padding=(0, 2, 0, 0))
     table.add_column("#", justify="right")
@@ -67,6 +70,9 @@ def paths_table(profile: Profile) -> Table:
 
 
 def render_profile(profile: Profile, console: Console) -> None:
+    """Print the profile for a person on ``console``: header, paths table, interception,
+    trust-store and portal findings, then the recommendation in a panel coloured by severity.
+    """
     net = profile.network
     head = Text("pathprobe", style="bold")
     if profile.label:

@@ -110,6 +110,9 @@ atexit.register(_kill_leftovers)
 
 
 def register(proc: asyncio.subprocess.Process) -> None:
+    """Track a started child (tor or a transport) until :func:`terminate` reaps it: it is listed by
+    :func:`running_pids` and killed at interpreter exit if still running.
+    """
     _LIVE[proc.pid] = proc
 
 
@@ -221,6 +224,9 @@ class BootstrapResult:
     version: str | None = None
 
     def to_detail(self) -> dict[str, Any]:
+        """The observation ``detail`` fields (OONI vanilla_tor's names); the bootstrap time is rounded
+        to 0.01 s and the logs are copied.
+        """
         return {
             "bootstrap_time": None if self.bootstrap_time is None else round(self.bootstrap_time, 2),
             "tor_progress": self.progress,
@@ -246,6 +252,9 @@ class TorLauncher:
         self._done = asyncio.Event()
 
     def torrc(self, data: Path) -> list[tuple[str, str]]:
+        """The torrc lines for a tor whose data directory is ``data``: pathprobe's own options
+        (control socket, SOCKS port chosen by tor, client only) followed by the plan's.
+        """
         base = [
             ("DataDirectory", str(data)),
             ("ControlSocket", str(data / "control")),
@@ -378,6 +387,7 @@ class TorLauncher:
             return None
 
     async def socks_port(self) -> int | None:
+        """The SOCKS port tor is listening on, asked over its control socket; None when unknown."""
         text = await self._get_info("net/listeners/socks")
         m = re.search(r":(\d+)\"?\s*$", text or "")
         return int(m.group(1)) if m else None

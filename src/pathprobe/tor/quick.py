@@ -50,6 +50,7 @@ class Authority:
 
     @property
     def label(self) -> str:
+        """``name host:port``, as the authority is shown in output."""
         return f"{self.name} {self.address}"
 
 
@@ -190,6 +191,7 @@ class PtClient:
             self.error = f"{os.path.basename(self.binary)} did not start within {timeout:.0f} s"
 
     async def stop(self) -> None:
+        """Close the transport's stdin, stop it by PID (SIGTERM, then SIGKILL), remove its state directory."""
         try:
             if self.proc is not None:
                 if self.proc.stdin is not None:

@@ -14,6 +14,7 @@ def label(hp: HostPort, transport: str) -> str:
 
 
 def address(addr: str, port: int) -> str:
+    """``addr:port`` for the ``address`` field of an observation (``[addr]:port`` for IPv6)."""
     return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
 
 

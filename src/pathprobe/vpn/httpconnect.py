@@ -67,6 +67,9 @@ class HttpConnectDialer:
         return f"HttpConnectDialer(proxy={self.proxy!s}, credentials={'***' if self.username else None})"
 
     async def dial(self, hp: HostPort, rec: Recorder) -> ByteStream:
+        """TCP to the proxy (its name resolved locally), then ``CONNECT`` to ``hp`` by name; raises
+        :class:`NetFailure` (and closes the connection) when the proxy refuses.
+        """
         addrs = await endpoint.resolve(self.proxy, rec, "proxy")
         tcp = await connect_any(addrs, self.proxy.port, rec)
         try:

@@ -16,6 +16,10 @@ SCHEMES = {"socks5": ("socks5", "socks5h"), "http": ("http",)}
 
 @dataclass(frozen=True)
 class ProxyUrl:
+    """A parsed proxy URL: the protocol (``socks5`` or ``http``), its address and the percent-decoded
+    credentials (None when the URL has none; the password is ``""`` when only a user is given).
+    """
+
     scheme: str
     proxy: HostPort
     username: str | None

@@ -145,6 +145,7 @@ def master_key(password: str, key_len: int) -> bytes:
 
 
 def subkey(key: bytes, salt: bytes) -> bytes:
+    """The per-session key: HKDF-SHA1 of the master ``key`` with ``salt`` and info ``ss-subkey``."""
     return HKDF(algorithm=hashes.SHA1(), length=len(key), salt=salt, info=b"ss-subkey").derive(key)
 
 
@@ -207,6 +208,9 @@ class ShadowsocksStream:
         return bytes(out)
 
     async def send(self, data: bytes) -> None:
+        """Encrypt and send ``data`` in AEAD chunks; the first call also sends the salt and the
+        target's address.
+        """
         prefix = b""
         if self.enc is None:
             # The address goes with the first data, as real clients send it.
@@ -244,6 +248,10 @@ class ShadowsocksStream:
         return True
 
     async def recv(self, max_bytes: int) -> bytes:
+        """Up to ``max_bytes`` of decrypted data; ``b""`` at end of stream. A chunk that does not
+        authenticate or has a bad length raises ``shadowsocks_invalid_reply``; a stream cut inside
+        a chunk raises ``eof_error``.
+        """
         while not self.plain and not self.eof:
             try:
                 more = await self._next_chunk()
@@ -257,6 +265,7 @@ class ShadowsocksStream:
         return out
 
     def close(self) -> None:
+        """Close the TCP stream to the server."""
         self.inner.close()
 
 
@@ -273,6 +282,9 @@ class ShadowsocksDialer:
         return f"ShadowsocksDialer({self.cfg!r})"
 
     async def dial(self, hp: HostPort, rec: Recorder) -> ByteStream:
+        """TCP to the server (recorded); the target's address goes with the first data sent, so whether
+        the server reaches it shows only when the stream is read.
+        """
         addrs = await endpoint.resolve(self.cfg.server, rec, "proxy")
         tcp = await connect_any(addrs, self.cfg.server.port, rec)
         stream = ShadowsocksStream(tcp, self.cfg, hp)

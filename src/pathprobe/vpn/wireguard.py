@@ -92,6 +92,7 @@ def check_public_key(raw: bytes) -> None:
 
 
 def public_of(private: bytes) -> bytes:
+    """The raw 32-byte X25519 public key of a raw private key."""
     key = X25519PrivateKey.from_private_bytes(private)
     return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
@@ -132,6 +133,7 @@ def _dh(private: X25519PrivateKey, public: bytes) -> bytes:
 
 
 def tai64n(now: float | None = None) -> bytes:
+    """The 12-byte TAI64N timestamp of ``now`` (seconds since the epoch; default: the current time)."""
     t = time.time() if now is None else now
     sec = int(t)
     return struct.pack(">QI", 2**62 + sec, int((t - sec) * 1e9))
@@ -148,6 +150,9 @@ def hchacha20(key: bytes, nonce16: bytes) -> bytes:
 
 
 def xchacha20poly1305_decrypt(key: bytes, nonce24: bytes, data: bytes, ad: bytes) -> bytes:
+    """Decrypt and authenticate ``data`` (a WireGuard cookie reply); raises
+    ``cryptography.exceptions.InvalidTag`` when it does not authenticate.
+    """
     sub = hchacha20(key, nonce24[:16])
     return ChaCha20Poly1305(sub).decrypt(b"\x00" * 4 + nonce24[16:], data, ad)
 

@@ -41,12 +41,15 @@ class Issued:
     chain: list[x509.Certificate] = field(default_factory=list)
 
     def cert_pem(self) -> bytes:
+        """The certificate alone, PEM."""
         return _pem(self.cert)
 
     def chain_pem(self) -> bytes:
+        """The certificate and its chain (leaf first, no root), PEM: what a server presents."""
         return b"".join(_pem(c) for c in [self.cert, *self.chain])
 
     def key_pem(self) -> bytes:
+        """The private key, unencrypted PKCS#8 PEM."""
         return self.key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
@@ -107,9 +110,11 @@ class CA:
         return out
 
     def cert_pem(self) -> bytes:
+        """This CA's certificate, PEM."""
         return _pem(self.cert)
 
     def key_pem(self) -> bytes:
+        """This CA's private key, unencrypted PKCS#8 PEM."""
         return self.key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )

@@ -153,6 +153,7 @@ class PortalServer:
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
+        """Start listening (plain or TLS) on the running loop."""
         self._server = await asyncio.start_server(
             self._handle,
             self.host,
@@ -163,6 +164,7 @@ class PortalServer:
         )
 
     async def stop(self) -> None:
+        """Stop listening, cancel the connections being served and wait until the server is closed."""
         if self._server is not None:
             self._server.close()
             for t in list(self._tasks):
@@ -199,6 +201,7 @@ class PortalServer:
         return self
 
     def stop_thread(self) -> None:
+        """Stop a server started by :meth:`start_in_thread` and wait (at most 10 s) for its thread."""
         if self._loop is not None and self._thread is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
@@ -292,6 +295,9 @@ def _hostport(text: str) -> tuple[str, int]:
 
 
 def build_site(args: argparse.Namespace) -> Site:
+    """The :class:`Site` the command-line arguments describe; raises SystemExit on a malformed
+    ``--offer`` or ``--answer``.
+    """
     routes: dict[str, Route] = {}
     offers: list[tuple[str, bytes]] = []
     if args.offer_qaznet:
@@ -328,6 +334,9 @@ async def _serve_forever(servers: list[PortalServer]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """``python -m pathprobe.lab.servers.portal``: serve until SIGTERM or SIGINT; exits 1 when it
+    cannot listen.
+    """
     ap = argparse.ArgumentParser(prog="python -m pathprobe.lab.servers.portal", description=__doc__.split("\n")[0])
     ap.add_argument("--listen", type=_hostport, action="append", default=[], help="HOST:PORT for plain HTTP")
     ap.add_argument("--tls-listen", type=_hostport, action="append", default=[], help="HOST:PORT for HTTPS")

@@ -98,6 +98,8 @@ class TestnetConfig:
 
 @dataclass(frozen=True)
 class NodeSpec:
+    """One node of the test network: its name, role, address and ports."""
+
     name: str
     role: str
     """``authority``, ``relay``, ``exit`` or ``bridge``."""
@@ -132,11 +134,15 @@ def _terminate(proc: subprocess.Popen[bytes], grace: float = 5.0) -> None:
 
 
 def default_cache_dir() -> Path:
+    """Where the network's keys are cached: ``$XDG_CACHE_HOME/pathprobe/tor-testnet`` (default
+    ``~/.cache/pathprobe/tor-testnet``).
+    """
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "pathprobe" / "tor-testnet"
 
 
 def find_obfs4_binary() -> str | None:
+    """``lyrebird`` or ``obfs4proxy`` from ``PATH``, or None."""
     for name in ("lyrebird", "obfs4proxy"):
         path = shutil.which(name)
         if path:
@@ -145,6 +151,7 @@ def find_obfs4_binary() -> str | None:
 
 
 def torrc_text(options: list[tuple[str, str]]) -> str:
+    """The torrc file for ``options``: one ``Key value`` line each, in order."""
     return "".join(f"{k} {v}".rstrip() + "\n" for k, v in options)
 
 
@@ -284,6 +291,7 @@ class TestNetwork:
         return f"obfs4 {b.address}:{b.second_port} {fp} cert={self.obfs4_cert} iat-mode=0"
 
     def node(self, name: str) -> NodeSpec:
+        """The node named ``name``; raises KeyError when there is none."""
         for n in self.nodes:
             if n.name == name:
                 return n
@@ -296,6 +304,9 @@ class TestNetwork:
         return path
 
     def node_torrc(self, node: NodeSpec, data: Path, resolv: Path) -> list[tuple[str, str]]:
+        """The torrc lines of ``node`` with data directory ``data`` and resolver file ``resolv``;
+        raises RuntimeError for the bridge when no obfs4 binary is found.
+        """
         c = self.config
         opts: list[tuple[str, str]] = [
             ("DataDirectory", str(data)),
@@ -392,9 +403,11 @@ class TestNetwork:
             raise
 
     def pids(self) -> list[int]:
+        """PIDs of the nodes still running."""
         return [p.pid for p in self.procs.values() if p.poll() is None]
 
     def dead_nodes(self) -> list[str]:
+        """Names of the started nodes that have exited."""
         return [name for name, p in self.procs.items() if p.poll() is not None]
 
     def consensus(self, timeout: float = 3.0) -> str | None:

@@ -131,6 +131,7 @@ class WgKeys:
 
 
 def wg_keypair() -> WgKeys:
+    """A fresh WireGuard key pair."""
     k = X25519PrivateKey.generate()
     pub = k.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     return WgKeys(base64.b64encode(k.private_bytes_raw()).decode(), base64.b64encode(pub).decode())
@@ -207,6 +208,7 @@ def ss_server(directory: Path, *, port: int, password: str, method: str = "chach
 
 def microsocks(directory: Path, *, port: int, host: str = "127.0.0.1", user: str | None = None,
                password: str | None = None, name: str = "microsocks") -> ServerSpec:
+    """microsocks as a SOCKS5 proxy on ``host:port`` (with a user and password when both are given)."""
     argv = ["microsocks", "-i", host, "-p", str(port)]
     if user is not None and password is not None:
         argv += ["-u", user, "-P", password]

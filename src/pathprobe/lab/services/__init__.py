@@ -30,6 +30,9 @@ INTERNET: dict[str, str] = {
 
 
 def service_class(kind: str) -> type[Service]:
+    """The :class:`Service` subclass of an internet service kind (imported on first use); raises
+    KeyError for a kind not in :data:`INTERNET`.
+    """
     mod, _, cls = INTERNET[kind].partition(":")
     klass: type[Service] = getattr(importlib.import_module(mod), cls)
     return klass

@@ -64,7 +64,9 @@ class ScenarioOptions(Protocol):
     ``[options.<kind>]`` tables. Services never import the scenario module, which imports them."""
 
     @property
-    def options(self) -> Mapping[str, Mapping[str, Any]]: ...
+    def options(self) -> Mapping[str, Mapping[str, Any]]:
+        """The scenario's ``[options.<kind>]`` tables, by kind."""
+        ...
 
 
 @dataclass
@@ -125,6 +127,9 @@ class Service(ABC):
         return {}
 
     def ready(self, pid: int) -> bool:
+        """True once every socket of :meth:`listens` is open in the namespace of ``pid``; polled by the
+        lifecycle until :attr:`ready_timeout`.
+        """
         return all(is_listening(pid, lst) for lst in self.listens())
 
 
@@ -145,14 +150,19 @@ class Running:
     argv: list[str]
 
     def to_json(self) -> dict[str, Any]:
+        """The state file's form of this record (every field)."""
         return asdict(self)
 
     @staticmethod
     def from_json(d: dict[str, Any]) -> Running:
+        """Read :meth:`to_json`'s form; raises KeyError when a field is missing."""
         return Running(**{k: d[k] for k in ("instance", "kind", "netns", "pid", "starttime", "log", "argv")})
 
 
 def proc_starttime(pid: int) -> int | None:
+    """Field 22 of ``/proc/<pid>/stat`` (start time in clock ticks since boot), or None when there is
+    no such process or it is a zombie.
+    """
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
@@ -169,6 +179,10 @@ def alive(r: Running) -> bool:
 
 
 def start(svc: Service, launch: Launch, workdir: Path) -> tuple[subprocess.Popen[bytes], Running]:
+    """Start the prepared service inside its namespace, in its own session, output appended to
+    ``<workdir>/log``; returns the process and its :class:`Running` record. Raises :class:`LabError`
+    when the program cannot be started.
+    """
     log = workdir / "log"
     argv = nsexec(svc.netns, *launch.argv)
     with open(log, "ab") as fh:
@@ -217,6 +231,9 @@ def stop(r: Running, proc: subprocess.Popen[bytes] | None = None, grace: float =
 
 
 def log_tail(path: str | Path, lines: int = 12) -> str:
+    """The last ``lines`` non-blank lines of a log, indented four spaces, for error messages
+    (``(no log)`` / ``(empty log)`` when there is nothing to quote).
+    """
     try:
         text = Path(path).read_text("utf-8", errors="replace")
     except OSError:
@@ -250,6 +267,7 @@ def sockets(pid: int, proto: str) -> list[tuple[str, int]]:
 
 
 def is_listening(pid: int, lst: Listen) -> bool:
+    """True when the socket ``lst`` is open in the namespace of ``pid`` (on its address or 0.0.0.0)."""
     return any(
         port == lst.port and addr in (lst.address, "0.0.0.0") for addr, port in sockets(pid, lst.proto)
     )

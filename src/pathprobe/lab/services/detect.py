@@ -20,10 +20,13 @@ PORT = 80
 
 
 class DetectServer(Service):
+    """The honest portal-detection URL: ``http://detectportal.test/success.txt`` answers ``success``."""
+
     kind = "detect"
     about = "an honest portal-detection URL (pathprobe.lab.servers.portal --answer)"
 
     def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
+        """The portal server in ``--answer`` mode on 10.77.2.30:80; it needs no configuration file."""
         return Launch(
             [
                 sys.executable,
@@ -37,4 +40,5 @@ class DetectServer(Service):
         )
 
     def listens(self) -> list[Listen]:
+        """TCP 10.77.2.30:80."""
         return [Listen("tcp", w.DETECT_ADDR, PORT)]

@@ -12,6 +12,10 @@ from pathprobe.lab.services.dns import HonestDns
 
 
 class LyingDns(HonestDns):
+    """The censor's lying resolver (unbound on the router): the honest answers but for ``lies``,
+    which map a name to an address, to ``"blockpage"`` (the block-page server) or to ``"nxdomain"``.
+    """
+
     kind = "dns-lie"
     about = "the censor's lying resolver (unbound with lying local data)"
     address = w.CENSOR_CLIENT_ADDR
@@ -21,6 +25,7 @@ class LyingDns(HonestDns):
         self.lies = lies
 
     def records(self, many: int = 0) -> dict[str, str]:
+        """The honest records with the lies applied: a ``nxdomain`` name removed, the others re-pointed."""
         records = w.honest_records(many)
         for name, lie in self.lies.items():
             if lie == "nxdomain":

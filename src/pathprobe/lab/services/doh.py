@@ -14,10 +14,15 @@ from pathprobe.lab.services.base import LabContext, Launch, Listen, Service
 
 
 class DohServer(Service):
+    """``https://doh.resolver.test/dns-query`` at 10.77.2.54:443: unbound's DoH with the honest data."""
+
     kind = "doh"
     about = "a DNS-over-HTTPS server (unbound https-port, honest local data)"
 
     def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
+        """Issue its certificate from the lab public CA (for the name and the address), write the key,
+        chain and unbound configuration, and return the command.
+        """
         leaf = ctx.public.issue(w.DOH_NAME, w.DOH_ADDR)
         chain, key = workdir / "doh.chain.pem", workdir / "doh.key.pem"
         chain.write_bytes(leaf.chain_pem())
@@ -38,7 +43,9 @@ class DohServer(Service):
         return Launch(_unbound.argv(_unbound.write(workdir, text)))
 
     def listens(self) -> list[Listen]:
+        """TCP 10.77.2.54:443."""
         return [Listen("tcp", w.DOH_ADDR, 443)]
 
     def programs(self) -> list[str]:
+        """``unbound``."""
         return ["unbound"]

@@ -23,6 +23,9 @@ from pathprobe.lab.services.base import LabContext, Launch, Listen, Service
 
 
 def mitmdump_path() -> str | None:
+    """The mitmdump to run: ``PATHPROBE_MITMDUMP``, else the repository's ``.venv-mitmproxy``, else
+    ``PATH``; None when there is none.
+    """
     env = os.environ.get("PATHPROBE_MITMDUMP")
     if env:
         return env
@@ -39,6 +42,10 @@ def host_regex(name: str) -> str:
 
 
 class Interceptor(Service):
+    """The censor's transparent TLS interceptor (mitmdump) on the router's port 8080; ``hosts``
+    (None: every name) limits interception to those SNIs, ``ignore`` passes those through.
+    """
+
     kind = "interceptor"
     about = "a transparent TLS interceptor (mitmdump --mode transparent)"
 
@@ -54,6 +61,9 @@ class Interceptor(Service):
         self.ignore = ignore
 
     def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
+        """Write the interception CA into mitmproxy's confdir and return the mitmdump command; raises
+        :class:`LabError` when the scenario has no interception root or mitmdump is not found.
+        """
         if ctx.interceptor is None:
             raise LabError("the interceptor needs an interception root ([censor.intercept] root)")
         exe = mitmdump_path()
@@ -88,8 +98,10 @@ class Interceptor(Service):
         return Launch(argv, env={"HOME": str(workdir)})
 
     def listens(self) -> list[Listen]:
+        """TCP port 8080 on every address of the router."""
         return [Listen("tcp", "0.0.0.0", w.INTERCEPT_PORT)]
 
     def programs(self) -> list[str]:
+        """The mitmdump :func:`mitmdump_path` finds (``mitmdump`` when none)."""
         exe = mitmdump_path()
         return [exe or "mitmdump"]

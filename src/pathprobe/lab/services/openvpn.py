@@ -54,6 +54,8 @@ class _OpenVpn(Service):
 
 
 class OpenVpnUdp(_OpenVpn):
+    """An OpenVPN server over UDP at 10.77.2.81:1194."""
+
     kind = "openvpn-udp"
     about = "an OpenVPN server over UDP (10.77.2.81:1194)"
     proto = "udp"
@@ -62,6 +64,8 @@ class OpenVpnUdp(_OpenVpn):
 
 
 class OpenVpnTcp(_OpenVpn):
+    """An OpenVPN server over TCP at 10.77.2.81:1194."""
+
     kind = "openvpn-tcp"
     about = "an OpenVPN server over TCP (10.77.2.81:1194)"
     proto = "tcp"
@@ -70,6 +74,8 @@ class OpenVpnTcp(_OpenVpn):
 
 
 class OpenVpnTlsCrypt(_OpenVpn):
+    """An OpenVPN server with ``tls-crypt`` over UDP at 10.77.2.81:1195: silent to anyone without its key."""
+
     kind = "openvpn-tlscrypt"
     about = "an OpenVPN server with tls-crypt over UDP (10.77.2.81:1195): silent to anyone without its key"
     proto = "udp"

@@ -26,6 +26,10 @@ STEP_TIMEOUT = 10.0
 
 
 class Origins(Service):
+    """HTTPS origins for the lab's sites (``sites``: name to address; default: every lab site) and
+    ``many`` generated ones, in one server process; also the censor's block page (``blockpage``).
+    """
+
     kind = "origins"
     about = "HTTPS origins for the lab's sites (lab public CA, one server, names by SNI)"
 
@@ -58,6 +62,9 @@ class Origins(Service):
         return cls(many=many, retired=tuple(retired))
 
     def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
+        """Issue a fresh leaf per site (from the retired root for ``retired`` sites when the lab has
+        one), write them and ``origins.json``, and return the server's command.
+        """
         names = {}
         for name in self.sites:
             issuer = ctx.retired if name in self.retired and ctx.retired is not None else ctx.public
@@ -76,6 +83,7 @@ class Origins(Service):
         return Launch([sys.executable, "-m", "pathprobe.lab.services.origins", str(path)])
 
     def listens(self) -> list[Listen]:
+        """TCP port 443 on every site's address."""
         return [Listen("tcp", a, PORT) for a in dict.fromkeys(self.sites.values())]
 
 
@@ -115,6 +123,9 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
 
 
 async def serve(config: dict[str, Any]) -> None:
+    """Serve every address of ``config`` (``origins.json``) until cancelled, each name's certificate
+    chosen by SNI (the address's own site without SNI).
+    """
     names = config["names"]
     assert isinstance(names, dict)
     ctxs = _contexts(names)
@@ -149,6 +160,7 @@ async def serve(config: dict[str, Any]) -> None:
 
 
 def main(argv: list[str]) -> int:
+    """``python -m pathprobe.lab.services.origins CONFIG``: serve until SIGTERM; returns 0."""
     import signal
 
     config = json.loads(Path(argv[1]).read_text("utf-8"))

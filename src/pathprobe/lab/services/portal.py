@@ -24,6 +24,11 @@ OFFERS = ("qaznet", "interceptor")
 
 
 class Portal(Service):
+    """The censor's portal page on the router's port 8081: a certificate-install page offering
+    ``offers`` (``qaznet``, ``interceptor``), or a log-in page when it offers none. Raises ValueError
+    for an unknown offer.
+    """
+
     kind = "portal"
     about = "the censor's portal page (pathprobe.lab.servers.portal: capture, certificate or log-in page)"
 
@@ -35,6 +40,10 @@ class Portal(Service):
         self.offers = list(dict.fromkeys(offers))
 
     def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
+        """The portal server's command (no configuration file; the interception root's certificate is
+        written when offered); raises :class:`LabError` when it should offer an interception root the
+        scenario lacks.
+        """
         argv = [
             sys.executable,
             "-m",
@@ -61,4 +70,5 @@ class Portal(Service):
         return Launch(argv)
 
     def listens(self) -> list[Listen]:
+        """TCP port 8081 on every address of the router."""
         return [Listen("tcp", "0.0.0.0", w.PORTAL_PORT)]

@@ -23,6 +23,8 @@ METHODS = ("chacha20-ietf-poly1305", "aes-256-gcm")
 
 
 class Shadowsocks(Service):
+    """A Shadowsocks server (ss-server) at 10.77.2.83:8388 with ``method`` and a fresh password each run."""
+
     kind = "shadowsocks"
     about = "a Shadowsocks server (shadowsocks-libev ss-server)"
 
@@ -38,6 +40,9 @@ class Shadowsocks(Service):
 
     @classmethod
     def from_options(cls, options: dict[str, Any], where: str) -> Service:
+        """Read ``[options.shadowsocks]``: ``method`` (one of :data:`METHODS`); raises ValueError
+        otherwise.
+        """
         opts = dict(options)
         method = opts.pop("method", METHODS[0])
         if opts:
@@ -47,6 +52,7 @@ class Shadowsocks(Service):
         return cls(method=method)
 
     def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
+        """Pick a fresh password, write ss-server's configuration and return its command."""
         password = secrets.token_urlsafe(18)
         spec = servers.ss_server(
             workdir,
@@ -62,10 +68,13 @@ class Shadowsocks(Service):
         return Launch(spec.argv)
 
     def plan_values(self) -> dict[str, str]:
+        """``url``: the client's ``ss://`` key (an Outline access key; a secret), once prepared."""
         return {"url": self._url} if self._url else {}
 
     def listens(self) -> list[Listen]:
+        """TCP 10.77.2.83:8388."""
         return [Listen("tcp", w.SHADOWSOCKS_ADDR, w.SHADOWSOCKS_PORT)]
 
     def programs(self) -> list[str]:
+        """``ss-server``."""
         return ["ss-server"]

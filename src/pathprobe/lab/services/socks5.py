@@ -13,14 +13,19 @@ from pathprobe.lab.services.base import LabContext, Launch, Listen, Service
 
 
 class Socks5Proxy(Service):
+    """A SOCKS5 proxy (microsocks) at 10.77.2.80:1080, no authentication."""
+
     kind = "socks5"
     about = "a SOCKS5 proxy (microsocks)"
 
     def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
+        """microsocks' command line (it needs no configuration file)."""
         return Launch(["microsocks", "-i", w.SOCKS_ADDR, "-p", str(w.SOCKS_PORT)])
 
     def listens(self) -> list[Listen]:
+        """TCP 10.77.2.80:1080."""
         return [Listen("tcp", w.SOCKS_ADDR, w.SOCKS_PORT)]
 
     def programs(self) -> list[str]:
+        """``microsocks``."""
         return ["microsocks"]

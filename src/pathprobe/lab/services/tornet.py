@@ -121,6 +121,10 @@ def _config_from_json(d: dict[str, Any]) -> TestnetConfig:
 
 
 class TorNetwork(Service):
+    """A private Tor network (3 directory authorities, 2 relays with an exit, an obfs4 bridge) run by
+    one supervisor process.
+    """
+
     kind = "tornet"
     about = "a private Tor network (tor: 3 directory authorities, 2 relays with an exit, an obfs4 bridge)"
     ready_timeout = READY_WITHIN + 10.0
@@ -131,6 +135,9 @@ class TorNetwork(Service):
         self.workdir: Path | None = None
 
     def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
+        """Load or make the network's keys (cached between runs; the slow part), write the
+        supervisor's configuration and return its command.
+        """
         self.net.prepare()  # keys: made once, then from the cache (the slow part)
         self.workdir = workdir
         spec = {"network": _config_json(self.net.config), "ready_within": READY_WITHIN}
@@ -138,6 +145,7 @@ class TorNetwork(Service):
         return Launch([sys.executable, "-m", "pathprobe.lab.services.tornet", str(workdir)])
 
     def listens(self) -> list[Listen]:
+        """Every node's ORPort and its second port (DirPort, or the bridge's obfs4 port)."""
         out = []
         for n in self.net.nodes:
             out.append(Listen("tcp", n.address, n.or_port))
@@ -146,15 +154,20 @@ class TorNetwork(Service):
         return out
 
     def ready(self, pid: int) -> bool:
+        """True once the supervisor has written its ready file (a client could bootstrap) and every
+        port of :meth:`listens` is open.
+        """
         if self.workdir is None or not (self.workdir / READY_FILE).exists():
             return False
         return all(is_listening(pid, lst) for lst in self.listens())
 
     def programs(self) -> list[str]:
+        """``tor``, ``tor-gencert`` and ``obfs4proxy`` (as configured)."""
         c = self.net.config
         return [c.tor, c.tor_gencert, c.obfs4proxy or "obfs4proxy"]
 
     def plan_values(self) -> dict[str, str]:
+        """``dirauth0``... (``DirAuthority`` lines for a client) and ``obfs4_bridge`` (the bridge's line)."""
         lines = self.net.dir_authority_lines()
         out = {f"dirauth{i}": line for i, line in enumerate(lines)}
         out["obfs4_bridge"] = self.net.obfs4_bridge_line()
@@ -223,6 +236,7 @@ def supervise(workdir: Path) -> int:
 
 
 def main(argv: list[str]) -> int:
+    """``python -m pathprobe.lab.services.tornet WORKDIR``: :func:`supervise`; 2 on a bad command line."""
     if len(argv) != 2:
         print("usage: python -m pathprobe.lab.services.tornet WORKDIR (run by the lab)", file=sys.stderr)
         return 2

@@ -25,6 +25,8 @@ from pathprobe.lab.services.base import LabContext, Launch, Listen, Service
 
 
 class WireGuard(Service):
+    """A WireGuard server (wireguard-go, userspace) on UDP port 51820, fresh keys each run."""
+
     kind = "wireguard"
     about = "a WireGuard server (wireguard-go, userspace)"
 
@@ -38,6 +40,9 @@ class WireGuard(Service):
         return f"WireGuard(instance={self.instance!r}, ifname={self.ifname!r})"
 
     def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
+        """Make the server's keys, a known peer's and a stranger's, write the configuration and return
+        wireguard-go's foreground command.
+        """
         server, peer, stranger = servers.wg_keypair(), servers.wg_keypair(), servers.wg_keypair()
         spec = servers.wireguard_server(
             workdir, self.ifname, server, [peer.public], port=w.WIREGUARD_PORT, address="10.87.0.1/24"
@@ -51,14 +56,22 @@ class WireGuard(Service):
         return Launch(spec.argv)  # wireguard-go -f: stays in the foreground, its PID is the service
 
     def plan_values(self) -> dict[str, str]:
+        """``public_key`` (the server's), ``private_key`` (the known peer's) and ``wrong_private_key``
+        (a key the server does not know); secrets, empty until prepared.
+        """
         return dict(self._values)
 
     def listens(self) -> list[Listen]:
+        """UDP port 51820 on every address."""
         return [Listen("udp", "0.0.0.0", w.WIREGUARD_PORT)]
 
     def ready(self, pid: int) -> bool:
+        """True once the interface is configured and up (the follow-up commands succeeded) and the port
+        is bound.
+        """
         # The port opens only once the interface is configured and up: the follow-ups come first.
         return self._ready is not None and self._ready.ready() and super().ready(pid)
 
     def programs(self) -> list[str]:
+        """``wireguard-go`` and ``wg``."""
         return ["wireguard-go", "wg"]
