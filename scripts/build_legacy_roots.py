@@ -46,7 +46,7 @@ What was checked
 * No known interception certificate (src/pathprobe/data/interception_roots.tsv, by sha256 or spki) is
   in the set; the script refuses to write the file otherwise.
 * Debian 12's ca-certificates 20230311+deb12u1 (/usr/share/ca-certificates/mozilla, 142 roots): the 49
-  that certifi 2026.10.19.post1 lacks are all in the set (tests/test_legacy_roots_data.py).
+  that certifi 2026.10.19.post1 lacks are all in the set (tests/test_trust.py).
 
 Why each root left: `retired` or `for_cause`
 ---------------------------------------------

@@ -1,7 +1,7 @@
 """Regenerate the analysis golden files from REAL handshakes against local servers.
 
     python -m tests.golden.make_analysis_goldens            # writes measurement.json for each case
-    UPDATE_GOLDEN=1 python -m pytest tests/test_golden_analysis.py   # then rewrites expected.json
+    UPDATE_GOLDEN=1 python -m pytest tests/analysis/test_pipeline_golden.py   # then rewrites expected.json
 
 Each case is a set of paths measured with the real site check (net/sitecheck.check_site) against
 real TLS servers on loopback, saved with the root sets and the validation time, so that the pure

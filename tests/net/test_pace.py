@@ -13,8 +13,7 @@ from pathprobe.lab.servers.pki import CA
 from pathprobe.net import pace
 from pathprobe.net.sitecheck import Recorder, connect_any
 from pathprobe.vocab import Failure
-
-from .servers import closed_port, https_server
+from tests.servers import closed_port, https_server
 
 
 def test_no_samples_means_no_early_give_up() -> None:

@@ -29,8 +29,7 @@ from pathprobe.errors import NetFailure
 from pathprobe.net import dns as stub
 from pathprobe.net import pace
 from pathprobe.vocab import Failure
-
-from .conftest import in_ci
+from tests.conftest import in_ci
 
 UNBOUND_PORT = 18700
 UDP_PORT = 18701

@@ -16,7 +16,7 @@ from pathprobe.analysis.roots import KnownRoot, KnownRoots, RootSet
 from pathprobe.analysis.verdicts import Roots
 from pathprobe.model import PathMeasurement
 
-CASES = sorted(p for p in (Path(__file__).parent / "golden" / "analysis").iterdir() if p.is_dir())
+CASES = sorted(p for p in (Path(__file__).resolve().parents[1] / "golden" / "analysis").iterdir() if p.is_dir())
 
 
 def analysed(folder: Path) -> dict[str, Any]:

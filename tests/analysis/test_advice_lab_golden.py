@@ -17,8 +17,8 @@ from pathprobe.analysis.recommend import recommend
 from pathprobe.lab.scenario import load, shipped
 from pathprobe.profile import load_profile
 
-REPO = Path(__file__).resolve().parent.parent
-GOLDEN = Path(__file__).parent / "golden" / "lab-advice"
+REPO = Path(__file__).resolve().parents[2]
+GOLDEN = REPO / "tests" / "golden" / "lab-advice"
 
 
 @pytest.mark.parametrize("scenario", shipped())

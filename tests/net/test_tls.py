@@ -11,8 +11,7 @@ from pathprobe.lab.servers.pki import CA
 from pathprobe.model import HostPort
 from pathprobe.net import tls
 from pathprobe.net.sitecheck import FixedAddressDialer, check_site
-
-from .servers import https_server
+from tests.servers import https_server
 
 
 def test_every_handshake_sees_the_chain(tmp_path: Path) -> None:
