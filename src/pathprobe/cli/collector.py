@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import typer
 
 from pathprobe.errors import BadInput
+
+if TYPE_CHECKING:
+    from pathprobe.collector.storage import Storage
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 token_app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(
     token_app, name="token", help="Add, list and revoke the bearer tokens of organisations/campaigns."
 )
+
+
+@contextlib.contextmanager
+def _storage(db: str | None) -> Iterator[Storage]:
+    """The collector's database (``--db``, else the default file), closed when the block ends."""
+    from pathprobe.collector.storage import open_storage
+
+    storage = open_storage(db or _default_db())
+    try:
+        yield storage
+    finally:
+        storage.close()
 
 
 def _default_db() -> str:
@@ -78,13 +96,8 @@ def token_add(
     db: str = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Create a token; it is printed once, alone on the last line (only its hash is stored)."""
-    from pathprobe.collector.storage import open_storage
-
-    storage = open_storage(db or _default_db())
-    try:
+    with _storage(db) as storage:
         token = storage.add_token(name)
-    finally:
-        storage.close()
     print(f"token for '{name}' (shown once; give it to the people who submit):", file=sys.stderr)
     print(token, flush=True)
 
@@ -92,13 +105,8 @@ def token_add(
 @token_app.command("list")
 def token_list(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """List tokens: name, created, revoked, summaries received (never the tokens themselves)."""
-    from pathprobe.collector.storage import open_storage
-
-    storage = open_storage(db or _default_db())
-    try:
+    with _storage(db) as storage:
         rows = storage.list_tokens()
-    finally:
-        storage.close()
     if not rows:
         print("no tokens yet: add one with `pathprobe collector token add NAME`")
         return
@@ -113,13 +121,8 @@ def token_revoke(
     db: str = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Revoke a token: it stops working within seconds; its summaries stay."""
-    from pathprobe.collector.storage import open_storage
-
-    storage = open_storage(db or _default_db())
-    try:
+    with _storage(db) as storage:
         done = storage.revoke_token(name)
-    finally:
-        storage.close()
     if not done:
         raise BadInput(f"no active token named '{name}'")
     print(f"token '{name}' revoked")
