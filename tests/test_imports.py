@@ -261,3 +261,38 @@ def test_nothing_outside_the_lab_imports_it() -> None:
         if e.target == "pathprobe.lab" or e.target.startswith("pathprobe.lab.")
     ]
     assert not bad, "\n".join(bad)
+
+
+ANALYSIS_MAY_IMPORT = ("pathprobe.analysis", "pathprobe.model", "pathprobe.profile", "pathprobe.vocab",
+                       "pathprobe.errors", "pathprobe.version")
+"""The analysis is pure: it reads measurements and loaded root sets and writes the profile."""
+
+
+def test_the_analysis_does_no_io() -> None:
+    """analysis/ imports no room that does I/O (net, probes, trust, tunnels, reports, the CLI), and
+    no module of it opens files, sockets or processes or reads the package's data."""
+    graph = import_graph()
+    analysis = [m for m in graph if m == "pathprobe.analysis" or m.startswith("pathprobe.analysis.")]
+    assert "pathprobe.analysis.pipeline" in analysis
+    bad = [
+        str(e)
+        for m in analysis
+        for e in graph[m]
+        if e.target.startswith("pathprobe") and not any(
+            e.target == ok or e.target.startswith(ok + ".") for ok in ANALYSIS_MAY_IMPORT
+        )
+    ]
+    assert not bad, "the analysis imports a room that does I/O:\n" + "\n".join(bad)
+    io_names = {"open", "socket", "subprocess", "resources", "certifi", "urllib", "httpx", "asyncio"}
+    files = module_files()
+    for m in analysis:
+        tree = ast.parse(files[m].read_text("utf-8"))
+        for node in ast.walk(tree):
+            names = (
+                [a.name.split(".")[0] for a in node.names] if isinstance(node, ast.Import)
+                else [(node.module or "").split(".")[0]] if isinstance(node, ast.ImportFrom)
+                else [node.func.id] if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                else []
+            )
+            hits = io_names.intersection(names)
+            assert not hits, f"{files[m]}:{getattr(node, 'lineno', '?')}: {sorted(hits)} in the analysis"
