@@ -79,6 +79,10 @@ class Prepared:
     progress: ProgressFn | None = field(default=None)
 
     def context(self) -> RunContext:
+        """A fresh :class:`~pathprobe.probes.base.RunContext` for running the plan: the options' timeout,
+        ``full`` and probe options, the plan's default sites and controls, ``t0`` taken now, and
+        :attr:`progress` when one is set.
+        """
         ctx = RunContext(timeout=self.options.timeout, full=self.options.full, sites=self.plan.sites,
                          controls=self.plan.controls, t0=time.monotonic(), probe_options=self.options.probe_options)
         if self.progress is not None:

@@ -232,6 +232,9 @@ class OfferedCertificate(JsonObject):
 
     @classmethod
     def read(cls, r: _Fields) -> OfferedCertificate:
+        """One ``offered_certificates`` entry from its JSON object (read through ``r``): every field may be
+        absent or null; :class:`BadInput` names a field of the wrong type.
+        """
         return cls(
             sha256=r.text("sha256"),
             spki_sha256=r.text("spki_sha256"),
@@ -259,6 +262,9 @@ class Portal(JsonObject):
 
     @classmethod
     def read(cls, r: _Fields) -> Portal:
+        """``network.portal`` from its JSON object, with its offered certificates; :class:`BadInput` names the
+        first field of the wrong type.
+        """
         where = r.at("offered_certificates")
         return cls(
             detected=r.flag("detected"),
@@ -287,6 +293,9 @@ class Network(JsonObject):
 
     @classmethod
     def read(cls, r: _Fields) -> Network:
+        """``network`` from its JSON object: ``asn`` an integer, ``connectivity`` ``online``, ``portal`` or
+        ``offline`` (each may be null); :class:`BadInput` names the first bad field.
+        """
         asn = r.data.get("asn")
         if asn is not None and (isinstance(asn, bool) or not isinstance(asn, int)):
             raise r.fail("asn", "an AS number (an integer) or null")
@@ -317,6 +326,9 @@ class FormerPublicRoot(JsonObject):
 
     @classmethod
     def read(cls, r: _Fields) -> FormerPublicRoot:
+        """A target's ``legacy_root`` from its JSON object: every field a string or null, else
+        :class:`BadInput` naming it.
+        """
         return cls(
             subject=r.text("subject"),
             sha256=r.text("sha256"),
@@ -352,6 +364,10 @@ class Target(JsonObject):
 
     @classmethod
     def read(cls, r: _Fields) -> Target:
+        """One ``targets[]`` entry; the caller has checked that ``target`` is a string (without it,
+        ``KeyError``). Verdicts must be their vocabulary's words or null; :class:`BadInput` names the first
+        bad field.
+        """
         legacy = r.obj("legacy_root")
         return cls(
             target=r.data["target"],
@@ -393,6 +409,9 @@ class Path(JsonObject):
 
     @classmethod
     def read(cls, r: _Fields) -> Path:
+        """One ``paths[]`` entry with its targets; the caller has checked that ``id`` is a string (without it,
+        ``KeyError``). ``kind`` and both verdicts are required; :class:`BadInput` names the first bad field.
+        """
         kind = r.data.get("kind")
         if not isinstance(kind, str):
             raise r.fail("kind", "a string")
@@ -440,6 +459,9 @@ class Finding(JsonObject):
 
     @classmethod
     def read(cls, r: _Fields) -> Finding:
+        """One ``interception[]`` entry; the caller has checked that ``host`` is a string and ``paths`` a list
+        (without ``host``, ``KeyError``). :class:`BadInput` names the first field of the wrong type.
+        """
         return cls(
             host=r.data["host"],
             paths=r.strings("paths"),
@@ -467,6 +489,9 @@ class InterceptionRoot(JsonObject):
 
     @classmethod
     def read(cls, r: _Fields) -> InterceptionRoot:
+        """One ``trust_store.known_interception_roots[]`` entry: four strings or nulls, else :class:`BadInput`
+        naming the field.
+        """
         return cls(
             sha256=r.text("sha256"),
             spki_sha256=r.text("spki_sha256"),
@@ -487,6 +512,9 @@ class TrustStore(JsonObject):
 
     @classmethod
     def read(cls, r: _Fields) -> TrustStore:
+        """``trust_store`` from its JSON object, with its known interception roots; :class:`BadInput` names
+        the first bad field.
+        """
         where = r.at("known_interception_roots")
         return cls(
             source=r.text("source", "a string"),
@@ -513,6 +541,9 @@ class Recommendation(JsonObject):
 
     @classmethod
     def read(cls, r: _Fields) -> Recommendation:
+        """``recommendation`` from its JSON object; the caller has checked ``path`` (a string or null) and
+        that ``ranked`` is a list. :class:`BadInput` names the first bad field.
+        """
         return cls(
             path=r.data.get("path"),
             ranked=r.strings("ranked"),

@@ -78,6 +78,11 @@ OFFLINE_TEXT = (
 
 @dataclass(frozen=True)
 class Advice:
+    """What :func:`advise` returns: the advice ``text`` (its sentences joined by spaces) and ``cases``, the
+    stable ids of the cases it covers (:class:`~pathprobe.vocab.AdviceCase` words), each once, in the order
+    told.
+    """
+
     text: str
     cases: tuple[str, ...]
 
@@ -115,6 +120,9 @@ def cn_of(dn: str | None) -> str:
 
 
 def join_words(items: Sequence[str]) -> str:
+    """The items in their given order as English: ``a``, ``a and b``, ``a, b and c``; the empty string for
+    none.
+    """
     items = list(items)
     if not items:
         return ""
@@ -124,6 +132,9 @@ def join_words(items: Sequence[str]) -> str:
 
 
 def list_hosts(hosts: Iterable[str], limit: int = 3) -> str:
+    """The distinct hosts, sorted, as English; beyond ``limit`` the rest are only counted
+    (``a, b, c and 2 more sites``).
+    """
     hs = sorted(set(hosts))
     if len(hs) <= limit:
         return join_words(hs)

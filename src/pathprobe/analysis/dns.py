@@ -80,6 +80,11 @@ def address_ip(address: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class SystemView:
+    """What the system said about a target's host, from the target's last ``dns`` observation: ``source``
+    (``system`` or ``hosts``), the ``answers`` (addresses), the ``failure`` (None when it answered), and
+    ``connected``, the address of the first TCP connection that succeeded (None when none did).
+    """
+
     source: str
     answers: tuple[str, ...]
     failure: str | None
@@ -102,6 +107,9 @@ def _clean(ev: TargetEvidence) -> bool:
 
 
 def system_view(ev: TargetEvidence) -> SystemView | None:
+    """The system's view of ``ev``'s host; None when nothing was resolved (an address literal) or when the
+    last ``dns`` observation came from another resolver than ``system`` or ``hosts``.
+    """
     dns_obs = [o for o in ev.target.observations if o.step == Step.DNS]
     if not dns_obs:
         return None  # an address literal: nothing was resolved

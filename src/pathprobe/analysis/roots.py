@@ -21,6 +21,9 @@ from pathprobe.profile import InterceptionRoot
 
 
 def spki_sha256(cert: x509.Certificate) -> str:
+    """SHA-256 of the certificate's DER SubjectPublicKeyInfo, as lower-case hex (what the ``spki_sha256``
+    columns and Chromium's block list match; it survives re-issuing with the same key).
+    """
     spki = cert.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -28,6 +31,7 @@ def spki_sha256(cert: x509.Certificate) -> str:
 
 
 def cert_sha256(cert: x509.Certificate) -> str:
+    """SHA-256 of the whole DER certificate, as lower-case hex (the certificate's fingerprint)."""
     return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
@@ -57,6 +61,9 @@ class RootSet:
 
     @staticmethod
     def of(name: str, certs: list[x509.Certificate], source: str) -> RootSet:
+        """A root set of ``certs``, silently dropping any certificate cryptography's verification ``Store``
+        refuses; ``store`` is None when none is left (then nothing validates against it).
+        """
         usable = []
         for c in certs:
             try:
@@ -74,11 +81,19 @@ class RootSet:
         )
 
     def contains(self, sha256: str, spki: str) -> bool:
+        """Whether a certificate is in the set, by its certificate hash or, when ``spki`` is not empty, by its
+        SPKI hash (both lower-case hex).
+        """
         return sha256 in self.by_sha256 or (bool(spki) and spki in self.by_spki)
 
 
 @dataclass(frozen=True)
 class KnownRoot:
+    """One row of the known interception roots (``interception_roots.tsv``, or a ``--known-roots`` file):
+    matched by certificate hash (``sha256``) or SPKI hash, both lower-case hex; ``year``, ``country`` and
+    ``note`` may be empty.
+    """
+
     name: str
     year: str
     country: str
@@ -88,14 +103,24 @@ class KnownRoot:
 
     @property
     def label(self) -> str:
+        """How profiles and reports name it (``known_as``): ``name (country, year)``, e.g.
+        ``Qaznet Trust Network (KZ, 2019)``.
+        """
         return f"{self.name} ({self.country}, {self.year})"
 
 
 @dataclass(frozen=True)
 class KnownRoots:
+    """The known interception roots in list order (as :func:`pathprobe.trust.known_roots` reads them: the
+    shipped list, then any ``--known-roots`` rows).
+    """
+
     entries: tuple[KnownRoot, ...]
 
     def match(self, sha256: str, spki: str) -> KnownRoot | None:
+        """The first entry with this certificate hash or, when ``spki`` is not empty, this SPKI hash; None
+        when none matches.
+        """
         for e in self.entries:
             if sha256 == e.sha256 or (spki and spki == e.spki_sha256):
                 return e
@@ -103,6 +128,11 @@ class KnownRoots:
 
 
 def parse_known(text: str, source: str) -> list[KnownRoot]:
+    """The rows of a known-roots TSV (a header row naming at least ``name``, ``sha256`` and ``spki_sha256``;
+    ``year``, ``country`` and ``note`` optional; blank lines and ``#`` lines skipped), hashes lower-cased.
+    Raises :class:`BadInput` naming ``source`` and the data row (counted from 1) for a missing column or a
+    hash that is not hex (``sha256``: exactly 64 digits).
+    """
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
     rows = list(csv.DictReader(io.StringIO("\n".join(lines)), delimiter="\t"))
     out = []
@@ -143,6 +173,9 @@ class LegacyRoot:
 
     @property
     def for_cause(self) -> bool:
+        """True when Mozilla removed (or distrusted) the root for cause (``reason`` is :data:`FOR_CAUSE`),
+        False when it was merely retired.
+        """
         return self.reason == FOR_CAUSE
 
     def distrusts(self, leaf_not_before: str) -> bool:
@@ -168,10 +201,16 @@ class LegacyRoots:
 
     @staticmethod
     def of(entries: Iterable[LegacyRoot]) -> LegacyRoots:
+        """The roots indexed by certificate hash and by SPKI hash (of two entries with one hash, the later one
+        is found).
+        """
         es = tuple(entries)
         return LegacyRoots(es, {e.sha256: e for e in es}, {e.spki_sha256: e for e in es})
 
     def match(self, sha256: str, spki: str) -> LegacyRoot | None:
+        """The entry with this certificate hash, else (when ``spki`` is not empty) the one with this SPKI
+        hash; None when neither is listed.
+        """
         hit = self.by_sha256.get(sha256)
         if hit is None and spki:
             hit = self.by_spki.get(spki)
@@ -182,6 +221,12 @@ LEGACY_COLUMNS = ("spki_sha256", "sha256", "subject", "left", "reason", "distrus
 
 
 def parse_legacy(text: str, source: str) -> list[LegacyRoot]:
+    """The rows of a legacy-roots TSV (a header row with the :data:`LEGACY_COLUMNS`; blank lines and ``#``
+    lines skipped), hashes lower-cased and an empty ``distrust_after`` read as None. Raises :class:`BadInput`
+    naming ``source`` and the data row (counted from 1) for a missing column, a ``distrust_after`` that is not
+    a ``YYYY-MM-DD`` date, a hash that is not 64 hex digits, or a ``reason`` other than :data:`RETIRED` and
+    :data:`FOR_CAUSE`.
+    """
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
     out = []
     for i, r in enumerate(csv.DictReader(io.StringIO("\n".join(lines)), delimiter="\t"), start=1):

@@ -50,6 +50,7 @@ class TargetEvidence:
 
     @property
     def host(self) -> str:
+        """The target's host, without its port or IPv6 brackets (:func:`host_of`)."""
         return host_of(self.target.target)
 
     @property
@@ -60,6 +61,10 @@ class TargetEvidence:
 
 @dataclass(frozen=True)
 class Witness:
+    """A publicly valid leaf that one path saw for a host, as :func:`cross_path_signals` compares it: the path
+    id, the leaf's subject, SAN names, SPKI hash and issuer.
+    """
+
     path: str
     subject: str
     san: frozenset[str]
@@ -134,5 +139,8 @@ def cross_path_signals(items: Sequence[TargetEvidence]) -> None:
 
 
 def ordered(signals: set[str]) -> list[str]:
+    """``signals`` in the fixed order of :data:`SIGNAL_ORDER` (the order of a profile's signals); any other
+    word comes after those, alphabetically.
+    """
     rank: dict[str, int] = {s: i for i, s in enumerate(SIGNAL_ORDER)}
     return sorted(signals, key=lambda s: (rank.get(s, 99), s))

@@ -19,6 +19,11 @@ MAX_INTERMEDIATES = 16
 
 @dataclass(frozen=True)
 class Validation:
+    """The result of validating one chain against one root set: ``valid``, or the ``failure`` word (an
+    ``ssl_*`` :class:`~pathprobe.vocab.Failure`) saying why not; ``path_sha256`` is the built path's
+    certificate hashes, leaf first and root last (empty unless valid).
+    """
+
     valid: bool
     failure: str | None
     anchor_sha256: str | None = None
@@ -36,6 +41,10 @@ def _subject(host: str) -> x509.DNSName | x509.IPAddress:
 
 
 def classify_verification(msg: str) -> str:
+    """The failure word for a cryptography ``VerificationError`` message: ``ssl_invalid_hostname`` (no name
+    matches the host), ``ssl_unknown_authority`` (no path to one of the roots), else
+    ``ssl_invalid_certificate``.
+    """
     m = msg.lower()
     if "no matching subjectaltname" in m:
         return Failure.SSL_INVALID_HOSTNAME

@@ -64,6 +64,12 @@ def evaluate(
 
 
 def target_verdict(ev: TargetEvidence) -> Target:
+    """A target's verdicts from its evidence. With a chain: ``intercepted`` (and reached) on any signal beyond
+    the supporting ones, else ``intact`` when publicly valid or anchored at a retired public root, else
+    reached but ``unverified`` when the root is distrusted, else ``blocked`` and ``unverified`` with the
+    public validation's failure. Without one: the recorded reachability (``blocked`` when none) and
+    ``unverified``.
+    """
     t = ev.target
     strong = ev.signals - SUPPORTING_ONLY
     if t.tls is None:
@@ -111,6 +117,10 @@ def former_public_root(root: LegacyRoot) -> FormerPublicRoot:
 
 
 def distrusted_note(root: LegacyRoot) -> str:
+    """The target's note for a chain anchored at a distrusted ``root``: which root, why Mozilla no longer
+    trusts it (removed for cause, or certificates issued after its distrust-after date), and that the
+    connection is therefore not verified.
+    """
     when = f" in {root.left[:4]}" if root.left else ""
     if root.for_cause:
         why = f"a root Mozilla removed for cause{when}"
@@ -121,6 +131,12 @@ def distrusted_note(root: LegacyRoot) -> str:
 
 
 def path_verdict(p: PathMeasurement, targets: list[Target], latencies: list[float]) -> Path:
+    """A path's verdicts from its targets' verdicts and the latencies of its reached targets (milliseconds;
+    ``latency_ms`` is their median, rounded to 0.1, None when the list is empty). Resolver targets gate the
+    path: if one was not reached the path is ``blocked``, otherwise only the other targets count for its
+    reachability. ``reason`` says why a path is ``unknown`` or ``blocked`` where its targets alone do not.
+    TLS: ``intercepted`` if any target is, else ``intact`` if any target is, else ``unverified``.
+    """
     # A path that depends on a resolver (doh:*) is usable only when the resolver itself was reached with a
     # chain one can trust; then only its sites count, so a working resolver alone does not make it partial.
     gates = [t for t in targets if t.role == Role.RESOLVER]

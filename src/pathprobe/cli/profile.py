@@ -19,6 +19,10 @@ app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 
 
 class Format(StrEnum):
+    """The formats ``profile render --format`` writes: ``md`` (Markdown) or ``html`` (one self-contained
+    file).
+    """
+
     md = "md"
     html = "html"
 

@@ -27,6 +27,10 @@ NONE = "none"
 
 @dataclass(frozen=True)
 class PathExp:
+    """One ``[[expect.path]]``: the path ``id`` and the verdicts it must have; a field left None is not
+    checked.
+    """
+
     id: str
     reachability: str | None = None
     tls: str | None = None
@@ -36,6 +40,11 @@ class PathExp:
 
 @dataclass(frozen=True)
 class TargetExp:
+    """One ``[[expect.target]]``: the expectations every one of ``targets`` (target names as the profile
+    spells them) must meet on the path ``path``. ``failure`` may be a glob or ``"none"``; a field left None or
+    empty is not checked.
+    """
+
     path: str
     targets: tuple[str, ...]
     reachability: str | None = None
@@ -49,6 +58,11 @@ class TargetExp:
 
 @dataclass(frozen=True)
 class FindingExp:
+    """One ``[[expect.interception]]``: every host in ``hosts`` must have a finding; its findings must
+    together show exactly the ``paths`` and ``signals`` given, share one ``known_as`` and ``root``, and all
+    have an issuer containing ``issuer_contains``. A field left None is not checked.
+    """
+
     hosts: tuple[str, ...]
     paths: tuple[str, ...] | None = None
     known_as: str | None = None
@@ -101,6 +115,10 @@ class AdviceExp:
 
 @dataclass(frozen=True)
 class Expectations:
+    """A scenario's whole ``[expect]`` table, as :func:`compare` checks it against a profile; a part left None
+    or empty is not checked, and ``"none"`` stands for null.
+    """
+
     recommendation: str | None = None
     ranked: tuple[str, ...] | None = None
     connectivity: str | None = None
@@ -116,12 +134,19 @@ class Expectations:
 
 @dataclass(frozen=True)
 class Outcome:
+    """One checked expectation: ``what`` was checked, the ``expected`` and ``actual`` values as shown to
+    people, and whether it held (``ok``).
+    """
+
     what: str
     expected: str
     actual: str
     ok: bool
 
     def line(self) -> str:
+        """The outcome as one line of ``lab check`` and ``lab demo`` output: ``PASS  <what> = <expected>``, or
+        ``FAIL  <what>: expected ..., got ...``.
+        """
         if self.ok:
             return f"PASS  {self.what} = {self.expected}"
         return f"FAIL  {self.what}: expected {self.expected}, got {self.actual}"

@@ -98,6 +98,7 @@ SEVERITY_WORD = {
 
 
 def e(x: Any) -> str:
+    """``x`` as text safe inside HTML elements and quoted attributes (None is the empty string)."""
     return escape("" if x is None else str(x), quote=True)
 
 
@@ -246,6 +247,9 @@ def _portal(profile: Profile) -> str:
 
 
 def render_html(profile: Profile) -> str:
+    """The report as one HTML document: the recommendation and advice, the paths × sites matrix, the portal,
+    interception findings and the trust store. It loads nothing from elsewhere (its :data:`CSP` forbids it).
+    """
     net = profile.network
     rec = profile.recommendation
     ranked = list(rec.ranked)

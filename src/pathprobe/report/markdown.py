@@ -35,6 +35,9 @@ def code(x: Any) -> str:
 
 
 def render_markdown(profile: Profile) -> str:
+    """The report as Markdown text ending in one newline: the recommendation and advice, the paths table, the
+    sites × paths table, interception findings, the trust store and, when the plan had one, the portal check.
+    """
     net = profile.network
     rec = profile.recommendation
     label = profile.label

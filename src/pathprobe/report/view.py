@@ -61,6 +61,10 @@ VERDICT_TEXT: dict[str, str] = {
 
 
 def cell_word(reach: str | None, tls: str | None) -> str:
+    """The word for one target's cell of the sites × paths matrix (``intact``, ``intercepted``, ``reached``,
+    ``blocked``, ``not tested``, ...): a pair of verdicts not in :data:`CELL_WORD` shows its TLS verdict, or
+    its reachability when TLS is ``unverified``.
+    """
     return CELL_WORD.get((str(reach), str(tls)), str(tls) if tls != TlsVerdict.UNVERIFIED else str(reach))
 
 
@@ -77,6 +81,10 @@ def cell_class(reach: str | None, tls: str | None) -> str:
 
 @dataclass(frozen=True)
 class Row:
+    """One row of the sites × paths matrix: a target, its role (the first one seen; ``site`` when none was
+    recorded) and one cell per path.
+    """
+
     target: str
     role: str
     cells: tuple[Target | None, ...]
@@ -103,6 +111,9 @@ def matrix(profile: Profile) -> tuple[tuple[Path, ...], list[Row]]:
 
 
 def path_title(path: Path) -> str:
+    """The path in words, for a column or a heading (:func:`~pathprobe.analysis.advice.describe_path` with its
+    ``detail``).
+    """
     return describe_path(path.id, path.detail)
 
 
@@ -130,10 +141,16 @@ def severity(profile: Profile) -> Severity:
 
 
 def short_hash(h: str | None) -> str:
+    """The first 16 characters of a hash followed by ``…``; a hash of 16 or fewer as it is; ``—`` for None or
+    empty.
+    """
     return f"{h[:16]}…" if h and len(h) > 16 else str(h or "—")
 
 
 def issuer_name(dn: str | None) -> str:
+    """The readable name in a certificate name (RFC 4514): its CN, else its O or OU, else the whole name;
+    ``an unnamed issuer`` for None or empty (:func:`~pathprobe.analysis.advice.cn_of`).
+    """
     return cn_of(dn)
 
 
@@ -150,6 +167,9 @@ class Interceptor:
 
 
 def interceptors(profile: Profile) -> list[Interceptor]:
+    """The profile's interception findings grouped by (issuer, anchoring root, ``known_as``) in the order
+    first seen, a missing value being ``""``; each group's hosts, paths and signals without duplicates.
+    """
     groups: dict[tuple[str, str, str], Interceptor] = {}
     for f in profile.interception:
         key = (f.issuer or "", f.root_sha256 or "", f.known_as or "")

@@ -18,15 +18,25 @@ from pathprobe.summary.schema import validate_summary
 
 
 def data_dir() -> Path:
+    """pathprobe's data folder: ``$XDG_DATA_HOME/pathprobe`` (default ``~/.local/share/pathprobe``); not
+    created here.
+    """
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "pathprobe"
 
 
 def default_queue_dir() -> Path:
+    """Where the offline queue lives unless told otherwise: ``queue`` under :func:`data_dir` (not created
+    here).
+    """
     return data_dir() / "queue"
 
 
 class Queue:
+    """The offline queue in ``root`` (default :func:`default_queue_dir`); the folder is created, owner-only,
+    when a summary is first stored (:meth:`put` raises :class:`BadInput` when it cannot be).
+    """
+
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or default_queue_dir()
 
@@ -37,6 +47,9 @@ class Queue:
             raise BadInput(f"cannot create the offline queue {self.root}: {exc.strerror}") from None
 
     def path(self, sid: str) -> Path:
+        """The file that holds (or would hold) the queued summary ``sid``; ``sid`` is not checked here (a
+        valid summary's id is 32 hex digits).
+        """
         return self.root / f"{sid}.json"
 
     def put(self, summary: dict[str, Any]) -> Path:
@@ -70,6 +83,9 @@ class Queue:
         return out
 
     def remove(self, sid: str) -> None:
+        """Forget the queued summary ``sid`` (sent, or already at the collector); nothing happens when it is
+        not queued.
+        """
         self.path(sid).unlink(missing_ok=True)
 
     def reject(self, summary: dict[str, Any]) -> None:

@@ -103,6 +103,9 @@ def known_labels() -> frozenset[str]:
 
 
 def path_id(kind: str, sub: str | None, n: int) -> str:
+    """A summary's path id: ``kind`` or ``kind:sub``, plus ``#n`` for the ``n``-th path with that id (``n``
+    counts from 1; the first has no suffix).
+    """
     base = f"{kind}:{sub}" if sub else kind
     return base if n == 1 else f"{base}#{n}"
 
@@ -116,6 +119,9 @@ _PATH_ID = re.compile(r"(?P<kind>[a-z]+)(?::(?P<sub>[a-z0-9]+))?(?:#(?P<n>[2-9]|
 
 
 def valid_path_id(pid: str) -> bool:
+    """Whether ``pid`` is a path id a summary may carry: a kind from :data:`KINDS`, a ``:sub`` only from that
+    kind's vocabulary (:data:`SUBKINDS`), and an optional ``#2`` to ``#64``.
+    """
     m = _PATH_ID.fullmatch(pid)
     if not m or m["kind"] not in KINDS:
         return False

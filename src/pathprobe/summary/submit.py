@@ -29,6 +29,12 @@ MAX_SUMMARY_FILE = 1 << 20
 
 @dataclass(frozen=True)
 class Outcome:
+    """What became of one summary: ``status`` is :data:`ACCEPTED`, :data:`DUPLICATE` (the collector had it
+    already), :data:`QUEUED` (to be sent later) or :data:`REJECTED` (refused for good); ``message`` says why
+    when it was not taken, and ``http_status`` is the collector's status that decided it (None for a queued
+    one).
+    """
+
     summary_id: str
     status: str
     message: str = ""
@@ -59,6 +65,9 @@ def _loopback(host: str) -> bool:
 
 
 def check_token(token: str) -> str:
+    """The token without surrounding whitespace; :class:`BadInput` unless it is 1 to 200 printable ASCII
+    characters, none of them a space.
+    """
     t = token.strip()
     if not t or len(t) > 200 or not all(33 <= ord(c) < 127 for c in t):
         raise BadInput("--token must be the printable token the collector's operator gave you")
@@ -117,6 +126,7 @@ class Submitter:
         )
 
     def close(self) -> None:
+        """Close the HTTP client and its connections; nothing can be sent after this."""
         self.client.close()
 
     def _wait(self, attempt: int, retry_after: str | None) -> None:
@@ -127,6 +137,12 @@ class Submitter:
         self.sleep(delay)
 
     def send(self, summary: dict[str, Any]) -> Outcome:
+        """POST one valid summary. 201 is :data:`ACCEPTED`, 200 :data:`DUPLICATE`, and any other 4xx but 408
+        and 429 :data:`REJECTED` at once. Anything else (a network error, 408, 429, a redirect, a 5xx) is
+        tried again, up to ``attempts`` tries in all, after an exponential back-off with jitter (raised to a
+        numeric ``Retry-After``, in seconds; at most ``max_backoff``); then :data:`QUEUED`, for the caller to
+        queue. Network errors never raise.
+        """
         sid = summary["id"]
         body = json.dumps(summary, ensure_ascii=False).encode()
         last = "no answer"
