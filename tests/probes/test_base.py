@@ -226,3 +226,33 @@ def test_only_check_loads_the_kinds_for_their_options() -> None:
     for command, loaded in (("profile", "False"), ("check", "True")):
         out = subprocess.run([sys.executable, "-c", code, command], capture_output=True, text=True, check=True)
         assert out.stdout.strip() == loaded, command
+
+
+def test_a_plain_check_does_not_load_every_kind() -> None:
+    """Kinds are loaded before parsing only when ``check`` is asked for help or given an option it
+    does not have itself (a kind's); a plain quick check loads only the kinds its plan names."""
+    from pathprobe.cli.check import needs_probe_options
+
+    assert not needs_probe_options(["--plan", "p.toml", "--json", "--timeout", "2", "--accept-risk"])
+    assert not needs_probe_options(["--public-roots=r.pem", "-q"])
+    assert needs_probe_options(["--bridge", "obfs4 192.0.2.1:443 X cert=Y iat-mode=0"])
+    assert needs_probe_options(["--plan", "p.toml", "--bridge=obfs4 ..."])
+    assert needs_probe_options(["--help"]) and needs_probe_options(["-h"])
+    assert not needs_probe_options(["--", "--bridge"])
+    code = (
+        "import sys\n"
+        "from pathprobe.cli import main\n"
+        "try:\n"
+        "    main.main(['check', '--plan', sys.argv[1], '--json', '--accept-risk', '--timeout', '1'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('pathprobe.probes.tor' in sys.modules, file=sys.stderr)\n"
+    )
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        plan = Path(tmp) / "plan.toml"
+        plan.write_text('[[probe]]\nkind = "direct"\nsites = ["127.0.0.1:9"]\n')
+        out = subprocess.run([sys.executable, "-c", code, str(plan)], capture_output=True, text=True, check=True,
+                             timeout=60)
+    assert out.stderr.strip().splitlines()[-1] == "False"

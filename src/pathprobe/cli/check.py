@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +100,21 @@ def _typer_signature(command: Callable[..., None], extra: list[inspect.Parameter
 
 
 check.__signature__ = _typer_signature(check)  # type: ignore[attr-defined]
+
+
+def needs_probe_options(args: Sequence[str]) -> bool:
+    """Whether ``check``'s arguments ask for help or name an option ``check`` does not have itself (one
+    a probe kind declares). Only then are all the kinds loaded before parsing to learn their options:
+    a plain quick check imports just the kinds its plan names, which keeps start-up short."""
+    own = {decl for p in inspect.signature(check).parameters.values()
+           for decl in getattr(p.default, "param_decls", ()) or ()}
+    for arg in args:
+        if arg == "--":
+            break
+        flag = arg.split("=", 1)[0]
+        if flag in ("--help", "-h") or (flag.startswith("--") and flag not in own):
+            return True
+    return False
 
 
 def with_probe_options(command: Callable[..., None]) -> Callable[..., None]:

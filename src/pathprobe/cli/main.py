@@ -29,8 +29,9 @@ COMMANDS = (
 )
 PLUGIN_OPTIONS = {"check": "with_probe_options"}
 """Commands that plug-ins add options to: the function (in the command's module) that adds them. It is
-called only for the command about to run: ``check`` loads every probe kind to learn their options,
-which the other commands need not pay for at start-up."""
+called only for the command about to run, and for ``check`` only when its arguments ask for help or
+name an option it lacks (``needs_probe_options``): loading every probe kind to learn their options is
+a cost neither the other commands nor a plain quick check need pay at start-up."""
 
 
 def build_app(command: str | None = None) -> typer.Typer:
@@ -86,7 +87,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(0)
     if argv is None and (not args or args[0] != "check"):
         end_startup()  # `check` does it itself once its imports are done
-    app = build_app(args[0] if args else None)
+    command = args[0] if args else None
+    if command == "check":
+        from pathprobe.cli.check import needs_probe_options
+
+        if not needs_probe_options(args[1:]):
+            command = None  # no probe kind's option given: parse without loading every kind
+    app = build_app(command)
     try:
         rv = _run(app, argv)
     finally:

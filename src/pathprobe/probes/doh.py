@@ -34,18 +34,20 @@ import asyncio
 import dataclasses
 import ipaddress
 import time
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from pathprobe.errors import NetFailure
 from pathprobe.model import HostPort, Observation, PathMeasurement, TargetMeasurement
 from pathprobe.net.dns import DNS_PORT, ask_server, is_ip
-from pathprobe.net.doh import Answer, DohClient, Query
 from pathprobe.net.sitecheck import FixedAddressDialer, Recorder, connect_any, tls_step
 from pathprobe.net.stream import ByteStream
 from pathprobe.planfields import Entry, parse_hostport
 from pathprobe.probes.base import Probe, ProbeResult, RunContext, check_sites, targets_or_default
 from pathprobe.vocab import Failure, Reachability, Role, Step
+
+if TYPE_CHECKING:  # the DoH client (h2, dnspython) is imported when a DoH probe runs, not at start-up
+    from pathprobe.net.doh import Answer
 
 Lookup = tuple[Observation, tuple[str, ...]]
 """A name's ``doh`` observation and the addresses it gave."""
@@ -149,6 +151,8 @@ class DohProbe(Probe):
         )
         address = next((o.address for o in rec.observations if o.step == Step.TCP and o.failure is None), None)
         ctx.progress(path, 1, total)
+
+        from pathprobe.net.doh import DohClient, Query
 
         queries = [Query(h, t) for h in hosts for t in ("A", "AAAA")]
         client = DohClient(tls, _authority(self.resolver), self.url_path, alpn=evidence.alpn,
