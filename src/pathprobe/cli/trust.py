@@ -20,6 +20,7 @@ def audit_cmd(
     """List trusted roots that match known interception certificates, and roots Mozilla removed for
     cause that this device still trusts; count the merely retired ones (exit 0 either way)."""
     from pathprobe.analysis.roots import audit_known, audit_legacy
+    from pathprobe.report.safe import term_safe
     from pathprobe.trust import device_roots as load_device
     from pathprobe.trust import known_roots as load_known
     from pathprobe.trust import legacy_roots as load_legacy
@@ -36,15 +37,15 @@ def audit_cmd(
                                "removed_for_cause": for_cause,
                                "retired_public_roots": retired}, indent=2))
         return
-    typer.echo(f"Checked {len(device.certs)} trusted roots from {device.source}.")
+    typer.echo(term_safe(f"Checked {len(device.certs)} trusted roots from {device.source}."))
     if not found:
         typer.echo("None of them is a known interception root.")
     for r in found:
-        typer.echo(f"KNOWN INTERCEPTION ROOT: {r.known_as} — {r.subject} (sha256 {r.sha256})")
+        typer.echo(term_safe(f"KNOWN INTERCEPTION ROOT: {r.known_as} — {r.subject} (sha256 {r.sha256})"))
         typer.echo("  Anyone holding this root's key can read your HTTPS. Remove it from the trust store.")
     for f in for_cause:
         when = f", removed {f['left']}" if f["left"] else ""
-        typer.echo(f"REMOVED FOR CAUSE: {f['subject']} (sha256 {f['sha256']}{when})")
+        typer.echo(term_safe(f"REMOVED FOR CAUSE: {f['subject']} (sha256 {f['sha256']}{when})"))
         typer.echo("  Mozilla no longer trusts this root; an up-to-date system does not either. "
                    "Update the system or remove it.")
     if retired:

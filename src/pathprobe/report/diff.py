@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pathprobe.profile import Finding, InterceptionRoot, OfferedCertificate, Path, Profile, Target
+from pathprobe.report.safe import term_safe
 from pathprobe.report.view import issuer_name, short_hash
 
 Change = dict[str, Any]
@@ -185,7 +186,8 @@ def _field_text(c: Change) -> str:
 
 
 def render_text(d: dict[str, Any]) -> str:
-    """The diff in plain lines, grouped by section; one line per thing that changed."""
+    """The diff in plain lines, grouped by section; one line per thing that changed (text from the
+    profiles with control characters shown as escapes)."""
 
     def who(x: dict[str, Any]) -> str:
         return f"'{x['label']}' ({x['created']})" if x.get("label") else f"({x.get('created')})"
@@ -194,7 +196,7 @@ def render_text(d: dict[str, Any]) -> str:
     changes: list[Change] = d["changes"]
     if not changes:
         out.append("No change in paths, verdicts, interception, trust store, network or recommendation.")
-        return "\n".join(out) + "\n"
+        return "\n".join(term_safe(line) for line in out) + "\n"
     sections: dict[str, dict[str, list[str]]] = {}
 
     def add(section: str, subject: str, text: str) -> None:
@@ -240,4 +242,4 @@ def render_text(d: dict[str, Any]) -> str:
         if name in sections:
             out.append(name)
             out.extend(f"  {subject}: {'; '.join(texts)}" for subject, texts in sections[name].items())
-    return "\n".join(out) + "\n"
+    return "\n".join(term_safe(line) for line in out) + "\n"

@@ -7,6 +7,7 @@ from typing import Any
 
 from pathprobe.analysis.advice import describe_path, removal_hint
 from pathprobe.profile import Profile
+from pathprobe.report.safe import term_safe
 from pathprobe.report.view import (
     SIGNAL_TEXT,
     SYMBOL,
@@ -22,15 +23,17 @@ _SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
 
 
 def esc(x: Any) -> str:
-    """Text from a profile, safe inside Markdown (and table cells): no markup, no HTML, no line breaks."""
+    """Text from a profile, safe inside Markdown (and table cells): no markup, no HTML, no line breaks,
+    no control characters (shown as escapes, :func:`~pathprobe.report.safe.term_safe`)."""
     s = "" if x is None else str(x)
-    s = " ".join(s.split())
+    s = term_safe(" ".join(s.split()))
     return _SPECIAL.sub(r"\\\1", s)
 
 
 def code(x: Any) -> str:
-    """A code span: backslash escapes do not work inside one, so backticks become quotes instead."""
-    s = " ".join(("" if x is None else str(x)).split()).replace("`", "'").replace("|", "\\|")
+    """A code span: backslash escapes do not work inside one, so backticks become quotes instead;
+    control characters are shown as escapes."""
+    s = term_safe(" ".join(("" if x is None else str(x)).split())).replace("`", "'").replace("|", "\\|")
     return f"`{s}`"
 
 

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from pathprobe.analysis.advice import describe_path, removal_hint
 from pathprobe.profile import Profile
+from pathprobe.report.safe import term_safe
 from pathprobe.report.view import (
     SYMBOL,
     best_path,
@@ -39,7 +40,7 @@ BORDER = {Severity.GOOD: "green", Severity.WARN: "yellow", Severity.BAD: "red"}
 
 def _verdict(word: str | None) -> Text:
     w = str(word)
-    return Text(f"{SYMBOL.get(w, ' ')} {w}", style=STYLE.get(w, ""))
+    return Text(term_safe(f"{SYMBOL.get(w, ' ')} {w}"), style=STYLE.get(w, ""))
 
 
 def paths_table(profile: Profile) -> Table:
@@ -60,11 +61,11 @@ def paths_table(profile: Profile) -> Table:
         lat = p.latency_ms
         table.add_row(
             str(ranked.index(p.id) + 1) if p.id in ranked else "",
-            Text(p.id, style="bold" if ranked and p.id == ranked[0] else ""),
+            Text(term_safe(p.id), style="bold" if ranked and p.id == ranked[0] else ""),
             _verdict(p.reachability),
             _verdict(p.tls),
             f"{lat:.0f} ms" if lat is not None else "-",
-            Text(str(notes)),
+            Text(term_safe(notes)),
         )
     return table
 
@@ -76,8 +77,8 @@ def render_profile(profile: Profile, console: Console) -> None:
     net = profile.network
     head = Text("pathprobe", style="bold")
     if profile.label:
-        head.append(f" — {profile.label}", style="bold")
-    head.append(f"  {profile.created or '?'}", style="dim")
+        head.append(term_safe(f" — {profile.label}"), style="bold")
+    head.append(term_safe(f"  {profile.created or '?'}"), style="dim")
     console.print(head)
     conn = net.connectivity
     if conn and conn != Connectivity.ONLINE:
@@ -85,19 +86,19 @@ def render_profile(profile: Profile, console: Console) -> None:
     console.print(paths_table(profile))
     for g in interceptors(profile):
         line = Text("Interception ", style="bold red")
-        line.append(
+        line.append(term_safe(
             f"of {', '.join(g.hosts)} on {', '.join(g.paths)}: certificates from "
             f"'{issuer_name(g.issuer)}', root {short_hash(g.root_sha256 or None)}"
-        )
+        ))
         if g.known_as:
-            line.append(f" — known as {g.known_as}", style="bold red")
+            line.append(term_safe(f" — known as {g.known_as}"), style="bold red")
         console.print(line)
     trust = profile.trust_store
     for t in trust.known_interception_roots:
         line = Text("Trust store ", style="bold red")
-        line.append(
+        line.append(term_safe(
             f"this device trusts {t.known_as} ({t.subject}); remove it: {removal_hint(trust.source)}"
-        )
+        ))
         console.print(line)
     portal = net.portal
     if portal is not None and portal.detected:
@@ -111,21 +112,22 @@ def render_profile(profile: Profile, console: Console) -> None:
         for c in certs:
             known = f" — known as {c.known_as}" if c.known_as else ""
             console.print(
-                Text(
+                Text(term_safe(
                     f"  offered: {issuer_name(c.subject)}{known} "
                     f"(sha256 {short_hash(c.sha256)}, over {c.over})"
-                )
+                ))
             )
     rec = profile.recommendation
     best = best_path(profile)
     title = (
-        f"Recommended: {escape(path_title(best) if best else describe_path(rec.path))} ({escape(rec.path)})"
+        f"Recommended: {escape(term_safe(path_title(best) if best else describe_path(rec.path)))} "
+        f"({escape(term_safe(rec.path))})"
         if rec.path
         else "No path kept HTTPS intact"
     )
     console.print(
         Panel(
-            Text(rec.advice or ""),
+            Text(term_safe(rec.advice or "")),
             title=title,
             title_align="left",
             border_style=BORDER[severity(profile)],
@@ -136,4 +138,4 @@ def render_profile(profile: Profile, console: Console) -> None:
 def quiet_line(profile: Profile) -> str:
     """``check --quiet``: the recommended path id (or ``none``) and the advice, on one line."""
     rec = profile.recommendation
-    return f"{rec.path or 'none'}: {rec.advice or ''}"
+    return term_safe(f"{rec.path or 'none'}: {rec.advice or ''}")
