@@ -8,7 +8,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,10 +54,13 @@ class RootSet:
 
     name: str
     certs: tuple[x509.Certificate, ...]
-    by_sha256: frozenset[str]
-    by_spki: frozenset[str]
+    hashes: tuple[tuple[str, str], ...]
+    """``(certificate SHA-256, SPKI SHA-256)`` of each of :attr:`certs`, in the same order (hashed once)."""
     store: Store | None
     source: str
+    by_sha256: Mapping[str, x509.Certificate] = field(default_factory=dict)
+    """The certificates by their SHA-256."""
+    by_spki: frozenset[str] = frozenset()
 
     @staticmethod
     def of(name: str, certs: list[x509.Certificate], source: str) -> RootSet:
@@ -71,14 +74,26 @@ class RootSet:
                 usable.append(c)
             except (ValueError, TypeError):
                 continue
+        hashes = tuple((cert_sha256(c), spki_sha256(c)) for c in usable)
         return RootSet(
             name=name,
             certs=tuple(usable),
-            by_sha256=frozenset(cert_sha256(c) for c in usable),
-            by_spki=frozenset(spki_sha256(c) for c in usable),
+            hashes=hashes,
             store=Store(usable) if usable else None,
             source=source,
+            by_sha256={sha: c for (sha, _), c in zip(hashes, usable, strict=True)},
+            by_spki=frozenset(spki for _, spki in hashes),
         )
+
+    def hashed(self) -> Iterator[tuple[x509.Certificate, str, str]]:
+        """Each certificate with its certificate and SPKI SHA-256."""
+        for c, (sha, spki) in zip(self.certs, self.hashes, strict=True):
+            yield c, sha, spki
+
+    def subject_of(self, sha256: str) -> str | None:
+        """The RFC 4514 subject of the set's certificate with this SHA-256, or None."""
+        cert = self.by_sha256.get(sha256)
+        return cert.subject.rfc4514_string() if cert is not None else None
 
     def contains(self, sha256: str, spki: str) -> bool:
         """Whether a certificate is in the set, by its certificate hash or, when ``spki`` is not empty, by its
@@ -250,8 +265,7 @@ def parse_legacy(text: str, source: str) -> list[LegacyRoot]:
 def audit_known(device: RootSet, known: KnownRoots) -> tuple[InterceptionRoot, ...]:
     """Device roots that match a known interception certificate (by certificate or SPKI hash)."""
     out = []
-    for c in device.certs:
-        sha, spki = cert_sha256(c), spki_sha256(c)
+    for c, sha, spki in device.hashed():
         hit = known.match(sha, spki)
         if hit:
             out.append(InterceptionRoot(sha256=sha, spki_sha256=spki, subject=c.subject.rfc4514_string(),
@@ -265,8 +279,7 @@ def audit_legacy(device: RootSet, legacy: LegacyRoots, known: KnownRoots) -> tup
     Known interception roots are left to :func:`audit_known`: they are never counted as formerly public."""
     for_cause: list[dict[str, Any]] = []
     retired = 0
-    for c in device.certs:
-        sha, spki = cert_sha256(c), spki_sha256(c)
+    for c, sha, spki in device.hashed():
         hit = legacy.match(sha, spki)
         if hit is None or known.match(sha, spki) is not None:
             continue

@@ -188,11 +188,6 @@ def interception_findings(items: Sequence[TargetEvidence], device: RootSet | Non
 
     ``root_subject`` (an added field) names the certificate ``root_sha256`` points at, so people see
     which root to distrust, not only the intermediate that issued the leaf."""
-    device_subjects: dict[str, str] = {}
-    if device is not None:
-        from pathprobe.analysis.roots import cert_sha256
-
-        device_subjects = {cert_sha256(c): c.subject.rfc4514_string() for c in device.certs}
     groups: dict[tuple[str, str | None, str], dict[str, Any]] = {}
     for ev in items:
         t = ev.target
@@ -202,7 +197,7 @@ def interception_findings(items: Sequence[TargetEvidence], device: RootSet | Non
         root_subject: str | None = None
         if ev.device is not None and ev.device.valid and ev.device.anchor_sha256:
             root = ev.device.anchor_sha256
-            root_subject = device_subjects.get(root)
+            root_subject = device.subject_of(root) if device is not None else None
         elif len(chain) > 1:
             root = chain[-1].sha256
             root_subject = chain[-1].subject
