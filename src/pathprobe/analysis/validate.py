@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 from dataclasses import dataclass
 
@@ -53,9 +54,11 @@ def classify_verification(msg: str) -> str:
     return Failure.SSL_INVALID_CERTIFICATE
 
 
+@functools.lru_cache(maxsize=4096)
 def _parsed(der: bytes) -> x509.Certificate:
     """Load one presented certificate and read every part path building relies on, so a malformed one
-    (bad encodings, duplicate extensions) is found here, as a browser's parser would find it."""
+    (bad encodings, duplicate extensions) is found here, as a browser's parser would find it. Cached:
+    each chain is validated against two stores, and CDNs present the same intermediates many times."""
     cert = x509.load_der_x509_certificate(der)
     cert.subject.rfc4514_string()
     cert.issuer.rfc4514_string()
