@@ -1,0 +1,132 @@
+"""Bounded parsing of JSON and TOML that came from a file or the network.
+
+Every document pathprobe reads (profiles, summaries, queue files, collector bodies, plans) goes
+through here, so a hostile or broken file gets one clear :class:`BadInput` (exit 2, or HTTP 4xx at
+the collector) instead of a ``RecursionError``, ``ValueError`` or ``OverflowError`` traceback, and
+no parse takes more than linear time in a capped size.
+
+Limits (README "Limits"): total size (per caller), nesting depth :data:`MAX_DEPTH`, and number
+literals of at most :data:`MAX_NUMBER_CHARS` characters.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from typing import Any
+
+from pathprobe.errors import BadInput
+
+MAX_DEPTH = 64
+MAX_NUMBER_CHARS = 40
+MiB = 1024 * 1024
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _too_deep(nesting: str, max_depth: int) -> bool:
+    """Whether the bracket characters of ``nesting`` (strings already removed) nest deeper than allowed."""
+    depth = 0
+    for ch in _BRACKETS.findall(nesting):
+        if ch in "[{":
+            depth += 1
+            if depth > max_depth:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def _number(kind: type[int] | type[float], what: str) -> Any:
+    def parse(s: str) -> int | float:
+        if len(s) > MAX_NUMBER_CHARS:
+            raise BadInput(f"{what}: a number of {len(s)} characters (at most {MAX_NUMBER_CHARS} are read)")
+        value = kind(s)
+        if isinstance(value, float) and value in (float("inf"), float("-inf")):
+            raise BadInput(f"{what}: a number too large to use")
+        return value
+
+    return parse
+
+
+def _reject_constant(what: str) -> Any:
+    def reject(name: str) -> Any:
+        raise BadInput(f"{what}: {name} is not a JSON number")
+
+    return reject
+
+
+def check_size(data: str | bytes, what: str, max_bytes: int) -> None:
+    """:class:`BadInput` when ``data`` is larger than ``max_bytes``."""
+    size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
+    if size > max_bytes:
+        raise BadInput(f"{what}: {_size(size)} is larger than the {_size(max_bytes)} pathprobe reads")
+
+
+def _size(n: int) -> str:
+    if n >= MiB:
+        return f"{n / MiB:.1f} MiB"
+    if n >= 1024:
+        return f"{n / 1024:.1f} KiB"
+    return f"{n} bytes"
+
+
+def loads_json(data: str | bytes, what: str, *, max_bytes: int, max_depth: int = MAX_DEPTH) -> Any:
+    """The JSON value in ``data``; :class:`BadInput` naming ``what`` when it is too large, nested too
+    deep, holds an over-long number or NaN/Infinity, is not UTF-8, or is not JSON at all.
+    """
+    check_size(data, what, max_bytes)
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadInput(f"{what}: not UTF-8 text") from None
+    if _too_deep(_JSON_STRING.sub("", data), max_depth):
+        raise BadInput(f"{what}: nested deeper than {max_depth} levels")
+    try:
+        return json.loads(
+            data,
+            parse_int=_number(int, what),
+            parse_float=_number(float, what),
+            parse_constant=_reject_constant(what),
+        )
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"{what}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise BadInput(f"{what}: nested too deep") from None
+    except (ValueError, OverflowError) as exc:
+        raise BadInput(f"{what}: not usable JSON ({type(exc).__name__})") from None
+
+
+def _depth(value: Any, max_depth: int) -> bool:
+    """Whether a parsed value nests deeper than ``max_depth`` (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        v, d = stack.pop()
+        if d > max_depth:
+            return True
+        if isinstance(v, dict):
+            stack.extend((x, d + 1) for x in v.values())
+        elif isinstance(v, list):
+            stack.extend((x, d + 1) for x in v)
+    return False
+
+
+def loads_toml(text: str, what: str, *, max_bytes: int, max_depth: int = MAX_DEPTH) -> dict[str, Any]:
+    """The TOML document in ``text``; :class:`BadInput` naming ``what`` when it is too large, nested
+    too deep, or not valid TOML.
+    """
+    check_size(text, what, max_bytes)
+    try:  # tomllib recurses on nested inline arrays: a RecursionError is caught like any other fault
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"{what}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise BadInput(f"{what}: nested too deep") from None
+    except (ValueError, OverflowError) as exc:
+        raise BadInput(f"{what}: not usable TOML ({exc})"[:300]) from None
+    if _depth(data, max_depth):
+        raise BadInput(f"{what}: nested deeper than {max_depth} levels")
+    return data
