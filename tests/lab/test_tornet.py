@@ -284,3 +284,44 @@ def test_teardown_counts_a_services_children_as_its_own() -> None:
             os.kill(child, signal.SIGKILL)
         parent.kill()
         parent.wait()
+
+
+@pytest.mark.lab
+def test_ctrl_c_during_check_leaves_no_bridge_line_on_disk(clean_lab: LabRunner) -> None:
+    """Ctrl-C while the check's tor bootstraps through the bridge: the check is stopped (SIGTERM
+    first, so it stops its own tor), its tor data directories and torrc files (0600 while they
+    exist; they name the bridge) are gone, and no process of the lab or the check is left."""
+    need_tor()
+    lab = clean_lab
+    proc = lab.popen("check", SCENARIO)
+    torrcs: list[Path] = []
+    try:
+
+        def bridge_torrc() -> bool:
+            torrcs[:] = [
+                p
+                for p in (lab.state / "runs").glob(f"*-{SCENARIO}/tor-tmp/pathprobe-tor-*/torrc")
+                if "Bridge " in p.read_text(errors="replace")
+            ]
+            return bool(torrcs)
+
+        wait_for(bridge_torrc, 120, "the check's tor to be started with the bridge")
+        assert torrcs[0].stat().st_mode & 0o777 == 0o600
+        assert torrcs[0].parent.stat().st_mode & 0o777 == 0o700
+        line = next(ln for ln in torrcs[0].read_text().splitlines() if ln.startswith("Bridge "))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=90)
+    assert proc.returncode == 130, f"{proc.returncode}\n{out}\n{err}"
+    assert "Traceback" not in err
+    secret = line.split()[-1].encode()  # the bridge's cert= argument
+    run = torrcs[0].parents[2]
+    assert not (run / "tor-tmp").exists()
+    for root in (lab.state, lab.tor_tmp):
+        for f in root.rglob("*"):
+            # The lab's own plan (0600) and the bridge's own files (the server side, in the tornet
+            # service's directory) name the bridge; nothing of the check's may.
+            if f.is_file() and f.name != "plan.toml" and "tornet" not in f.relative_to(root).parts:
+                assert secret not in f.read_bytes(), f"the bridge line was left in {f}"
+    wait_for(lambda: lab_processes(lab.state, lab.tor_tmp) == {}, 20, "every lab and check process to end")
+    assert_clean()

@@ -155,7 +155,9 @@ def test_check_full_https_through_tor_witnesses_interception(world: World, tmp_p
     prof = json.loads(r.stdout)
     paths = {p["id"]: p for p in prof["paths"]}
     tor = paths["tor:vanilla"]
-    assert (tor["reachability"], tor["tls"]) == ("reachable", "intact"), tor
+    assert (tor["reachability"], tor["tls"]) == ("reachable", "intact"), json.dumps(
+        {"path": tor, "observations": [o for o in prof["observations"] if o["path"] == "tor:vanilla"]}, indent=1
+    )[-6000:]
     assert tor["targets"][0]["target"] == f"{SITE}:{SITE_PORT}"
     boot = tor["detail"]["bootstrap"]
     assert boot["tor_progress"] == 100 and boot["tor_progress_tag"] == "done" and boot["bootstrap_time"] > 0
@@ -327,16 +329,25 @@ def _start_check(world: World, tmp_path: Path) -> tuple[subprocess.Popen[bytes],
     return proc, pids
 
 
-def test_ctrl_c_stops_tor(world: World, tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_stops_tor(world: World, tmp_path: Path, sig: signal.Signals) -> None:
+    """Ctrl-C or SIGTERM (what ``lab check`` sends first): tor and its transport stop, and their
+    directories, whose torrc (0600 while it exists) names the bridge, are removed."""
     proc, pids = _start_check(world, tmp_path)
+    tmp = Path(os.environ[launch.TMP_ENV])
     try:
-        proc.send_signal(signal.SIGINT)
+        (torrc,) = tmp.glob("pathprobe-tor-*/torrc")
+        assert torrc.stat().st_mode & 0o777 == 0o600 and torrc.parent.stat().st_mode & 0o777 == 0o700
+        assert "Bridge obfs4 " in torrc.read_text()
+        proc.send_signal(sig)
         _, err = proc.communicate(timeout=30)
     finally:
         proc.kill()
     assert proc.returncode == 130, err
+    assert b"Traceback" not in err
     wait_for(lambda: not any(alive(p) for p in pids), 10, "tor to exit after Ctrl-C")
-    assert processes_mentioning(os.environ[launch.TMP_ENV]) == []
+    assert processes_mentioning(str(tmp)) == []
+    assert os.listdir(tmp) == []  # data directories and torrc files removed
 
 
 def test_tor_does_not_outlive_a_killed_check(world: World, tmp_path: Path) -> None:

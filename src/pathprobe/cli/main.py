@@ -87,6 +87,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(0)
     if argv is None and (not args or args[0] != "check"):
         end_startup()  # `check` does it itself once its imports are done
+    if argv is None:
+        _interrupt_on_sigterm()
     command = args[0] if args else None
     if command == "check":
         from pathprobe.cli.check import needs_probe_options
@@ -100,6 +102,17 @@ def main(argv: list[str] | None = None) -> None:
         if argv is None:
             gc.freeze()  # the process ends now: spare the interpreter's exit a collection of everything
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _interrupt_on_sigterm() -> None:
+    """SIGTERM is handled like Ctrl-C: the running command stops what it started (tor, transports,
+    their temporary directories with bridge lines) before the process exits with 130."""
+    import signal
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def _run(app: typer.Typer, argv: list[str] | None) -> Any:

@@ -51,9 +51,12 @@ from pathprobe.lab.services.interceptor import Interceptor
 from pathprobe.lab.services.origins import Origins
 from pathprobe.lab.services.portal import Portal
 from pathprobe.profile import Profile
+from pathprobe.tor.launch import TMP_ENV as TOR_TMP_ENV
 
 KEEP_RUNS = 10
 CHECK_TIMEOUT = 300.0
+CHECK_STOP_GRACE = 10.0
+"""Seconds an interrupted check has to stop its tor and transports before it is killed."""
 Say = Callable[[str], None]
 
 
@@ -507,22 +510,27 @@ class Lab:
         argv = check_command(scn, st)
         self.say(f"running the check in {w.CLIENT_NS}: pathprobe check --plan {run / 'plan.toml'} ...")
         t0 = time.monotonic()
-        with open(run / "check.log", "wb") as err:
-            proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=err,
-                env=child_env(),
-                start_new_session=True,
-            )
-            try:
-                stdout, _ = proc.communicate(timeout=CHECK_TIMEOUT)
-            except BaseException:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-                raise
+        # tor's data directories and torrc files (they name the bridges) go here, and nowhere else:
+        # whatever happens to the check, this directory is removed before the lab goes on.
+        tor_tmp = run / "tor-tmp"
+        tor_tmp.mkdir(mode=0o700, exist_ok=True)
+        try:
+            with open(run / "check.log", "wb") as err:
+                proc = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=err,
+                    env={**child_env(), TOR_TMP_ENV: str(tor_tmp)},
+                    start_new_session=True,
+                )
+                try:
+                    stdout, _ = proc.communicate(timeout=CHECK_TIMEOUT)
+                except BaseException:
+                    _stop_check(proc)
+                    raise
+        finally:
+            shutil.rmtree(tor_tmp, ignore_errors=True)
         elapsed = time.monotonic() - t0
         (run / "profile.json").write_bytes(stdout)
         if proc.returncode != 0:
@@ -565,6 +573,20 @@ class Lab:
                 for r in (st.services if st else [])
             ],
         }
+
+
+def _stop_check(proc: subprocess.Popen[bytes], grace: float = CHECK_STOP_GRACE) -> None:
+    """Stop an interrupted check: SIGTERM first, so it stops its tor and transports and removes
+    their directories itself (tor runs in a session of its own, beyond the check's process group),
+    then SIGKILL to the check's process group if it has not ended within ``grace`` seconds."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def check_command(scn: Scenario, st: State) -> list[str]:

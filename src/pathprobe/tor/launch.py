@@ -92,6 +92,7 @@ MAX_LOG_LINES = 40
 _PT_FAILED = ("failed", "could not launch", "method error", "terminated", "exited")
 
 _LIVE: dict[int, asyncio.subprocess.Process] = {}
+_DIRS: set[str] = set()
 
 
 def running_pids() -> list[int]:
@@ -104,6 +105,32 @@ def _kill_leftovers() -> None:
         if proc.returncode is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
+    for d in list(_DIRS):  # torrc and tor's state name the bridges: never leave them behind
+        shutil.rmtree(d, ignore_errors=True)
+        _DIRS.discard(d)
+
+
+def private_dir(prefix: str) -> str:
+    """A fresh 0700 temporary directory (under ``PATHPROBE_TOR_TMPDIR`` when set) for tor or a
+    transport: it may hold bridge lines, so it is removed by :func:`remove_dir` and, whatever else
+    happens, at interpreter exit."""
+    d = tempfile.mkdtemp(prefix=prefix, dir=os.environ.get(TMP_ENV) or None)
+    _DIRS.add(d)
+    return d
+
+
+def remove_dir(d: str | Path | None) -> None:
+    """Remove a directory made by :func:`private_dir` (safe to call twice)."""
+    if d is not None:
+        shutil.rmtree(d, ignore_errors=True)
+        _DIRS.discard(str(d))
+
+
+def write_private(path: Path, text: str) -> None:
+    """Create ``path`` readable by its owner only (0600) before anything is written into it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
 
 
 atexit.register(_kill_leftovers)
@@ -272,14 +299,13 @@ class TorLauncher:
         """Spawn tor and take ownership of it through the control socket."""
         if os.environ.get(PRIVATE_ONLY_ENV) == "1" and not is_private_network(self.options):
             raise RuntimeError(f"{PRIVATE_ONLY_ENV}=1 and the torrc does not confine tor to a test network")
-        tmp_root = os.environ.get(TMP_ENV) or None
-        self.dir = Path(tempfile.mkdtemp(prefix="pathprobe-tor-", dir=tmp_root))
+        self.dir = Path(private_dir("pathprobe-tor-"))
         data = self.dir / "data"
         data.mkdir(mode=0o700)
         torrc = self.dir / "torrc"
-        torrc.write_text("".join(f"{k} {v}".rstrip() + "\n" for k, v in self.torrc(data)))
+        write_private(torrc, "".join(f"{k} {v}".rstrip() + "\n" for k, v in self.torrc(data)))
         empty = self.dir / "torrc-defaults"
-        empty.write_text("")
+        write_private(empty, "")
         self._started = time.monotonic()
         self.proc = await asyncio.create_subprocess_exec(
             self.tor,
@@ -407,8 +433,7 @@ class TorLauncher:
                     controller.close()
             if self._reader is not None:
                 self._reader.cancel()
-            if self.dir is not None:
-                shutil.rmtree(self.dir, ignore_errors=True)
+            remove_dir(self.dir)
 
     async def __aenter__(self) -> TorLauncher:
         try:

@@ -21,9 +21,7 @@ import asyncio
 import contextlib
 import os
 import random
-import shutil
 import string
-import tempfile
 from dataclasses import dataclass
 
 from pathprobe.errors import NetFailure
@@ -148,7 +146,7 @@ class PtClient:
 
     async def start(self, timeout: float) -> None:
         """Start it and read its ``CMETHOD`` lines; on failure ``error`` says why (no exception)."""
-        self.dir = tempfile.mkdtemp(prefix="pathprobe-pt-", dir=os.environ.get(launch.TMP_ENV) or None)
+        self.dir = launch.private_dir("pathprobe-pt-")
         env = {
             **os.environ,
             "TOR_PT_MANAGED_TRANSPORT_VER": "1",
@@ -199,8 +197,7 @@ class PtClient:
                         self.proc.stdin.close()
                 await launch.terminate(self.proc, grace=2.0)
         finally:
-            if self.dir is not None:
-                shutil.rmtree(self.dir, ignore_errors=True)
+            launch.remove_dir(self.dir)
 
 
 def _socks_credentials(args: str) -> tuple[str, str]:
