@@ -42,14 +42,20 @@ def test_reference_profile_reproduced(lab: LabRunner, scenario: str) -> None:
     assert diffs == [], "\n".join(diffs)
 
 
-def test_demo_shows_the_kz_2019_profile(lab: LabRunner, tmp_path: Path) -> None:
+def test_demo_tells_the_whole_story(lab: LabRunner, tmp_path: Path) -> None:
+    """``lab demo``: interception on the plain network AND the paths that keep HTTPS intact, the
+    bridge recommended."""
     out = tmp_path / "demo.json"
     res = lab.run("demo", "--out", str(out))
     assert res.rc == 0, res.text()
     assert "Kazakhstan 2019" in res.out
     assert "intercepted" in res.out and "Security Certificate" in res.out
-    assert "kz-2019: " in res.out and "expectations met" in res.out
-    assert json.loads(out.read_text())["label"] == "pathprobe lab: kz-2019"
+    assert "Recommended: Tor with obfs4 bridges (tor:obfs4)" in res.out
+    assert "kz-2019-escape: " in res.out and "expectations met" in res.out
+    profile = json.loads(out.read_text())
+    assert profile["label"] == "pathprobe lab: kz-2019-escape"
+    assert profile["recommendation"]["ranked"] == ["tor:obfs4", "vpn:ss"]
+    assert {p["id"]: p["tls"] for p in profile["paths"]}["direct"] == "intercepted"
     assert_clean()
 
 

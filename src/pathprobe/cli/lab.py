@@ -20,7 +20,7 @@ from pathprobe.errors import BadInput, Interrupted
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 
-DEMO_SCENARIO = "kz-2019"
+DEMO_SCENARIO = "kz-2019-escape"
 
 
 def _interrupt_on_sigterm() -> None:
@@ -158,7 +158,8 @@ def check(
 def demo(
     out: Path = typer.Option(None, "--out", help="Also save the profile JSON here."),
 ) -> None:
-    """Run the kz-2019 scenario end to end and show the profile a person would see."""
+    """Run the kz-2019-escape scenario end to end (interception on the plain network, a bridge and a
+    tunnel that keep HTTPS intact) and show the profile a person would see."""
     from rich.console import Console
 
     from pathprobe.lab import scenario as sc

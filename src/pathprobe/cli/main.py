@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     if argv is None and (not args or args[0] != "check"):
         end_startup()  # `check` does it itself once its imports are done
     if argv is None:
-        _interrupt_on_sigterm()
+        _interrupt_on_signals()
     command = args[0] if args else None
     if command == "check":
         from pathprobe.cli.check import needs_probe_options
@@ -104,15 +104,20 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(rv if isinstance(rv, int) else 0)
 
 
-def _interrupt_on_sigterm() -> None:
-    """SIGTERM is handled like Ctrl-C: the running command stops what it started (tor, transports,
-    their temporary directories with bridge lines) before the process exits with 130."""
+def _interrupt_on_signals() -> None:
+    """Ctrl-C and SIGTERM stop the running command the same way: KeyboardInterrupt, so that
+    ``asyncio.run`` cancels every task (not only its main one, whose cancellation one swallowing
+    layer could stop) and each stops what it started (tor, transports, their temporary directories
+    with bridge lines) before the process exits with 130. A signal the parent told us to ignore
+    (a background job's Ctrl-C) stays ignored."""
     import signal
 
     def handler(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, handler)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(sig) is not signal.SIG_IGN:
+            signal.signal(sig, handler)
 
 
 def _run(app: typer.Typer, argv: list[str] | None) -> Any:
@@ -120,9 +125,12 @@ def _run(app: typer.Typer, argv: list[str] | None) -> Any:
 
     try:
         try:
-            return app(args=argv, prog_name="pathprobe", standalone_mode=False)
+            rv = app(args=argv, prog_name="pathprobe", standalone_mode=False)
         except KeyboardInterrupt:
             raise Interrupted() from None
+        if rv == Interrupted.exit_code:  # typer turns Ctrl-C into a bare exit code 130
+            raise Interrupted()
+        return rv
     except PathprobeError as exc:  # every user-facing error, Ctrl-C included, leaves here
         print(f"pathprobe: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)

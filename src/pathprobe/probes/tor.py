@@ -45,7 +45,6 @@ from typing import Any, ClassVar
 
 from pathprobe.errors import BadInput
 from pathprobe.model import HostPort, Observation, PathMeasurement, TargetMeasurement
-from pathprobe.net.socks import SocksDialer
 from pathprobe.planfields import Entry
 from pathprobe.probes.base import (
     CliOption,
@@ -59,6 +58,7 @@ from pathprobe.probes.base import (
 )
 from pathprobe.tor import launch, quick
 from pathprobe.tor.bridges import TRANSPORTS, Bridge, parse_bridge
+from pathprobe.tor.socks import TorDialer
 from pathprobe.vocab import Failure, Reachability, Step
 
 DEFAULT_BOOTSTRAP_TIMEOUT = 60.0
@@ -377,7 +377,7 @@ class TorProbe(Probe):
                     observations=observations,
                     untested="tor bootstrapped but reported no SOCKS port",
                 )
-            dialer = SocksDialer(HostPort("127.0.0.1", port), label="tor")
+            dialer = TorDialer(port)
             targets = targets_or_default(self.sites, ctx)
             results = await check_sites(dialer, targets, path, ctx)
             if not targets:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import logging
 import os
 import re
 import shutil
@@ -136,6 +137,17 @@ def write_private(path: Path, text: str) -> None:
 atexit.register(_kill_leftovers)
 
 
+class _ClosedLoopNotice(logging.Filter):
+    """Drops asyncio's "Loop ... that handles pid ... is closed" warning: a child killed at exit (by
+    :func:`_kill_leftovers`) ends after its loop did; that is expected, and not the person's concern."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith("Loop %r that handles pid"))
+
+
+logging.getLogger("asyncio").addFilter(_ClosedLoopNotice())
+
+
 def register(proc: asyncio.subprocess.Process) -> None:
     """Track a started child (tor or a transport) until :func:`terminate` reaps it: it is listed by
     :func:`running_pids` and killed at interpreter exit if still running.
@@ -144,7 +156,8 @@ def register(proc: asyncio.subprocess.Process) -> None:
 
 
 async def terminate(proc: asyncio.subprocess.Process, grace: float = 3.0) -> None:
-    """Stop one child by PID: SIGTERM, then SIGKILL after ``grace`` seconds; always reaped."""
+    """Stop one child by PID: SIGTERM, then SIGKILL after ``grace`` seconds; always reaped, even when
+    the caller is cancelled meanwhile (so no child outlives the event loop that watches it)."""
     try:
         if proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
@@ -155,6 +168,12 @@ async def terminate(proc: asyncio.subprocess.Process, grace: float = 3.0) -> Non
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
                 await asyncio.wait_for(proc.wait(), 5.0)
+    except asyncio.CancelledError:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(proc.wait(), 5.0)
+        raise
     finally:
         if proc.returncode is None:  # cancelled while waiting: make sure it dies anyway
             with contextlib.suppress(ProcessLookupError):
