@@ -57,14 +57,24 @@ def cli(*args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
 class Server:
     """``pathprobe collector serve`` as a child process."""
 
-    def __init__(self, db: str, k: int = 5, max_body: int | None = None) -> None:
+    def __init__(
+        self,
+        db: str,
+        k: int = 5,
+        max_body: int | None = None,
+        *,
+        host: str = "127.0.0.1",
+        extra: tuple[str, ...] = (),
+        log: Path | None = None,
+    ) -> None:
         self.db, self.k, self.max_body = db, k, max_body
+        self.host, self.extra, self.log = host, extra, log
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def start(self) -> Server:
         args = [
@@ -79,14 +89,23 @@ class Server:
             str(self.port),
             "--k",
             str(self.k),
+            "--host",
+            self.host,
+            *self.extra,
         ]
         if self.max_body:
             args += ["--max-body", str(self.max_body)]
-        self.proc = subprocess.Popen(args, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if self.log is not None:
+            with open(self.log, "wb") as out:
+                self.proc = subprocess.Popen(args, env=env(), stdout=out, stderr=subprocess.STDOUT)
+        else:
+            self.proc = subprocess.Popen(args, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+                if self.log is not None:
+                    err = self.log.read_text(errors="replace")
                 raise RuntimeError(f"collector exited early: {err}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
