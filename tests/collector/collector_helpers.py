@@ -4,6 +4,7 @@ private PostgreSQL server (initdb into a temporary directory, port 18750, stoppe
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import shutil
 import signal
@@ -23,11 +24,12 @@ SAMPLE_PROFILE = HERE / "sample_profile.json"
 SRC = Path(pathprobe.__file__).resolve().parents[1]
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PG_PORT = 18750
-_ports = iter(range(18701, 18750))
+_ports = itertools.cycle(range(18701, 18750))
 
 
 def free_port() -> int:
-    for port in _ports:
+    """A free port of 18701-18749, taken in turn (a port comes round again only after 48 others)."""
+    for port in itertools.islice(_ports, 49):
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))

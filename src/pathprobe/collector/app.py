@@ -178,7 +178,7 @@ async def post_summary(request: Request) -> Response:
     try:
         data = loads_json(body, "body", max_bytes=st.settings.max_body)
     except BadInput as exc:
-        return _error(400, str(exc))
+        return _error(400, f"the body is not valid JSON ({exc})")
     try:
         summary = validate_summary(data, "body")
     except BadInput as exc:

@@ -33,6 +33,7 @@ from pathprobe.net.stream import TcpStream
 from pathprobe.summary.queue import Queue, read_summary_file
 from pathprobe.summary.schema import validate_summary
 from pathprobe.version import __version__
+from pathprobe.vocab import Failure
 from pathprobe.vpn.proxyurl import ProxyUrl, parse_proxy_url
 
 ACCEPTED, DUPLICATE, QUEUED, REJECTED = "accepted", "duplicate", "queued", "rejected"
@@ -151,10 +152,6 @@ def load_summary_file(path: Path) -> dict[str, Any]:
     return validate_summary(data, str(path))
 
 
-class Unreachable(Exception):
-    """The request did not get a whole answer (network error, proxy refusal, deadline, garbage)."""
-
-
 class Submitter:
     """POST one summary with retries. ``sleep`` is the seam tests use; ``proxy`` sends every request
     through a SOCKS5 or HTTP proxy; :meth:`start_tor` through a private tor client.
@@ -261,7 +258,7 @@ class Submitter:
 
                 _, extra = await http_connect(stream, dest, self.proxy.username, self.proxy.password)
                 if extra:
-                    raise Unreachable("the proxy sent data before the tunnel was open")
+                    raise NetFailure(Failure.HTTP_PROXY_INVALID_REPLY, "the proxy sent data before the tunnel was open")
             else:
                 await socks5_connect(stream, dest, self.proxy.username, self.proxy.password)
             if ctx is not None:
@@ -287,18 +284,20 @@ class Submitter:
         finally:
             stream.close()
 
-    def _post(self, body: bytes) -> HttpResponse:
-        """One request and its answer within ``timeout`` seconds in all; :class:`Unreachable` else."""
+    def _post(self, body: bytes) -> HttpResponse | str:
+        """One request and its answer within ``timeout`` seconds in all, or why there was none (a
+        network error, a proxy's refusal, the deadline, an answer that is not HTTP).
+        """
         try:
             return self._runner.run(asyncio.wait_for(self._exchange(body), self.timeout))
         except TimeoutError:
-            raise Unreachable(f"no whole answer within {self.timeout:g} s") from None
+            return f"no whole answer within {self.timeout:g} s"
         except NetFailure as exc:
-            raise Unreachable(exc.failure) from None
+            return exc.failure
         except ssl.SSLError as exc:
-            raise Unreachable(f"TLS failed ({exc.reason or type(exc).__name__})") from None
+            return f"TLS failed ({exc.reason or type(exc).__name__})"
         except (OSError, EOFError, ValueError) as exc:
-            raise Unreachable(type(exc).__name__) from None
+            return type(exc).__name__
 
     def _wait(self, attempt: int, retry_after: str | None) -> None:
         delay = min(self.max_backoff, self.backoff * (2**attempt))
@@ -324,10 +323,9 @@ class Submitter:
         last = "no answer"
         for attempt in range(self.attempts):
             retry_after = None
-            try:
-                r = self._post(body)
-            except Unreachable as exc:
-                last = f"collector not reachable ({exc})"
+            r = self._post(body)
+            if isinstance(r, str):
+                last = f"collector not reachable ({r})"
             else:
                 if r.status in (200, 201):
                     return Outcome(sid, DUPLICATE if r.status == 200 else ACCEPTED, http_status=r.status)
