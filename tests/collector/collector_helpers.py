@@ -4,6 +4,7 @@ private PostgreSQL server (initdb into a temporary directory, port 18750, stoppe
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import shutil
 import signal
@@ -23,11 +24,12 @@ SAMPLE_PROFILE = HERE / "sample_profile.json"
 SRC = Path(pathprobe.__file__).resolve().parents[1]
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PG_PORT = 18750
-_ports = iter(range(18701, 18750))
+_ports = itertools.cycle(range(18701, 18750))
 
 
 def free_port() -> int:
-    for port in _ports:
+    """A free port of 18701-18749, taken in turn (a port comes round again only after 48 others)."""
+    for port in itertools.islice(_ports, 49):
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
@@ -57,14 +59,24 @@ def cli(*args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
 class Server:
     """``pathprobe collector serve`` as a child process."""
 
-    def __init__(self, db: str, k: int = 5, max_body: int | None = None) -> None:
+    def __init__(
+        self,
+        db: str,
+        k: int = 5,
+        max_body: int | None = None,
+        *,
+        host: str = "127.0.0.1",
+        extra: tuple[str, ...] = (),
+        log: Path | None = None,
+    ) -> None:
         self.db, self.k, self.max_body = db, k, max_body
+        self.host, self.extra, self.log = host, extra, log
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def start(self) -> Server:
         args = [
@@ -79,14 +91,23 @@ class Server:
             str(self.port),
             "--k",
             str(self.k),
+            "--host",
+            self.host,
+            *self.extra,
         ]
         if self.max_body:
             args += ["--max-body", str(self.max_body)]
-        self.proc = subprocess.Popen(args, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if self.log is not None:
+            with open(self.log, "wb") as out:
+                self.proc = subprocess.Popen(args, env=env(), stdout=out, stderr=subprocess.STDOUT)
+        else:
+            self.proc = subprocess.Popen(args, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+                if self.log is not None:
+                    err = self.log.read_text(errors="replace")
                 raise RuntimeError(f"collector exited early: {err}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:

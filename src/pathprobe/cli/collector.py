@@ -6,7 +6,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -46,6 +46,66 @@ DB_HELP = (
 )
 
 
+INSTALL_HINT = "pip install 'pathprobe[collector]'"
+
+LOG_CONFIG: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "pathprobe collector: %(levelname)s %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}},
+    "loggers": {
+        "uvicorn": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+        "uvicorn.error": {"level": "WARNING"},
+        "uvicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
+    },
+}
+"""uvicorn's logging: warnings and errors only, and no access log (it would hold client addresses)."""
+
+
+def _need_collector_extra() -> None:
+    """:class:`BadInput` naming the install command when the collector's packages are missing."""
+    import importlib
+
+    missing = []
+    for name in ("starlette", "uvicorn"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        raise BadInput(
+            f"the collector needs {' and '.join(missing)}, which this install lacks; "
+            f"install them with: {INSTALL_HINT}"
+        )
+
+
+def _fit_descriptors(wanted: int) -> int:
+    """``wanted`` connections, fewer when the process's file descriptor limit cannot hold them (some
+    descriptors are kept for the database, logs and the listening socket).
+    """
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX
+        return wanted
+    spare = 64
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = wanted + spare
+    if soft != resource.RLIM_INFINITY and soft < need:
+        target = need if hard == resource.RLIM_INFINITY else min(need, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+        if soft < need:
+            wanted = max(4, soft - spare)
+            print(
+                f"pathprobe collector: the file descriptor limit ({soft}) allows {wanted} connections",
+                file=sys.stderr,
+            )
+    return wanted
+
+
 @app.command("serve")
 def serve(
     db: str = typer.Option(None, "--db", help=DB_HELP),
@@ -53,13 +113,26 @@ def serve(
     port: int = typer.Option(8750, "--port", help="TCP port."),
     k: int = typer.Option(5, "--k", help="Aggregate cells with fewer submissions than this are hidden."),
     max_body: int = typer.Option(256 * 1024, "--max-body", help="Largest accepted request body in bytes."),
+    read_timeout: float = typer.Option(
+        10.0, "--read-timeout", help="Seconds a client has to send a whole request (slow clients are cut off)."
+    ),
+    max_connections: int = typer.Option(
+        512, "--max-connections", help="Open connections at most (the oldest waiting one makes room)."
+    ),
 ) -> None:
     """Serve POST /v1/summaries, GET /v1/aggregate and the dashboard at /."""
+    _need_collector_extra()
     import uvicorn
 
     from pathprobe.collector.app import Settings, create_app
+    from pathprobe.collector.guard import guarded_protocol
     from pathprobe.collector.storage import open_storage, redact_url
 
+    if not 0.1 <= read_timeout <= 600:
+        raise BadInput("--read-timeout must be from 0.1 to 600 seconds")
+    if not 4 <= max_connections <= 100_000:
+        raise BadInput("--max-connections must be from 4 to 100000")
+    max_connections = _fit_descriptors(max_connections)
     if not 1 <= k <= 1000:
         raise BadInput("--k must be from 1 to 1000")
     if not 0 < port < 65536:
@@ -78,7 +151,9 @@ def serve(
         create_app(storage, Settings(k=k, max_body=max_body)),
         host=host,
         port=port,
+        http=guarded_protocol(read_timeout, max_connections),
         log_level="warning",
+        log_config=LOG_CONFIG,
         access_log=False,
         server_header=False,
         proxy_headers=False,

@@ -58,7 +58,23 @@ def submit(
     ),
     attempts: int = typer.Option(4, "--attempts", help="Tries per summary before queueing it."),
     backoff: float = typer.Option(0.5, "--backoff", help="Seconds before the first retry (doubling)."),
-    timeout: float = typer.Option(10.0, "--timeout", help="Seconds allowed for each request."),
+    timeout: float = typer.Option(
+        10.0, "--timeout", help="Seconds allowed for each request in all (connecting, sending, the answer)."
+    ),
+    proxy: str = typer.Option(
+        None,
+        "--proxy",
+        help="Send through this proxy so the collector does not see your address: socks5h://HOST:PORT "
+        "(e.g. Tor's SOCKS port, socks5h://127.0.0.1:9050), socks5:// or http://.",
+    ),
+    tor: bool = typer.Option(
+        False, "--tor", help="Start a private tor client for the upload: the collector sees a Tor exit, not you."
+    ),
+    tor_config: Path = typer.Option(
+        None,
+        "--tor-config",
+        help="With --tor: extra torrc lines for that tor (e.g. UseBridges 1 and Bridge lines where Tor is blocked).",
+    ),
 ) -> None:
     """Send summaries to a collector; what cannot be sent now waits in an offline queue.
 
@@ -74,14 +90,20 @@ def submit(
         Submitter,
         load_summary_file,
         submit_all,
+        tor_options,
     )
 
     if not 1 <= attempts <= 20:
         raise BadInput("--attempts must be from 1 to 20")
     if not 0 <= backoff <= 60 or not 0 < timeout <= 300:
         raise BadInput("--backoff must be 0-60 seconds and --timeout 0-300 seconds")
+    if tor and proxy:
+        raise BadInput("give --tor or --proxy, not both")
+    if tor_config is not None and not tor:
+        raise BadInput("--tor-config goes with --tor")
+    options = tor_options(tor_config) if tor_config is not None else []
     loaded = [load_summary_file(p) for p in summaries or []]
-    submitter = Submitter(collector, token, attempts=attempts, backoff=backoff, timeout=timeout)
+    submitter = Submitter(collector, token, attempts=attempts, backoff=backoff, timeout=timeout, proxy=proxy)
     queue = Queue()
     words = {ACCEPTED: "stored", DUPLICATE: "already stored", QUEUED: "queued"}
 
@@ -93,6 +115,11 @@ def submit(
             print(f"{o.summary_id}: refused by the collector (HTTP {o.http_status}): {o.message}")
 
     try:
+        if tor:
+            print("starting a private tor client for the upload...", file=sys.stderr, flush=True)
+            submitter.start_tor(options)
+            if submitter.unavailable:
+                print(f"pathprobe: {submitter.unavailable}; summaries stay queued", file=sys.stderr)
         outcomes = submit_all(loaded, submitter, queue, report)
     finally:
         submitter.close()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import re
 import time
 from collections.abc import AsyncIterator
@@ -23,10 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from pathprobe.bounded import loads_json
 from pathprobe.collector.dashboard import render_dashboard
 from pathprobe.collector.storage import DIMENSIONS, Incoming, Storage, today
 from pathprobe.collector.tokens import bearer
@@ -106,6 +106,8 @@ class State:
 
 
 def _error(status: int, message: str, **headers: str) -> JSONResponse:
+    # Messages may quote the sender's text (a key name): lone surrogates would make the encoder fail.
+    message = message.encode("utf-8", "replace").decode("utf-8")
     return JSONResponse({"error": message}, status_code=status, headers=headers or None)
 
 
@@ -167,18 +169,22 @@ async def post_summary(request: Request) -> Response:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/json":
         return _error(415, "the body must be a summary in JSON (Content-Type: application/json)")
-    body = await _read_body(request, st.settings.max_body)
+    try:
+        body = await _read_body(request, st.settings.max_body)
+    except ClientDisconnect:  # the client went away (or was cut off for sending too slowly)
+        return Response(status_code=400)
     if body is None:
         return _error(413, f"the body is larger than {st.settings.max_body} bytes")
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
-        return _error(400, f"the body is not valid JSON ({msg})")
+        data = loads_json(body, "body", max_bytes=st.settings.max_body)
+    except BadInput as exc:
+        return _error(400, f"the body is not valid JSON ({exc})")
     try:
         summary = validate_summary(data, "body")
     except BadInput as exc:
         return _error(422, str(exc))
+    except (TypeError, ValueError, OverflowError, RecursionError):  # a validator gap: still the sender's fault
+        return _error(422, "body: not a pathprobe summary (a value of the wrong type)")
     try:
         new = await st.writer.store(Incoming(summary, tid, today()))
     except Exception:

@@ -2,7 +2,9 @@
 
 It shows, per country (or all countries), which paths worked — reachable with HTTPS intact — week by
 week: a heat map (path x week, share of tests where the path worked, interception marked) and a line
-chart of the same shares. Only cells with at least k submissions are in the data at all.
+chart of the same shares, each line labelled at its end and in a legend, with its own dash pattern
+(not colour alone). Both charts are SVGs with a ``viewBox`` at 100 % width: they shrink to fit the
+page instead of running off its right edge. Only cells with at least k submissions are in the data.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ table{border-collapse:collapse;font-size:13px}
 td,th{padding:3px 8px;border-bottom:1px solid #eef0f3;text-align:right}
 th:first-child,td:first-child{text-align:left}
 svg text{font:12px system-ui,sans-serif;fill:#1d232b}
+svg.chart{display:block;width:100%;height:auto}
+ul.keys{list-style:none;margin:8px 0 0;padding:0;display:flex;flex-wrap:wrap;gap:4px 16px;font-size:13px}
+ul.keys svg{vertical-align:middle;margin-right:4px}
 </style></head>
 <body data-status="loading">
 <header><h1>Which ways of reaching the web keep HTTPS intact, where</h1>
@@ -47,7 +52,7 @@ Cells with fewer than <b id="k">__K__</b> submissions are not shown.</p></header
 <span><i style="background:hsl(0,65%,50%)"></i>fails</span>
 <span><i style="background:#fff;border:2px solid #7a1fa2"></i>interception seen</span></div>
 <div id="heatmap"></div></section>
-<section><h2>Over time</h2><div id="lines"></div></section>
+<section><h2>Over time</h2><div id="lines"></div><ul class="keys" id="keys" aria-label="paths"></ul></section>
 <section><h2>Latest week</h2><div id="table"></div></section>
 <p class="note">pathprobe __VERSION__ collector. No addresses, labels or times of day are stored.</p>
 </main>
@@ -62,6 +67,9 @@ Cells with fewer than <b id="k">__K__</b> submissions are not shown.</p></header
   function rank(p){ const i=ORDER.indexOf(p.split(":")[0]); return (i<0?9:i)+p; }
   function share(c){ return c.paths_tested ? c.works / c.paths_tested : 0; }
   function colour(s){ return "hsl("+Math.round(120*s)+",55%,"+(42+8*(1-s))+"%)"; }
+  const DASHES=["","7 4","2 3","10 3 2 3","4 4","12 3 2 3 2 3"];
+  function chart(w, h, label){ return el("svg",{viewBox:"0 0 "+w+" "+h, width:"100%", "class":"chart",
+    style:"max-width:"+w+"px", preserveAspectRatio:"xMinYMin meet", role:"img", "aria-label":label}); }
   function render(cells){
     const paths=[...new Set(cells.map(c=>c.path))].sort((a,b)=>rank(a)<rank(b)?-1:1);
     const weeks=[...new Set(cells.map(c=>c.week))].sort();
@@ -71,8 +79,7 @@ Cells with fewer than <b id="k">__K__</b> submissions are not shown.</p></header
       paths.length+" paths, "+weeks.length+" weeks shown" : "no cell has enough submissions yet";
     // heat map
     const cw=64, ch=26, left=120, top=22;
-    const hm=el("svg",{width:left+cw*weeks.length+10, height:top+ch*paths.length+10, role:"img",
-                       "aria-label":"heat map of paths by week"});
+    const hm=chart(left+cw*weeks.length+10, top+ch*paths.length+10, "heat map of paths by week");
     weeks.forEach((w,j)=>hm.appendChild(el("text",{x:left+j*cw+cw/2,y:14,"text-anchor":"middle"},w)));
     paths.forEach((p,i)=>{
       hm.appendChild(el("text",{x:4,y:top+i*ch+ch/2+4},p));
@@ -93,7 +100,8 @@ Cells with fewer than <b id="k">__K__</b> submissions are not shown.</p></header
     const hmDiv=document.getElementById("heatmap"); hmDiv.replaceChildren(hm);
     // line chart
     const W=Math.max(360,80+90*weeks.length)+150, H=220, x0=44, y0=190, right=W-150;
-    const lc=el("svg",{width:W,height:H+20,role:"img","aria-label":"line chart of shares over time"});
+    const lc=chart(W, H+20, "line chart of shares over time, one line per path");
+    const keys=document.getElementById("keys"); keys.replaceChildren();
     [0,0.5,1].forEach(v=>{ const y=y0-170*v;
       lc.appendChild(el("line",{x1:x0,x2:right+10,y1:y,y2:y,stroke:"#dde2e8"}));
       lc.appendChild(el("text",{x:4,y:y+4},Math.round(100*v)+"%")); });
@@ -101,11 +109,17 @@ Cells with fewer than <b id="k">__K__</b> submissions are not shown.</p></header
     weeks.forEach((w,j)=>lc.appendChild(el("text",{x:xs(j),y:H+12,"text-anchor":"middle"},w)));
     const ends=[];
     paths.forEach((p,i)=>{
-      const colour="hsl("+((i*67)%360)+",60%,38%)", pts=[];
+      const colour="hsl("+((i*67)%360)+",60%,38%)", dash=DASHES[i%DASHES.length], pts=[];
       weeks.forEach((w,j)=>{ const c=at[p+"|"+w]; if(c) pts.push([xs(j), y0-170*share(c)]); });
       if (!pts.length) return;
-      lc.appendChild(el("polyline",{points:pts.map(q=>q.join(",")).join(" "),fill:"none",
-                                    stroke:colour,"stroke-width":2,"class":"series","data-path":p}));
+      const line=el("polyline",{points:pts.map(q=>q.join(",")).join(" "),fill:"none",
+                                stroke:colour,"stroke-width":2,"stroke-dasharray":dash,"class":"series","data-path":p});
+      line.appendChild(el("title",{},p));
+      lc.appendChild(line);
+      const key=document.createElement("li"); key.className="key"; key.dataset.path=p;
+      const sw=el("svg",{width:30,height:10,"aria-hidden":"true"});
+      sw.appendChild(el("line",{x1:0,y1:5,x2:30,y2:5,stroke:colour,"stroke-width":2,"stroke-dasharray":dash}));
+      key.appendChild(sw); key.appendChild(document.createTextNode(p)); keys.appendChild(key);
       pts.forEach(q=>lc.appendChild(el("circle",{cx:q[0],cy:q[1],r:3,fill:colour})));
       ends.push({p:p, colour:colour, x:pts[pts.length-1][0], y:pts[pts.length-1][1]});
     });

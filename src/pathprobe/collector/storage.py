@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -386,8 +387,8 @@ def today() -> str:
 
 
 class SqliteStorage(Storage):
-    """Storage in one SQLite file (WAL, ``synchronous=FULL``); raises :class:`BadInput` when it cannot
-    be opened.
+    """Storage in one SQLite file (WAL, ``synchronous=FULL``), created owner-only (0600, as are its
+    ``-wal`` and ``-shm`` files); raises :class:`BadInput` when it cannot be opened.
     """
 
     dialect = "sqlite"
@@ -396,7 +397,11 @@ class SqliteStorage(Storage):
         super().__init__()
         self.path = path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.parent.exists():
+                path.parent.mkdir(parents=True, mode=0o700)
+            # Created owner-only before SQLite opens it: SQLite gives its -wal and -shm files the
+            # database file's permissions, so they are owner-only too.
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
             self._w = self._connect()
             self._r = self._connect()
         except (OSError, sqlite3.Error) as exc:
@@ -442,7 +447,13 @@ class PostgresStorage(Storage):
 
     def __init__(self, url: str) -> None:
         super().__init__()
-        import psycopg
+        try:
+            import psycopg
+        except ImportError:
+            raise BadInput(
+                "a PostgreSQL database needs psycopg, which this install lacks; "
+                "install it with: pip install 'pathprobe[collector]'"
+            ) from None
 
         self._psycopg = psycopg
         try:

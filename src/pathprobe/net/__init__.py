@@ -18,7 +18,7 @@ The other rooms that do I/O, precisely:
 - ``tor/launch.py`` and ``tor/quick.py`` start processes (tor, obfs4proxy); ``launch.py`` talks to the
   tor it started over tor's control socket (a Unix socket, through stem). Tor's SOCKS port is reached
   with :mod:`.socks`.
-- ``summary/submit.py`` sends summaries to a collector over HTTPS (httpx); ``collector/`` serves HTTP
+- ``summary/submit.py`` sends summaries to a collector over HTTPS (asyncio, optionally through a SOCKS/HTTP proxy or tor); ``collector/`` serves HTTP
   (uvicorn, started by ``cli/collector.py``) and keeps its database (SQLite, or PostgreSQL through
   psycopg).
 - ``trust.py`` reads the operating system's trust store (files; the Windows store; macOS ``security``).

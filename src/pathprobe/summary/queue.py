@@ -3,18 +3,43 @@
 One file per summary, ``<id>.json``, written atomically (temporary file + rename) with owner-only
 permissions, under ``$XDG_DATA_HOME/pathprobe/queue`` (default ``~/.local/share/pathprobe/queue``).
 Summaries the collector refused for good (a 4xx about the summary itself) move to ``rejected/``.
+A queued file that cannot be read as a summary (broken JSON, nested too deep, too large, not a
+regular file: a FIFO or device would block or never end) is moved to ``invalid/`` and reported once;
+the others are still sent.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import Any
 
+from pathprobe.bounded import loads_json
 from pathprobe.errors import BadInput
 from pathprobe.summary.schema import validate_summary
+
+MAX_SUMMARY_FILE = 1 << 20
+"""The largest file read as a summary (a real one is a few KiB)."""
+
+
+def read_summary_file(path: Path) -> Any:
+    """The JSON in ``path`` (not yet validated), read without following a final symlink, only from a
+    regular file and at most :data:`MAX_SUMMARY_FILE` bytes; :class:`BadInput` (naming the file)
+    or :class:`OSError` otherwise.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise BadInput(f"{path}: not a regular file")
+        if st.st_size > MAX_SUMMARY_FILE:
+            raise BadInput(f"{path}: too large to be a summary")
+        raw = fh.read(MAX_SUMMARY_FILE + 1)
+    return loads_json(raw, str(path), max_bytes=MAX_SUMMARY_FILE)
 
 
 def data_dir() -> Path:
@@ -70,17 +95,28 @@ class Queue:
         """Queued summaries, oldest first. Unreadable files are set aside in ``invalid/`` with a warning."""
         if not self.root.is_dir():
             return []
-        files = sorted(self.root.glob("*.json"), key=lambda p: (p.stat().st_mtime, p.name))
+        files = sorted(self.root.glob("*.json"), key=_age)
         out = []
         for f in files:
             try:
-                data = validate_summary(json.loads(f.read_text("utf-8")), str(f))
-            except (OSError, ValueError, BadInput) as exc:
-                print(f"pathprobe: setting aside an unreadable queued summary: {exc}", file=sys.stderr)
-                self._move(f, "invalid")
+                data = validate_summary(read_summary_file(f), str(f))
+            except (OSError, ValueError, TypeError, RecursionError, BadInput) as exc:
+                why = str(exc) if isinstance(exc, BadInput) else f"{f}: cannot read ({type(exc).__name__})"
+                print(f"pathprobe: setting aside an unreadable queued summary: {why}", file=sys.stderr)
+                self._set_aside(f)
                 continue
             out.append(data)
         return out
+
+    def _set_aside(self, f: Path) -> None:
+        """Move ``f`` to ``invalid/``, else rename it ``*.bad``, so it is reported only once."""
+        try:
+            self._move(f, "invalid")
+        except OSError:
+            try:
+                os.replace(f, f.with_name(f.name + ".bad"))
+            except OSError:
+                pass
 
     def remove(self, sid: str) -> None:
         """Forget the queued summary ``sid`` (sent, or already at the collector); nothing happens when it is
@@ -102,3 +138,10 @@ class Queue:
 
     def __len__(self) -> int:
         return len(list(self.root.glob("*.json"))) if self.root.is_dir() else 0
+
+
+def _age(p: Path) -> tuple[float, str]:
+    try:
+        return (p.lstat().st_mtime, p.name)
+    except OSError:
+        return (0.0, p.name)
