@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pathprobe.errors import BadInput
+from pathprobe.report.safe import term_safe
 from pathprobe.summary.schema import validate_summary
 
 
@@ -76,7 +77,7 @@ class Queue:
             try:
                 data = validate_summary(json.loads(f.read_text("utf-8")), str(f))
             except (OSError, ValueError, BadInput) as exc:
-                print(f"pathprobe: setting aside an unreadable queued summary: {exc}", file=sys.stderr)
+                print(f"pathprobe: setting aside an unreadable queued summary: {term_safe(exc)}", file=sys.stderr)
                 self._move(f, "invalid")
                 continue
             out.append(data)
