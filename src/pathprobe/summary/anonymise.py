@@ -5,7 +5,8 @@ What a summary keeps (see :mod:`pathprobe.summary.schema` for the exact format):
   ``doh:quad9``; a user-chosen name outside the vocabulary becomes the bare kind, numbered when it
   repeats: ``vpn``, ``vpn#2``), its two verdicts, its median latency, and per-site verdicts for hosts
   of the shipped catalogue only (other hosts are counted);
-- per interception finding: issuer name (cleaned), anchoring root fingerprint, ``known_as`` from the
+- per interception finding: issuer name (cleaned: see :func:`~pathprobe.summary.schema.clean_dn`; no word
+  of the label and no address in any encoding survives in it), anchoring root fingerprint, ``known_as`` from the
   shipped list, signals, affected paths and catalogue hosts (others counted);
 - the portal: detected, and each offered certificate's hashes, cleaned subject and ``known_as``
   (never the portal's host or URL);
