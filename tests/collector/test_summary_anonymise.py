@@ -14,8 +14,9 @@ import pytest
 from collector_helpers import SAMPLE_PROFILE, cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.test_addresses import ipv4_forms, ipv6_forms, mac_forms
 
-from pathprobe.errors import BadInput
+from pathprobe.errors import BadInput, SummaryError
 from pathprobe.profile import Profile, load_profile
 from pathprobe.summary.anonymise import parse_asn, parse_country, summarise
 from pathprobe.summary.schema import (
@@ -484,3 +485,139 @@ def test_hostile_profile_through_the_cli_loader(
     except BadInput:
         return
     validate_summary(summarise(loaded))
+
+
+# ---- issue 16, part 8: every word of the label, encoded addresses and MAC addresses ----------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "c0a80001",
+        "0xC0A80001",
+        "3232235521",
+        "aa-bb-cc-dd-ee-ff",
+        "AABB.CCDD.EEFF",
+        "aabbccddeeff",
+        "gw 192-168-0-1",
+        "0300.0250.0.1",
+    ],
+)
+def test_clean_dn_drops_encoded_addresses_and_macs(value: str) -> None:
+    assert clean_dn(f"CN=Proxy {value},O=Acme") == "O=Acme"
+    with pytest.raises(SummaryError):  # the collector's validator refuses a summary carrying one
+        _validated_with_issuer(f"CN=Proxy {value}")
+
+
+def _validated_with_issuer(issuer: str) -> dict[str, Any]:
+    s = summarise(sample(), summary_id=FIXED_ID)
+    s["interception"][0]["issuer"] = issuer
+    return validate_summary(s)
+
+
+def test_fingerprint_like_names_and_fingerprints_are_kept() -> None:
+    s = summarise(sample(), summary_id=FIXED_ID)
+    assert s["interception"][0]["root_sha256"] == QAZNET  # hex, but no address
+    assert clean_dn("CN=Security Certificate,O=mitmproxy") == "CN=Security Certificate,O=mitmproxy"
+
+
+def with_label_and_names(label: str, issuer: str, subject: str) -> Profile:
+    data = json.loads(SAMPLE_PROFILE.read_text("utf-8"))
+    data["label"] = label
+    for f in data["interception"]:
+        f["issuer"] = issuer
+    data["network"]["portal"]["offered_certificates"][0]["subject"] = subject
+    return Profile.from_json(data, "test")
+
+
+@pytest.mark.parametrize(
+    "label,dn,kept",
+    [
+        ("Cafe Ab 5", "CN=Ab Networks", None),  # a two-letter word
+        ("Cafe Ab 5", "CN=Proxy 5,O=Acme", "O=Acme"),  # a one-digit word
+        ("Cafe Ab 5", "O=CAFE", None),  # a four-letter word, any case
+        ("Кафе Ақ", "CN=Ақ Желі", None),  # any script
+        ("B&B Almaty", "CN=B Gateway,O=Acme", "O=Acme"),  # "B&B": the word "b"
+        ("Cafe Ab 5", "CN=Security Certificate", "CN=Security Certificate"),  # no word shared: kept
+    ],
+)
+def test_every_word_of_the_label_is_dropped_from_certificate_names(
+    label: str, dn: str, kept: str | None
+) -> None:
+    s = summarise(with_label_and_names(label, dn, dn), summary_id=FIXED_ID)
+    assert s["interception"][0]["issuer"] == kept
+    assert s["network"]["portal"]["offered_certificates"][0]["subject"] == kept
+
+
+def free_text(summary: dict[str, Any]) -> list[str]:
+    """The values of every certificate name a summary keeps (its only text not from a fixed list)."""
+    names = [f["issuer"] for f in summary["interception"]]
+    portal = summary["network"]["portal"]
+    names += [c["subject"] for c in (portal["offered_certificates"] if portal else [])]
+    return [v.partition("=")[2] for n in names if n for v in n.split(",")]
+
+
+word = st.one_of(
+    st.from_regex(r"[A-Za-z0-9]{1,8}", fullmatch=True),
+    st.text(alphabet=st.characters(categories=["Lu", "Ll", "Nd"]), min_size=1, max_size=6),
+)
+
+
+@st.composite
+def planted_names(draw: st.DrawFn) -> tuple[str, list[str], list[str], list[str]]:
+    """A label of short and long words, and certificate names holding its words and encoded addresses."""
+    words_ = draw(st.lists(word, min_size=1, max_size=4))
+    label = draw(st.sampled_from([" ", "-", ", ", "&", "/"])).join(words_)
+    planted: list[str] = []
+
+    def address() -> str:
+        kind = draw(st.sampled_from(["v4", "v6", "mac"]))
+        if kind == "v4":
+            forms = ipv4_forms(draw(st.ip_addresses(v=4)))  # type: ignore[arg-type]
+        elif kind == "v6":
+            forms = ipv6_forms(draw(st.ip_addresses(v=6)), "eth0")  # type: ignore[arg-type]
+        else:
+            forms = mac_forms(draw(st.binary(min_size=6, max_size=6)))
+        f = draw(st.sampled_from(forms))
+        planted.append(f)
+        return f
+
+    def value() -> str:
+        return draw(
+            st.sampled_from(
+                [
+                    lambda: f"{draw(st.sampled_from(words_))} Gateway",
+                    lambda: f"Proxy {draw(st.sampled_from(words_)).upper()} CA",
+                    lambda: f"Proxy {address()}",
+                    lambda: address(),
+                    lambda: "Security Certificate",
+                ]
+            )
+        )()
+
+    def name() -> str:
+        return ",".join(f"{k}={value()}" for k in draw(st.lists(st.sampled_from(["CN", "O", "OU"]), min_size=1,
+                                                                 max_size=3, unique=True)))
+
+    return label, [name() for _ in range(2)], planted, words_
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(planted_names())
+def test_no_label_word_or_encoded_address_survives_in_names(
+    case: tuple[str, list[str], list[str], list[str]],
+) -> None:
+    label, (issuer, subject), planted, _ = case
+    s = summarise(with_label_and_names(label, issuer, subject), summary_id=FIXED_ID)
+    validate_summary(s)
+    lwords = {w.casefold() for w in re.findall(r"[^\W_]+", label)}
+    for v in free_text(s):
+        assert lwords.isdisjoint(w.casefold() for w in re.findall(r"[^\W_]+", v)), (label, v)
+    text = re.sub(r"[0-9a-f]{32,64}", "", json.dumps(s, ensure_ascii=False).lower())  # ids and hashes
+    names = "\n".join(free_text(s)).lower()
+    for f in planted:
+        assert f.lower() not in names, f"{f!r} survived"
+        if len(f) >= 8:
+            assert f.lower() not in text, f"{f!r} survived"
+    if "Security Certificate" in issuer and not lwords & {"security", "certificate"}:
+        assert any(v == "Security Certificate" for v in free_text(s))  # a clean value still kept

@@ -80,7 +80,9 @@ def check(
         except OSError as exc:
             raise BadInput(f"--out {out}: cannot write: {exc.strerror}") from None
     if as_json:
-        sys.stdout.write(text)
+        from pathprobe.report.safe import safe_json_text
+
+        sys.stdout.write(safe_json_text(text))
         return
     from pathprobe.report.terminal import quiet_line, render_profile
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from pathprobe.errors import BadInput
+from pathprobe.report.safe import say
 
 if TYPE_CHECKING:
     from pathprobe.collector.storage import Storage
@@ -99,10 +99,7 @@ def _fit_descriptors(wanted: int) -> int:
             pass
         if soft < need:
             wanted = max(4, soft - spare)
-            print(
-                f"pathprobe collector: the file descriptor limit ({soft}) allows {wanted} connections",
-                file=sys.stderr,
-            )
+            say("pathprobe collector: the file descriptor limit ({}) allows {} connections", soft, wanted, err=True)
     return wanted
 
 
@@ -141,11 +138,14 @@ def serve(
         raise BadInput("--max-body must be from 1024 to 67108864 bytes")
     url = db or _default_db()
     storage = open_storage(url)
-    print(
-        f"pathprobe collector: database {redact_url(url)} (schema {storage.schema_version()}),"
-        f" listening on http://{host}:{port}/ (k={k})",
-        file=sys.stderr,
-        flush=True,
+    say(
+        "pathprobe collector: database {} (schema {}), listening on http://{}:{}/ (k={})",
+        redact_url(url),
+        storage.schema_version(),
+        host,
+        port,
+        k,
+        err=True,
     )
     config = uvicorn.Config(
         create_app(storage, Settings(k=k, max_body=max_body)),
@@ -173,7 +173,7 @@ def token_add(
     """Create a token; it is printed once, alone on the last line (only its hash is stored)."""
     with _storage(db) as storage:
         token = storage.add_token(name)
-    print(f"token for '{name}' (shown once; give it to the people who submit):", file=sys.stderr)
+    say("token for '{}' (shown once; give it to the people who submit):", name, err=True)
     print(token, flush=True)
 
 
@@ -183,11 +183,11 @@ def token_list(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
     with _storage(db) as storage:
         rows = storage.list_tokens()
     if not rows:
-        print("no tokens yet: add one with `pathprobe collector token add NAME`")
+        say("no tokens yet: add one with `pathprobe collector token add NAME`")
         return
-    print(f"{'name':<24} {'created':<21} {'revoked':<21} summaries")
-    for r in rows:
-        print(f"{r['name']:<24} {r['created']:<21} {r['revoked'] or '-':<21} {r['summaries']}")
+    say("{:<24} {:<21} {:<21} summaries", "name", "created", "revoked")
+    for r in rows:  # read from the database file: shown as data
+        say("{:<24} {:<21} {:<21} {}", r["name"], r["created"], r["revoked"] or "-", r["summaries"])
 
 
 @token_app.command("revoke")
@@ -200,4 +200,4 @@ def token_revoke(
         done = storage.revoke_token(name)
     if not done:
         raise BadInput(f"no active token named '{name}'")
-    print(f"token '{name}' revoked")
+    say("token '{}' revoked", name)

@@ -17,6 +17,7 @@ from typing import Any
 import typer
 
 from pathprobe.errors import BadInput, Interrupted
+from pathprobe.report.safe import Lines, say, term_safe_lines
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 
@@ -42,7 +43,8 @@ def _interruptible() -> Iterator[None]:
 
 
 def _say(text: str) -> None:
-    print(text, flush=True)
+    """The lab's progress messages (they name scenario values and quote service logs): each line made safe."""
+    print(term_safe_lines(text), flush=True)
 
 
 @app.command("list")
@@ -54,7 +56,7 @@ def list_() -> None:
         scn = scenario.load(name)
         missing = scn.missing_kinds()
         note = f"  (needs probe kind {', '.join(missing)}, not in this pathprobe)" if missing else ""
-        print(f"{name:<24} {scn.title}{note}")
+        say("{:<24} {}{}", name, scn.title, note)
 
 
 @app.command()
@@ -69,16 +71,20 @@ def up(scenario: str = typer.Argument(..., help="A shipped scenario name or a sc
     with _interruptible():
         st = Lab(_say).up(scn)
     run = Path(st.run_dir)
-    print(f"\n{scn.title}\n")
-    print(f"  client shell:   ip netns exec {w.CLIENT_NS} bash   (resolver {w.DNS_ADDR})")
-    print(f"  its check:      pathprobe lab check {scn.name}   (uses this lab and leaves it up)")
-    print(
-        f"  or by hand:     ip netns exec {w.CLIENT_NS} pathprobe check --plan {run / 'plan.toml'} "
-        f"--public-roots {run / 'public-roots.pem'} --device-roots {run / 'device-roots.pem'} "
-        f"--legacy-public-roots {run / 'legacy-roots.pem'}"
+    say("\n{}\n", scn.title)
+    say("  client shell:   ip netns exec {} bash   (resolver {})", w.CLIENT_NS, w.DNS_ADDR)
+    say("  its check:      pathprobe lab check {}   (uses this lab and leaves it up)", scn.name)
+    say(
+        "  or by hand:     ip netns exec {} pathprobe check --plan {} --public-roots {} --device-roots {}"
+        " --legacy-public-roots {}",
+        w.CLIENT_NS,
+        run / "plan.toml",
+        run / "public-roots.pem",
+        run / "device-roots.pem",
+        run / "legacy-roots.pem",
     )
-    print(f"  service logs:   {run}/<service>/log")
-    print("  take it down:   pathprobe lab down")
+    say("  service logs:   {}/<service>/log", run)
+    say("  take it down:   pathprobe lab down")
 
 
 @app.command()
@@ -99,19 +105,20 @@ def status() -> None:
     s = Lab(_say).status()
     st = s["state"]
     if st is None and not s["namespaces"]:
-        print("no lab is up")
+        say("no lab is up")
         return
     if st is None:
         names = ", ".join(s["namespaces"])
-        print(f"a stale lab: namespaces {names} without state ('pathprobe lab down' removes it)")
+        say("a stale lab: namespaces {} without state ('pathprobe lab down' removes it)", names)
         raise typer.Exit(1)
-    print(f"scenario '{st['scenario']}' ({st['status']}, since {st['started']})")
-    print(f"run directory {st['run_dir']}")
+    # the state file is read back from disk: its values are shown as data
+    say("scenario '{}' ({}, since {})", st["scenario"], st["status"], st["started"])
+    say("run directory {}", st["run_dir"])
     for svc in s["services"]:
         state = "running" if svc["alive"] else "NOT RUNNING"
-        print(f"  {svc['instance']:<12} pid {svc['pid']:<8} {state:<12} log {svc['log']}")
+        say("  {:<12} pid {:<8} {:<12} log {}", svc["instance"], svc["pid"], state, svc["log"])
     if not s["healthy"]:
-        print("the lab is not healthy: 'pathprobe lab down' and bring it up again")
+        say("the lab is not healthy: 'pathprobe lab down' and bring it up again")
         raise typer.Exit(1)
 
 
@@ -119,11 +126,15 @@ def _report(result: Any, *, verbose: bool = True) -> int:
     failed = [o for o in result.outcomes if not o.ok]
     for o in result.outcomes:
         if verbose or not o.ok:
-            print(o.line())
+            print(o.line(), flush=True)  # Outcome.line() makes its values safe
     n = len(result.outcomes)
-    print(
-        f"\n{result.scenario.name}: {n - len(failed)}/{n} expectations met"
-        f" (check took {result.seconds:.1f} s; profile in {result.run_dir / 'profile.json'})"
+    say(
+        "\n{}: {}/{} expectations met (check took {} s; profile in {})",
+        result.scenario.name,
+        n - len(failed),
+        n,
+        f"{result.seconds:.1f}",
+        result.run_dir / "profile.json",
     )
     return 1 if failed else 0
 
@@ -168,7 +179,7 @@ def demo(
 
     preflight()
     scn = sc.load(DEMO_SCENARIO)
-    print(f"{scn.title}\n\n{scn.description}\n")
+    say("{}\n\n{}\n", scn.title, Lines(scn.description))
     with _interruptible():
         result = Lab(_say).check(scn, out=out)
     print()

@@ -9,7 +9,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from pathprobe.cli.startup import end_startup
-from pathprobe.errors import Interrupted, PathprobeError
+from pathprobe.errors import BadInput, Interrupted, PathprobeError
 from pathprobe.version import __version__
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ def _run(app: typer.Typer, argv: list[str] | None) -> Any:
             raise Interrupted()
         return rv
     except PathprobeError as exc:  # every user-facing error, Ctrl-C included, leaves here
-        print(f"pathprobe: {exc}", file=sys.stderr)
+        print(f"pathprobe: {_shown(exc)}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -146,6 +146,15 @@ def _run(app: typer.Typer, argv: list[str] | None) -> Any:
                 print("pathprobe: aborted", file=sys.stderr)  # click's word for Ctrl-C at a prompt or in a command
                 sys.exit(Interrupted.exit_code)
         raise
+
+
+def _shown(exc: PathprobeError) -> str:
+    """The error's message made safe for the terminal: messages quote plan values, profile fields, labels
+    and file names. Bad input is one line (a newline inside a quoted value is escaped too); other errors
+    may end with a log's tail, whose lines stay lines."""
+    from pathprobe.report.safe import term_safe, term_safe_lines
+
+    return term_safe(exc) if isinstance(exc, BadInput) else term_safe_lines(exc)
 
 
 def _click_exception_modules() -> list[Any]:

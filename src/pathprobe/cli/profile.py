@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from pathprobe.errors import BadInput
+from pathprobe.report.safe import safe_json_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -44,7 +45,7 @@ def show(
 
     profile = load_profile(file)
     if as_json:
-        sys.stdout.write(profile.to_json())
+        sys.stdout.write(safe_json_text(profile.to_json()))
         return
     render_profile(profile, _console())
 
@@ -61,7 +62,7 @@ def diff(
 
     d = diff_profiles(load_profile(a), load_profile(b))
     if as_json:
-        sys.stdout.write(json.dumps(d, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(safe_json_text(json.dumps(d, indent=2, ensure_ascii=False)) + "\n")
     else:
         sys.stdout.write(render_text(d))
 

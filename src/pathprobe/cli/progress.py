@@ -14,6 +14,8 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.text import Text
 
+from pathprobe.report.safe import term_safe
+
 BAR = 20
 
 
@@ -36,7 +38,8 @@ class Progress:
 
     def renderable(self) -> Group:
         """What the display shows now: a heading with the seconds since the start, then one bar per path."""
-        width = max((len(p) for p in self.state), default=6)
+        shown = {pid: term_safe(pid) for pid in self.state}  # path ids come from the plan file
+        width = max((len(p) for p in shown.values()), default=6)
         n = len(self.state)
         lines = [
             Text(
@@ -44,7 +47,7 @@ class Progress:
             )
         ]
         for pid, (done, total) in self.state.items():
-            line = Text(f"  {pid:<{width}} ")
+            line = Text(f"  {shown[pid]:<{width}} ")
             if total:
                 filled = round(BAR * min(done, total) / total)
                 line.append("█" * filled, style="green" if done >= total else "cyan")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import typer
 
 from pathprobe.errors import BadInput
+from pathprobe.report.safe import clip, safe_json, say
+
+SHOWN_MESSAGE = 300
+"""At most this many characters of a collector's message are shown (it chose the message and its length)."""
 
 
 def summary(
@@ -29,7 +32,7 @@ def summary(
     cc = parse_country(country)
     as_number = parse_asn(asn)
     data = summarise(load_profile(profile), country=cc, asn=as_number)
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    text = safe_json(data)  # a summary holds names from the network: no raw control character in it
     if out is None:
         sys.stdout.write(text)
         return
@@ -37,7 +40,7 @@ def summary(
         out.write_text(text, "utf-8")
     except OSError as exc:
         raise BadInput(f"--out {out}: cannot write: {exc.strerror}") from None
-    print(f"summary {data['id']} written to {out}", file=sys.stderr)
+    say("summary {} written to {}", data["id"], out, err=True)
 
 
 def submit(
@@ -108,11 +111,12 @@ def submit(
     words = {ACCEPTED: "stored", DUPLICATE: "already stored", QUEUED: "queued"}
 
     def report(o: Outcome) -> None:
+        # The message may quote the collector's error body: hostile text, shown escaped and cut short.
+        msg = clip(o.message, SHOWN_MESSAGE)
         if o.status in words:
-            extra = f" ({o.message})" if o.message else ""
-            print(f"{o.summary_id}: {words[o.status]}{extra}")
+            say("{}: {}{}", o.summary_id, words[o.status], f" ({msg})" if msg else "")
         else:
-            print(f"{o.summary_id}: refused by the collector (HTTP {o.http_status}): {o.message}")
+            say("{}: refused by the collector (HTTP {}): {}", o.summary_id, o.http_status, msg)
 
     try:
         if tor:
@@ -124,13 +128,16 @@ def submit(
     finally:
         submitter.close()
     if not outcomes:
-        print("nothing to send: no summary given and the queue is empty")
+        say("nothing to send: no summary given and the queue is empty")
     waiting = len(queue)
     if waiting:
-        print(
-            f"{waiting} summar{'y' if waiting == 1 else 'ies'} in the offline queue ({queue.root}); "
-            "run `pathprobe submit` again when the collector can be reached",
-            file=sys.stderr,
+        say(
+            "{} summar{} in the offline queue ({}); run `pathprobe submit` again when the collector can be"
+            " reached",
+            waiting,
+            "y" if waiting == 1 else "ies",
+            queue.root,
+            err=True,
         )
     if any(o.status not in words for o in outcomes):
         raise typer.Exit(1)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pathprobe.profile import Portal, Profile, Recommendation
+from pathprobe.report.safe import safe_format
 
 NONE = "none"
 
@@ -147,9 +148,10 @@ class Outcome:
         """The outcome as one line of ``lab check`` and ``lab demo`` output: ``PASS  <what> = <expected>``, or
         ``FAIL  <what>: expected ..., got ...``.
         """
+        # what, expected and actual quote the scenario file and the profile (names from the network)
         if self.ok:
-            return f"PASS  {self.what} = {self.expected}"
-        return f"FAIL  {self.what}: expected {self.expected}, got {self.actual}"
+            return safe_format("PASS  {} = {}", self.what, self.expected)
+        return safe_format("FAIL  {}: expected {}, got {}", self.what, self.expected, self.actual)
 
 
 def _show(v: Any) -> str:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import re
 import socket
 import ssl
 
 from OpenSSL import SSL
 
+from pathprobe.addresses import scrub_addresses
 from pathprobe.errors import NetFailure
 from pathprobe.vocab import Failure
 
@@ -27,12 +27,9 @@ _ERRNO_MAP = {
     errno.EADDRNOTAVAIL: Failure.NETWORK_UNREACHABLE,
 }
 
-_IP_RE = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\b[0-9a-fA-F:]{3,}:[0-9a-fA-F:]+\b")
-
-
 def scrub(text: str) -> str:
-    """Remove addresses from a free-form error message."""
-    return _IP_RE.sub("[scrubbed]", text)
+    """Remove addresses (IPv4, IPv6, MAC, in any encoding :mod:`pathprobe.addresses` knows) from free text."""
+    return scrub_addresses(text)
 
 
 def classify(exc: BaseException) -> str:

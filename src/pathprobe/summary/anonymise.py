@@ -5,7 +5,8 @@ What a summary keeps (see :mod:`pathprobe.summary.schema` for the exact format):
   ``doh:quad9``; a user-chosen name outside the vocabulary becomes the bare kind, numbered when it
   repeats: ``vpn``, ``vpn#2``), its two verdicts, its median latency, and per-site verdicts for hosts
   of the shipped catalogue only (other hosts are counted);
-- per interception finding: issuer name (cleaned), anchoring root fingerprint, ``known_as`` from the
+- per interception finding: issuer name (cleaned: see :func:`~pathprobe.summary.schema.clean_dn`; no word
+  of the label and no address in any encoding survives in it), anchoring root fingerprint, ``known_as`` from the
   shipped list, signals, affected paths and catalogue hosts (others counted);
 - the portal: detected, and each offered certificate's hashes, cleaned subject and ``known_as``
   (never the portal's host or URL);
@@ -46,12 +47,14 @@ from pathprobe.summary.schema import (
     known_labels,
     path_id,
     validate_summary,
+    words,
 )
 from pathprobe.vocab import Reachability, TlsVerdict
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _CREATED = re.compile(r"(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
 _WORD = re.compile(r"[^\W_]{5,}", re.UNICODE)
+_WORDS = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 def parse_country(value: str | None) -> str | None:
@@ -99,13 +102,14 @@ def private_strings(profile: Profile) -> frozenset[str]:
 
     Used only as a second guard over certificate names, which come from the network: a portal or
     proxy named after the place (``CN=Hotel Astana Proxy`` on a network labelled "Hotel Astana") must
-    not carry the place into the summary. The label's and portal host's words count on their own.
+    not carry the place into the summary. The label's and portal host's words count on their own (and
+    every word of the label, however short, also by :func:`label_words`).
     """
     out: set[str] = set()
     label = profile.label
     if label:
         out.add(label)
-        out.update(_WORD.findall(label))
+        out.update(_WORDS.findall(label))
     for p in profile.paths:
         if p.id:
             out.update((p.id, p.id.partition(":")[2]))
@@ -127,6 +131,12 @@ def private_strings(profile: Profile) -> frozenset[str]:
         out.update(_strings(o.detail))
     vocab = {*KINDS, *TOR_TRANSPORTS, *VPN_PROTOCOLS, *DOH_PROVIDERS, *catalogue()}
     return frozenset(s for s in out if len(s) >= 4 and s.lower() not in vocab)
+
+
+def label_words(profile: Profile) -> frozenset[str]:
+    """Every word of the label (:func:`~pathprobe.summary.schema.words`: runs of letters and digits, any
+    length, case-folded). A certificate-name value holding one of them is dropped from the summary."""
+    return words(profile.label) if isinstance(profile.label, str) else frozenset()
 
 
 def _day(profile: Profile) -> str:
@@ -202,6 +212,16 @@ def summarise(
 ) -> dict[str, Any]:
     """Build the summary of a (loaded) profile. Pure apart from the random id."""
     private = private_strings(profile)
+    lwords = label_words(profile)
+    dn_cache: dict[Any, str | None] = {}
+
+    def dn(value: Any) -> str | None:
+        """:func:`clean_dn` once per distinct name (a big profile repeats its interceptor's issuer)."""
+        key = value if isinstance(value, str) else None
+        if key not in dn_cache:
+            dn_cache[key] = clean_dn(key, private, lwords)
+        return dn_cache[key]
+
     day = _day(profile)
     version = profile.tool_version
 
@@ -248,7 +268,7 @@ def summarise(
     findings: dict[tuple[str | None, str | None, str | None], dict[str, Any]] = {}
     other_hosts: dict[tuple[str | None, str | None, str | None], set[str]] = {}
     for f in profile.interception:
-        key = (clean_dn(f.issuer, private), _hex(f.root_sha256), _known(f.known_as))
+        key = (dn(f.issuer), _hex(f.root_sha256), _known(f.known_as))
         if key not in findings and len(findings) >= MAX_FINDINGS:
             continue
         g = findings.setdefault(
@@ -290,7 +310,7 @@ def summarise(
                 {
                     "sha256": sha,
                     "spki_sha256": _hex(c.spki_sha256),
-                    "subject": clean_dn(c.subject, private),
+                    "subject": dn(c.subject),
                     "known_as": _known(c.known_as),
                 }
             )

@@ -19,6 +19,7 @@ from typing import Any
 
 from pathprobe.bounded import loads_json
 from pathprobe.errors import BadInput
+from pathprobe.report.safe import term_safe
 from pathprobe.summary.schema import validate_summary
 
 MAX_SUMMARY_FILE = 1 << 20
@@ -102,7 +103,7 @@ class Queue:
                 data = validate_summary(read_summary_file(f), str(f))
             except (OSError, ValueError, TypeError, RecursionError, BadInput) as exc:
                 why = str(exc) if isinstance(exc, BadInput) else f"{f}: cannot read ({type(exc).__name__})"
-                print(f"pathprobe: setting aside an unreadable queued summary: {why}", file=sys.stderr)
+                print(f"pathprobe: setting aside an unreadable queued summary: {term_safe(why)}", file=sys.stderr)
                 self._set_aside(f)
                 continue
             out.append(data)

@@ -17,6 +17,7 @@ import re
 from importlib import resources
 from typing import Any
 
+from pathprobe.addresses import has_address
 from pathprobe.errors import SummaryError
 from pathprobe.vocab import Connectivity, Failure, Reachability, Signal, TlsVerdict
 
@@ -155,12 +156,24 @@ def _split_dn(dn: str) -> list[tuple[str, str]]:
     return parts
 
 
-def clean_dn(dn: Any, private: frozenset[str] = frozenset()) -> str | None:
+_WORDS = re.compile(r"[^\W_]+")
+
+
+def words(text: str) -> frozenset[str]:
+    """The words of ``text``, case-folded: each run of letters and digits (any script), of any length.
+    ``"Café 5, B&B"`` has the words ``café``, ``5``, ``b`` (twice)."""
+    return frozenset(w.casefold() for w in _WORDS.findall(text))
+
+
+def clean_dn(dn: Any, private: frozenset[str] = frozenset(), label: frozenset[str] = frozenset()) -> str | None:
     """Keep CN, O, OU and C of a certificate name; drop any value that could identify a person or place.
 
-    A value is dropped (not edited) when it contains an address, host name, e-mail, URL, long token or
-    number, a character outside a plain set, or any of ``private`` (the profile's own free text: label,
-    names, hosts). What is left is capped at MAX_DN characters; None when nothing is left.
+    A value is dropped (not edited) when it contains an address (in any form
+    :func:`pathprobe.addresses.has_address` knows: hex, decimal, percent-encoded, IPv6, MAC), host name,
+    e-mail, URL, long token or number, a character outside a plain set, any of ``private`` (the
+    profile's own free text of 4 or more characters: label, names, hosts), or any word of ``label``
+    (:func:`words` of the label: every word, one letter long included). What is left is capped at
+    MAX_DN characters; None when nothing is left.
     """
     if not isinstance(dn, str) or len(dn) > 4096:
         return None
@@ -171,7 +184,9 @@ def clean_dn(dn: Any, private: frozenset[str] = frozenset()) -> str | None:
             continue
         if key == "C" and not _CC.fullmatch(value):
             continue
-        if not _DN_CHARS.fullmatch(value) or _SCRUB.search(value):
+        if not _DN_CHARS.fullmatch(value) or _SCRUB.search(value) or has_address(value):
+            continue
+        if label and not label.isdisjoint(words(value)):
             continue
         low = value.lower()
         if any(p in low for p in lowered):
