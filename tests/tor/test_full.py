@@ -6,9 +6,11 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -101,17 +103,18 @@ def write_plan(
     transport: str = "vanilla",
     bridges: list[str] | None = None,
     bootstrap_timeout: int = 60,
+    site: str = f"{SITE}:{SITE_PORT}",
 ) -> Path:
     lines = []
     if direct:
-        lines += ["[[probe]]", 'kind = "direct"', f'sites = ["{SITE}:{SITE_PORT}"]', ""]
+        lines += ["[[probe]]", 'kind = "direct"', f'sites = ["{site}"]', ""]
     lines += [
         "[[probe]]",
         'kind = "tor"',
         f'name = "{transport}"',
         f'transport = "{transport}"',
         f"bootstrap_timeout = {bootstrap_timeout}",
-        f'sites = ["{SITE}:{SITE_PORT}"]',
+        f'sites = ["{site}"]',
     ]
     if bridges:
         lines.append(f"bridges = {toml_value(bridges)}")
@@ -305,18 +308,38 @@ def test_cancellation_stops_tor_and_its_transport(world: World) -> None:
     assert launch.running_pids() == []
 
 
-def _start_check(world: World, tmp_path: Path) -> tuple[subprocess.Popen[bytes], list[int]]:
+SILENT_SITE_PORT = 18588
+"""A listener that accepts (the kernel's backlog) and never answers: the check waits on it through Tor."""
+
+
+@pytest.fixture
+def silent_site() -> Iterator[str]:
+    with socket.create_server(("127.0.0.1", SILENT_SITE_PORT)) as srv:
+        yield f"127.0.0.1:{SILENT_SITE_PORT}"
+        srv.close()
+
+
+def _ctrl_c_not_ignored() -> None:
+    """A person's Ctrl-C is never ignored; a test run as a background job inherits SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _start_check(world: World, tmp_path: Path, site: str) -> tuple[subprocess.Popen[bytes], list[int]]:
+    """A full check through the obfs4 bridge whose site (through the exit) never answers, so the check
+    is still running, tor with it, whenever the test signals it."""
     plan = write_plan(
         tmp_path / "plan.toml",
         world,
         direct=False,
         transport="obfs4",
         bridges=[world.net.obfs4_bridge_line()],
+        site=site,
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pathprobe", "check", "--plan", str(plan), "--full", "--json"],
+        [sys.executable, "-X", "faulthandler", "-m", "pathprobe", "check", "--plan", str(plan), "--full", "--json", "--timeout", "60"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=_ctrl_c_not_ignored,
     )
     marker = os.environ[launch.TMP_ENV]
 
@@ -330,17 +353,22 @@ def _start_check(world: World, tmp_path: Path) -> tuple[subprocess.Popen[bytes],
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_ctrl_c_stops_tor(world: World, tmp_path: Path, sig: signal.Signals) -> None:
+def test_ctrl_c_stops_tor(world: World, tmp_path: Path, silent_site: str, sig: signal.Signals) -> None:
     """Ctrl-C or SIGTERM (what ``lab check`` sends first): tor and its transport stop, and their
     directories, whose torrc (0600 while it exists) names the bridge, are removed."""
-    proc, pids = _start_check(world, tmp_path)
+    proc, pids = _start_check(world, tmp_path, silent_site)
     tmp = Path(os.environ[launch.TMP_ENV])
     try:
         (torrc,) = tmp.glob("pathprobe-tor-*/torrc")
         assert torrc.stat().st_mode & 0o777 == 0o600 and torrc.parent.stat().st_mode & 0o777 == 0o700
         assert "Bridge obfs4 " in torrc.read_text()
         proc.send_signal(sig)
-        _, err = proc.communicate(timeout=30)
+        try:
+            _, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # say where it hangs: faulthandler dumps every thread on SIGABRT
+            proc.send_signal(signal.SIGABRT)
+            _, err = proc.communicate(timeout=30)
+            raise AssertionError(f"the check did not stop:\n{err.decode(errors='replace')[-6000:]}") from None
     finally:
         proc.kill()
     assert proc.returncode == 130, err
@@ -350,9 +378,9 @@ def test_ctrl_c_stops_tor(world: World, tmp_path: Path, sig: signal.Signals) -> 
     assert os.listdir(tmp) == []  # data directories and torrc files removed
 
 
-def test_tor_does_not_outlive_a_killed_check(world: World, tmp_path: Path) -> None:
+def test_tor_does_not_outlive_a_killed_check(world: World, tmp_path: Path, silent_site: str) -> None:
     """Even SIGKILL, which runs no cleanup: tor took ownership, so it exits when pathprobe goes."""
-    proc, pids = _start_check(world, tmp_path)
+    proc, pids = _start_check(world, tmp_path, silent_site)
     proc.kill()
     proc.communicate(timeout=30)
     wait_for(lambda: not any(alive(p) for p in pids), 30, "tor to exit after its owner was killed")
