@@ -58,6 +58,18 @@ DO53_LIFETIME = 1.5
 a few round trips, and a missing answer is never evidence, so waiting longer for a front end that has
 no Do53 service would only lengthen the check (docs/doh.md)."""
 NO_SITES = "no sites to resolve: give the doh probe 'sites', or add a direct probe to the plan"
+PROBE_NAME = "example.com"
+"""The name asked when the path has no names of its own to resolve (IANA's reserved example domain)."""
+
+
+def resolver_failure(answers: list[Answer]) -> str | None:
+    """None when some query got a well-formed DNS answer (any rcode); else the first query's failure
+    (a ``doh_*`` failure, a timeout, ...), preferring one that says what the resolver sent."""
+    if any(a.failure is None for a in answers):
+        return None
+    failures = [a.failure for a in answers if a.failure is not None]
+    said = [f for f in failures if f != Failure.GENERIC_TIMEOUT_ERROR]
+    return (said or failures or [Failure.DNS_NO_ANSWER])[0]
 
 
 class DohProbe(Probe):
@@ -135,6 +147,9 @@ class DohProbe(Probe):
                    do53: asyncio.Future[list[Observation]]) -> ProbeResult:
         total = len(targets) + 1
         rec = Recorder(path, str(self.resolver), ctx.t0, ctx.timeout)
+        ctx.so_far.describe(path, {"resolver": self.url})
+        ctx.so_far.slot(path, str(self.resolver), Role.RESOLVER).rec = rec
+        ctx.so_far.expect(path, [(str(hp), role) for hp, role in targets])
         tcp: ByteStream | None = None
         try:
             tcp = await connect_any(self.bootstrap, self.resolver.port, rec)
@@ -154,28 +169,35 @@ class DohProbe(Probe):
 
         from pathprobe.net.doh import DohClient, Query
 
-        queries = [Query(h, t) for h in hosts for t in ("A", "AAAA")]
+        # Without names to resolve, one query for a neutral name still shows whether the resolver answers.
+        asked = hosts or [PROBE_NAME]
+        queries = [Query(h, t) for h in asked for t in ("A", "AAAA")]
         client = DohClient(tls, _authority(self.resolver), self.url_path, alpn=evidence.alpn,
                            method=self.method.upper())
         qstart = rec.now_ms()
         try:
-            answers = await client.resolve(queries, ctx.timeout) if queries else []
+            answers = await client.resolve(queries, ctx.timeout)
         finally:
             tls.close()
         by_host: dict[str, list[Answer]] = {}
         for a in answers:
             by_host.setdefault(a.query.name, []).append(a)
         lookups = {h: self._lookup_observation(path, h, by_host.get(h, []), qstart, address, client.protocol,
-                                               rec) for h in hosts}
-        answered = any(o.failure is None for o, _ in lookups.values())
+                                               rec) for h in asked}
+        resolver_obs: tuple[Observation, ...] = tuple(rec.observations)
+        if not hosts:
+            resolver_obs += (dataclasses.replace(lookups.pop(PROBE_NAME)[0], target=str(self.resolver)),)
+        # The resolver was reached only when it answered a DoH query with a well-formed DNS message (any
+        # rcode): a TLS handshake alone does not make a resolver (DESIGN "Precise rules").
+        failure = resolver_failure(answers)
         note = None
-        if hosts and not answered:
-            first = next(iter(lookups.values()))[0].failure
-            note = f"the TLS handshake completed but no DoH query was answered ({first})"
+        if failure is not None:
+            note = f"the TLS handshake completed but no DoH query was answered ({failure})"
         resolver_tm = TargetMeasurement(
-            target=str(self.resolver), role=Role.RESOLVER, observations=tuple(rec.observations), tls=evidence,
-            latency_ms=tls_obs.duration_ms, note=note,
+            target=str(self.resolver), role=Role.RESOLVER, observations=resolver_obs, tls=evidence,
+            latency_ms=tls_obs.duration_ms, note=note, failure=failure,
         )
+        ctx.so_far.done(path, resolver_tm)
         results = await self._sites(path, targets, lookups, ctx, total)
         resolver_tm = dataclasses.replace(resolver_tm, observations=(*resolver_tm.observations, *await do53))
         return ProbeResult(paths=(PathMeasurement(
