@@ -58,6 +58,8 @@ DO53_LIFETIME = 1.5
 a few round trips, and a missing answer is never evidence, so waiting longer for a front end that has
 no Do53 service would only lengthen the check (docs/doh.md)."""
 NO_SITES = "no sites to resolve: give the doh probe 'sites', or add a direct probe to the plan"
+NOT_SENT = ("not measured: the step's deadline ended before this name's DoH queries were sent (too many "
+            "names for one resolver connection)")
 PROBE_NAME = "example.com"
 """The name asked when the path has no names of its own to resolve (IANA's reserved example domain)."""
 
@@ -67,7 +69,7 @@ def resolver_failure(answers: list[Answer]) -> str | None:
     (a ``doh_*`` failure, a timeout, ...), preferring one that says what the resolver sent."""
     if any(a.failure is None for a in answers):
         return None
-    failures = [a.failure for a in answers if a.failure is not None]
+    failures = [a.failure for a in answers if a.failure is not None and a.sent]
     said = [f for f in failures if f != Failure.GENERIC_TIMEOUT_ERROR]
     return (said or failures or [Failure.DNS_NO_ANSWER])[0]
 
@@ -198,7 +200,8 @@ class DohProbe(Probe):
             latency_ms=tls_obs.duration_ms, note=note, failure=failure,
         )
         ctx.so_far.done(path, resolver_tm)
-        results = await self._sites(path, targets, lookups, ctx, total)
+        unsent = {h for h, got in by_host.items() if h in lookups and got and not any(a.sent for a in got)}
+        results = await self._sites(path, targets, lookups, ctx, total, unsent)
         resolver_tm = dataclasses.replace(resolver_tm, observations=(*resolver_tm.observations, *await do53))
         return ProbeResult(paths=(PathMeasurement(
             id=path, kind=self.kind, targets=(resolver_tm, *results),
@@ -207,23 +210,38 @@ class DohProbe(Probe):
         ),))
 
     async def _sites(self, path: str, targets: list[tuple[HostPort, Role]], lookups: dict[str, Lookup],
-                     ctx: RunContext, total: int) -> list[TargetMeasurement]:
+                     ctx: RunContext, total: int, unsent: set[str] | None = None) -> list[TargetMeasurement]:
         """Each site checked as the direct probe checks it, dialled at its DoH answers (an address
-        literal at itself); a name the resolver did not answer fails with its lookup's failure. A
-        name's ``doh`` observation comes first in its target's observations."""
+        literal at itself); a name the resolver did not answer fails with its lookup's failure, and one
+        whose queries were never sent (``unsent``: the deadline ended first) is ``unknown``. A name's
+        ``doh`` observation comes first in its target's observations."""
+        unsent = unsent or set()
+        everything = targets
+        skipped = [(hp, role) for hp, role in targets if hp.host in unsent]
+        targets = [(hp, role) for hp, role in targets if hp.host not in unsent]
+        out = []
+        for hp, role in skipped:
+            lookup = dataclasses.replace(lookups[hp.host][0], target=str(hp),
+                                         detail={**lookups[hp.host][0].detail, "sent": False})
+            tm = TargetMeasurement(target=str(hp), role=role, observations=(lookup,),
+                                   reachability=Reachability.UNKNOWN, note=NOT_SENT)
+            ctx.so_far.done(path, tm)
+            out.append(tm)
         dialer = FixedAddressDialer(
             {**{h: addrs for h, (_, addrs) in lookups.items()},
              **{hp.host: (hp.host,) for hp, _ in targets if is_ip(hp.host)}},
             failures={h.lower(): obs.failure for h, (obs, _) in lookups.items() if obs.failure is not None},
         )
-        checked = await check_sites(dialer, targets, path, ctx, done=1, total=total)
-        out = []
+        checked = await check_sites(dialer, targets, path, ctx, done=1 + len(skipped), total=total)
         for tm, (hp, _) in zip(checked, targets, strict=True):
             if not is_ip(hp.host):
                 lookup = dataclasses.replace(lookups[hp.host][0], target=str(hp))
                 tm = dataclasses.replace(tm, observations=(lookup, *tm.observations))
             out.append(tm)
-        return out
+        if not skipped:
+            return out
+        order = {(str(hp), role): i for i, (hp, role) in reversed(list(enumerate(everything)))}
+        return sorted(out, key=lambda t: order.get((t.target, t.role), 0))
 
     async def _do53(self, path: str, hosts: list[str], ctx: RunContext) -> list[Observation]:
         """Each name in plain DNS (A, mixed 0x20 case) straight to each bootstrap address, all at once,
