@@ -143,3 +143,33 @@ def test_a_site_reached_over_the_resolver_makes_the_path_intact(
         stop_event.set()
     _, path = judged(pki, pm)
     assert (path["reachability"], path["tls"]) == ("partial", "intact")
+
+
+class Hurried(DohProbe):
+    """A doh probe whose budget ends within the queries' step (through the existing declaration)."""
+
+    def budget_extra(self, ctx: RunContext) -> float:
+        return 0.8 - (4 * ctx.timeout + 2.0)
+
+
+def test_a_budget_ending_while_the_resolver_is_asked_leaves_the_path_unknown(
+        pki: Pki, stop_event: threading.Event) -> None:
+    """The resolver completed TLS and the budget ended while its queries waited: neither it nor the path
+    is blocked (nothing failed yet); they are unknown with the reason, and the steps done are kept."""
+    from pathprobe.runner import run_probes
+
+    cert, key = pki.write("doh", pki.resolver)
+    base = probe(H1_PORT + 24)
+    hurried = Hurried(base.name, base.url, base.resolver, base.url_path, base.bootstrap, None, do53=False)
+    with hostile_h1(H1_PORT + 24, cert, key, "silent", stop_event):
+        ctx = RunContext(timeout=2.0, sites=[parse_hostport(f"site.test:{SITE_PORT}")])
+        paths, _ = asyncio.run(run_probes([hurried], ctx))
+        stop_event.set()
+    (pm,) = paths
+    res = pm.targets[0]
+    assert res.role == "resolver" and [o.step for o in res.observations] == ["tcp", "tls"]
+    prof, path = judged(pki, pm)
+    assert path["reachability"] == "unknown" and "time budget ran out" in path["reason"]
+    assert [t["reachability"] for t in path["targets"]] == ["unknown", "unknown"]
+    assert path["tls"] == "unverified"
+    assert prof["network"]["connectivity"] == "online"
