@@ -14,6 +14,15 @@ from pathprobe.probes import registry
 from pathprobe.probes.base import Probe, Targets
 from pathprobe.shipped import plans_dir
 
+MAX_SITES_PER_PROBE = 2000
+"""Most sites and controls one ``[[probe]]`` table may list (``sites`` and ``controls`` together)."""
+MAX_SITE_CHECKS = 10000
+"""Most site checks one check may run: each probe's own sites and controls, or the default ones it
+borrows (the direct probe's). Beyond it a check would not fit its time budget or memory bound."""
+MAX_PROBES = 200
+"""Most ``[[probe]]`` tables one check may run."""
+_SITE_KEYS = ("sites", "controls")
+
 
 @dataclass
 class Plan:
@@ -88,6 +97,10 @@ def parse_plan_data(data: dict[str, Any], file: str) -> list[Probe]:
             cls = registry.get(kind)
         except BadInput as exc:
             raise BadInput(f"{file}: [[probe]] #{i}, key 'kind': {exc}") from None
+        own = own_site_count(item)
+        if own is not None and own > MAX_SITES_PER_PROBE:
+            raise BadInput(f"{file}: [[probe]] #{i}, keys 'sites' and 'controls': {own} sites; a probe may "
+                           f"list at most {MAX_SITES_PER_PROBE} (split the list over several plans and checks)")
         probe = cls.from_plan(Entry(item, file, i))
         if not isinstance(probe, cls):
             raise BadInput(f"{file}: [[probe]] #{i}: probe kind '{kind}' is broken: its from_plan gave a "
@@ -96,17 +109,33 @@ def parse_plan_data(data: dict[str, Any], file: str) -> list[Probe]:
     return probes
 
 
+def own_site_count(item: dict[str, Any]) -> int | None:
+    """How many sites and controls a plan table lists itself; None when it lists neither (it borrows
+    the default ones, if its kind checks sites)."""
+    lists = [item[k] for k in _SITE_KEYS if k in item]
+    if not lists:
+        return None
+    return sum(len(v) if isinstance(v, list) else 1 for v in lists)
+
+
 def load_plans(paths: list[Path], only: list[str] | None = None) -> Plan:
-    """Load and merge plan files; reject duplicate path ids and more probes of a kind than it allows."""
+    """Load and merge plan files; reject duplicate path ids, more probes of a kind than it allows and
+    plans over the size limits (:data:`MAX_SITES_PER_PROBE`, :data:`MAX_SITE_CHECKS`, :data:`MAX_PROBES`)."""
     probes: list[Probe] = []
+    own: list[int | None] = []
     for path in paths:
-        probes.extend(parse_plan_data(read_toml(path), str(path)))
+        data = read_toml(path)
+        probes.extend(parse_plan_data(data, str(path)))
+        items = data.get("probe")
+        own.extend(own_site_count(item) if isinstance(item, dict) else None for item in items or [])
     if only:
         known = registry.available()
         for k in only:
             if k not in known:
                 raise BadInput(f"--only: unknown probe kind '{k}'; known kinds: {', '.join(sorted(known))}")
-        probes = [p for p in probes if p.kind in only]
+        kept = [(p, n) for p, n in zip(probes, own, strict=True) if p.kind in only]
+        probes, own = [p for p, _ in kept], [n for _, n in kept]
+    _check_size(probes, own, ", ".join(str(p) for p in paths))
     seen: dict[str, int] = {}
     per_kind: dict[str, int] = {}
     limit: dict[str, int | None] = {}
@@ -125,3 +154,16 @@ def load_plans(paths: list[Path], only: list[str] | None = None) -> Plan:
             raise BadInput(f"{files}: at most {'one' if most == 1 else most} {kind} probe"
                            f"{'' if most == 1 else 's'} per check")
     return Plan(probes=probes, files=[str(p) for p in paths])
+
+
+def _check_size(probes: list[Probe], own: list[int | None], files: str) -> None:
+    """Refuse a plan whose check would not fit its bounds: too many probes, or too many site checks
+    (each probe's own sites and controls, or the default ones it borrows; a portal checks none)."""
+    if len(probes) > MAX_PROBES:
+        raise BadInput(f"{files}: {len(probes)} [[probe]] tables; a check runs at most {MAX_PROBES}")
+    lent = Plan(probes, [])
+    default = len(lent.sites) + len(lent.controls)
+    total = sum(0 if p.fills_portal else (default if n is None else n) for p, n in zip(probes, own, strict=True))
+    if total > MAX_SITE_CHECKS:
+        raise BadInput(f"{files}: the plan asks for {total} site checks (each probe's sites and controls, or "
+                       f"the direct probe's for probes that give none); a check runs at most {MAX_SITE_CHECKS}")

@@ -1,14 +1,20 @@
-"""Runs every probe concurrently and isolates them: a crashing probe becomes an ``internal_error``."""
+"""Runs every probe concurrently and isolates them: a crashing probe becomes an ``internal_error``.
+
+A probe that overruns its time budget is cancelled, and what it measured until then is kept
+(:class:`~pathprobe.probes.base.SoFar`): its finished targets as measured, the rest ``unknown`` with
+the reason. A path of which nothing was recorded is ``unknown`` as a whole.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import traceback
 
 from pathprobe.model import Observation, PathMeasurement, PortalMeasurement
 from pathprobe.net import pace
-from pathprobe.probes.base import Probe, ProbeResult, RunContext
+from pathprobe.probes.base import NOT_MEASURED, Probe, ProbeResult, RunContext, SoFar
 from pathprobe.vocab import Failure, Step
 
 
@@ -31,14 +37,25 @@ def _failed(probe: Probe, reason: str, ctx: RunContext) -> ProbeResult:
     return ProbeResult(paths=paths, portal=portal)
 
 
+def _cut_short(probe: Probe, mine: RunContext, budget: float) -> ProbeResult:
+    """The result of a probe whose budget ended: what it recorded so far, for each of its paths."""
+    reason = f"{NOT_MEASURED} ({budget:.0f} s)"
+    failed = _failed(probe, f"the probe did not finish within its time budget ({budget:.0f} s)", mine)
+    paths = tuple(
+        mine.so_far.path(p.id, probe.kind, reason) if mine.so_far.has(p.id) else p for p in failed.paths
+    )
+    return ProbeResult(paths=paths, portal=failed.portal)
+
+
 async def _safe(probe: Probe, ctx: RunContext) -> ProbeResult:
     budget = 0.0
+    mine = dataclasses.replace(ctx, so_far=SoFar())  # its own record; the site gate stays shared
     try:
-        budget = probe_budget(probe, ctx)  # a kind's own code, isolated like its run
+        budget = probe_budget(probe, mine)  # a kind's own code, isolated like its run
         async with asyncio.timeout(budget):
-            return await probe.run(ctx)
+            return await probe.run(mine)
     except TimeoutError:
-        return _failed(probe, f"the probe did not finish within its time budget ({budget:.0f} s)", ctx)
+        return _cut_short(probe, mine, budget)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
@@ -59,6 +76,7 @@ async def run_probes(probes: list[Probe], ctx: RunContext) -> tuple[list[PathMea
     and the portal, if a probe filled it. Starts the check's round-trip paces afresh.
     """
     pace.begin()  # round trips seen by any probe pace the retries and give-ups of all (net/pace.py)
+    ctx.site_gate()  # one gate for this loop, shared by every probe's copy of the context
     results = await asyncio.gather(*(_safe(p, ctx) for p in probes))
     paths: list[PathMeasurement] = []
     portal: PortalMeasurement | None = None

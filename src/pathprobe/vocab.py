@@ -109,6 +109,14 @@ class Failure(Word):
     """tor exited before bootstrapping."""
 
 
+def is_unknown_failure(failure: str | None) -> bool:
+    """Whether ``failure`` is an ``unknown_failure`` string: no evidence of what the network did (a fault
+    of this device such as ``EMFILE`` or ``ENOENT``, see :data:`pathprobe.net.failures.LOCAL_ERRNOS`, or
+    an error nothing else names). A target failing so is ``unknown``, never ``blocked``."""
+    return failure is not None and (failure == Failure.UNKNOWN_FAILURE
+                                    or failure.startswith(f"{Failure.UNKNOWN_FAILURE}:"))
+
+
 @unique
 class Signal(Word):
     """Interception evidence on one HTTPS target (DESIGN "TLS evidence and verdicts")."""

@@ -218,12 +218,18 @@ def https_site(host: str, port: int, cert: Path, key: Path) -> ThreadedServer:
 
 
 def dns_answer(wire: bytes, address: str = "127.0.0.1", *, qname: str | None = None,
-               tc: bool = False) -> bytes:
-    """A correct answer to ``wire`` (or one for ``qname`` instead, or with the TC bit)."""
+               tc: bool = False, msg_id: int | None = None, swap_type: bool = False) -> bytes:
+    """A correct answer to ``wire`` (or one for ``qname`` instead, for the other address type with
+    ``swap_type``, under another ``msg_id``, or with the TC bit)."""
     q = dns.message.from_wire(wire)
-    if qname is not None:
-        q = dns.message.make_query(qname, q.question[0].rdtype, id=q.id)
+    if qname is not None or swap_type:
+        rdtype = q.question[0].rdtype
+        if swap_type:
+            rdtype = 1 if rdtype == 28 else 28
+        q = dns.message.make_query(qname or q.question[0].name, rdtype, id=q.id)
     r = dns.message.make_response(q)
+    if msg_id is not None:
+        r.id = msg_id
     qtype = q.question[0].rdtype
     rd = "AAAA" if qtype == 28 else "A"
     addr = "::1" if rd == "AAAA" else address
@@ -270,7 +276,7 @@ def _ok(body: bytes, ctype: bytes = b"application/dns-message", extra: bytes = b
 H1_BEHAVIOURS = (
     "ok", "truncated_body", "short_dns", "tc_flag", "wrong_ctype", "status_503", "oversize_length",
     "oversize_chunked", "oversize_eof", "slow_trickle", "silent", "garbage_http", "huge_headers",
-    "wrong_question", "close_after_first",
+    "wrong_question", "close_after_first", "wrong_id", "not_a_response", "wrong_type",
 )
 
 
@@ -332,6 +338,12 @@ def hostile_h1(port: int, cert: Path, key: Path, behaviour: str,
                     trickle(s, b"X-Filler: " + b"a" * 1000 + b"\r\n", 0.0)
                 elif behaviour == "wrong_question":
                     s.sendall(_ok(dns_answer(wire, qname="other.test")))
+                elif behaviour == "wrong_id":  # a correct answer under another message ID
+                    s.sendall(_ok(dns_answer(wire, msg_id=0x5A5A)))
+                elif behaviour == "not_a_response":  # the query sent back: QR bit clear
+                    s.sendall(_ok(wire))
+                elif behaviour == "wrong_type":  # an answer to AAAA when A was asked, and the reverse
+                    s.sendall(_ok(dns_answer(wire, swap_type=True)))
                 elif behaviour == "close_after_first":
                     s.sendall(_ok(good, extra=b"Connection: close\r\n"))
                     return

@@ -68,6 +68,9 @@ EXPECTED_H1 = {
     "garbage_http": "doh_invalid_response",
     "huge_headers": "doh_response_too_large",
     "wrong_question": "doh_invalid_response",
+    "wrong_id": "doh_invalid_response",
+    "not_a_response": "doh_invalid_response",
+    "wrong_type": "doh_invalid_response",
 }
 
 

@@ -214,7 +214,10 @@ def test_resolver_answering_garbage_leaves_sites_untested(pki: Pki, stop_event: 
         "A": "doh_bad_content_type", "AAAA": "doh_bad_content_type"}
     _, path = profile_path(pm, roots(pki))
     assert path["reachability"] == "blocked", "a resolver that answers nothing usable is no path"
-    assert path["targets"][0]["reachability"] == "reachable"
+    res_v = path["targets"][0]
+    # DESIGN "Precise rules": a resolver that answers no DoH query is not reached; its chain is still judged.
+    assert (res_v["reachability"], res_v["tls"], res_v["failure"]) == ("blocked", "intact", "doh_bad_content_type")
+    assert path["tls"] == "unverified", "no site's TLS was checked over this path"
 
 
 def test_untrusted_resolver_blocks_the_path(pki: Pki, stop_event: threading.Event,

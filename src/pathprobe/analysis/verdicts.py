@@ -22,7 +22,10 @@ from pathprobe.analysis.signals import (
 from pathprobe.analysis.validate import validate
 from pathprobe.model import PathMeasurement
 from pathprobe.profile import Finding, FormerPublicRoot, Path, Target
-from pathprobe.vocab import Reachability, Role, Signal, TlsVerdict
+from pathprobe.vocab import Reachability, Role, Signal, TlsVerdict, is_unknown_failure
+
+LOCAL_FAULT_NOTE = ("not measured: the step failed on this device (no answer from the network), so this "
+                    "says nothing about blocking")
 
 
 @dataclass(frozen=True)
@@ -67,20 +70,28 @@ def target_verdict(ev: TargetEvidence) -> Target:
     """A target's verdicts from its evidence. With a chain: ``intercepted`` (and reached) on any signal beyond
     the supporting ones, else ``intact`` when publicly valid or anchored at a retired public root, else
     reached but ``unverified`` when the root is distrusted, else ``blocked`` and ``unverified`` with the
-    public validation's failure. Without one: the recorded reachability (``blocked`` when none) and
-    ``unverified``.
+    public validation's failure; a target with a chain *and* a failure (a later step it needs failed: a
+    resolver that answered no DoH query) is ``blocked`` with that failure, its ``tls`` still judged from
+    the chain. Without a chain: the recorded reachability (``blocked`` when none) and ``unverified``,
+    but ``unknown`` for an ``unknown_failure`` (a fault of this device is no answer from the network).
     """
     t = ev.target
     strong = ev.signals - SUPPORTING_ONLY
     if t.tls is None:
+        reach = t.reachability or Reachability.BLOCKED
+        note = t.note
+        if is_unknown_failure(t.failure) and reach == Reachability.BLOCKED:
+            # A fault of this device (or an error nothing names) is no answer from the network.
+            reach = Reachability.UNKNOWN
+            note = note or LOCAL_FAULT_NOTE
         return Target(
             target=t.target,
             role=t.role,
-            reachability=t.reachability or Reachability.BLOCKED,
+            reachability=reach,
             tls=TlsVerdict.UNVERIFIED,
             failure=t.failure,
             signals=tuple(ordered(ev.signals)),
-            note=t.note or None,
+            note=note or None,
         )
     assert ev.public is not None
     if strong:
@@ -92,6 +103,10 @@ def target_verdict(ev: TargetEvidence) -> Target:
         reach, tls, failure = Reachability.REACHABLE, TlsVerdict.UNVERIFIED, None
     else:
         reach, tls, failure = Reachability.BLOCKED, TlsVerdict.UNVERIFIED, ev.public.failure
+    if t.failure is not None and reach == Reachability.REACHABLE:
+        # A handshake that completed but a later step the target needs failed: a DoH resolver that
+        # answered no query with a DNS message is not reached; its chain is still judged.
+        reach, failure = Reachability.BLOCKED, t.failure
     note = t.note or (distrusted_note(ev.legacy) if Signal.DISTRUSTED_ROOT in ev.signals and ev.legacy else None)
     return Target(
         target=t.target,
@@ -134,8 +149,10 @@ def path_verdict(p: PathMeasurement, targets: list[Target], latencies: list[floa
     """A path's verdicts from its targets' verdicts and the latencies of its reached targets (milliseconds;
     ``latency_ms`` is their median, rounded to 0.1, None when the list is empty). Resolver targets gate the
     path: if one was not reached the path is ``blocked``, otherwise only the other targets count for its
-    reachability. ``reason`` says why a path is ``unknown`` or ``blocked`` where its targets alone do not.
-    TLS: ``intercepted`` if any target is, else ``intact`` if any target is, else ``unverified``.
+    reachability (a resolver that could not be tested makes the path ``unknown``). ``reason`` says why a
+    path is ``unknown`` or ``blocked`` where its targets alone do not. TLS: ``intercepted`` if any target
+    is, else ``intact`` if any counted target is (a resolver's chain alone does not count), else
+    ``unverified``.
     """
     # A path that depends on a resolver (doh:*) is usable only when the resolver itself was reached with a
     # chain one can trust; then only its sites count, so a working resolver alone does not make it partial.
@@ -145,7 +162,12 @@ def path_verdict(p: PathMeasurement, targets: list[Target], latencies: list[floa
     counted = [t for t in targets if t.role != Role.RESOLVER] if gates else targets
     tested_words = (Reachability.REACHABLE, Reachability.BLOCKED, Reachability.PARTIAL)
     tested = [t for t in counted if t.reachability in tested_words]
-    if failed_gate is not None:
+    if failed_gate is not None and failed_gate.reachability == Reachability.UNKNOWN:
+        # The resolver could not be tested (a local fault, the probe's budget): nor could the path.
+        reach = Reachability.UNKNOWN
+        why = failed_gate.note or failed_gate.failure or "not tested"
+        reason = p.untested_reason or f"the resolver {failed_gate.target} could not be tested ({why})"
+    elif failed_gate is not None:
         reach = Reachability.BLOCKED
         why = failed_gate.failure or "not reached"
         reason = p.blocked_reason or f"the resolver {failed_gate.target} could not be used ({why})"
@@ -167,7 +189,9 @@ def path_verdict(p: PathMeasurement, targets: list[Target], latencies: list[floa
     tls_values = [t.tls for t in targets]
     if TlsVerdict.INTERCEPTED in tls_values:
         tls = TlsVerdict.INTERCEPTED
-    elif TlsVerdict.INTACT in tls_values:
+    elif TlsVerdict.INTACT in [t.tls for t in counted]:
+        # A resolver's intact chain alone says nothing of the sites: a doh path none of whose sites'
+        # TLS was checked is unverified (DESIGN "Precise rules").
         tls = TlsVerdict.INTACT
     else:
         tls = TlsVerdict.UNVERIFIED

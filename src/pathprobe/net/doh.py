@@ -64,6 +64,9 @@ class Answer:
     addresses: tuple[str, ...] = ()
     status: int | None = None
     """The HTTP status, when one was received."""
+    sent: bool = True
+    """False for a query the deadline ended before it was sent (queued behind the others): it says
+    nothing about the resolver."""
 
 
 def build_query(q: Query) -> dns.message.QueryMessage:
@@ -128,6 +131,8 @@ class DohClient:
         self.path = path
         self.http2 = alpn == "h2"
         self.method = method.upper()
+        self.sent: set[int] = set()
+        """Indexes of the queries sent so far (by :meth:`resolve`)."""
 
     @property
     def protocol(self) -> str:
@@ -135,8 +140,10 @@ class DohClient:
         return "h2" if self.http2 else "http/1.1"
 
     async def resolve(self, queries: Sequence[Query], timeout: float) -> list[Answer]:
-        """All ``queries`` within one deadline; unanswered ones end as ``generic_timeout_error``."""
+        """All ``queries`` within one deadline; unanswered ones end as ``generic_timeout_error``
+        (those never sent, queued behind the others, with ``sent`` False)."""
         results: dict[int, Answer] = {}
+        self.sent = set()
         try:
             async with asyncio.timeout(timeout):
                 if self.http2:
@@ -151,7 +158,8 @@ class DohClient:
             fail = _failure(exc)
             for i, q in enumerate(queries):
                 results.setdefault(i, Answer(q, fail))
-        return [results.get(i, Answer(q, Failure.GENERIC_TIMEOUT_ERROR)) for i, q in enumerate(queries)]
+        return [results.get(i, Answer(q, Failure.GENERIC_TIMEOUT_ERROR, sent=i in self.sent))
+                for i, q in enumerate(queries)]
 
     # --- HTTP/1.1 -------------------------------------------------------------------------------
 
@@ -169,6 +177,7 @@ class DohClient:
                 head += f"Content-Type: {MEDIA_TYPE}\r\nContent-Length: {len(wire)}\r\n"
             data = (head + "\r\n").encode("ascii", "replace") + (wire if self.method == "POST" else b"")
             try:
+                self.sent.add(i)
                 await self.stream.send(data)
                 status, headers, body = await reader.response()
             except asyncio.CancelledError:
@@ -218,6 +227,7 @@ class DohClient:
                 else:
                     conn.send_headers(sid, hdrs, end_stream=True)
                 streams[sid] = _H2Stream(i, q, msg)
+                self.sent.add(i)
 
         open_more()
         await self._h2_flush(conn)

@@ -1,6 +1,14 @@
 """One classifier for every network error, in OONI's failure vocabulary (df-007-errors).
 
 The words are :class:`pathprobe.vocab.Failure`; this module maps exceptions onto them.
+
+**Local faults.** Some errors come from this device, not from the network: no free local port or
+source address, no file descriptors or buffers left, a missing file, a local firewall's ``EPERM``.
+They are not an answer from the network and prove nothing about blocking. :data:`LOCAL_ERRNOS` lists
+them (the one place); :func:`is_local_fault` tells them apart, the connect step retries them within
+its deadline (:func:`pathprobe.net.stream.open_tcp`), and one that persists is classified
+``unknown_failure: <detail>``, which the verdicts read as ``unknown``, never ``blocked``
+(:func:`pathprobe.vocab.is_unknown_failure`).
 """
 
 from __future__ import annotations
@@ -24,8 +32,33 @@ _ERRNO_MAP = {
     errno.ETIMEDOUT: Failure.GENERIC_TIMEOUT_ERROR,
     errno.EHOSTUNREACH: Failure.HOST_UNREACHABLE,
     errno.ENETUNREACH: Failure.NETWORK_UNREACHABLE,
-    errno.EADDRNOTAVAIL: Failure.NETWORK_UNREACHABLE,
+    errno.EHOSTDOWN: Failure.HOST_UNREACHABLE,
 }
+
+LOCAL_ERRNOS = frozenset({
+    errno.ENOENT,  # a file or socket path this device lacks
+    errno.EADDRNOTAVAIL,  # no free local port, or the source address is gone
+    errno.EADDRINUSE,
+    errno.EMFILE,  # this process is out of file descriptors
+    errno.ENFILE,  # the system is
+    errno.ENOBUFS,  # the kernel is out of socket buffers
+    errno.ENOMEM,
+    errno.EAGAIN,  # a non-blocking connect with no local resources (Unix sockets, full backlogs)
+    errno.EINTR,
+    errno.EPERM,  # this device's own firewall or policy refused to send
+    errno.EACCES,
+    errno.EAFNOSUPPORT,  # this device has no IPv6 (or IPv4) stack
+})
+"""Errors of this device, not answers from the network (see the module's "Local faults")."""
+
+
+def is_local_fault(exc: BaseException) -> bool:
+    """Whether ``exc`` is a fault of this device (:data:`LOCAL_ERRNOS`), not something the network did."""
+    if isinstance(exc, SSL.SysCallError):
+        code = exc.args[0] if exc.args else None
+        return isinstance(code, int) and code in LOCAL_ERRNOS
+    return isinstance(exc, OSError) and not isinstance(exc, TimeoutError) and exc.errno in LOCAL_ERRNOS
+
 
 def scrub(text: str) -> str:
     """Remove addresses (IPv4, IPv6, MAC, in any encoding :mod:`pathprobe.addresses` knows) from free text."""
@@ -48,6 +81,8 @@ def classify(exc: BaseException) -> str:
             return Failure.EOF_ERROR
         if isinstance(code, int) and code in _ERRNO_MAP:
             return _ERRNO_MAP[code]
+        if isinstance(code, int) and code in LOCAL_ERRNOS:
+            return f"{Failure.UNKNOWN_FAILURE}: {scrub(errno.errorcode.get(code, str(code)))}"
         return Failure.SSL_FAILED_HANDSHAKE
     if isinstance(exc, SSL.Error):
         text = str(exc).lower()

@@ -17,7 +17,7 @@ from pathprobe.errors import NetFailure
 from pathprobe.model import HostPort, Observation, TargetMeasurement, TlsEvidence
 from pathprobe.net import pace
 from pathprobe.net.dns import system_resolve
-from pathprobe.net.failures import classify
+from pathprobe.net.failures import classify, is_local_fault
 from pathprobe.net.stream import ByteStream, TcpStream, open_tcp
 from pathprobe.net.tls import TlsStream, http_status
 from pathprobe.vocab import Failure, Role, Step
@@ -100,30 +100,39 @@ async def connect_any(addresses: tuple[str, ...], port: int, rec: Recorder) -> T
     """TCP to each address in turn, all within one step deadline.
 
     An unanswered connection attempt is repeated, paced by the round trips this check has seen
-    (:mod:`pathprobe.net.pace`): a lost SYN is not a blocked site. A reset is an answer.
+    (:mod:`pathprobe.net.pace`): a lost SYN is not a blocked site. A reset is an answer. A fault of
+    this device (no free port, no descriptors, ...) is no answer: it is retried within the address's
+    share of the deadline (:func:`~pathprobe.net.stream.open_tcp`), and the step fails with it
+    (``unknown_failure``) only when no address gave an answer.
     """
     last: Exception = NetFailure(Failure.GENERIC_TIMEOUT_ERROR)
+    answer: Exception | None = None
     start = rec.now_ms()
     deadline = time.monotonic() + rec.timeout
-    for addr in addresses:
-        remaining = deadline - time.monotonic()
+    for i, addr in enumerate(addresses):
+        now = time.monotonic()
+        remaining = deadline - now
         if remaining <= 0:
             break
+        share = now + remaining / (len(addresses) - i)  # local faults on one address leave time for the next
+
+        def attempt(a: str = addr, until: float = share) -> Awaitable[TcpStream]:
+            return open_tcp(a, port, retry_until=until)
+
         try:
             async with asyncio.timeout(remaining):
-                stream = await pace.race(
-                    lambda a=addr: open_tcp(a, port),  # type: ignore[misc]
-                    pace.tcp(),
-                    deadline,
-                    discard=lambda s: s.close(),
-                )
+                stream = await pace.race(attempt, pace.tcp(), deadline, discard=lambda s: s.close())
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             last = exc
+            if not is_local_fault(exc):
+                answer = exc
             continue
         rec.add(Step.TCP, start, None, address=f"{addr}:{port}" if ":" not in addr else f"[{addr}]:{port}")
         return stream
+    if answer is not None:
+        last = answer  # what the network did outweighs a local fault on another address
     failure = classify(last)
     rec.add(Step.TCP, start, failure, address=",".join(addresses[:4]) + f":{port}")
     raise NetFailure(failure) from last
@@ -229,9 +238,12 @@ async def check_site(
     timeout: float,
     *,
     http: bool = True,
+    rec: Recorder | None = None,
 ) -> TargetMeasurement:
-    """Dial, complete one TLS handshake (chain captured, nothing verified), ask for ``/``."""
-    rec = Recorder(path, str(hp), t0, timeout)
+    """Dial, complete one TLS handshake (chain captured, nothing verified), ask for ``/``. The steps
+    are recorded on ``rec`` when given (its owner sees them as they happen), else on a new recorder."""
+    if rec is None:
+        rec = Recorder(path, str(hp), t0, timeout)
     stream: ByteStream | None = None
     try:
         stream = await dialer.dial(hp, rec)

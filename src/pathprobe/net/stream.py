@@ -7,10 +7,19 @@ its transport in one. This is how every path reuses the same TLS evidence code.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Protocol
 
 from pathprobe.errors import NetFailure
+from pathprobe.net.failures import is_local_fault
 from pathprobe.vocab import Failure
+
+LOCAL_RETRY_FIRST = 0.05
+"""Seconds before the first retry of a connect that failed locally (then doubling)."""
+LOCAL_RETRY_MAX = 0.5
+"""Nor more than this between retries."""
+LOCAL_RETRY_WINDOW = 1.0
+"""How long a connect retries a local fault when its caller gives no ``retry_until``."""
 
 
 class ByteStream(Protocol):
@@ -58,10 +67,27 @@ class TcpStream:
         return f"{p[0]}:{p[1]}" if p else None
 
 
-async def open_tcp(host: str, port: int) -> TcpStream:
-    """Connect (no timeout here: the caller's step deadline bounds it)."""
-    reader, writer = await asyncio.open_connection(host, port, limit=2**16)
-    return TcpStream(reader, writer)
+async def open_tcp(host: str, port: int, *, retry_until: float | None = None) -> TcpStream:
+    """Connect (no timeout here: the caller's step deadline bounds it).
+
+    A connect that fails with a fault of this device (:func:`~pathprobe.net.failures.is_local_fault`:
+    no free port, no descriptors, ...) is not an answer from the network: it is retried, with pauses
+    from :data:`LOCAL_RETRY_FIRST` doubling to :data:`LOCAL_RETRY_MAX`, until ``retry_until``
+    (monotonic; give the step's deadline, or less) or, without it, for :data:`LOCAL_RETRY_WINDOW`. A
+    fault that persists is raised before that time, so the caller sees the fault, not a timeout.
+    """
+    until = retry_until if retry_until is not None else time.monotonic() + LOCAL_RETRY_WINDOW
+    pause = LOCAL_RETRY_FIRST
+    while True:
+        try:
+            reader, writer = await asyncio.open_connection(host, port, limit=2**16)
+        except OSError as exc:
+            if not is_local_fault(exc) or time.monotonic() + 2 * pause > until:
+                raise
+            await asyncio.sleep(pause)
+            pause = min(2 * pause, LOCAL_RETRY_MAX)
+            continue
+        return TcpStream(reader, writer)
 
 
 async def recv_exactly(stream: ByteStream, n: int) -> bytes:

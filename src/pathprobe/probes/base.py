@@ -24,20 +24,33 @@ declaration                          default          declared by (built-in kind
 A third-party kind (entry-point group ``pathprobe.probes``) should subclass :class:`Probe` too; one
 written to the required part alone (no subclass) is given every default by the registry.
 Copy :mod:`pathprobe.probes.example` to start a new kind: it shows the whole contract.
+
+**Partial results.** The runner bounds each probe by a time budget and cancels it when the budget
+ends. What the probe measured until then is kept, through one mechanism: :class:`SoFar`
+(``RunContext.so_far``). :func:`check_sites` and :func:`gather_targets` record each target as it
+starts and ends; a kind records the rest itself (:meth:`SoFar.expect` for targets it will measure
+later, :meth:`SoFar.observe` / :meth:`SoFar.describe` for its path's own steps and detail). When the
+budget ends, :meth:`SoFar.result` gives the paths: finished targets as they were measured, the others
+``unknown`` with the reason (:data:`NOT_MEASURED`), never a verdict the probe did not reach.
+
+**Concurrency.** Site checks run at once, but at most :data:`SITE_CHECKS_AT_ONCE` of them in a whole
+check (``RunContext.site_checks_at_once``): a plan of thousands of sites must not exhaust the file
+descriptors (``EMFILE`` is a local fault, not a blocked site) or the memory.
 """
 
 from __future__ import annotations
 
 import asyncio
+import resource
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-from pathprobe.model import HostPort, PathMeasurement, PortalMeasurement, TargetMeasurement
-from pathprobe.net.sitecheck import Dialer, check_site
+from pathprobe.model import HostPort, Observation, PathMeasurement, PortalMeasurement, TargetMeasurement
+from pathprobe.net.sitecheck import Dialer, Recorder, check_site
 from pathprobe.planfields import Entry
-from pathprobe.vocab import Role
+from pathprobe.vocab import Reachability, Role, Step
 
 T = TypeVar("T")
 ProgressFn = Callable[[str, int, int], None]
@@ -50,6 +63,116 @@ Targets = tuple[list[HostPort], list[HostPort]]
 
 def _no_progress(path: str, done: int, total: int) -> None:
     return None
+
+
+def _site_checks_at_once() -> int:
+    """At most 512 site checks at once, fewer when the open-file limit is low: each holds a socket,
+    and the other probes (DNS, tor, tunnels) need some too."""
+    try:
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (OSError, ValueError):  # pragma: no cover - every POSIX system has it
+        soft = 1024
+    if soft == resource.RLIM_INFINITY:
+        return 512
+    return max(16, min(512, soft // 2 - 64))
+
+
+SITE_CHECKS_AT_ONCE = _site_checks_at_once()
+"""How many site checks one check runs at once (all probes together)."""
+NOT_MEASURED = "not measured: the probe's time budget ran out"
+"""The note of a target the probe had not finished when its budget ended (the budget in seconds follows)."""
+
+
+@dataclass
+class _Slot:
+    """One target of a path, in the order it was announced: its measurement once finished, and until
+    then the recorder of its steps (when it has started)."""
+
+    target: str
+    role: Role
+    result: TargetMeasurement | None = None
+    rec: Recorder | None = None
+    https: bool = False
+    """A site check: a completed TLS handshake already reached it (the HTTP step is extra)."""
+
+    def measurement(self, note: str) -> TargetMeasurement:
+        """What is known of this target: its result, else what its steps showed before they stopped."""
+        if self.result is not None:
+            return self.result
+        seen = tuple(self.rec.observations) if self.rec is not None else ()
+        if self.https:
+            done = next((o for o in seen if o.step == Step.TLS and o.failure is None and o.tls is not None), None)
+            if done is not None and done.tls is not None:
+                return TargetMeasurement(target=self.target, role=self.role, observations=seen, tls=done.tls,
+                                         latency_ms=done.duration_ms)
+        return TargetMeasurement(target=self.target, role=self.role, observations=seen,
+                                 reachability=Reachability.UNKNOWN, note=note)
+
+
+@dataclass
+class _PathSoFar:
+    slots: list[_Slot] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class SoFar:
+    """What one probe's paths have measured so far, kept by the runner when the probe's time budget
+    ends (see the module's "Partial results"). A probe need not use it: :func:`check_sites` and
+    :func:`gather_targets` record their targets; a kind records what else its paths hold."""
+
+    def __init__(self) -> None:
+        self._paths: dict[str, _PathSoFar] = {}
+
+    def _path(self, path: str) -> _PathSoFar:
+        return self._paths.setdefault(path, _PathSoFar())
+
+    def slot(self, path: str, target: str, role: Role, *, https: bool = False) -> _Slot:
+        """The target's slot on ``path``: the first announced one with this name and role that has
+        no result yet, else a new one at the end."""
+        p = self._path(path)
+        for s in p.slots:
+            if s.target == target and s.role == role and s.result is None and s.rec is None:
+                s.https = s.https or https
+                return s
+        s = _Slot(target, role, https=https)
+        p.slots.append(s)
+        return s
+
+    def expect(self, path: str, targets: Sequence[tuple[str, Role]]) -> None:
+        """Announce targets ``path`` will measure later (in this order): unmeasured, they are ``unknown``."""
+        p = self._path(path)
+        have = {(s.target, s.role) for s in p.slots}
+        p.slots.extend(_Slot(t, r) for t, r in targets if (t, r) not in have)
+
+    def done(self, path: str, tm: TargetMeasurement) -> None:
+        """Record a finished target (its slot, or a new one)."""
+        s = self.slot(path, tm.target, tm.role)
+        s.result = tm
+
+    def forget_targets(self, path: str) -> None:
+        """Drop the targets recorded so far on ``path`` (they became path observations, say)."""
+        self._path(path).slots.clear()
+
+    def observe(self, path: str, *observations: Observation) -> None:
+        """Record path-level steps (a bootstrap, first hops)."""
+        self._path(path).observations.extend(observations)
+
+    def describe(self, path: str, detail: Mapping[str, Any]) -> None:
+        """Record (update) the path's ``detail``."""
+        self._path(path).detail.update(detail)
+
+    def has(self, path: str) -> bool:
+        """Whether anything was recorded for ``path``."""
+        p = self._paths.get(path)
+        return p is not None and bool(p.slots or p.observations)
+
+    def path(self, path: str, kind: str, reason: str) -> PathMeasurement:
+        """``path`` as far as it was measured: finished targets kept, the others ``unknown`` with
+        ``reason`` as their note (and the path's ``untested_reason``, used when no target was tested)."""
+        p = self._path(path)
+        return PathMeasurement(id=path, kind=kind, targets=tuple(s.measurement(reason) for s in p.slots),
+                               untested_reason=reason, observations=tuple(p.observations), detail=dict(p.detail))
 
 
 @dataclass
@@ -68,6 +191,19 @@ class RunContext:
     probe_options: ProbeOptions = field(default_factory=dict)
     """The values given to the options kinds declare (:attr:`Probe.cli_options`), already checked by
     their :meth:`Probe.check_cli_options`; an option not given is absent."""
+    so_far: SoFar = field(default_factory=SoFar)
+    """What this probe has measured so far (the runner gives each probe its own)."""
+    site_checks_at_once: int = SITE_CHECKS_AT_ONCE
+    """At most this many site checks at once, for all the probes that share this context's gate."""
+    gate: list[tuple[asyncio.AbstractEventLoop, asyncio.Semaphore]] = field(default_factory=list)
+    """The semaphore behind :meth:`site_gate` (one per event loop; shared by the probes' copies)."""
+
+    def site_gate(self) -> asyncio.Semaphore:
+        """The semaphore that bounds how many site checks run at once (see :attr:`site_checks_at_once`)."""
+        loop = asyncio.get_running_loop()
+        if not self.gate or self.gate[0][0] is not loop:
+            self.gate[:] = [(loop, asyncio.Semaphore(self.site_checks_at_once))]
+        return self.gate[0][1]
 
 
 @dataclass(frozen=True)
@@ -181,6 +317,27 @@ async def gather_counted(
     return list(await asyncio.gather(*(one(j) for j in jobs)))
 
 
+async def gather_targets(
+    path: str,
+    ctx: RunContext,
+    jobs: Sequence[tuple[str, Role, Awaitable[TargetMeasurement]]],
+    *,
+    done: int = 0,
+    total: int | None = None,
+) -> list[TargetMeasurement]:
+    """:func:`gather_counted` for jobs that each measure one target (its name and role given): each is
+    recorded in ``ctx.so_far`` as it ends, so it survives the end of the probe's budget."""
+    for name, role, _ in jobs:
+        ctx.so_far.slot(path, name, role)
+
+    async def keep(job: Awaitable[TargetMeasurement]) -> TargetMeasurement:
+        tm = await job
+        ctx.so_far.done(path, tm)
+        return tm
+
+    return await gather_counted(path, ctx, [keep(j) for _, _, j in jobs], done=done, total=total)
+
+
 async def check_sites(
     dialer: Dialer,
     targets: Sequence[tuple[HostPort, Role]],
@@ -191,8 +348,19 @@ async def check_sites(
     total: int | None = None,
 ) -> list[TargetMeasurement]:
     """Check these sites over this dialer: the one HTTPS site check
-    (:func:`~pathprobe.net.sitecheck.check_site`) for each target at once, within ``ctx``'s step
-    deadline, with progress as each ends (``done`` / ``total`` as in :func:`gather_counted`).
-    Every kind whose path carries HTTPS (direct, doh, tor, vpn tunnels) checks its sites with this."""
-    jobs = [check_site(dialer, hp, role, path, ctx.t0, ctx.timeout) for hp, role in targets]
+    (:func:`~pathprobe.net.sitecheck.check_site`) for each target at once (at most
+    ``ctx.site_checks_at_once`` in the whole check), within ``ctx``'s step deadline, with progress as
+    each ends (``done`` / ``total`` as in :func:`gather_counted`). Each target is recorded in
+    ``ctx.so_far`` as it starts and ends. Every kind whose path carries HTTPS (direct, doh, tor, vpn
+    tunnels) checks its sites with this."""
+    gate = ctx.site_gate()
+    slots = [ctx.so_far.slot(path, str(hp), role, https=True) for hp, role in targets]
+
+    async def one(hp: HostPort, role: Role, slot: _Slot) -> TargetMeasurement:
+        async with gate:
+            slot.rec = Recorder(path, str(hp), ctx.t0, ctx.timeout)
+            slot.result = await check_site(dialer, hp, role, path, ctx.t0, ctx.timeout, rec=slot.rec)
+            return slot.result
+
+    jobs = [one(hp, role, slot) for (hp, role), slot in zip(targets, slots, strict=True)]
     return await gather_counted(path, ctx, jobs, done=done, total=total)

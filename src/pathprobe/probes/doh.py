@@ -58,6 +58,20 @@ DO53_LIFETIME = 1.5
 a few round trips, and a missing answer is never evidence, so waiting longer for a front end that has
 no Do53 service would only lengthen the check (docs/doh.md)."""
 NO_SITES = "no sites to resolve: give the doh probe 'sites', or add a direct probe to the plan"
+NOT_SENT = ("not measured: the step's deadline ended before this name's DoH queries were sent (too many "
+            "names for one resolver connection)")
+PROBE_NAME = "example.com"
+"""The name asked when the path has no names of its own to resolve (IANA's reserved example domain)."""
+
+
+def resolver_failure(answers: list[Answer]) -> str | None:
+    """None when some query got a well-formed DNS answer (any rcode); else the first query's failure
+    (a ``doh_*`` failure, a timeout, ...), preferring one that says what the resolver sent."""
+    if any(a.failure is None for a in answers):
+        return None
+    failures = [a.failure for a in answers if a.failure is not None and a.sent]
+    said = [f for f in failures if f != Failure.GENERIC_TIMEOUT_ERROR]
+    return (said or failures or [Failure.DNS_NO_ANSWER])[0]
 
 
 class DohProbe(Probe):
@@ -135,6 +149,9 @@ class DohProbe(Probe):
                    do53: asyncio.Future[list[Observation]]) -> ProbeResult:
         total = len(targets) + 1
         rec = Recorder(path, str(self.resolver), ctx.t0, ctx.timeout)
+        ctx.so_far.describe(path, {"resolver": self.url})
+        ctx.so_far.slot(path, str(self.resolver), Role.RESOLVER).rec = rec
+        ctx.so_far.expect(path, [(str(hp), role) for hp, role in targets])
         tcp: ByteStream | None = None
         try:
             tcp = await connect_any(self.bootstrap, self.resolver.port, rec)
@@ -154,29 +171,37 @@ class DohProbe(Probe):
 
         from pathprobe.net.doh import DohClient, Query
 
-        queries = [Query(h, t) for h in hosts for t in ("A", "AAAA")]
+        # Without names to resolve, one query for a neutral name still shows whether the resolver answers.
+        asked = hosts or [PROBE_NAME]
+        queries = [Query(h, t) for h in asked for t in ("A", "AAAA")]
         client = DohClient(tls, _authority(self.resolver), self.url_path, alpn=evidence.alpn,
                            method=self.method.upper())
         qstart = rec.now_ms()
         try:
-            answers = await client.resolve(queries, ctx.timeout) if queries else []
+            answers = await client.resolve(queries, ctx.timeout)
         finally:
             tls.close()
         by_host: dict[str, list[Answer]] = {}
         for a in answers:
             by_host.setdefault(a.query.name, []).append(a)
         lookups = {h: self._lookup_observation(path, h, by_host.get(h, []), qstart, address, client.protocol,
-                                               rec) for h in hosts}
-        answered = any(o.failure is None for o, _ in lookups.values())
+                                               rec) for h in asked}
+        resolver_obs: tuple[Observation, ...] = tuple(rec.observations)
+        if not hosts:
+            resolver_obs += (dataclasses.replace(lookups.pop(PROBE_NAME)[0], target=str(self.resolver)),)
+        # The resolver was reached only when it answered a DoH query with a well-formed DNS message (any
+        # rcode): a TLS handshake alone does not make a resolver (DESIGN "Precise rules").
+        failure = resolver_failure(answers)
         note = None
-        if hosts and not answered:
-            first = next(iter(lookups.values()))[0].failure
-            note = f"the TLS handshake completed but no DoH query was answered ({first})"
+        if failure is not None:
+            note = f"the TLS handshake completed but no DoH query was answered ({failure})"
         resolver_tm = TargetMeasurement(
-            target=str(self.resolver), role=Role.RESOLVER, observations=tuple(rec.observations), tls=evidence,
-            latency_ms=tls_obs.duration_ms, note=note,
+            target=str(self.resolver), role=Role.RESOLVER, observations=resolver_obs, tls=evidence,
+            latency_ms=tls_obs.duration_ms, note=note, failure=failure,
         )
-        results = await self._sites(path, targets, lookups, ctx, total)
+        ctx.so_far.done(path, resolver_tm)
+        unsent = {h for h, got in by_host.items() if h in lookups and got and not any(a.sent for a in got)}
+        results = await self._sites(path, targets, lookups, ctx, total, unsent)
         resolver_tm = dataclasses.replace(resolver_tm, observations=(*resolver_tm.observations, *await do53))
         return ProbeResult(paths=(PathMeasurement(
             id=path, kind=self.kind, targets=(resolver_tm, *results),
@@ -185,23 +210,38 @@ class DohProbe(Probe):
         ),))
 
     async def _sites(self, path: str, targets: list[tuple[HostPort, Role]], lookups: dict[str, Lookup],
-                     ctx: RunContext, total: int) -> list[TargetMeasurement]:
+                     ctx: RunContext, total: int, unsent: set[str] | None = None) -> list[TargetMeasurement]:
         """Each site checked as the direct probe checks it, dialled at its DoH answers (an address
-        literal at itself); a name the resolver did not answer fails with its lookup's failure. A
-        name's ``doh`` observation comes first in its target's observations."""
+        literal at itself); a name the resolver did not answer fails with its lookup's failure, and one
+        whose queries were never sent (``unsent``: the deadline ended first) is ``unknown``. A name's
+        ``doh`` observation comes first in its target's observations."""
+        unsent = unsent or set()
+        everything = targets
+        skipped = [(hp, role) for hp, role in targets if hp.host in unsent]
+        targets = [(hp, role) for hp, role in targets if hp.host not in unsent]
+        out = []
+        for hp, role in skipped:
+            lookup = dataclasses.replace(lookups[hp.host][0], target=str(hp),
+                                         detail={**lookups[hp.host][0].detail, "sent": False})
+            tm = TargetMeasurement(target=str(hp), role=role, observations=(lookup,),
+                                   reachability=Reachability.UNKNOWN, note=NOT_SENT)
+            ctx.so_far.done(path, tm)
+            out.append(tm)
         dialer = FixedAddressDialer(
             {**{h: addrs for h, (_, addrs) in lookups.items()},
              **{hp.host: (hp.host,) for hp, _ in targets if is_ip(hp.host)}},
             failures={h.lower(): obs.failure for h, (obs, _) in lookups.items() if obs.failure is not None},
         )
-        checked = await check_sites(dialer, targets, path, ctx, done=1, total=total)
-        out = []
+        checked = await check_sites(dialer, targets, path, ctx, done=1 + len(skipped), total=total)
         for tm, (hp, _) in zip(checked, targets, strict=True):
             if not is_ip(hp.host):
                 lookup = dataclasses.replace(lookups[hp.host][0], target=str(hp))
                 tm = dataclasses.replace(tm, observations=(lookup, *tm.observations))
             out.append(tm)
-        return out
+        if not skipped:
+            return out
+        order = {(str(hp), role): i for i, (hp, role) in reversed(list(enumerate(everything)))}
+        return sorted(out, key=lambda t: order.get((t.target, t.role), 0))
 
     async def _do53(self, path: str, hosts: list[str], ctx: RunContext) -> list[Observation]:
         """Each name in plain DNS (A, mixed 0x20 case) straight to each bootstrap address, all at once,

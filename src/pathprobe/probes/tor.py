@@ -53,13 +53,13 @@ from pathprobe.probes.base import (
     ProbeResult,
     RunContext,
     check_sites,
-    gather_counted,
+    gather_targets,
     targets_or_default,
 )
 from pathprobe.tor import launch, quick
 from pathprobe.tor.bridges import TRANSPORTS, Bridge, parse_bridge
 from pathprobe.tor.socks import TorDialer
-from pathprobe.vocab import Failure, Reachability, Step
+from pathprobe.vocab import Failure, Reachability, Role, Step
 
 DEFAULT_BOOTSTRAP_TIMEOUT = 60.0
 _STOP_ALLOWANCE = 12.0
@@ -226,16 +226,18 @@ class TorProbe(Probe):
 
     async def _first_hops(self, path: str, bridges: list[Bridge], ctx: RunContext) -> list[TargetMeasurement]:
         t0, timeout = ctx.t0, ctx.timeout
-        jobs: list[Awaitable[TargetMeasurement]] = []
+        jobs: list[tuple[str, Role, Awaitable[TargetMeasurement]]] = []
         pt: quick.PtClient | None = None
         pt_task: asyncio.Task[quick.PtClient] | None = None
         pt_hint: str | None = None
         if self.transport == "vanilla" and not bridges:
             for a in self.authorities or default_authorities():
-                jobs.append(quick.orport_check(path, a.label, a.address, t0, timeout, secret=False))
+                jobs.append((a.label, Role.ENDPOINT, quick.orport_check(path, a.label, a.address, t0, timeout,
+                                                                        secret=False)))
         elif self.transport == "vanilla":
             for b in bridges:
-                jobs.append(quick.orport_check(path, b.label, b.address, t0, timeout, secret=True))
+                jobs.append((b.label, Role.ENDPOINT, quick.orport_check(path, b.label, b.address, t0, timeout,
+                                                                        secret=True)))
         elif self.transport == "obfs4":
             binary = launch.find_transport("obfs4")
             if binary is None:
@@ -250,7 +252,7 @@ class TorProbe(Probe):
 
                 pt_task = asyncio.create_task(start_pt())
             for b in bridges:
-                jobs.append(quick.obfs4_check(path, b, pt_task, pt_hint, t0, timeout))
+                jobs.append((b.label, Role.ENDPOINT, quick.obfs4_check(path, b, pt_task, pt_hint, t0, timeout)))
         else:
             seen: set[HostPort] = set()
             for b in bridges:
@@ -260,9 +262,10 @@ class TorProbe(Probe):
                     seen.add(hp)
                     secret = self.transport == "webtunnel"
                     label = f"{b.label} server" if secret else f"{self.transport} front {hp}"
-                    jobs.append(quick.front_check(path, label, hp, t0, timeout, secret=secret))
+                    jobs.append((label, Role.ENDPOINT, quick.front_check(path, label, hp, t0, timeout,
+                                                                         secret=secret)))
         try:
-            return await gather_counted(path, ctx, jobs)
+            return await gather_targets(path, ctx, jobs)
         finally:
             if pt_task is not None:
                 pt_task.cancel()
@@ -281,6 +284,12 @@ class TorProbe(Probe):
             {"target": h.target, "reachability": h.reachability, "failure": h.failure} for h in hops
         ]
         hop_obs = tuple(o for h in hops for o in h.observations)
+        # At full depth the first hops are the path's own steps; its targets are the sites (if its budget
+        # ends before they are checked, they are unknown: SoFar).
+        ctx.so_far.forget_targets(path)
+        ctx.so_far.observe(path, *hop_obs)
+        ctx.so_far.describe(path, detail)
+        ctx.so_far.expect(path, [(str(hp), role) for hp, role in targets_or_default(self.sites, ctx)])
         reached = [h for h in hops if h.reachability == Reachability.REACHABLE]
         if hops and not reached:
             what = "directory authorities" if self.transport == "vanilla" and not bridges else "bridges"
@@ -356,6 +365,8 @@ class TorProbe(Probe):
             )
             detail["bootstrap"] = result.to_detail()
             observations = (*hop_obs, boot)
+            ctx.so_far.observe(path, boot)
+            ctx.so_far.describe(path, detail)
             if result.failure is not None and result.error is not None:
                 return self._result(path, (), detail, observations=observations, untested=result.error)
             if result.failure is not None:

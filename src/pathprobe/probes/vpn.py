@@ -36,7 +36,8 @@ from pathprobe.net.sitecheck import Dialer
 from pathprobe.net.socks import SocksDialer
 from pathprobe.planfields import Entry, parse_hostport
 from pathprobe.probes.base import Probe, ProbeResult, RunContext, check_sites, targets_or_default
-from pathprobe.vocab import Failure, Reachability, Step
+from pathprobe.vocab import Failure, Reachability, Role, Step
+from pathprobe.vpn import endpoint as vpn_endpoint
 from pathprobe.vpn import proxyurl, shadowsocks, wireguard
 from pathprobe.vpn.httpconnect import HttpConnectDialer
 from pathprobe.vpn.openvpn import check_openvpn
@@ -151,6 +152,10 @@ class VpnProbe(Probe):
         """
         path = self.path_ids()[0]
         detail: dict[str, object] = {"protocol": self.protocol}
+        ctx.so_far.describe(path, detail)
+        if self.endpoint is not None:  # a handshake: the endpoint is the target (unknown if the budget ends)
+            transport = self.transport if self.protocol == "openvpn" else "udp"
+            ctx.so_far.expect(path, [(vpn_endpoint.label(self.endpoint, transport), Role.ENDPOINT)])
         if self.protocol == "openvpn":
             assert self.endpoint is not None
             detail["transport"] = self.transport
