@@ -300,7 +300,7 @@ def test_ctrl_c_during_check_leaves_no_bridge_line_on_disk(clean_lab: LabRunner)
         def bridge_torrc() -> bool:
             torrcs[:] = [
                 p
-                for p in (lab.state / "runs").glob(f"*-{SCENARIO}/tor-tmp/pathprobe-tor-*/torrc")
+                for p in lab.tor_tmp.glob("pp-tor-*/pathprobe-tor-*/torrc")
                 if "Bridge " in p.read_text(errors="replace")
             ]
             return bool(torrcs)
@@ -315,8 +315,7 @@ def test_ctrl_c_during_check_leaves_no_bridge_line_on_disk(clean_lab: LabRunner)
     assert proc.returncode == 130, f"{proc.returncode}\n{out}\n{err}"
     assert "Traceback" not in err
     secret = line.split()[-1].encode()  # the bridge's cert= argument
-    run = torrcs[0].parents[2]
-    assert not (run / "tor-tmp").exists()
+    assert not torrcs[0].parents[1].exists()  # the lab's directory for this check's tor: gone
     for root in (lab.state, lab.tor_tmp):
         for f in root.rglob("*"):
             # The lab's own plan (0600) and the bridge's own files (the server side, in the tornet

@@ -48,3 +48,28 @@ def test_private_files_and_directories(tmp_path: Path, monkeypatch: pytest.Monke
     launch._kill_leftovers()  # at exit every private directory goes, whoever forgot it
     assert not d.exists()
     launch.remove_dir(d)  # twice is fine
+
+
+def test_a_too_deep_temporary_directory_is_a_clear_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """tor cannot bind a control socket whose path is over 107 bytes: say so, start nothing, leave nothing."""
+    import asyncio
+
+    from pathprobe.lab.servers.tor import COMMON
+
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    monkeypatch.setenv(launch.TMP_ENV, str(deep))
+    tor = launch.find_tor()
+    if tor is None:
+        pytest.skip("tor is not installed (scripts/setup.sh installs it)")
+    launcher = launch.TorLauncher(tor, [*COMMON.items(), ("DirAuthority", "x orport=1 127.0.0.1:2 " + "A" * 40)])
+
+    async def run() -> None:
+        try:
+            await launcher.start()
+        finally:
+            await launcher.stop()
+
+    with pytest.raises(RuntimeError, match="too deep for tor's control socket"):
+        asyncio.run(run())
+    assert list(deep.iterdir()) == [] and launch.running_pids() == []

@@ -22,6 +22,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -511,9 +512,10 @@ class Lab:
         self.say(f"running the check in {w.CLIENT_NS}: pathprobe check --plan {run / 'plan.toml'} ...")
         t0 = time.monotonic()
         # tor's data directories and torrc files (they name the bridges) go here, and nowhere else:
-        # whatever happens to the check, this directory is removed before the lab goes on.
-        tor_tmp = run / "tor-tmp"
-        tor_tmp.mkdir(mode=0o700, exist_ok=True)
+        # whatever happens to the check, this directory is removed before the lab goes on. It is a
+        # short path (not under the run directory): tor's control socket lives in it, and a Unix
+        # socket's path may not be longer than 107 bytes.
+        tor_tmp = Path(tempfile.mkdtemp(prefix="pp-tor-", dir=os.environ.get(TOR_TMP_ENV) or None))
         try:
             with open(run / "check.log", "wb") as err:
                 proc = subprocess.Popen(

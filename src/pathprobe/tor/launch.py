@@ -40,6 +40,8 @@ TOR_ENV = "PATHPROBE_TOR"
 PRIVATE_ONLY_ENV = "PATHPROBE_TOR_PRIVATE_ONLY"
 """When ``1``, refuse to start a tor whose torrc would let it reach the public Tor network (tests)."""
 TMP_ENV = "PATHPROBE_TOR_TMPDIR"
+MAX_SOCKET_PATH = 107
+"""The longest Unix socket path Linux takes (sun_path is 108 bytes with its NUL)."""
 """Where the temporary data directories go (default: the system's temporary directory)."""
 
 TOR_HINT = (
@@ -320,6 +322,11 @@ class TorLauncher:
             raise RuntimeError(f"{PRIVATE_ONLY_ENV}=1 and the torrc does not confine tor to a test network")
         self.dir = Path(private_dir("pathprobe-tor-"))
         data = self.dir / "data"
+        if len(os.fsencode(data / "control")) > MAX_SOCKET_PATH:
+            raise RuntimeError(
+                f"the temporary directory is too deep for tor's control socket (a Unix socket path has at "
+                f"most {MAX_SOCKET_PATH} bytes): set {TMP_ENV} to a shorter directory"
+            )
         data.mkdir(mode=0o700)
         torrc = self.dir / "torrc"
         write_private(torrc, "".join(f"{k} {v}".rstrip() + "\n" for k, v in self.torrc(data)))
