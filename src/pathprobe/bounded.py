@@ -19,8 +19,18 @@ from typing import Any
 from pathprobe.errors import BadInput
 
 MAX_DEPTH = 64
+"""Arrays/objects (JSON) or arrays/tables (TOML) nested deeper than this are refused."""
 MAX_NUMBER_CHARS = 40
+"""A number literal longer than this is refused (``int("9" * 10**6)`` alone takes seconds)."""
 MiB = 1024 * 1024
+MAX_PLAN_BYTES = 1 * MiB
+"""A plan (``--plan``) or lab scenario file: about 50,000 sites."""
+MAX_PROFILE_BYTES = 256 * MiB
+"""A saved profile: about 4 KB a target with its observations, so some 60,000 targets."""
+MAX_SUMMARY_BYTES = 1 * MiB
+"""A summary (a file given to ``submit``, or a queued one); a real one is a few KiB."""
+MAX_STATE_BYTES = 1 * MiB
+"""The lab's own ``state.json``."""
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 _BRACKETS = re.compile(r"[\[\]{}]")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import re
 import time
 from collections.abc import AsyncIterator
@@ -27,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from pathprobe.bounded import loads_json
 from pathprobe.collector.dashboard import render_dashboard
 from pathprobe.collector.storage import DIMENSIONS, Incoming, Storage, today
 from pathprobe.collector.tokens import bearer
@@ -171,10 +171,9 @@ async def post_summary(request: Request) -> Response:
     if body is None:
         return _error(413, f"the body is larger than {st.settings.max_body} bytes")
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
-        return _error(400, f"the body is not valid JSON ({msg})")
+        data = loads_json(body, "the body", max_bytes=st.settings.max_body)
+    except BadInput as exc:  # too deep, an over-long number, NaN, not UTF-8, not JSON: the client's fault
+        return _error(400, f"not valid JSON: {exc}")
     try:
         summary = validate_summary(data, "body")
     except BadInput as exc:

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pathprobe.bounded import MAX_SUMMARY_BYTES, loads_json
 from pathprobe.errors import BadInput
 from pathprobe.summary.schema import validate_summary
 
@@ -74,7 +75,9 @@ class Queue:
         out = []
         for f in files:
             try:
-                data = validate_summary(json.loads(f.read_text("utf-8")), str(f))
+                data = validate_summary(
+                    loads_json(f.read_bytes(), str(f), max_bytes=MAX_SUMMARY_BYTES), str(f)
+                )
             except (OSError, ValueError, BadInput) as exc:
                 print(f"pathprobe: setting aside an unreadable queued summary: {exc}", file=sys.stderr)
                 self._move(f, "invalid")

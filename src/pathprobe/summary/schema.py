@@ -234,7 +234,7 @@ def _dn(v: Any, where: str) -> None:
 
 
 def _known(v: Any, where: str) -> None:
-    if v is not None and v not in known_labels():
+    if v is not None and (not isinstance(v, str) or v not in known_labels()):  # a list or object is unhashable
         raise SummaryError(f"{where}: must be a label of the shipped known-roots list or null")
 
 
@@ -339,7 +339,7 @@ def _validate(data: Any) -> dict[str, Any]:
     portal = net["portal"]
     if portal is not None:
         _obj(portal, "network.portal", {"detected", "offered_certificates"})
-        if portal["detected"] not in (True, False, None):
+        if portal["detected"] is not None and not isinstance(portal["detected"], bool):  # 1 == True, yet not a boolean
             raise SummaryError("network.portal.detected: must be true, false or null")
         for i, c in enumerate(
             _list(portal["offered_certificates"], "network.portal.offered_certificates", MAX_CERTS)
@@ -364,7 +364,7 @@ def _validate(data: Any) -> dict[str, Any]:
         _known(f["known_as"], f"{w}.known_as")
         _signals(f["signals"], f"{w}.signals")
         for j, pid in enumerate(_list(f["paths"], f"{w}.paths", MAX_PATHS)):
-            if pid not in ids:
+            if not isinstance(pid, str) or pid not in ids:
                 raise SummaryError(f"{w}.paths[{j}]: must be the id of one of this summary's paths")
         _hosts(f["hosts"], f"{w}.hosts")
         _count(f["other_hosts"], f"{w}.other_hosts")
@@ -377,7 +377,7 @@ def _validate(data: Any) -> dict[str, Any]:
         _hex64(r["sha256"], f"{w}.sha256", nullable=False)
         _known(r["known_as"], f"{w}.known_as")
     rec = data["recommendation"]
-    if rec is not None and rec not in ids:
+    if rec is not None and (not isinstance(rec, str) or rec not in ids):
         raise SummaryError("recommendation: must be the id of one of this summary's paths or null")
     return data
 

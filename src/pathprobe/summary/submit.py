@@ -18,13 +18,14 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from pathprobe.bounded import MAX_SUMMARY_BYTES, loads_json
 from pathprobe.errors import BadInput
 from pathprobe.summary.queue import Queue
 from pathprobe.summary.schema import validate_summary
 from pathprobe.version import __version__
 
 ACCEPTED, DUPLICATE, QUEUED, REJECTED = "accepted", "duplicate", "queued", "rejected"
-MAX_SUMMARY_FILE = 1 << 20
+MAX_SUMMARY_FILE = MAX_SUMMARY_BYTES
 
 
 @dataclass(frozen=True)
@@ -79,13 +80,11 @@ def load_summary_file(path: Path) -> dict[str, Any]:
     try:
         if path.stat().st_size > MAX_SUMMARY_FILE:
             raise BadInput(f"{path}: too large to be a summary")
-        data = json.loads(path.read_text("utf-8"))
+        data = loads_json(path.read_bytes(), str(path), max_bytes=MAX_SUMMARY_FILE)
     except FileNotFoundError:
         raise BadInput(f"{path}: no such summary file") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise BadInput(f"{path}: cannot read: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise BadInput(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
     if isinstance(data, dict) and data.get("schema") == "pathprobe.profile/1":
         raise BadInput(
             f"{path}: this is a profile, not a summary; make one with `pathprobe summary {path}`"
