@@ -122,3 +122,34 @@ def test_toml_huge_numbers_bad_text_and_size() -> None:
     refused("x = " + "9" * 10_000, toml=True)  # an integer tomllib will not make: BadInput, not ValueError
     assert "larger than" in refused('x = "' + "a" * 2000 + '"', toml=True, max_bytes=1024)
     assert loads_toml('[[probe]]\nkind = "direct"\n', "p", max_bytes=1024) == {"probe": [{"kind": "direct"}]}
+
+
+@pytest.mark.parametrize(
+    "unit",
+    ['\\"', '"\\', "\\\\\\", '"[', '["', '"\\"[{'],
+    ids=["escaped-quotes", "quote-backslash", "backslashes", "quote-bracket", "bracket-quote", "mixed"],
+)
+def test_unterminated_strings_and_escapes_are_linear(unit: str) -> None:
+    # '"\"\"\"...' never ends: a regular expression for JSON strings retried it from every quote
+    # (quadratic: 19 s for 80 KB); the check must stay proportional to the size.
+    small, big = '"' + unit * 20_000, '"' + unit * 200_000
+
+    def secs(text: str) -> float:
+        best = float("inf")
+        for _ in range(3):
+            t = time.perf_counter()
+            with pytest.raises(BadInput):
+                loads_json(text, "d", max_bytes=CAP)
+            best = min(best, time.perf_counter() - t)
+        return best
+
+    assert secs(big) / max(secs(small), 1e-4) < 30
+
+
+def test_depth_counts_brackets_outside_strings_only() -> None:
+    deep_in_string = json.dumps({"s": "[" * 1000 + '\\"' + "{" * 1000, "t": "\\" * 7})
+    assert loads_json(deep_in_string, "d", max_bytes=CAP)["t"] == "\\" * 7
+    escaped_then_deep = '["\\\\", ' + "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1) + "]"
+    assert "nested deeper" in refused(escaped_then_deep)
+    at_limit = '["\\"", ' + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1) + "]"
+    assert loads_json(at_limit, "d", max_bytes=CAP)[0] == '"'

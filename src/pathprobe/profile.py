@@ -28,10 +28,12 @@ strings: a newer pathprobe may add words, and a profile it made must still load 
 from __future__ import annotations
 
 import binascii
+import contextlib
 import dataclasses
+import gc
 import json
 import pathlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
@@ -667,6 +669,21 @@ def _read_json(path: str | pathlib.Path) -> tuple[Any, str]:
     return loads_json(data, str(p), max_bytes=MAX_PROFILE_BYTES), str(p)
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a profile is read: parsing and building the profile make
+    millions of objects and no cycles, and the collector's passes over them made reading tens of
+    thousands of targets grow faster than the file (2.5 times slower at 20,000 targets)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_profile(path: str | pathlib.Path) -> Profile:
     """Read a saved profile; :class:`BadInput` (exit 2) naming the file on any problem."""
-    return Profile.from_json(*_read_json(path))
+    with _gc_paused():
+        return Profile.from_json(*_read_json(path))

@@ -155,6 +155,22 @@ def _split_dn(dn: str) -> list[tuple[str, str]]:
     return parts
 
 
+@functools.lru_cache(maxsize=8)
+def _lowered(private: frozenset[str]) -> frozenset[str]:
+    """``private`` lowercased, without what is too short to count (computed once per profile, not once
+    per certificate name: a profile with tens of thousands of hosts made summaries quadratic)."""
+    return frozenset(p.lower() for p in private if len(p) >= 4)
+
+
+def _contains_any(low: str, lowered: frozenset[str]) -> bool:
+    """Whether any of ``lowered`` occurs in ``low``: each substring of ``low`` (at most 64 characters)
+    looked up in the set, so the cost does not grow with the number of private strings."""
+    if len(lowered) <= 64:
+        return any(p in low for p in lowered)
+    n = len(low)
+    return any(low[i:j] in lowered for i in range(n) for j in range(i + 4, n + 1))
+
+
 def clean_dn(dn: Any, private: frozenset[str] = frozenset()) -> str | None:
     """Keep CN, O, OU and C of a certificate name; drop any value that could identify a person or place.
 
@@ -165,7 +181,7 @@ def clean_dn(dn: Any, private: frozenset[str] = frozenset()) -> str | None:
     if not isinstance(dn, str) or len(dn) > 4096:
         return None
     kept: list[str] = []
-    lowered = [p.lower() for p in private if len(p) >= 4]
+    lowered = _lowered(private)
     for key, value in _split_dn(dn):
         if key not in _DN_KEEP or not value or len(value) > 64:
             continue
@@ -173,8 +189,7 @@ def clean_dn(dn: Any, private: frozenset[str] = frozenset()) -> str | None:
             continue
         if not _DN_CHARS.fullmatch(value) or _SCRUB.search(value):
             continue
-        low = value.lower()
-        if any(p in low for p in lowered):
+        if _contains_any(value.lower(), lowered):
             continue
         kept.append(f"{key}={value}")
     out = ",".join(kept)
