@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pathprobe.bounded import MAX_PLAN_BYTES, check_size, loads_toml
 from pathprobe.errors import BadInput
 from pathprobe.model import HostPort
 from pathprobe.planfields import Entry
@@ -65,15 +65,18 @@ def read_toml(path: Path) -> dict[str, Any]:
     not UTF-8 or not valid TOML.
     """
     try:
-        text = path.read_bytes().decode("utf-8")
+        with path.open("rb") as fh:  # never read more than the cap (+1 to tell "too large")
+            raw = fh.read(MAX_PLAN_BYTES + 1)
     except FileNotFoundError:
         raise BadInput(f"{path}: no such plan file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{path}: cannot read the plan: {exc}") from None
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read the plan: {exc.strerror or exc}") from None
+    check_size(raw, str(path), MAX_PLAN_BYTES)
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"{path}: not valid TOML: {exc}") from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{path}: cannot read the plan: {exc}") from None
+    return loads_toml(text, str(path), max_bytes=MAX_PLAN_BYTES)
 
 
 def parse_plan_data(data: dict[str, Any], file: str) -> list[Probe]:

@@ -28,14 +28,17 @@ strings: a newer pathprobe may add words, and a profile it made must still load 
 from __future__ import annotations
 
 import binascii
+import contextlib
 import dataclasses
+import gc
 import json
 import pathlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 
+from pathprobe.bounded import MAX_PROFILE_BYTES, loads_json
 from pathprobe.errors import BadInput
 from pathprobe.model import Observation
 from pathprobe.vocab import Connectivity, Reachability, TlsVerdict
@@ -653,19 +656,34 @@ def _observation(data: dict[str, Any], loc: str, bad: Callable[[str], BadInput])
 
 
 def _read_json(path: str | pathlib.Path) -> tuple[Any, str]:
+    """The parsed JSON of a profile file, bounded (:func:`pathprobe.bounded.loads_json`: at most
+    :data:`~pathprobe.bounded.MAX_PROFILE_BYTES`), and the name errors use for it."""
     p = pathlib.Path(path)
     try:
-        text = p.read_text("utf-8")
+        with p.open("rb") as fh:  # never read more than the cap (+1 to tell "too large")
+            data = fh.read(MAX_PROFILE_BYTES + 1)
     except FileNotFoundError:
         raise BadInput(f"{p}: no such profile file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{p}: cannot read the profile: {exc}") from None
+    except OSError as exc:
+        raise BadInput(f"{p}: cannot read the profile: {exc.strerror or exc}") from None
+    return loads_json(data, str(p), max_bytes=MAX_PROFILE_BYTES), str(p)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a profile is read: parsing and building the profile make
+    millions of objects and no cycles, and the collector's passes over them made reading tens of
+    thousands of targets grow faster than the file (2.5 times slower at 20,000 targets)."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        return json.loads(text), str(p)
-    except json.JSONDecodeError as exc:
-        raise BadInput(f"{p}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def load_profile(path: str | pathlib.Path) -> Profile:
     """Read a saved profile; :class:`BadInput` (exit 2) naming the file on any problem."""
-    return Profile.from_json(*_read_json(path))
+    with _gc_paused():
+        return Profile.from_json(*_read_json(path))

@@ -176,9 +176,9 @@ async def post_summary(request: Request) -> Response:
     if body is None:
         return _error(413, f"the body is larger than {st.settings.max_body} bytes")
     try:
-        data = loads_json(body, "body", max_bytes=st.settings.max_body)
-    except BadInput as exc:
-        return _error(400, f"the body is not valid JSON ({exc})")
+        data = loads_json(body, "the body", max_bytes=st.settings.max_body)
+    except BadInput as exc:  # too deep, an over-long number, NaN, not UTF-8, not JSON: the client's fault
+        return _error(400, f"not valid JSON: {exc}")
     try:
         summary = validate_summary(data, "body")
     except BadInput as exc:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from pathprobe.bounded import MiB, loads_json
 from pathprobe.collector.migrations import COUNT_COLUMNS, LATEST, MIGRATIONS
 from pathprobe.collector.tokens import new_token, token_hash, valid_name
 from pathprobe.errors import BadInput
@@ -33,6 +34,8 @@ from pathprobe.vocab import Reachability, TlsVerdict
 UNKNOWN_COUNTRY, UNKNOWN_ASN = "ZZ", 0
 DIMENSIONS = ("country", "asn", "week")
 ROWS_PER_STATEMENT = 200
+MAX_STORED_BODY = 16 * MiB
+"""A backstop when stored summaries are read again (each was validated and capped when it came in)."""
 """Rows per multi-row INSERT (SQLite allows 32766 parameters, PostgreSQL 65535)."""
 _REACH_IX = {v: 2 + i for i, v in enumerate(REACHABILITY)}
 _TLS_IX = {v: 6 + i for i, v in enumerate(TLS)}
@@ -301,7 +304,7 @@ class Storage:
             cur = self._exec(self._w, "SELECT body FROM summaries")
             while batch := cur.fetchmany(5000):
                 for (body,) in batch:
-                    add_counts(counts, json.loads(body))
+                    add_counts(counts, loads_json(body, "a stored summary", max_bytes=MAX_STORED_BODY))
             self._upsert_counts(counts)
 
     def count_summaries(self) -> int:
@@ -528,7 +531,7 @@ class PostgresStorage(Storage):
                 cur.execute("SELECT body FROM summaries")
                 while batch := cur.fetchmany(5000):
                     for (body,) in batch:
-                        add_counts(counts, json.loads(body))
+                        add_counts(counts, loads_json(body, "a stored summary", max_bytes=MAX_STORED_BODY))
             self._upsert_counts(counts)
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pathprobe.bounded import MAX_PLAN_BYTES, MAX_PROFILE_BYTES, MAX_STATE_BYTES, loads_json, loads_toml
 from pathprobe.errors import BadInput, LabError
 from pathprobe.lab import certs as labcerts
 from pathprobe.lab import topology
@@ -122,7 +123,7 @@ def read_state() -> State | None:
     stale) when the file cannot be read.
     """
     try:
-        d = json.loads(_state_file().read_text("utf-8"))
+        d = loads_json(_state_file().read_bytes(), "the lab's state file", max_bytes=MAX_STATE_BYTES)
         return State(
             d["scenario"],
             d["source"],
@@ -134,7 +135,7 @@ def read_state() -> State | None:
         )
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, BadInput):
         # Unreadable state: treat the lab as stale; the namespaces are still found by name.
         return State("?", "?", "", "", "broken")
 
@@ -361,14 +362,13 @@ def _write_inputs(scn: Scenario, run: Path) -> LabContext:
 
 def _write_plan(scn: Scenario, run: Path, values: dict[str, str]) -> None:
     """The plan with the services' values filled in; checked in full when its kinds are all here."""
-    import tomllib
-
     from pathprobe.lab.scenario import fill_plan
     from pathprobe.plan import parse_plan_data
 
     text = fill_plan(scn.plan, values, scn.source)
     if not scn.missing_kinds():
-        parse_plan_data(tomllib.loads(text), f"{scn.source} (plan)")
+        where = f"{scn.source} (plan)"
+        parse_plan_data(loads_toml(text, where, max_bytes=MAX_PLAN_BYTES), where)
     plan = run / "plan.toml"
     plan.touch(mode=0o600)  # it may hold keys the services made (WireGuard, Shadowsocks)
     plan.write_text(text, "utf-8")
@@ -541,9 +541,8 @@ class Lab:
                 f"the end of {run / 'check.log'}:\n{log_tail(run / 'check.log')}"
             )
         try:
-            profile = Profile.from_json(json.loads(stdout), str(run / "profile.json"))
-        except ValueError:
-            raise LabError(f"the check printed no profile JSON; see {run / 'check.log'}") from None
+            where = str(run / "profile.json")
+            profile = Profile.from_json(loads_json(stdout, where, max_bytes=MAX_PROFILE_BYTES), where)
         except BadInput as exc:
             raise LabError(f"the check printed a profile that does not read back: {exc}") from None
         if out is not None:
@@ -636,8 +635,6 @@ class CheckResult:
 
 def _validate_plan(scn: Scenario) -> None:
     """Bad plans and probe kinds this pathprobe lacks are found before anything starts (exit 2)."""
-    import tomllib
-
     from pathprobe.plan import parse_plan_data
 
     missing = scn.missing_kinds()
@@ -652,4 +649,5 @@ def _validate_plan(scn: Scenario) -> None:
         # Keys and URLs exist only once the services are prepared: the filled plan is checked then
         # (before any service starts), by _write_plan.
         return
-    parse_plan_data(tomllib.loads(scn.plan), f"{scn.source} (plan)")
+    where = f"{scn.source} (plan)"
+    parse_plan_data(loads_toml(scn.plan, where, max_bytes=MAX_PLAN_BYTES), where)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pathprobe.bounded import MAX_PLAN_BYTES, loads_toml
 from pathprobe.errors import BadInput
 from pathprobe.lab import world as w
 from pathprobe.lab.certs import RootSpec
@@ -383,10 +383,7 @@ def _bool(v: bool | str | None) -> bool | None:
 
 
 def _plan_kinds(plan: str, source: str) -> tuple[str, ...]:
-    try:
-        data = tomllib.loads(plan)
-    except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"{source}: key 'plan': not a valid plan (TOML: {exc})") from None
+    data = loads_toml(plan, f"{source}: key 'plan': not a valid plan", max_bytes=MAX_PLAN_BYTES)
     probes = data.get("probe")
     if not isinstance(probes, list) or not probes:
         raise BadInput(f"{source}: key 'plan': the plan has no [[probe]] tables")
@@ -403,10 +400,7 @@ def parse(text: str, name: str, source: str) -> Scenario:
     """Read scenario ``text`` (``name`` is its name, ``source`` names it in errors); raises
     :class:`BadInput` naming the file and key on the first problem.
     """
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"{source}: not valid TOML: {exc}") from None
+    data = loads_toml(text, source, max_bytes=MAX_PLAN_BYTES)
     t = _T(data, "", source)
     title = t.text("title", required=True) or ""
     description = (t.text("description") or "").strip()

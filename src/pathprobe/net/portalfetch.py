@@ -7,7 +7,9 @@ certificate files a portal offers (:mod:`pathprobe.probes.portal` decides what t
   step of every check (:func:`~pathprobe.net.sitecheck.tls_step`: the portal's chain recorded, never
   required) — no automatic redirects, every read capped (:mod:`pathprobe.net.http1`), each step within
   the step deadline and all of them within one budget.
-- :func:`redirect_target` (HTTP ``Location`` or an HTML meta refresh) and :func:`certificate_links`
+- :func:`scan_page` (a linear-time, size-capped scan for links and meta refresh; :func:`read_page` runs
+  it in a worker thread, off the event loop), :func:`redirect_target` (HTTP ``Location`` or an HTML
+  meta refresh) and :func:`certificate_links`
   read a page; :meth:`Fetcher.certificate_file` fetches one offered file (following a couple of
   redirects) and :func:`parse_certificates` reads DER, PEM or PKCS#7 from it.
 """
@@ -15,10 +17,11 @@ certificate files a portal offers (:mod:`pathprobe.probes.portal` decides what t
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 import time
 import warnings
 from dataclasses import dataclass, replace
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -42,6 +45,10 @@ MAX_CERT_BYTES = 64 * 1024
 MAX_CERT_FILES = 12
 MAX_CERTS_PER_FILE = 16
 MAX_LINKS = 2000
+MAX_PARSE_CHARS = MAX_PAGE_BYTES
+"""A page is scanned up to here (it was read up to :data:`MAX_PAGE_BYTES` in the first place)."""
+MAX_URL_CHARS = 8192
+"""A longer ``href``/``src`` is not a link anyone follows."""
 CERT_EXTENSIONS = (".cer", ".crt", ".der", ".pem", ".p7b", ".p7c")
 CERT_TYPES = frozenset(
     {
@@ -115,44 +122,132 @@ def parse_url(text: str, base: Url | None = None) -> Url | None:
     return Url(scheme, host, port if port is not None else (443 if scheme == "https" else 80), target)
 
 
-class _PageParser(HTMLParser):
-    """Links (``href``/``src`` with their ``type``) and the meta refresh target of one page."""
+@dataclass(frozen=True)
+class Page:
+    """What a portal page says: its links (``href``/``src`` with their ``type``) and its meta refresh target."""
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.links: list[tuple[str, str]] = []
-        self.refresh: str | None = None
+    links: tuple[tuple[str, str], ...] = ()
+    refresh: str | None = None
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k.lower(): (v or "") for k, v in attrs}
-        if tag == "meta" and a.get("http-equiv", "").lower() == "refresh" and self.refresh is None:
-            _, _, rest = a.get("content", "").partition(";")
+
+_TAG_NAME = re.compile(r"[A-Za-z][^\s/>]*")
+_GAP = re.compile(r"[\s/]*")
+_SPACES = re.compile(r"\s*")
+_ATTR_NAME = re.compile(r"[^\s/>][^\s/>=]*")
+_UNQUOTED = re.compile(r"[^\s>]*")
+_RAW_TEXT = {t: re.compile(f"</{t}", re.IGNORECASE) for t in ("script", "style", "textarea", "title")}
+"""Elements whose content is text, not markup: the scan jumps to their end tag."""
+_KEPT = frozenset({"href", "src", "type", "http-equiv", "content"})
+
+
+def scan_page(text: str) -> Page:
+    """Links and meta refresh of an HTML page, in one forward pass (linear time in ``text``).
+
+    Not a full HTML parser: it finds start tags and their attributes the way browsers tokenise them
+    (quoted and unquoted values, comments, raw-text elements, character references in kept values).
+    Every search starts where the last one ended and nothing is scanned twice: an unterminated comment,
+    quote or tag ends the scan (a browser would read it to the end of the document as well). The
+    standard library's HTMLParser takes quadratic time on such input (seconds for a few hundred KiB
+    of ``<a href=``).
+    """
+    text = text[:MAX_PARSE_CHARS]
+    n = len(text)
+    links: list[tuple[str, str]] = []
+    refresh: str | None = None
+    i = 0
+    while True:
+        lt = text.find("<", i)
+        if lt < 0 or lt + 1 >= n:
+            break
+        c = text[lt + 1]
+        if text.startswith("!--", lt + 1):
+            end = text.find("-->", lt + 4)
+            if end < 0:
+                break
+            i = end + 3
+            continue
+        if c in "!?/":
+            end = text.find(">", lt + 2)
+            if end < 0:
+                break
+            i = end + 1
+            continue
+        m = _TAG_NAME.match(text, lt + 1)
+        if m is None:  # a lone "<" in text
+            i = lt + 1
+            continue
+        tag = m.group().lower()
+        j = m.end()
+        attrs: dict[str, str] = {}
+        closed = False
+        while j < n:
+            j = _GAP.match(text, j).end()  # type: ignore[union-attr]  # matches the empty string
+            if j >= n:
+                break
+            if text[j] == ">":
+                closed = True
+                j += 1
+                break
+            a = _ATTR_NAME.match(text, j)
+            assert a is not None  # text[j] is neither space, "/" nor ">"
+            name = a.group().lower()
+            j = a.end()
+            k = _SPACES.match(text, j).end()  # type: ignore[union-attr]
+            value = ""
+            if k < n and text[k] == "=":
+                k = _SPACES.match(text, k + 1).end()  # type: ignore[union-attr]
+                if k < n and text[k] in "\"'":
+                    end = text.find(text[k], k + 1)
+                    if end < 0:
+                        j = n
+                        break
+                    value, j = text[k + 1 : end], end + 1
+                else:
+                    v = _UNQUOTED.match(text, k)
+                    assert v is not None
+                    value, j = v.group(), v.end()
+            if name in _KEPT and name not in attrs and len(value) <= MAX_URL_CHARS:
+                attrs[name] = html.unescape(value)
+        if not closed:
+            break
+        i = j
+        if tag == "meta" and refresh is None and attrs.get("http-equiv", "").lower() == "refresh":
+            _, _, rest = attrs.get("content", "").partition(";")
             rest = rest.strip()
             if rest.lower().startswith("url="):
-                self.refresh = rest[4:].strip().strip("'\"")
+                refresh = rest[4:].strip().strip("'\"")
         for key in ("href", "src"):
-            if a.get(key) and len(self.links) < MAX_LINKS:
-                self.links.append((a[key], a.get("type", "").split(";", 1)[0].strip().lower()))
+            if attrs.get(key) and len(links) < MAX_LINKS:
+                links.append((attrs[key], attrs.get("type", "").split(";", 1)[0].strip().lower()))
+        raw = _RAW_TEXT.get(tag)
+        if raw is not None:
+            end_tag = raw.search(text, i)
+            if end_tag is None:
+                break
+            i = end_tag.start()
+    return Page(tuple(links), refresh)
 
 
-def _parse_page(resp: HttpResponse) -> _PageParser:
-    parser = _PageParser()
-    if resp.content_type in ("", "text/html", "application/xhtml+xml"):
-        try:
-            parser.feed(resp.body.decode("utf-8", "replace"))
-            parser.close()
-        except (AssertionError, ValueError):  # HTMLParser gives up on some garbage: keep what it found
-            pass
-    return parser
+def _parse_page(resp: HttpResponse) -> Page:
+    if resp.content_type not in ("", "text/html", "application/xhtml+xml"):
+        return Page()
+    return scan_page(resp.body[:MAX_PAGE_BYTES].decode("utf-8", "replace"))
 
 
-def redirect_target(resp: HttpResponse, url: Url) -> Url | None:
-    """Where this answer sends the client: ``Location`` of a 3xx, or a meta refresh."""
+async def read_page(resp: HttpResponse) -> Page:
+    """:func:`scan_page` of a response, in a worker thread: however long a page takes, the event loop
+    that the other probes share keeps running."""
+    return await asyncio.to_thread(_parse_page, resp)
+
+
+def redirect_target(resp: HttpResponse, url: Url, page: Page | None = None) -> Url | None:
+    """Where this answer sends the client: ``Location`` of a 3xx, or a meta refresh (from ``page``
+    when the caller has read it already, e.g. with :func:`read_page` off the event loop)."""
     if 300 <= resp.status < 400:
         loc = resp.header("location")
         return parse_url(loc, url) if loc else None
     if resp.status == 200:
-        refresh = _parse_page(resp).refresh
+        refresh = (page if page is not None else _parse_page(resp)).refresh
         return parse_url(refresh, url) if refresh else None
     return None
 
@@ -168,10 +263,11 @@ def is_certificate(url: Url, content_type: str) -> bool:
     return path.endswith(CERT_EXTENSIONS) or any(v.endswith(CERT_EXTENSIONS) for v in query.split("&"))
 
 
-def certificate_links(resp: HttpResponse, url: Url) -> list[Url]:
-    """Links on a portal page that point at certificate files, in page order, without repeats."""
+def certificate_links(resp: HttpResponse, url: Url, page: Page | None = None) -> list[Url]:
+    """Links on a portal page that point at certificate files, in page order, without repeats
+    (at most :data:`MAX_CERT_FILES`); ``page`` as for :func:`redirect_target`."""
     out: list[Url] = []
-    for href, typ in _parse_page(resp).links:
+    for href, typ in (page if page is not None else _parse_page(resp)).links:
         link = parse_url(href, url)
         if link is None or link in out or not is_certificate(link, typ):
             continue

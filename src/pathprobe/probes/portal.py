@@ -35,6 +35,7 @@ from pathprobe.net.portalfetch import (
     certificate_links,
     is_certificate,
     parse_url,
+    read_page,
     redirect_target,
 )
 from pathprobe.planfields import Entry
@@ -137,7 +138,8 @@ class PortalProbe(Probe):
         host: str | None = None
         for hop in range(MAX_REDIRECTS + 1):
             assert resp is not None
-            nxt = redirect_target(resp, url)
+            page = await read_page(resp) if resp.status == 200 else None  # off the loop: see read_page
+            nxt = redirect_target(resp, url, page)
             if nxt is None:
                 return resp, url, host
             if host is None:
@@ -157,7 +159,7 @@ class PortalProbe(Probe):
         if is_certificate(url, page.content_type):
             found = [f.certificates_in(url, page)]
         else:
-            links = certificate_links(page, url)
+            links = certificate_links(page, url, await read_page(page))
             found = list(await asyncio.gather(*(f.certificate_file(link) for link in links)))
         offered: list[dict[str, Any]] = []
         seen: set[bytes] = set()

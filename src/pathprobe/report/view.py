@@ -103,10 +103,15 @@ def matrix(profile: Profile) -> tuple[tuple[Path, ...], list[Row]]:
         + [n for n, r in order.items() if r == Role.CONTROL]
         + [n for n, r in order.items() if r in (Role.ENDPOINT, Role.RESOLVER)]
     )
-    rows = []
-    for n in names:
-        cells = tuple(next((t for t in p.targets if t.target == n), None) for p in paths)
-        rows.append(Row(n, order[n], cells))
+    # One lookup table per path (the first entry of a target wins, as a scan would find it): a row costs
+    # one dict lookup per path, not a scan of every target (tens of thousands of targets took seconds).
+    by_path: list[dict[str, Target]] = []
+    for p in paths:
+        table: dict[str, Target] = {}
+        for t in p.targets:
+            table.setdefault(t.target, t)
+        by_path.append(table)
+    rows = [Row(n, order[n], tuple(table.get(n) for table in by_path)) for n in names]
     return paths, rows
 
 

@@ -17,12 +17,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pathprobe.bounded import loads_json
+from pathprobe.bounded import MAX_SUMMARY_BYTES, loads_json
 from pathprobe.errors import BadInput
 from pathprobe.report.safe import term_safe
 from pathprobe.summary.schema import validate_summary
 
-MAX_SUMMARY_FILE = 1 << 20
+MAX_SUMMARY_FILE = MAX_SUMMARY_BYTES
 """The largest file read as a summary (a real one is a few KiB)."""
 
 

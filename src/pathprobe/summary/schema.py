@@ -165,6 +165,22 @@ def words(text: str) -> frozenset[str]:
     return frozenset(w.casefold() for w in _WORDS.findall(text))
 
 
+@functools.lru_cache(maxsize=8)
+def _lowered(private: frozenset[str]) -> frozenset[str]:
+    """``private`` lowercased, without what is too short to count (computed once per profile, not once
+    per certificate name: a profile with tens of thousands of hosts made summaries quadratic)."""
+    return frozenset(p.lower() for p in private if len(p) >= 4)
+
+
+def _contains_any(low: str, lowered: frozenset[str]) -> bool:
+    """Whether any of ``lowered`` occurs in ``low``: each substring of ``low`` (at most 64 characters)
+    looked up in the set, so the cost does not grow with the number of private strings."""
+    if len(lowered) <= 64:
+        return any(p in low for p in lowered)
+    n = len(low)
+    return any(low[i:j] in lowered for i in range(n) for j in range(i + 4, n + 1))
+
+
 def clean_dn(dn: Any, private: frozenset[str] = frozenset(), label: frozenset[str] = frozenset()) -> str | None:
     """Keep CN, O, OU and C of a certificate name; drop any value that could identify a person or place.
 
@@ -178,7 +194,7 @@ def clean_dn(dn: Any, private: frozenset[str] = frozenset(), label: frozenset[st
     if not isinstance(dn, str) or len(dn) > 4096:
         return None
     kept: list[str] = []
-    lowered = [p.lower() for p in private if len(p) >= 4]
+    lowered = _lowered(private)
     for key, value in _split_dn(dn):
         if key not in _DN_KEEP or not value or len(value) > 64:
             continue
@@ -188,8 +204,7 @@ def clean_dn(dn: Any, private: frozenset[str] = frozenset(), label: frozenset[st
             continue
         if label and not label.isdisjoint(words(value)):
             continue
-        low = value.lower()
-        if any(p in low for p in lowered):
+        if _contains_any(value.lower(), lowered):
             continue
         kept.append(f"{key}={value}")
     out = ",".join(kept)
@@ -249,7 +264,7 @@ def _dn(v: Any, where: str) -> None:
 
 
 def _known(v: Any, where: str) -> None:
-    if v is not None and (not isinstance(v, str) or v not in known_labels()):
+    if v is not None and (not isinstance(v, str) or v not in known_labels()):  # a list or object is unhashable
         raise SummaryError(f"{where}: must be a label of the shipped known-roots list or null")
 
 
@@ -354,7 +369,7 @@ def _validate(data: Any) -> dict[str, Any]:
     portal = net["portal"]
     if portal is not None:
         _obj(portal, "network.portal", {"detected", "offered_certificates"})
-        if portal["detected"] is not None and not isinstance(portal["detected"], bool):
+        if portal["detected"] is not None and not isinstance(portal["detected"], bool):  # 1 == True, yet not a boolean
             raise SummaryError("network.portal.detected: must be true, false or null")
         for i, c in enumerate(
             _list(portal["offered_certificates"], "network.portal.offered_certificates", MAX_CERTS)
