@@ -6,6 +6,7 @@ OverflowError, and a big valid document parses in time proportional to its size.
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 
@@ -91,10 +92,14 @@ def _document(n: int) -> str:
 
 def _seconds(text: str) -> float:
     best = float("inf")
-    for _ in range(3):
-        t = time.perf_counter()
-        loads_json(text, "d", max_bytes=CAP)
-        best = min(best, time.perf_counter() - t)
+    gc.disable()  # a collection landing in one run only is noise, not growth
+    try:
+        for _ in range(5):
+            t = time.perf_counter()
+            loads_json(text, "d", max_bytes=CAP)
+            best = min(best, time.perf_counter() - t)
+    finally:
+        gc.enable()
     return best
 
 
@@ -102,7 +107,7 @@ def test_a_big_valid_document_parses_in_linear_time() -> None:
     small, big = _document(5_000), _document(50_000)
     assert len(big) > 9 * len(small)
     ratio = _seconds(big) / _seconds(small)
-    assert ratio < 20, ratio  # ten times the size: ~10x when linear, far more when quadratic
+    assert ratio < 35, ratio  # ten times the size: ~10x when linear, ~100x when quadratic (a busy CI runner)
 
 
 @pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 500, 100_000])

@@ -9,7 +9,7 @@ from bench.bench_render import COMMANDS, measure
 
 
 def test_ten_times_the_targets_take_about_ten_times_as_long() -> None:
-    res = measure(1000, 10_000, runs=1)
+    res = measure(1000, 10_000, runs=2)  # the best of two: one busy moment is not growth
     assert set(res) == set(COMMANDS)
     ratios = {command: big / small for command, (small, big) in res.items()}
     assert max(ratios.values()) < 20, ratios
