@@ -63,6 +63,13 @@ def test_profile_show_diff_and_markdown_escape_control_characters(tmp_path: Path
     assert md.returncode == 0, md.stderr
     for ch in RAW:
         assert ch not in md.stdout
+    # The HTML report too: `cat report.html` must not act on a terminal, and a browser shows the
+    # overrides as escapes instead of reordering a name with them.
+    page = run("profile", "render", str(bad), "--format", "html")
+    assert page.returncode == 0, page.stderr
+    for ch in RAW:
+        assert ch not in page.stdout
+    assert "\\x1b" in page.stdout and "\\u202e" in page.stdout
 
 
 def test_trust_audit_escapes_a_hostile_root_name(tmp_path: Path) -> None:

@@ -73,3 +73,15 @@ def test_a_too_deep_temporary_directory_is_a_clear_reason(tmp_path: Path, monkey
     with pytest.raises(RuntimeError, match="too deep for tor's control socket"):
         asyncio.run(run())
     assert list(deep.iterdir()) == [] and launch.running_pids() == []
+
+
+def test_tor_log_lines_keep_no_address_in_any_form() -> None:
+    line = (
+        "[warn] Proxy Client: unable to connect to 2001:db8::5 port 443 via 192.0.2.7:9001 "
+        "(fe80::1%eth0, c0a80001, aa:bb:cc:dd:ee:ff) Bridge obfs4 cert=AbC123 iat-mode=0 "
+        "$0123456789ABCDEF0123456789ABCDEF01234567~relay"
+    )
+    out = launch.scrub_log(line)
+    for secret in ("2001:db8", "192.0.2.7", "fe80", "c0a80001", "aa:bb", "AbC123", "0123456789ABCDEF"):
+        assert secret not in out, out
+    assert out.startswith("[warn] Proxy Client: unable to connect to")

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pathprobe.addresses import scrub_addresses
 from pathprobe.vocab import Failure
 
 TOR_ENV = "PATHPROBE_TOR"
@@ -188,7 +189,7 @@ def scrub_log(line: str) -> str:
     """A tor log line without addresses, fingerprints or bridge arguments."""
     for rx, repl in _SCRUB_RES:
         line = rx.sub(repl, line)
-    return line[:300]
+    return scrub_addresses(line)[:300]  # and every other form of address (IPv6 unbracketed, hex, MAC)
 
 
 def find_tor() -> str | None:
