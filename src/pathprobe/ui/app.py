@@ -82,6 +82,7 @@ class Guard:
         self.origins = {b"http://" + h for h in self.hosts}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass a request on to the app when it is allowed, else answer 403 (with the security headers)."""
         if scope["type"] == "lifespan":
             await self.app(scope, receive, send)
             return
@@ -168,8 +169,8 @@ def create_app(s: Settings, jobs: Jobs) -> ASGIApp:
     from starlette.routing import Route
 
     from pathprobe.cli import consent
-    from pathprobe.report.html import CSS as REPORT_CSS
     from pathprobe.report.html import CSP as REPORT_CSP
+    from pathprobe.report.html import CSS as REPORT_CSS
     from pathprobe.report.html import render_html
     from pathprobe.report.safe import safe_json
 
