@@ -30,7 +30,7 @@ from urllib.parse import parse_qs
 from pathprobe.errors import BadInput
 from pathprobe.ui import history, page
 from pathprobe.ui.i18n import LANGUAGES
-from pathprobe.ui.jobs import RUNNING, Busy, Jobs
+from pathprobe.ui.jobs import RUNNING, Jobs
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -250,9 +250,7 @@ def create_app(s: Settings, jobs: Jobs) -> ASGIApp:
         if not consent.has_consent(False):
             return answer(request, "a check needs your informed consent first: read the notice and accept it", 403)
         label = " ".join(fields.get("label", "").split())[:100] or None
-        try:
-            jobs.start_check(label)
-        except Busy:
+        if jobs.start_check(label) is None:
             return answer(request, "a check is running already; wait for its answer", 409)
         return answer(request, where="/#progress")
 
@@ -263,11 +261,11 @@ def create_app(s: Settings, jobs: Jobs) -> ASGIApp:
         from pathprobe.ui import trainer as tr
 
         try:
-            await run_in_threadpool(tr.start, jobs, fields.get("scenario", ""))
-        except Busy:
-            return answer(request, "a check is running already; wait for its answer", 409)
+            job = await run_in_threadpool(tr.start, jobs, fields.get("scenario", ""))
         except BadInput as exc:
             return answer(request, str(exc))
+        if job is None:
+            return answer(request, "a check is running already; wait for its answer", 409)
         return answer(request, where="/#progress")
 
     async def events(request: Request) -> Response:

@@ -67,10 +67,6 @@ class Job:
         return self.seconds if self.seconds is not None else time.monotonic() - self.started
 
 
-class Busy(Exception):
-    """A job is already running (the page runs one at a time)."""
-
-
 class Jobs:
     """The current job (at most one runs) and its result, shared by the server's requests and the worker."""
 
@@ -99,10 +95,11 @@ class Jobs:
             return self.job.profile if self.job is not None and self.job.state == DONE else None
 
     # -- starting ---------------------------------------------------------------------------------
-    def _new(self, kind: str) -> Job:
+    def _new(self, kind: str) -> Job | None:
+        """A new current job, or None while one runs (the page runs one at a time)."""
         with self.lock:
             if self.job is not None and self.job.state == RUNNING:
-                raise Busy()
+                return None
             self._count += 1
             self.job = Job(self._count, kind)
             self.summary = None
@@ -123,10 +120,12 @@ class Jobs:
 
         self._change(job, done)
 
-    def start_check(self, label: str | None = None) -> Job:
+    def start_check(self, label: str | None = None) -> Job | None:
         """Start a check with the command line's options (``label``, when given, names the network);
-        :class:`Busy` when a job runs."""
+        None when a job runs already."""
         job = self._new("check")
+        if job is None:
+            return None
         options = self.options
         if label:
             options = dataclasses.replace(options, label=label)
@@ -134,9 +133,12 @@ class Jobs:
         return job
 
     def start(self, kind: str, work: Callable[[Job], tuple[Profile | None, LabResult | None]],
-              *, title: str = "", description: str = "") -> Job:
-        """Start ``work(job)`` (a lab check) in the worker; it returns the profile and the lab result."""
+              *, title: str = "", description: str = "") -> Job | None:
+        """Start ``work(job)`` (a lab check) in the worker; it returns the profile and the lab result.
+        None when a job runs already."""
         job = self._new(kind)
+        if job is None:
+            return None
         job.title, job.description = title, description
 
         def run(j: Job) -> None:

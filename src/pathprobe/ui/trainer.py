@@ -46,9 +46,9 @@ def scenarios() -> list[ScenarioInfo]:
     return out
 
 
-def start(jobs: Jobs, name: str) -> Job:
+def start(jobs: Jobs, name: str) -> Job | None:
     """Start ``lab check NAME`` in the page's worker; :class:`BadInput` for a name that is not shipped
-    (or when the lab cannot run here), :class:`~pathprobe.ui.jobs.Busy` when a job runs."""
+    (or when the lab cannot run here), None when a job runs already."""
     from pathprobe.lab import scenario
     from pathprobe.lab.lifecycle import preflight
 
