@@ -29,8 +29,9 @@ KNOWN_CYCLES: set[frozenset[str]] = set()
 
 RUNTIME = ("net", "analysis", "probes", "vpn", "tor", "report", "summary", "collector", "cli")
 """Packages a user's check (or report, summary, collector) runs; none of them may import the lab."""
-RUNTIME_MAY_IMPORT_LAB = {"pathprobe.cli.lab"}
-"""The ``pathprobe lab`` command group: the one runtime module that is the lab's front door."""
+RUNTIME_MAY_IMPORT_LAB = {"pathprobe.cli.lab", "pathprobe.ui.trainer"}
+"""The lab's front doors: the ``pathprobe lab`` command group, and ``pathprobe ui``'s trainer mode
+(the same ``lab check`` from the page)."""
 
 PROBE_INFRASTRUCTURE = {"pathprobe.probes", "pathprobe.probes.base", "pathprobe.probes.registry"}
 """What is not itself a probe kind in ``probes/``; every other module there is one kind."""

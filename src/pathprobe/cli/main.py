@@ -26,6 +26,7 @@ GROUPS = (
 COMMANDS = (
     ("pathprobe.cli.check", ("check",)),
     ("pathprobe.cli.summary", ("summary", "submit")),
+    ("pathprobe.ui.cli", ("ui",)),
 )
 PLUGIN_OPTIONS = {"check": "with_probe_options"}
 """Commands that plug-ins add options to: the function (in the command's module) that adds them. It is

@@ -251,6 +251,30 @@ def render_html(profile: Profile) -> str:
     """The report as one HTML document: the recommendation and advice, the paths × sites matrix, the portal,
     interception findings and the trust store. It loads nothing from elsewhere (its :data:`CSP` forbids it).
     """
+    label = profile.label
+    title = f"pathprobe — {label}" if label else "pathprobe report"
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="pathprobe {e(profile.tool_version)}">
+<title>{e(title)}</title>
+<style>{CSS}</style>
+</head>
+<body>
+<main>
+{report_body(profile)}</main>
+</body>
+</html>
+"""
+
+
+def report_body(profile: Profile) -> str:
+    """The report's content without the document around it (``pathprobe ui`` puts it in its page):
+    header, recommendation and advice, matrix, portal, interception, trust store and footer.
+    """
     net = profile.network
     rec = profile.recommendation
     ranked = list(rec.ranked)
@@ -266,19 +290,7 @@ def render_html(profile: Profile) -> str:
     conn = str(net.connectivity or "unknown")
     conn_cls = Severity.GOOD if conn == Connectivity.ONLINE else Severity.WARN
     glossary = "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in VERDICT_TEXT.items())
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="pathprobe {e(profile.tool_version)}">
-<title>{e(title)}</title>
-<style>{CSS}</style>
-</head>
-<body>
-<main>
-<header>
+    return f"""<header>
 <h1>{e(title)}</h1>
 <div class="meta">{e(profile.created)} · network: <span class="chip {conn_cls}">{e(conn)}</span>
  · verdict: <span class="chip {sev}" id="verdict">{e(SEVERITY_WORD[sev])}</span></div>
@@ -297,7 +309,4 @@ def render_html(profile: Profile) -> str:
 <p>Made by pathprobe {e(profile.tool_version)} from a saved profile ({e(profile.schema)}).
 Paths are ranked by privacy (Tor, VPN/proxy, encrypted DNS, plain network), then speed.</p>
 </footer>
-</main>
-</body>
-</html>
 """

@@ -1,0 +1,43 @@
+"""Trainer mode (root on Linux): the page lists the lab's scenarios and runs ``lab check`` on one
+(the real lab: namespaces, the censor's router, the scenario's services), showing the scenario's
+description next to each expectation met or not, and the answer."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.lab.conftest import need_kinds, need_lab
+from tests.ui.uihelpers import run_ui
+
+pytestmark = pytest.mark.lab
+
+
+def test_a_lab_check_from_the_page(tmp_path: Path) -> None:
+    need_lab()
+    need_kinds("clean")
+    with run_ui(tmp_path, 19330, ["--plan", str(tmp_path / "unused.toml")]) as ui:
+        jar = {"pathprobe_ui_19330": ui.token}
+        with httpx.Client(base_url=ui.base, cookies=jar, headers={"Origin": ui.base}, timeout=600) as c:
+            c.post("/consent")
+            page = c.get("/").text
+            assert 'id="trainer"' in page and 'value="clean"' in page and "What the censor does" in page
+            r = c.post("/lab", data={"scenario": "no-such"}, headers={"Accept": "application/json"})
+            assert r.status_code == 400 and r.json()["error"] == "no such lab scenario"
+            r = c.post("/lab", data={"scenario": "clean"}, headers={"Accept": "application/json"})
+            assert r.status_code == 202
+            # One job at a time: a check asked for meanwhile is refused with a message.
+            busy = c.post("/check", headers={"Accept": "application/json"})
+            assert busy.status_code == 409 and "running already" in busy.json()["error"]
+            with c.stream("GET", "/events") as events:
+                for line in events.iter_lines():
+                    if line == "event: end":
+                        break
+            result = c.get("/part/result").text
+    assert "Lab scenario: Clean" in result and "What the censor does" in result
+    met = re.search(r"(\d+) of (\d+) expectations met", result)
+    assert met is not None and met.group(1) == met.group(2) and int(met.group(2)) > 0
+    assert "✗ not met" not in result and 'id="advice"' in result
