@@ -12,7 +12,7 @@ from typing import Any
 
 from pathprobe.analysis.advice import describe_path, removal_hint
 from pathprobe.profile import Path, Profile
-from pathprobe.report.safe import term_safe
+from pathprobe.report.safe import term_safe_lines
 from pathprobe.report.view import (
     SIGNAL_TEXT,
     SYMBOL,
@@ -100,7 +100,7 @@ SEVERITY_WORD = {
 
 def e(x: Any) -> str:
     """``x`` as text safe inside HTML elements and quoted attributes (None is the empty string)."""
-    return escape(term_safe("" if x is None else x), quote=True)  # controls and bidi overrides shown, not obeyed
+    return escape(term_safe_lines("" if x is None else x), quote=True)  # controls, bidi overrides shown, not obeyed
 
 
 def _sum(p: Path) -> str:
