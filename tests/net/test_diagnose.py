@@ -147,6 +147,12 @@ def test_sni_drop_per_segment_splitting_gets_through(tmp_path: Path) -> None:
     # controls are reached and carry no blocking
     assert all("blocking" not in x for x in path["targets"] if x["reachability"] == "reachable")
     assert flt is not None and (None, True) in flt.verdicts
+    rec = prof["recommendation"]
+    assert "sni_filtering" in rec["cases"]
+    assert ("This network filters by server name (a silent drop after the TLS hello) for blocked.test; a tunnel "
+            "(a VPN or Tor) avoids it.") in rec["advice"]
+    assert ("Tools that split the TLS hello (GoodbyeDPI, byedpi, zapret, Outline's smart dialer tlsfrag) "
+            "reached blocked.test with HTTPS intact here.") in rec["advice"]
 
 
 def test_sni_reset_reassembling_censor_splitting_does_not_help(tmp_path: Path) -> None:
@@ -160,6 +166,10 @@ def test_sni_reset_reassembling_censor_splitting_does_not_help(tmp_path: Path) -
     # the censor read the name every time: the hello, both evasions; and passed the control
     assert flt is not None
     assert sorted(flt.verdicts) == sorted([("blocked.test", True)] * 3 + [("control.test", False)])
+    advice = prof["recommendation"]["advice"]
+    assert "(a TCP reset after the TLS hello) for blocked.test" in advice
+    assert "Splitting the TLS hello did not help for blocked.test" in advice
+    assert "GoodbyeDPI, byedpi" not in advice
 
 
 def test_silent_address_is_address_no_evasion_claimed(tmp_path: Path) -> None:
@@ -169,6 +179,9 @@ def test_silent_address_is_address_no_evasion_claimed(tmp_path: Path) -> None:
     assert b["evidence"] == ["same address, control SNI neutral.example.org: generic_timeout_error too"]
     assert b["evasion"] == []
     assert "evasion" not in prof["paths"][0].get("detail", {})
+    rec = prof["recommendation"]
+    assert "address_blocking" in rec["cases"] and "sni_filtering" not in rec["cases"]
+    assert "The address of blocked.test is blocked, whatever the name" in rec["advice"]
     assert took < 2 * 2 + 1 + 3
 
 
