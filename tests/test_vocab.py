@@ -54,6 +54,10 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     # ``blocking`` is an advice case, and also the key of a target's blocking diagnosis (issue 17):
     ("profile.py", "blocking", 'frozenset({"legacy_root", "note", "blocking"})'): "the key targets[].blocking",
     ("profile.py", "blocking", 'r.obj("blocking")'): "the key targets[].blocking",
+    ("lab/scenario.py", "blocking", 'blocking=x.text("blocking"'): "the key expect.target.blocking",
+    ("report/diff.py", "blocking", '_field(ch, tbase, "blocking"'): "the changed field targets[].blocking",
+    ("summary/schema.py", "blocking", 'frozenset({"blocking"})'): "the key sites[].blocking of a summary",
+    ("summary/schema.py", "blocking", 'if "blocking" in s:'): "the key sites[].blocking of a summary",
     # (file, word, text on its line): why this is not vocabulary use.
     # ``portal`` is a connectivity word, and also a probe kind, a path id, a lab service, a scenario
     # table and a change record:

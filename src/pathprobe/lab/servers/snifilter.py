@@ -153,7 +153,7 @@ class SniFilter:
     async def _act(self, writer: asyncio.StreamWriter, up_w: asyncio.StreamWriter) -> None:
         up_w.close()
         sock = writer.get_extra_info("socket")
-        if self.action == "reset":
+        if self.action != "drop":  # reset
             if sock is not None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             writer.transport.abort()
