@@ -34,14 +34,30 @@ STRICT: tuple[type[StrEnum], ...] = (
     vocab.AdviceCase,
     vocab.Severity,
 )
-CONTEXTUAL: dict[str, type[StrEnum]] = {"step": vocab.Step, "role": vocab.Role}
+CONTEXTUAL: dict[str, type[StrEnum]] = {
+    "step": vocab.Step,
+    "role": vocab.Role,
+    # blocking diagnosis (issue 17): the fields of ``blocking`` and ``blocking.evasion[]``
+    "stage": vocab.BlockStage,
+    "action": vocab.BlockAction,
+    "trigger": vocab.BlockTrigger,
+    "strategy": vocab.Evasion,
+    "outcome": vocab.EvasionOutcome,
+}
 """Field name -> the enum its values come from (checked only next to that field)."""
 
-KEYS = frozenset({"portal"})
+KEYS = frozenset({"portal", "blocking"})
 """Strict words that are also keys of the profile's JSON objects (``network.portal``): as a key
 (``d["portal"]``, ``{"portal": ...}``, ``d.get("portal")``) they are not the word."""
 
 ALLOWED: dict[tuple[str, str, str], str] = {
+    # ``blocking`` is an advice case, and also the key of a target's blocking diagnosis (issue 17):
+    ("profile.py", "blocking", 'frozenset({"legacy_root", "note", "blocking"})'): "the key targets[].blocking",
+    ("profile.py", "blocking", 'r.obj("blocking")'): "the key targets[].blocking",
+    ("lab/scenario.py", "blocking", 'blocking=x.text("blocking"'): "the key expect.target.blocking",
+    ("report/diff.py", "blocking", '_field(ch, tbase, "blocking"'): "the changed field targets[].blocking",
+    ("summary/schema.py", "blocking", 'frozenset({"blocking"})'): "the key sites[].blocking of a summary",
+    ("summary/schema.py", "blocking", 'if "blocking" in s:'): "the key sites[].blocking of a summary",
     # (file, word, text on its line): why this is not vocabulary use.
     # ``portal`` is a connectivity word, and also a probe kind, a path id, a lab service, a scenario
     # table and a change record:

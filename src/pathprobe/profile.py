@@ -41,7 +41,7 @@ from typing import Any, ClassVar, TypeVar
 from pathprobe.bounded import MAX_PROFILE_BYTES, loads_json
 from pathprobe.errors import BadInput
 from pathprobe.model import Observation
-from pathprobe.vocab import Connectivity, Reachability, TlsVerdict
+from pathprobe.vocab import Connectivity, EvasionOutcome, Reachability, TlsVerdict
 
 SCHEMA = "pathprobe.profile/1"
 
@@ -342,11 +342,81 @@ class FormerPublicRoot(JsonObject):
         )
 
 
+# --- blocking diagnosis (issue 17) ---
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvasionResult(JsonObject):
+    """One evasion strategy tried on a blocked target (``blocking.evasion[]``)."""
+
+    strategy: str
+    """``tcp_segments`` or ``tls_records`` (:class:`~pathprobe.vocab.Evasion`)."""
+    outcome: str | None = None
+    """``reached`` (the handshake completed) or ``blocked``."""
+    tls: str | None = None
+    """For a reached handshake: its chain's verdict after the two-store validation (``intact``,
+    ``intercepted``, ``unverified``); null when blocked."""
+    failure: str | None = None
+    """Why a blocked attempt failed."""
+
+    @classmethod
+    def read(cls, r: _Fields) -> EvasionResult:
+        """One ``blocking.evasion[]`` entry; the caller has checked ``strategy`` is a string."""
+        return cls(
+            strategy=r.data["strategy"],
+            outcome=r.text("outcome"),
+            tls=r.text("tls"),
+            failure=r.text("failure"),
+            **r.kept(cls),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Blocking(JsonObject):
+    """``paths[].targets[].blocking``: how an unreached target on ``direct`` or ``doh:*`` was blocked
+    (DESIGN "Blocking diagnosis, evasion and throttling")."""
+
+    stage: str | None = None
+    """The first step that failed: ``dns``, ``tcp``, ``tls`` or ``http`` (:class:`~pathprobe.vocab.BlockStage`)."""
+    action: str | None = None
+    """What the network did (:class:`~pathprobe.vocab.BlockAction`); agrees with the target's ``failure``."""
+    trigger: str | None = None
+    """Stage ``tls`` only: ``sni`` or ``address`` (:class:`~pathprobe.vocab.BlockTrigger`); null when
+    it could not be told."""
+    evidence: tuple[str, ...] = ()
+    """What the diagnosis saw, in plain sentences (the control handshake, ...)."""
+    evasion: tuple[EvasionResult, ...] = ()
+    """Each evasion strategy tried (only when ``trigger`` is ``sni``)."""
+
+    @classmethod
+    def read(cls, r: _Fields) -> Blocking:
+        """``blocking`` from its JSON object; :class:`BadInput` names the first field of the wrong type."""
+        where = r.at("evasion")
+        ev = []
+        for i, e in enumerate(r.objects("evasion")):
+            if not isinstance(e.get("strategy"), str):
+                raise r.bad(f"{where}[{i}] needs a 'strategy' string")
+            ev.append(EvasionResult.read(_Fields(e, f"{where}[{i}]", r.bad)))
+        return cls(
+            stage=r.text("stage"),
+            action=r.text("action"),
+            trigger=r.text("trigger"),
+            evidence=r.strings("evidence"),
+            evasion=tuple(ev),
+            **r.kept(cls),
+        )
+
+    @property
+    def evasion_reached(self) -> tuple[str, ...]:
+        """The strategies whose handshake completed."""
+        return tuple(e.strategy for e in self.evasion if e.outcome == EvasionOutcome.REACHED)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Target(JsonObject):
     """One site, control, resolver or endpoint tested on a path (``paths[].targets[]``)."""
 
-    OMIT_WHEN_EMPTY: ClassVar[frozenset[str]] = frozenset({"legacy_root", "note"})
+    OMIT_WHEN_EMPTY: ClassVar[frozenset[str]] = frozenset({"legacy_root", "note", "blocking"})
 
     target: str
     """What was contacted: ``host[:port]``, a resolver URL, an endpoint or a Tor first hop."""
@@ -364,6 +434,8 @@ class Target(JsonObject):
     """The formerly public root the chain anchors at, when it does (not interception)."""
     note: str | None = None
     """A plain explanation: why silence is ``unknown``, what a DNS lie was, why a root is distrusted."""
+    blocking: Blocking | None = None
+    """How it was blocked (unreached targets on ``direct`` and ``doh:*`` only; absent otherwise)."""
 
     @classmethod
     def read(cls, r: _Fields) -> Target:
@@ -372,6 +444,7 @@ class Target(JsonObject):
         bad field.
         """
         legacy = r.obj("legacy_root")
+        blocking = r.obj("blocking")
         return cls(
             target=r.data["target"],
             role=r.text("role"),
@@ -383,6 +456,7 @@ class Target(JsonObject):
                 FormerPublicRoot.read(_Fields(legacy, f"{r.loc}.legacy_root", r.bad)) if legacy is not None else None
             ),
             note=r.text("note"),
+            blocking=Blocking.read(_Fields(blocking, f"{r.loc}.blocking", r.bad)) if blocking is not None else None,
             **r.kept(cls),
         )
 

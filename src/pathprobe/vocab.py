@@ -195,6 +195,8 @@ class Step(Word):
     PROXY = "proxy"
     DOH = "doh"
     PORTAL = "portal"
+    DIAGNOSIS = "diagnosis"
+    """A blocking-diagnosis handshake to an unreached target's address (a control name, an evasion)."""
 
 
 @unique
@@ -215,6 +217,66 @@ class AdviceCase(Word):
     NOTHING_WORKS = "nothing_works"
     CLEAN = "clean"
     LEGACY_PUBLIC_ROOT = "legacy_public_root"
+    # --- blocking diagnosis (issue 17) ---
+    SNI_FILTERING = "sni_filtering"
+    """Sites blocked by the server name in the TLS hello; whether splitting the hello got through."""
+    ADDRESS_BLOCKING = "address_blocking"
+    """Sites whose address is blocked, whatever the name."""
+
+
+# --- blocking diagnosis (issue 17; DESIGN "Blocking diagnosis, evasion and throttling") ---
+
+
+@unique
+class BlockStage(Word):
+    """``blocking.stage``: the first step of an unreached target that failed."""
+
+    DNS = "dns"
+    TCP = "tcp"
+    TLS = "tls"
+    HTTP = "http"
+
+
+@unique
+class BlockAction(Word):
+    """``blocking.action``: what the network did (it agrees with the target's ``failure``)."""
+
+    TIMEOUT = "timeout"
+    RESET = "reset"
+    CLOSE = "close"
+    REFUSED = "refused"
+    NXDOMAIN = "nxdomain"
+    BOGUS_ANSWER = "bogus_answer"
+    CERTIFICATE = "certificate"
+    OTHER = "other"
+
+
+@unique
+class BlockTrigger(Word):
+    """``blocking.trigger`` (stage ``tls`` only): what the network reacts to."""
+
+    SNI = "sni"
+    """The server answered the same address under a control name: the target's name is the trigger."""
+    ADDRESS = "address"
+    """The control name failed the same way at the same address."""
+
+
+@unique
+class Evasion(Word):
+    """``blocking.evasion[].strategy``: a way of sending the TLS hello that a per-packet filter may miss."""
+
+    TCP_SEGMENTS = "tcp_segments"
+    """The ClientHello in several TCP segments, split inside the server name (TCP_NODELAY)."""
+    TLS_RECORDS = "tls_records"
+    """The ClientHello re-framed into two TLS records, split inside the server name."""
+
+
+@unique
+class EvasionOutcome(Word):
+    """``blocking.evasion[].outcome``."""
+
+    REACHED = "reached"
+    BLOCKED = "blocked"
 
 
 @unique

@@ -15,6 +15,9 @@ and the ranked path ids, and returns the advice text with the stable ids of the 
 ``dns_tampering``              the system resolver lies about some names
 ``distrusted_root``             a site's chain anchors at a root Mozilla removed for cause (not interception)
 ``blocking``                   some paths or sites are blocked (no interception seen)
+``sni_filtering``              sites blocked by their server name in the TLS hello, and whether
+                               tools that split the hello got through (issue 17)
+``address_blocking``           sites whose address is blocked whatever the name (issue 17)
 ``nothing_works``              no path is reachable with HTTPS intact
 ``clean``                      nothing wrong was seen
 ``legacy_public_root``         a site still uses an old public root that Mozilla retired (told last;
@@ -36,7 +39,17 @@ from typing import Any
 from pathprobe.analysis.paths import path_kind
 from pathprobe.analysis.signals import host_of
 from pathprobe.profile import InterceptionRoot, OfferedCertificate, Path, Profile, Target
-from pathprobe.vocab import AdviceCase, Connectivity, Reachability, Role, Signal, TlsVerdict
+from pathprobe.vocab import (
+    AdviceCase,
+    BlockAction,
+    BlockTrigger,
+    Connectivity,
+    EvasionOutcome,
+    Reachability,
+    Role,
+    Signal,
+    TlsVerdict,
+)
 
 INFORMATIONAL = frozenset({AdviceCase.LEGACY_PUBLIC_ROOT})
 """Cases that add a sentence but leave a network "clean"."""
@@ -297,7 +310,8 @@ def advise(profile: Profile, ranked: Sequence[str]) -> Advice:
     f = _facts(profile, ranked)
     out = _Said()
     for case in (_portal_offers_certificates, _interception, _trusted_known_roots, _where_interception_happens,
-                 _dns_tampering, _captive_portal, _distrusted_roots, _blocking, _way_forward, _legacy_roots_seen):
+                 _dns_tampering, _captive_portal, _distrusted_roots, _blocking, _sni_filtering, _address_blocking,
+                 _way_forward, _legacy_roots_seen):
         case(f, out)
     return Advice(" ".join(out.sentences), tuple(dict.fromkeys(out.cases)))
 
@@ -535,6 +549,71 @@ def _blocking(f: _Facts, out: _Said) -> None:
         parts.append(f"{join_words([f.words(p) for p in blocked_paths])} {verb} blocked")
     if parts:
         out.add(AdviceCase.BLOCKING, _cap("; ".join(parts)) + ".")
+
+
+# --- blocking diagnosis (issue 17): how the network blocks, and what gets through ---
+
+SNI_FILTER_TEXT = {
+    BlockAction.TIMEOUT: ("This network filters by server name (a silent drop after the TLS hello) for {sites}; "
+                          "a tunnel (a VPN or Tor) avoids it."),
+    BlockAction.RESET: ("This network filters by server name (a TCP reset after the TLS hello) for {sites}; a "
+                        "tunnel (a VPN or Tor) avoids it."),
+    BlockAction.OTHER: ("This network filters by server name (the connection fails after the TLS hello) for "
+                        "{sites}; a tunnel (a VPN or Tor) avoids it."),
+}
+SPLIT_INTACT_TEXT = ("Tools that split the TLS hello (GoodbyeDPI, byedpi, zapret, Outline's smart dialer "
+                     "tlsfrag) reached {sites} with HTTPS intact here.")
+SPLIT_NOT_INTACT_TEXT = ("Splitting the TLS hello reached {sites}, but not with HTTPS intact: do not rely on it "
+                         "there.")
+SPLIT_FAILED_TEXT = ("Splitting the TLS hello did not help for {sites}: this network's filter reads the whole "
+                     "hello, so tools such as GoodbyeDPI or zapret will not get through.")
+ADDRESS_TEXT = ("The address of {sites} is blocked, whatever the name: tools that split the TLS hello cannot "
+                "help there, but a tunnel (a VPN or Tor) can.")
+
+
+def _diagnosed(f: _Facts) -> list[Target]:
+    """The unreached targets of the diagnosed paths (direct, doh) that carry a ``blocking``."""
+    return [t for p in f.paths if path_kind(p.id, p.kind) in ("direct", "doh") for t in p.targets
+            if t.blocking is not None and t.role != Role.RESOLVER]
+
+
+def _hosts_of(targets: Iterable[Target]) -> list[str]:
+    return list(dict.fromkeys(host_of(t.target) for t in targets))
+
+
+def _sni_filtering(f: _Facts, out: _Said) -> None:
+    """Sites blocked by server name: how (drop or reset), and whether splitting the hello helped."""
+    sni = [t for t in _diagnosed(f) if t.blocking is not None and t.blocking.trigger == BlockTrigger.SNI]
+    if not sni:
+        return
+    for action in (BlockAction.TIMEOUT, BlockAction.RESET, BlockAction.OTHER):
+        group = [t for t in sni if t.blocking is not None and (
+            t.blocking.action == action
+            or (action == BlockAction.OTHER and t.blocking.action not in (BlockAction.TIMEOUT, BlockAction.RESET)))]
+        if group:
+            out.add(AdviceCase.SNI_FILTERING, SNI_FILTER_TEXT[action].format(sites=list_hosts(_hosts_of(group))))
+
+    def reached(t: Target, intact: bool) -> bool:
+        return t.blocking is not None and any(
+            e.outcome == EvasionOutcome.REACHED and (e.tls == TlsVerdict.INTACT) == intact for e in t.blocking.evasion)
+
+    tried = [t for t in sni if t.blocking is not None and t.blocking.evasion]
+    intact = [t for t in tried if reached(t, True)]
+    not_intact = [t for t in tried if not reached(t, True) and reached(t, False)]
+    failed = [t for t in tried if t not in intact and t not in not_intact]
+    if intact:
+        out.add(None, SPLIT_INTACT_TEXT.format(sites=list_hosts(_hosts_of(intact))))
+    if not_intact:
+        out.add(None, SPLIT_NOT_INTACT_TEXT.format(sites=list_hosts(_hosts_of(not_intact))))
+    if failed:
+        out.add(None, SPLIT_FAILED_TEXT.format(sites=list_hosts(_hosts_of(failed))))
+
+
+def _address_blocking(f: _Facts, out: _Said) -> None:
+    """Sites whose address is blocked whatever the server name."""
+    hosts = _hosts_of(t for t in _diagnosed(f) if t.blocking is not None and t.blocking.trigger == BlockTrigger.ADDRESS)
+    if hosts:
+        out.add(AdviceCase.ADDRESS_BLOCKING, ADDRESS_TEXT.format(sites=list_hosts(hosts)))
 
 
 def _way_forward(f: _Facts, out: _Said) -> None:

@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
+from pathprobe.analysis.blocking import blocking_of, evasion_summary
 from pathprobe.analysis.dns import dns_tampering_hook as dns_tampering
 from pathprobe.analysis.portal import analyse_portal
 from pathprobe.analysis.recommend import recommend
@@ -18,7 +19,7 @@ from pathprobe.analysis.roots import audit_known
 from pathprobe.analysis.signals import TargetEvidence
 from pathprobe.analysis.verdicts import Roots, evaluate, interception_findings, path_verdict, target_verdict
 from pathprobe.model import Observation, PathMeasurement, PortalMeasurement
-from pathprobe.profile import Network, Portal, Profile, TrustStore
+from pathprobe.profile import Network, Portal, Profile, Target, TrustStore
 from pathprobe.version import __version__
 from pathprobe.vocab import Connectivity, Failure, Reachability, Step
 
@@ -46,6 +47,13 @@ def connectivity(observations: Sequence[Observation], portal: Portal | None) -> 
     return Connectivity.OFFLINE
 
 
+def with_blocking(ev: TargetEvidence, tv: Target, roots: Roots, items: Sequence[TargetEvidence],
+                  now: dt.datetime | None) -> Target:
+    """``tv`` with its ``blocking`` (:mod:`pathprobe.analysis.blocking`) when it has one."""
+    blocking = blocking_of(ev, tv, roots, items, now)
+    return tv if blocking is None else dataclasses.replace(tv, blocking=blocking)
+
+
 def analyse(
     paths: Sequence[PathMeasurement],
     portal: PortalMeasurement | None,
@@ -71,12 +79,18 @@ def analyse(
     for p in paths:
         evs = by_path.get(p.id, [])
         targets = [target_verdict(ev) for ev in evs]
+        # --- blocking diagnosis (issue 17) ---
+        targets = [with_blocking(ev, tv, roots, items, now) for ev, tv in zip(evs, targets, strict=True)]
         lat = [
             ev.target.latency_ms
             for ev, tv in zip(evs, targets, strict=True)
             if tv.reachability == Reachability.REACHABLE and ev.target.latency_ms is not None
         ]
-        verdicts.append(path_verdict(p, targets, lat))
+        pv = path_verdict(p, targets, lat)
+        summary = evasion_summary(pv.targets)  # --- blocking diagnosis (issue 17) ---
+        if summary is not None:
+            pv = dataclasses.replace(pv, detail={**pv.detail, "evasion": summary})
+        verdicts.append(pv)
     observations: list[Observation] = []
     for p in paths:
         observations.extend(p.all_observations())

@@ -28,6 +28,8 @@ def _block_rule(b: Block) -> str:
     parts.append(f"meta l4proto {b.proto}")
     if b.port is not None:
         parts.append(f"{b.proto} dport {b.port}")
+    if b.payload:
+        parts.append("ip length > 80")  # IP + the largest TCP header: only packets that carry data
     if b.action == "drop":
         parts.append("drop")
     elif b.proto == "tcp":
@@ -56,6 +58,10 @@ def ruleset(censor: Censor) -> str:
         nat.append(
             f'iifname "{client_if}" tcp dport 443 redirect to :{w.INTERCEPT_PORT} comment "TLS interception"'
         )
+    if censor.sni is not None and censor.sni.mode == "reassemble":
+        nat.append(
+            f'iifname "{client_if}" tcp dport 443 redirect to :{w.SNIFILTER_PORT} comment "SNI filter (reassembling)"'
+        )
     if censor.portal is not None:
         nat.append(
             f'iifname "{client_if}" tcp dport 80 redirect to :{w.PORTAL_PORT} comment "portal capture"'
@@ -73,4 +79,30 @@ def ruleset(censor: Censor) -> str:
         "}",
         "",
     ]
+    return "\n".join(lines)
+
+
+# --- filtering by server name, per packet (issue 17) ---
+
+SNI_MARK = "0x17"
+"""The connection mark of a flow whose TLS hello named a filtered site."""
+
+
+def sni_rules(censor: Censor) -> str | None:
+    """The per-packet SNI filter as an ``iptables-nft-restore`` file (nft itself cannot match a string
+    at any offset; the kernel's ``xt_string`` does, through nft's compat layer), or None when the
+    scenario has none. A client packet to port 443 that carries a listed name marks its connection;
+    every packet of a marked connection, both ways, is then dropped (silence, Kazakhstan style) or, for
+    ``reset``, the client gets a TCP reset. Each packet is matched on its own: a hello split inside the
+    name gets through, as it does past many real DPI boxes."""
+    sni = censor.sni
+    if sni is None or sni.mode != "packet":
+        return None
+    act = "DROP" if sni.action == "drop" else "REJECT --reject-with tcp-reset"
+    lines = ["*filter", ":FORWARD ACCEPT [0:0]",
+             f"-A FORWARD -p tcp -m connmark --mark {SNI_MARK} -j {act}"]
+    for h in sni.hosts:
+        lines.append(f'-A FORWARD -i {w.CENSOR_CLIENT_IF} -p tcp --dport 443 -m string --algo bm --string "{h}" '
+                     f"-j CONNMARK --set-mark {SNI_MARK}")
+    lines += [f"-A FORWARD -p tcp -m connmark --mark {SNI_MARK} -j {act}", "COMMIT", ""]
     return "\n".join(lines)

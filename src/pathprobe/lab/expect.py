@@ -20,8 +20,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pathprobe.profile import Portal, Profile, Recommendation
+from pathprobe.profile import Portal, Profile, Recommendation, Target
 from pathprobe.report.safe import safe_format
+from pathprobe.vocab import EvasionOutcome, TlsVerdict
 
 NONE = "none"
 
@@ -55,6 +56,17 @@ class TargetExp:
     signals_include: tuple[str, ...] = ()
     signals_exclude: tuple[str, ...] = ()
     note_contains: tuple[str, ...] = ()
+    # --- blocking diagnosis (issue 17) ---
+    blocking: str | None = None
+    """``"none"``: the target carries no ``blocking``; ``"present"``: it does."""
+    stage: str | None = None
+    action: str | None = None
+    trigger: str | None = None
+    """A word, or ``"none"`` for null."""
+    evasion_reached: tuple[str, ...] | None = None
+    """The exact set of strategies that reached the site with HTTPS intact (``[]``: none did)."""
+    evasion_tried: tuple[str, ...] | None = None
+    """The exact set of strategies tried (``[]``: none, as when the trigger is not ``sni``)."""
 
 
 @dataclass(frozen=True)
@@ -205,6 +217,28 @@ def _signal_checks(where: str, exp: TargetExp, signals: list[str]) -> list[Outco
     return out
 
 
+def _blocking_checks(where: str, exp: TargetExp, t: Target) -> list[Outcome]:
+    """The ``blocking`` expectations of one target (issue 17)."""
+    out = []
+    b = t.blocking
+    if exp.blocking is not None:
+        out.append(Outcome(f"{where} blocking", exp.blocking, "present" if b is not None else NONE,
+                           (b is not None) == (exp.blocking != NONE)))
+    for key, want in (("stage", exp.stage), ("action", exp.action), ("trigger", exp.trigger)):
+        if want is None:
+            continue
+        got = getattr(b, key) if b is not None else None
+        out.append(Outcome(f"{where} blocking.{key}", want, _show(got),
+                           (got is None) if want == NONE else (got == want)))
+    evasion = b.evasion if b is not None else ()
+    if exp.evasion_tried is not None:
+        out.append(_set(f"{where} blocking.evasion tried", exp.evasion_tried, [e.strategy for e in evasion]))
+    if exp.evasion_reached is not None:
+        intact = [e.strategy for e in evasion if e.outcome == EvasionOutcome.REACHED and e.tls == TlsVerdict.INTACT]
+        out.append(_set(f"{where} blocking.evasion reached intact", exp.evasion_reached, intact))
+    return out
+
+
 def compare(exp: Expectations, profile: Profile, *, interceptor_root: str | None = None) -> list[Outcome]:
     """Every expectation checked against ``profile``; one :class:`Outcome` each."""
     out: list[Outcome] = []
@@ -258,6 +292,7 @@ def compare(exp: Expectations, profile: Profile, *, interceptor_root: str | None
             if te.failure is not None:
                 out.append(_glob(f"{where} failure", te.failure, t.failure))
             out.extend(_signal_checks(where, te, list(t.signals)))
+            out.extend(_blocking_checks(where, te, t))
             note = t.note
             for part in te.note_contains:
                 out.append(

@@ -34,7 +34,7 @@ from pathprobe.errors import BadInput, LabError
 from pathprobe.lab import certs as labcerts
 from pathprobe.lab import topology
 from pathprobe.lab import world as w
-from pathprobe.lab.censor import ruleset
+from pathprobe.lab.censor import ruleset, sni_rules
 from pathprobe.lab.expect import Outcome, compare
 from pathprobe.lab.scenario import Scenario
 from pathprobe.lab.services import internet_service
@@ -302,6 +302,10 @@ def services_for(scn: Scenario) -> list[Service]:
         )
     if c.portal is not None:
         out.append(Portal(list(c.portal.offer)))
+    if c.sni is not None and c.sni.mode == "reassemble":  # issue 17
+        from pathprobe.lab.services.snifilter import SniFilterService
+
+        out.append(SniFilterService(list(c.sni.hosts), c.sni.action))
     return out
 
 
@@ -311,6 +315,8 @@ def preflight(scn: Scenario | None = None) -> None:
     if problem:
         raise BadInput(problem)
     need = ["nft"]
+    if scn is not None and sni_rules(scn.censor) is not None:
+        need.append("iptables-nft-restore")
     if scn is not None:
         for s in services_for(scn):
             need += s.programs()
@@ -356,6 +362,9 @@ def _write_inputs(scn: Scenario, run: Path) -> LabContext:
         device += retired.cert_pem()
     (run / "device-roots.pem").write_bytes(device)
     (run / "censor.nft").write_text(ruleset(scn.censor), "utf-8")
+    rules = sni_rules(scn.censor)
+    if rules is not None:
+        (run / "censor.iptables").write_text(rules, "utf-8")
     return LabContext(run_dir=run, public=public, public_pem=public_pem, scenario=scn, interceptor=inter,
                       retired=retired)
 
@@ -463,6 +472,8 @@ class Lab:
                 started.append((svc, proc, rec))
             _wait_ready(started, self.say)
             topology.run(topology.nsexec(w.CENSOR_NS, "nft", "-f", str(run / "censor.nft")))
+            if (run / "censor.iptables").exists():  # the per-packet SNI filter (issue 17)
+                topology.run(topology.nsexec(w.CENSOR_NS, "iptables-nft-restore", str(run / "censor.iptables")))
             st.status = "up"
             save_state(st)
         except BaseException:

@@ -29,7 +29,15 @@ from pathprobe.lab.expect import (
     TargetExp,
 )
 from pathprobe.lab.services import INTERNET, internet_service
-from pathprobe.vocab import Connectivity, Reachability, TlsVerdict
+from pathprobe.vocab import (
+    BlockAction,
+    BlockStage,
+    BlockTrigger,
+    Connectivity,
+    Evasion,
+    Reachability,
+    TlsVerdict,
+)
 
 TRUSTABLE = ("public", "interceptor", "retired")
 REACH = tuple(Reachability)
@@ -49,6 +57,8 @@ class Block:
     port: int | None
     to: str | None
     """An address or network (site names are resolved to their address when read)."""
+    payload: bool = False
+    """Only packets that carry data (the TCP handshake completes, the TLS hello is dropped; issue 17)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,18 @@ class PortalSpec:
 
 
 @dataclass(frozen=True)
+class SniFilterSpec:
+    """``[censor.sni]`` (issue 17): flows whose TLS hello names one of ``hosts`` (or a name below one)
+    are dropped (``drop``: silence) or reset (``reset``). ``mode`` ``packet`` matches each packet on
+    its own (a kernel string match: a hello split inside the name gets through); ``reassemble`` is a
+    transparent proxy on the censor that reads the whole hello across TCP segments and TLS records."""
+
+    hosts: tuple[str, ...]
+    action: str = "drop"
+    mode: str = "packet"
+
+
+@dataclass(frozen=True)
 class Censor:
     """``[censor]``: what the router does to the client's traffic (filters, DNS lies, interception,
     portal, packet loss).
@@ -84,6 +106,8 @@ class Censor:
     """Redirect the client's port 80 to the censor's portal server (None: plain HTTP is left alone)."""
     loss: int = 0
     """Random packet loss on the router, in percent, each direction (a bad link, not censorship)."""
+    sni: SniFilterSpec | None = None
+    """Filtering by server name (issue 17)."""
 
 
 @dataclass(frozen=True)
@@ -227,8 +251,11 @@ def _censor(t: _T | None) -> Censor:
                 to = w.resolve_target(to)
             except ValueError as exc:
                 raise b.err("to", str(exc)) from None
+        payload = b.flag("payload") is True
+        if payload and proto != "tcp":
+            raise b.err("payload", "applies to TCP only")
         b.done()
-        blocks.append(Block(action or "", proto, port, to))
+        blocks.append(Block(action or "", proto, port, to, payload))
     lies = None
     dns = t.sub("dns")
     if dns is not None:
@@ -266,8 +293,22 @@ def _censor(t: _T | None) -> Censor:
         pt.done()
         portal = PortalSpec(tuple(dict.fromkeys(offer)))
     loss = t.whole("loss", 0, LOSS_MAX) or 0
+    sni = None
+    st = t.sub("sni")
+    if st is not None:
+        hosts = st.strs("hosts")
+        if not hosts:
+            raise st.err("hosts", "is required (the server names the censor filters)")
+        for h in hosts:
+            if not re.fullmatch(r"[a-z0-9.-]+", h):
+                raise st.err("hosts", f"'{h}' is not a lower-case host name")
+        sni = SniFilterSpec(tuple(hosts), st.text("action", choices=("drop", "reset")) or "drop",
+                            st.text("mode", choices=("packet", "reassemble")) or "packet")
+        st.done()
+        if intercept is not None and sni.mode == "reassemble":
+            raise st.err("mode", "'reassemble' cannot run with [censor.intercept] (both take port 443)")
     t.done()
-    return Censor(tuple(blocks), lies, intercept, portal, loss)
+    return Censor(tuple(blocks), lies, intercept, portal, loss, sni)
 
 
 def _expect(t: _T) -> Expectations:
@@ -304,6 +345,12 @@ def _expect(t: _T) -> Expectations:
                 signals_include=x.strs("signals_include") or (),
                 signals_exclude=x.strs("signals_exclude") or (),
                 note_contains=x.strs("note_contains") or (),
+                blocking=x.text("blocking", choices=(NONE, "present")),
+                stage=x.text("stage", choices=(*tuple(BlockStage), NONE)),
+                action=x.text("action", choices=(*tuple(BlockAction), NONE)),
+                trigger=x.text("trigger", choices=(*tuple(BlockTrigger), NONE)),
+                evasion_reached=x.strs("evasion_reached", choices=tuple(Evasion)),
+                evasion_tried=x.strs("evasion_tried", choices=tuple(Evasion)),
             )
         )
         x.done()

@@ -94,6 +94,8 @@ PORTAL_NAME = "portal.censor.test"
 """The censor's portal page (answered by the honest resolver with the block-page address; any address
 routed through the censor works, because the censor sends every client port-80 connection there)."""
 PORTAL_PORT = 8081
+SNIFILTER_PORT = 8443
+"""Where the censor's reassembling SNI filter listens (port 443 is redirected to it; issue 17)."""
 """Where the censor's portal server listens (the client's port 80 is redirected to it)."""
 DETECT_NAME = "detectportal.test"
 DETECT_ADDR = "10.77.2.30"

@@ -346,13 +346,20 @@ async def check_sites(
     *,
     done: int = 0,
     total: int | None = None,
+    diagnose: Sequence[str] | None = None,
 ) -> list[TargetMeasurement]:
     """Check these sites over this dialer: the one HTTPS site check
     (:func:`~pathprobe.net.sitecheck.check_site`) for each target at once (at most
     ``ctx.site_checks_at_once`` in the whole check), within ``ctx``'s step deadline, with progress as
     each ends (``done`` / ``total`` as in :func:`gather_counted`). Each target is recorded in
     ``ctx.so_far`` as it starts and ends. Every kind whose path carries HTTPS (direct, doh, tor, vpn
-    tunnels) checks its sites with this."""
+    tunnels) checks its sites with this.
+
+    ``diagnose`` (direct and doh paths: the control names, the plan's ``diagnosis_name`` first): a
+    target whose TLS step failed after TCP connected then gets the blocking diagnosis
+    (:func:`pathprobe.net.diagnose.diagnose`: a control name and two evasions at the same address,
+    concurrently, one more step timeout). Its undiagnosed result is kept first, so a budget that ends
+    during the diagnosis loses only the diagnosis."""
     gate = ctx.site_gate()
     slots = [ctx.so_far.slot(path, str(hp), role, https=True) for hp, role in targets]
 
@@ -360,7 +367,49 @@ async def check_sites(
         async with gate:
             slot.rec = Recorder(path, str(hp), ctx.t0, ctx.timeout)
             slot.result = await check_site(dialer, hp, role, path, ctx.t0, ctx.timeout, rec=slot.rec)
+            # --- blocking diagnosis (issue 17) ---
+            if diagnose is not None and slot.result.failure is not None:
+                from pathprobe.net.diagnose import diagnose as diagnose_target
+
+                slot.result = await diagnose_target(slot.result, hp, diagnose, slot.rec.now_ms, ctx.timeout)
             return slot.result
 
     jobs = [one(hp, role, slot) for (hp, role), slot in zip(targets, slots, strict=True)]
     return await gather_counted(path, ctx, jobs, done=done, total=total)
+
+
+# --- blocking diagnosis (issue 17) ---
+
+
+def diagnosis_name(entry: Entry) -> str | None:
+    """Take the plan key ``diagnosis_name``: a host name (no address, no port) the blocking diagnosis
+    sends as the control server name to an unreached site's address; :class:`BadInput` naming the file
+    and key when it is not one. Absent: None (the control sites' names are used)."""
+    from pathprobe.planfields import parse_hostport
+
+    text = entry.str("diagnosis_name")
+    if text is None:
+        return None
+    try:
+        hp = parse_hostport(text)
+    except ValueError as exc:
+        raise entry.error("diagnosis_name", str(exc)) from None
+    if hp.port != 443 or text.rstrip(".").lower() != hp.host or hp.host.replace(".", "").isdigit() or ":" in hp.host:
+        raise entry.error("diagnosis_name", f"'{text}' is not a host name (no address, no port)")
+    if "." not in hp.host:
+        raise entry.error("diagnosis_name", f"'{text}' is not a full host name (it has no dot)")
+    return hp.host
+
+
+def control_names(name: str | None, controls: Sequence[HostPort]) -> list[str]:
+    """The names the diagnosis may send as a control: the plan's ``diagnosis_name``, then the control
+    sites' host names (addresses left out: a server name is never an address)."""
+    import ipaddress
+
+    out = [name] if name else []
+    for c in controls:
+        try:
+            ipaddress.ip_address(c.host)
+        except ValueError:
+            out.append(c.host)
+    return list(dict.fromkeys(out))

@@ -16,6 +16,7 @@ Each site is then checked exactly as the direct probe checks it —
     # sites = ["www.example.com"]                    # default: the direct probe's sites and controls
     # method = "get"                                 # get | post (RFC 8484 allows both)
     # do53 = true                                    # also ask the bootstrap addresses over plain UDP 53
+    # diagnosis_name = "neutral.example.org"         # control server name of the blocking diagnosis
 
 The resolver is itself a target of the path, with role ``resolver``: the verdict code judges its chain
 like any other, so ``doh:<name>`` is ``blocked`` when the resolver cannot be reached (with the failure)
@@ -43,7 +44,15 @@ from pathprobe.net.dns import DNS_PORT, ask_server, is_ip
 from pathprobe.net.sitecheck import FixedAddressDialer, Recorder, connect_any, tls_step
 from pathprobe.net.stream import ByteStream
 from pathprobe.planfields import Entry, parse_hostport
-from pathprobe.probes.base import Probe, ProbeResult, RunContext, check_sites, targets_or_default
+from pathprobe.probes.base import (
+    Probe,
+    ProbeResult,
+    RunContext,
+    check_sites,
+    control_names,
+    diagnosis_name,
+    targets_or_default,
+)
 from pathprobe.vocab import Failure, Reachability, Role, Step
 
 if TYPE_CHECKING:  # the DoH client (h2, dnspython) is imported when a DoH probe runs, not at start-up
@@ -82,7 +91,8 @@ class DohProbe(Probe):
 
     def __init__(self, name: str, url: str, resolver: HostPort, url_path: str,
                  bootstrap: tuple[str, ...], sites: list[HostPort] | None, method: str = "get",
-                 do53: bool = True, do53_port: int = DNS_PORT) -> None:
+                 do53: bool = True, do53_port: int = DNS_PORT, diagnosis_name: str | None = None) -> None:
+        self.diagnosis_name = diagnosis_name
         self.name = name
         self.url = url
         self.resolver = resolver
@@ -118,8 +128,10 @@ class DohProbe(Probe):
         sites = entry.sites("sites")
         method = entry.choice("method", METHODS, "get")
         do53 = entry.bool("do53", True)
+        diag = diagnosis_name(entry)
         entry.finish()
-        return cls(name, url, resolver, url_path, tuple(dict.fromkeys(addrs)), sites, method, do53)
+        return cls(name, url, resolver, url_path, tuple(dict.fromkeys(addrs)), sites, method, do53,
+                   diagnosis_name=diag)
 
     def path_ids(self) -> list[str]:
         """One path: ``doh:<name>``."""
@@ -232,7 +244,9 @@ class DohProbe(Probe):
              **{hp.host: (hp.host,) for hp, _ in targets if is_ip(hp.host)}},
             failures={h.lower(): obs.failure for h, (obs, _) in lookups.items() if obs.failure is not None},
         )
-        checked = await check_sites(dialer, targets, path, ctx, done=1 + len(skipped), total=total)
+        controls = [hp for hp, role in everything if role == Role.CONTROL] + list(ctx.controls)
+        checked = await check_sites(dialer, targets, path, ctx, done=1 + len(skipped), total=total,
+                                    diagnose=control_names(self.diagnosis_name, controls))
         for tm, (hp, _) in zip(checked, targets, strict=True):
             if not is_ip(hp.host):
                 lookup = dataclasses.replace(lookups[hp.host][0], target=str(hp))

@@ -19,7 +19,7 @@ from typing import Any
 
 from pathprobe.profile import Finding, InterceptionRoot, OfferedCertificate, Path, Profile, Target
 from pathprobe.report.safe import term_safe
-from pathprobe.report.view import issuer_name, short_hash
+from pathprobe.report.view import blocking_kind, issuer_name, short_hash
 
 Change = dict[str, Any]
 
@@ -108,6 +108,7 @@ def diff_profiles(a: Profile, b: Profile) -> dict[str, Any]:
             _field(ch, tbase, "reachability", s.reachability, t.reachability)
             _field(ch, tbase, "tls", s.tls, t.tls)
             _field(ch, tbase, "signals", sorted(s.signals), sorted(t.signals))
+            _field(ch, tbase, "blocking", blocking_kind(s.blocking), blocking_kind(t.blocking))  # issue 17
 
     fa = {_finding_key(f): f for f in a.interception}
     fb = {_finding_key(f): f for f in b.interception}

@@ -17,6 +17,9 @@ from pathprobe.report.view import (
     SIGNAL_TEXT,
     SYMBOL,
     VERDICT_TEXT,
+    blocked_sites,
+    blocking_badge,
+    blocking_line,
     cell_class,
     cell_word,
     interceptors,
@@ -86,6 +89,7 @@ table.matrix { border-collapse: separate; border-spacing: 6px; width: 100%; tabl
 .known { display:inline-block; background: var(--bad); color:#fff; font-weight:700; border-radius: 6px;
          padding: 1px 8px; font-size: 14px; }
 .note { color: var(--mute); font-size: 15px; }
+.badge { display: inline-block; margin-left: 6px; padding: 0 6px; border-radius: 8px; font-size: 13px; background: #fde68a; color: #5b3b00; }
 footer { margin-top: 40px; color: var(--mute); font-size: 14px; }
 footer dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; }
 @media print { body { background: #fff; } .advice, .card { box-shadow: none; } }
@@ -139,9 +143,11 @@ def _matrix(profile: Profile, ranked: list[str]) -> str:
             cls = cell_class(reach, tls)
             sym = SYMBOL.get(tls if tls != TlsVerdict.UNVERIFIED else reach, "")
             why = c.failure or ", ".join(s for s in c.signals if s != Signal.MISSING_SCT)
+            badge = (f'<span class="badge" title="{e(blocking_line(c.blocking))}">{e(blocking_badge(c.blocking))}'
+                     "</span>" if c.blocking is not None else "")  # issue 17
             tds.append(
                 f'<td class="cell {cls}" data-verdict="{e(cell_word(reach, tls))}"><span class="sym">{e(sym)}'
-                f'</span>{e(cell_word(reach, tls))}<span class="why">{e(why)}</span></td>'
+                f'</span>{e(cell_word(reach, tls))}<span class="why">{e(why)}</span>{badge}</td>'
             )
         body.append("<tr>" + "".join(tds) + "</tr>")
     if not rows:
@@ -247,6 +253,18 @@ def _portal(profile: Profile) -> str:
     return f"<h2>Network login page (portal)</h2><p>{state}</p>{offered}"
 
 
+def _how_blocked(profile: Profile) -> str:
+    """The "how this network blocks" card: one line per diagnosed unreached site (issue 17)."""
+    seen = blocked_sites(profile)
+    if not seen:
+        return ""
+    items = "".join(f"<li><b>{e(target)}</b> on <code>{e(pid)}</code>: {e(blocking_line(b))}</li>"
+                    for pid, target, b in seen)
+    return (f'<section class="card" id="blocking"><h2>How this network blocks</h2><ul>{items}</ul>'
+            '<p class="note">Found by a second handshake to the same server with another name, and by sending '
+            "the TLS hello split; splitting never changes a site's verdict.</p></section>")
+
+
 def render_html(profile: Profile) -> str:
     """The report as one HTML document: the recommendation and advice, the paths × sites matrix, the portal,
     interception findings and the trust store. It loads nothing from elsewhere (its :data:`CSP` forbids it).
@@ -301,6 +319,7 @@ def report_body(profile: Profile) -> str:
 </section>
 <h2>Paths × sites</h2>
 {_matrix(profile, ranked)}
+{_how_blocked(profile)}
 {_portal(profile)}
 {_findings(profile)}
 {_trust(profile)}

@@ -11,6 +11,9 @@ from pathprobe.report.safe import term_safe
 from pathprobe.report.view import (
     SIGNAL_TEXT,
     SYMBOL,
+    blocked_sites,
+    blocking_badge,
+    blocking_line,
     cell_word,
     issuer_name,
     matrix,
@@ -96,9 +99,17 @@ def render_markdown(profile: Profile) -> str:
                 word = cell_word(c.reachability, c.tls)
                 sym = SYMBOL.get(str(c.tls) if c.tls != TlsVerdict.UNVERIFIED else str(c.reachability), "")
                 fail = f" ({esc(c.failure)})" if c.failure else ""
+                if c.blocking is not None:  # issue 17
+                    fail += f" [{esc(blocking_badge(c.blocking))}]"
                 cells.append(f"{sym} {esc(word)}{fail}")
             role = " *(control)*" if r.role == Role.CONTROL else ""
             out.append(f"| {esc(r.target)}{role} | " + " | ".join(cells) + " |")
+        out.append("")
+
+    seen = blocked_sites(profile)  # --- blocking diagnosis (issue 17) ---
+    if seen:
+        out += ["## How this network blocks", ""]
+        out += [f"- {esc(target)} on {code(pid)}: {esc(blocking_line(b))}" for pid, target, b in seen]
         out.append("")
 
     if profile.interception:

@@ -18,6 +18,8 @@ from pathprobe.report.safe import term_safe
 from pathprobe.report.view import (
     SYMBOL,
     best_path,
+    blocked_sites,
+    blocking_line,
     interceptors,
     issuer_name,
     path_title,
@@ -84,6 +86,10 @@ def render_profile(profile: Profile, console: Console) -> None:
     if conn and conn != Connectivity.ONLINE:
         console.print(Text(f"Network: {conn}", style="yellow"))
     console.print(paths_table(profile))
+    for pid, target, b in blocked_sites(profile):  # --- blocking diagnosis (issue 17) ---
+        line = Text("Blocking ", style="bold yellow")
+        line.append(term_safe(f"{target} on {pid}: {blocking_line(b)}"))
+        console.print(line)
     for g in interceptors(profile):
         line = Text("Interception ", style="bold red")
         line.append(term_safe(

@@ -5,8 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pathprobe.analysis.advice import cn_of, describe_path
-from pathprobe.profile import Path, Profile, Target
-from pathprobe.vocab import AdviceCase, Reachability, Role, Severity, Signal, TlsVerdict
+from pathprobe.profile import Blocking, Path, Profile, Target
+from pathprobe.vocab import (
+    AdviceCase,
+    BlockAction,
+    BlockTrigger,
+    EvasionOutcome,
+    Reachability,
+    Role,
+    Severity,
+    Signal,
+    TlsVerdict,
+)
 
 SYMBOL: dict[str, str] = {
     TlsVerdict.INTACT: "✓",
@@ -184,3 +194,54 @@ def interceptors(profile: Profile) -> list[Interceptor]:
                 if x not in target:
                     target.append(x)
     return list(groups.values())
+
+
+# --- blocking diagnosis (issue 17) ---
+
+HOW_TEXT: dict[tuple[str, str | None], str] = {
+    (BlockAction.TIMEOUT, BlockTrigger.SNI): "silent drop after the TLS hello, by server name",
+    (BlockAction.RESET, BlockTrigger.SNI): "TCP reset after the TLS hello, by server name",
+    (BlockAction.TIMEOUT, BlockTrigger.ADDRESS): "silent drop after the TLS hello, by address (whatever the name)",
+    (BlockAction.RESET, BlockTrigger.ADDRESS): "TCP reset after the TLS hello, by address (whatever the name)",
+}
+
+
+def blocking_kind(b: Blocking | None) -> str | None:
+    """A blocking's kind in words a diff can compare: ``stage action[ trigger]`` (``tls timeout sni``)."""
+    if b is None:
+        return None
+    return " ".join(x for x in (b.stage, b.action, b.trigger) if x)
+
+
+def blocking_badge(b: Blocking) -> str:
+    """A short badge for a site's cell: ``SNI drop``, ``SNI reset``, ``address``, ``DNS nxdomain``, ..."""
+    if b.trigger == BlockTrigger.SNI:
+        word = "drop" if b.action == BlockAction.TIMEOUT else (b.action or "")
+        return f"SNI {word}".strip()
+    if b.trigger == BlockTrigger.ADDRESS:
+        return "address"
+    return f"{(b.stage or '').upper()} {b.action or ''}".strip()
+
+
+def blocking_line(b: Blocking) -> str:
+    """How a site was blocked and what got through, in one line (terminal notes, Markdown, HTML card)."""
+    how = HOW_TEXT.get((b.action or "", b.trigger))
+    if how is None:
+        how = f"failed at the {b.stage} step ({b.action})" + (f", trigger {b.trigger}" if b.trigger else "")
+    if not b.evasion:
+        return how
+    intact = [e.strategy for e in b.evasion if e.outcome == EvasionOutcome.REACHED and e.tls == TlsVerdict.INTACT]
+    other = [f"{e.strategy} ({e.tls})" for e in b.evasion if e.outcome == EvasionOutcome.REACHED
+             and e.tls != TlsVerdict.INTACT]
+    if intact:
+        how += f"; splitting the hello got through with HTTPS intact ({', '.join(intact)})"
+    if other:
+        how += f"; splitting reached it but HTTPS was not intact ({', '.join(other)})"
+    if not intact and not other:
+        how += "; splitting the hello did not help"
+    return how
+
+
+def blocked_sites(profile: Profile) -> list[tuple[str, str, Blocking]]:
+    """``(path id, target, blocking)`` for every diagnosed unreached target, in profile order."""
+    return [(p.id, t.target, t.blocking) for p in profile.paths for t in p.targets if t.blocking is not None]

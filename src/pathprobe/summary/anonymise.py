@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pathprobe.errors import BadInput
-from pathprobe.profile import Path, Profile
+from pathprobe.profile import Blocking, Path, Profile
 from pathprobe.summary.schema import (
     _VERSION,
     CONNECTIVITY,
@@ -49,7 +49,15 @@ from pathprobe.summary.schema import (
     validate_summary,
     words,
 )
-from pathprobe.vocab import Reachability, TlsVerdict
+from pathprobe.vocab import (
+    BlockAction,
+    BlockStage,
+    BlockTrigger,
+    Evasion,
+    EvasionOutcome,
+    Reachability,
+    TlsVerdict,
+)
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _CREATED = re.compile(r"(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
@@ -203,6 +211,21 @@ def _known(v: Any) -> str | None:
     return v if isinstance(v, str) and v in known_labels() else None
 
 
+def _blocking(b: Blocking) -> dict[str, Any]:
+    """A site's ``blocking`` in a summary: the words only (no evidence text: it names the control, no
+    failures of evasions), and which strategies reached the site with HTTPS intact."""
+    def word(v: str | None, allowed: tuple[str, ...]) -> str | None:
+        return v if v in allowed else None
+
+    reached = [e.strategy for e in b.evasion if e.outcome == EvasionOutcome.REACHED and e.tls == TlsVerdict.INTACT]
+    return {
+        "stage": word(b.stage, tuple(BlockStage)),
+        "action": word(b.action, tuple(BlockAction)),
+        "trigger": word(b.trigger, tuple(BlockTrigger)),
+        "evasion_reached": [s for s in dict.fromkeys(reached) if s in tuple(Evasion)],
+    }
+
+
 def summarise(
     profile: Profile,
     *,
@@ -244,15 +267,16 @@ def summarise(
                 other += 1
                 continue
             seen.add(host)
-            sites.append(
-                {
-                    "host": host,
-                    "reachability": _enum(t.reachability, REACHABILITY, Reachability.UNKNOWN),
-                    "tls": _enum(t.tls, TLS, TlsVerdict.UNVERIFIED),
-                    "failure": None if t.failure is None else _enum(t.failure, FAILURES, OTHER_FAILURE),
-                    "signals": _signals(t.signals),
-                }
-            )
+            site: dict[str, Any] = {
+                "host": host,
+                "reachability": _enum(t.reachability, REACHABILITY, Reachability.UNKNOWN),
+                "tls": _enum(t.tls, TLS, TlsVerdict.UNVERIFIED),
+                "failure": None if t.failure is None else _enum(t.failure, FAILURES, OTHER_FAILURE),
+                "signals": _signals(t.signals),
+            }
+            if t.blocking is not None:  # --- blocking diagnosis (issue 17) ---
+                site["blocking"] = _blocking(t.blocking)
+            sites.append(site)
         paths.append(
             {
                 "id": sid,

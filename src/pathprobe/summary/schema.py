@@ -19,7 +19,17 @@ from typing import Any
 
 from pathprobe.addresses import has_address
 from pathprobe.errors import SummaryError
-from pathprobe.vocab import Connectivity, Failure, Reachability, Signal, TlsVerdict
+from pathprobe.vocab import (
+    BlockAction,
+    BlockStage,
+    BlockTrigger,
+    Connectivity,
+    Evasion,
+    Failure,
+    Reachability,
+    Signal,
+    TlsVerdict,
+)
 
 SCHEMA = "pathprobe.summary/1"
 
@@ -217,13 +227,13 @@ def clean_dn(dn: Any, private: frozenset[str] = frozenset(), label: frozenset[st
 # ---- validation -------------------------------------------------------------------------------------
 
 
-def _obj(v: Any, where: str, keys: set[str]) -> dict[str, Any]:
+def _obj(v: Any, where: str, keys: set[str], optional: frozenset[str] = frozenset()) -> dict[str, Any]:
     if not isinstance(v, dict):
         raise SummaryError(f"{where}: must be an object")
     missing = sorted(keys - set(v))
     if missing:
         raise SummaryError(f"{where}: missing key '{missing[0]}'")
-    extra = sorted(set(v) - keys)
+    extra = sorted(set(v) - keys - optional)
     if extra:
         raise SummaryError(f"{where}: unknown key '{extra[0][:40]}'")
     return v
@@ -284,6 +294,26 @@ def _signals(v: Any, where: str) -> None:
         _enum(s, f"{where}[{i}]", SIGNALS)
 
 
+# --- blocking diagnosis (issue 17) ---
+
+SITE_OPTIONAL = frozenset({"blocking"})
+"""Keys a site of a summary may carry (absent when there is nothing to say)."""
+
+
+def _blocking(v: Any, where: str) -> None:
+    """A site's ``blocking``: ``stage``, ``action``, ``trigger`` (words or null) and ``evasion_reached``
+    (the strategies that reached it with HTTPS intact); no names, no addresses."""
+    _obj(v, where, {"stage", "action", "trigger", "evasion_reached"})
+    _enum(v["stage"], f"{where}.stage", tuple(BlockStage), nullable=True)
+    _enum(v["action"], f"{where}.action", tuple(BlockAction), nullable=True)
+    _enum(v["trigger"], f"{where}.trigger", tuple(BlockTrigger), nullable=True)
+    got = _list(v["evasion_reached"], f"{where}.evasion_reached", len(Evasion))
+    for i, e in enumerate(got):
+        _enum(e, f"{where}.evasion_reached[{i}]", tuple(Evasion))
+    if len(set(got)) != len(got):
+        raise SummaryError(f"{where}.evasion_reached: strategies must not repeat")
+
+
 def _path(p: Any, where: str) -> str:
     _obj(p, where, {"id", "kind", "reachability", "tls", "latency_ms", "sites", "other_sites"})
     pid = p["id"]
@@ -302,7 +332,9 @@ def _path(p: Any, where: str) -> str:
     seen: set[str] = set()
     for j, s in enumerate(_list(p["sites"], f"{where}.sites", MAX_SITES)):
         w = f"{where}.sites[{j}]"
-        _obj(s, w, {"host", "reachability", "tls", "failure", "signals"})
+        _obj(s, w, {"host", "reachability", "tls", "failure", "signals"}, optional=SITE_OPTIONAL)
+        if "blocking" in s:
+            _blocking(s["blocking"], f"{w}.blocking")
         if not isinstance(s["host"], str) or s["host"] not in catalogue():
             raise SummaryError(f"{w}.host: must be a host of the shipped catalogue")
         if s["host"] in seen:
