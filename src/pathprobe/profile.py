@@ -4,7 +4,8 @@
 
     Profile
      ├── network: Network ──── portal: Portal | None ──── offered_certificates: OfferedCertificate, ...
-     ├── paths: Path, ... ──── targets: Target, ... ──── legacy_root: FormerPublicRoot | None
+     ├── paths: Path, ... ──── targets: Target, ... ──┬─ legacy_root: FormerPublicRoot | None
+     │                                                  └─ throttle: Throttle | None
      ├── interception: Finding, ...
      ├── trust_store: TrustStore ──── known_interception_roots: InterceptionRoot, ...
      ├── recommendation: Recommendation
@@ -339,11 +340,38 @@ class FormerPublicRoot(JsonObject):
         )
 
 
+# ---- throttling (issue 17) -------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class Throttle(JsonObject):
+    """``throttle`` of a target that carries the ``throttled`` signal: its goodput and the comparable one."""
+
+    goodput_kbps: float | None = None
+    """The target's goodput on this path, in kbit/s."""
+    compared_with: str | None = None
+    """What it was compared with: ``<target> on <path id>`` (a control on the same path, or the same site on
+    another path that reached it)."""
+    comparable_kbps: float | None = None
+    """That comparable's goodput, in kbit/s (more than ten times the target's)."""
+
+    @classmethod
+    def read(cls, r: _Fields) -> Throttle:
+        """A target's ``throttle`` from its JSON object: two numbers and a string, each may be null."""
+        return cls(
+            goodput_kbps=r.number("goodput_kbps"),
+            compared_with=r.text("compared_with"),
+            comparable_kbps=r.number("comparable_kbps"),
+            **r.kept(cls),
+        )
+
+
+# ---- end of throttling ----------------------------------------------------------------------------
+
+
 @dataclass(frozen=True, kw_only=True)
 class Target(JsonObject):
     """One site, control, resolver or endpoint tested on a path (``paths[].targets[]``)."""
 
-    OMIT_WHEN_EMPTY: ClassVar[frozenset[str]] = frozenset({"legacy_root", "note"})
+    OMIT_WHEN_EMPTY: ClassVar[frozenset[str]] = frozenset({"legacy_root", "note", "throttle"})
 
     target: str
     """What was contacted: ``host[:port]``, a resolver URL, an endpoint or a Tor first hop."""
@@ -361,6 +389,8 @@ class Target(JsonObject):
     """The formerly public root the chain anchors at, when it does (not interception)."""
     note: str | None = None
     """A plain explanation: why silence is ``unknown``, what a DNS lie was, why a root is distrusted."""
+    throttle: Throttle | None = None
+    """With the ``throttled`` signal: the goodput seen and what it was compared with (issue 17)."""
 
     @classmethod
     def read(cls, r: _Fields) -> Target:
@@ -369,6 +399,7 @@ class Target(JsonObject):
         bad field.
         """
         legacy = r.obj("legacy_root")
+        throttle = r.obj("throttle")
         return cls(
             target=r.data["target"],
             role=r.text("role"),
@@ -380,6 +411,7 @@ class Target(JsonObject):
                 FormerPublicRoot.read(_Fields(legacy, f"{r.loc}.legacy_root", r.bad)) if legacy is not None else None
             ),
             note=r.text("note"),
+            throttle=Throttle.read(_Fields(throttle, f"{r.loc}.throttle", r.bad)) if throttle is not None else None,
             **r.kept(cls),
         )
 

@@ -16,6 +16,7 @@ from pathprobe.analysis.portal import analyse_portal
 from pathprobe.analysis.recommend import recommend
 from pathprobe.analysis.roots import audit_known
 from pathprobe.analysis.signals import TargetEvidence
+from pathprobe.analysis.throttle import apply_throttling
 from pathprobe.analysis.verdicts import Roots, evaluate, interception_findings, path_verdict, target_verdict
 from pathprobe.model import Observation, PathMeasurement, PortalMeasurement
 from pathprobe.profile import Network, Portal, Profile, TrustStore
@@ -58,7 +59,8 @@ def analyse(
 
     Every analysis runs, always in this order: both validations and the chain signals of each target,
     the cross-path signals, DNS tampering, the portal (it may add ``portal_offered_root``, so before
-    the verdicts), then verdicts, findings, the trust-store audit and the recommendation.
+    the verdicts), then verdicts, throttling (:mod:`~pathprobe.analysis.throttle`, from the verdicts and
+    the body reads), findings, the trust-store audit and the recommendation.
     """
     created = now or dt.datetime.now(dt.UTC)
     items: list[TargetEvidence] = evaluate(paths, roots, now=now)
@@ -77,6 +79,7 @@ def analyse(
             if tv.reachability == Reachability.REACHABLE and ev.target.latency_ms is not None
         ]
         verdicts.append(path_verdict(p, targets, lat))
+    verdicts = list(apply_throttling(paths, verdicts))  # reached targets far slower than a comparable
     observations: list[Observation] = []
     for p in paths:
         observations.extend(p.all_observations())
