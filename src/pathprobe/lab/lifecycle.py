@@ -32,7 +32,7 @@ from pathprobe.errors import BadInput, LabError
 from pathprobe.lab import certs as labcerts
 from pathprobe.lab import topology
 from pathprobe.lab import world as w
-from pathprobe.lab.censor import ruleset
+from pathprobe.lab.censor import ruleset, shaping_commands
 from pathprobe.lab.expect import Outcome, compare
 from pathprobe.lab.scenario import Scenario
 from pathprobe.lab.services import internet_service
@@ -309,6 +309,8 @@ def preflight(scn: Scenario | None = None) -> None:
     if problem:
         raise BadInput(problem)
     need = ["nft"]
+    if scn is not None and scn.censor.throttle is not None:
+        need += ["tc", "iptables"]
     if scn is not None:
         for s in services_for(scn):
             need += s.programs()
@@ -354,6 +356,9 @@ def _write_inputs(scn: Scenario, run: Path) -> LabContext:
         device += retired.cert_pem()
     (run / "device-roots.pem").write_bytes(device)
     (run / "censor.nft").write_text(ruleset(scn.censor), "utf-8")
+    shaping = shaping_commands(scn.censor.throttle)
+    if shaping:
+        (run / "censor-shaping.txt").write_text("".join(" ".join(c) + "\n" for c in shaping), "utf-8")
     return LabContext(run_dir=run, public=public, public_pem=public_pem, scenario=scn, interceptor=inter,
                       retired=retired)
 
@@ -462,6 +467,8 @@ class Lab:
                 started.append((svc, proc, rec))
             _wait_ready(started, self.say)
             topology.run(topology.nsexec(w.CENSOR_NS, "nft", "-f", str(run / "censor.nft")))
+            for cmd in shaping_commands(scn.censor.throttle):  # throttling (issue 17): tc + iptables
+                topology.run(topology.nsexec(w.CENSOR_NS, *cmd))
             st.status = "up"
             save_state(st)
         except BaseException:

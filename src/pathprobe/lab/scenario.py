@@ -84,6 +84,17 @@ class Censor:
     """Redirect the client's port 80 to the censor's portal server (None: plain HTTP is left alone)."""
     loss: int = 0
     """Random packet loss on the router, in percent, each direction (a bad link, not censorship)."""
+    throttle: Throttle | None = None
+    """Shape the flows that name these sites to a low rate (issue 17); None: no shaping."""
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """``[censor.throttle]``: flows whose packets name one of ``sites`` (the TLS hello's server name)
+    get ``kbps`` kbit/s toward the client (``tc`` htb on the censor)."""
+
+    sites: tuple[str, ...]
+    kbps: int = 64
 
 
 @dataclass(frozen=True)
@@ -266,8 +277,21 @@ def _censor(t: _T | None) -> Censor:
         pt.done()
         portal = PortalSpec(tuple(dict.fromkeys(offer)))
     loss = t.whole("loss", 0, LOSS_MAX) or 0
+    throttle = _throttle(t.sub("throttle"))
     t.done()
-    return Censor(tuple(blocks), lies, intercept, portal, loss)
+    return Censor(tuple(blocks), lies, intercept, portal, loss, throttle)
+
+
+def _throttle(t: _T | None) -> Throttle | None:
+    """``[censor.throttle]``: ``sites`` (lab site names, required) and ``kbps`` (8 to 100000, default 64)."""
+    if t is None:
+        return None
+    sites = t.strs("sites", choices=tuple(w.SITE_BY_NAME))
+    if not sites:
+        raise t.err("sites", "is required (a list of lab site names)")
+    kbps = t.whole("kbps", 8, 100000)
+    t.done()
+    return Throttle(tuple(dict.fromkeys(sites)), 64 if kbps is None else kbps)
 
 
 def _expect(t: _T) -> Expectations:
@@ -334,9 +358,11 @@ def _expect(t: _T) -> Expectations:
             never_says=at.strs("never_says") or (),
         )
         at.done()
+    throttled = t.strs("throttled")  # issue 17: the exact set of "<path> <host>" carrying `throttled`
     t.done()
     exp = Expectations(
-        rec, ranked, conn, hosts, known, tuple(paths), tuple(targets), tuple(findings), any_order, portal, advice
+        rec, ranked, conn, hosts, known, tuple(paths), tuple(targets), tuple(findings), any_order, portal, advice,
+        throttled,
     )
     if not (paths or targets or findings or rec):
         raise t.err("path", "a scenario must expect something (paths, targets, interception, recommendation)")
