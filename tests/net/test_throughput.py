@@ -58,6 +58,7 @@ def test_a_slow_server_is_measured_at_its_rate_within_two_seconds(tmp_path: Path
     assert 1700 < d["transfer_ms"] < 2100
     assert 10 * KIB < d["body_bytes"] < 24 * KIB
     assert d["goodput_kbps"] is not None and 45 < d["goodput_kbps"] < 85, d
+    assert d["steady_kbps"] is not None and 45 < d["steady_kbps"] < 90, "slow all along"
     assert d["page_bytes"] == 256 * KIB
 
 
@@ -117,6 +118,13 @@ def test_download_bytes_zero_reads_no_body(tmp_path: Path) -> None:
     d = http_obs(tm).detail
     assert d == {"status": 200}, "off: the observation is as before (no body fields)"
     assert took < 1.0
+
+
+def test_a_fast_body_is_steady_at_a_high_rate(tmp_path: Path) -> None:
+    with body_server(tmp_path, "fast") as port:
+        tm, _ = check(port)
+    d = http_obs(tm).detail
+    assert d["steady_kbps"] is not None and d["steady_kbps"] > 5000, d
 
 
 # ------------------------------------------------------------------------------------- the plan key

@@ -10,13 +10,16 @@ observation, ``body_bytes``, ``goodput_kbps`` (from the first body byte on), ``t
   :data:`MIN_TRANSFER_MS`;
 - and its goodput is below :data:`RATIO` (a tenth) of a **comparable**: a control on the same path, or
   the same target on another path that reached it, that was itself judgeable by size. The fastest
-  comparable is the one named.
+  comparable is the one named;
+- and it was slow **all along**: its steady rate (``steady_kbps``, the median rate of the body's
+  arrivals) is below a tenth of the comparable too. Loss stalls a flow for retransmission timeouts
+  and then lets it run at full rate, so its goodput can fall far below a lucky control's while its
+  arrivals still come fast; a shaper slows every arrival.
 
 It then carries the signal ``throttled`` (never interception evidence: it stays ``reachable``, its
 ``tls`` verdict unchanged) and ``throttle: {goodput_kbps, compared_with, comparable_kbps}``.
 
-Loss is not throttling: a lossy network slows every flow alike, the controls too, so no target falls
-below a tenth of its comparables (the ``lossy`` lab scenario pins it).
+Loss is not throttling (the steady-rate rule above; the ``lossy`` lab scenario, with large pages, pins it).
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ class Transfer:
     transfer_ms: float
     page_bytes: int
     """The page's size as far as it is known: its Content-Length, else at least the bytes read."""
+    steady_kbps: float | None = None
+    """The median rate of its arrivals (None: not recorded; then the goodput stands for it)."""
 
     @property
     def sized(self) -> bool:
@@ -70,7 +75,7 @@ def transfer_of(path: str, tm: TargetMeasurement) -> Transfer | None:
             return None
         page = _num(o.detail.get("page_bytes"))
         return Transfer(path, tm.target, str(tm.role), goodput, _num(o.detail.get("transfer_ms")) or 0.0,
-                        int(max(body, page or 0.0)))
+                        int(max(body, page or 0.0)), _num(o.detail.get("steady_kbps")))
     return None
 
 
@@ -80,9 +85,12 @@ def judge(me: Transfer, comparables: Sequence[Transfer]) -> Throttle | None:
     if not me.sized or me.transfer_ms < MIN_TRANSFER_MS:
         return None
     usable = sorted((c for c in comparables if c.sized), key=lambda c: (-c.goodput_kbps, c.path, c.target))
-    if not usable or not me.goodput_kbps < RATIO * usable[0].goodput_kbps:
+    if not usable:
         return None
     best = usable[0]
+    steady = me.goodput_kbps if me.steady_kbps is None else me.steady_kbps
+    if not (me.goodput_kbps < RATIO * best.goodput_kbps and steady < RATIO * best.goodput_kbps):
+        return None
     return Throttle(goodput_kbps=me.goodput_kbps, compared_with=f"{best.target} on {best.path}",
                     comparable_kbps=best.goodput_kbps)
 

@@ -225,6 +225,10 @@ class BodyRead:
     page_bytes: int | None
     """The whole body's size when known: its Content-Length, or the bytes read when it ended within
     the bounds; None when the read was cut (by the cap or the time) before a body of unknown length ended."""
+    steady_kbps: float | None = None
+    """The median rate of the arrivals after the first (each arrival's bytes over the time since the one
+    before), in kbit/s: a flow slowed by a few retransmission stalls still comes at its full rate between
+    them, a shaped flow comes slowly all along. None with fewer than two arrivals after the first."""
 
 
 class _Meter:
@@ -237,6 +241,8 @@ class _Meter:
         self.first_n = 0
         self.t_first: float | None = None
         self.t_last = 0.0
+        self.arrivals: list[tuple[float, int]] = []
+        """(time, bytes) of each arrival; arrivals at the same instant are merged."""
 
     def got(self, n: int) -> None:
         n = min(n, self.cap - self.total)
@@ -247,6 +253,10 @@ class _Meter:
             self.t_first, self.first_n = now, n
         self.t_last = now
         self.total += n
+        if self.arrivals and self.arrivals[-1][0] == now:
+            self.arrivals[-1] = (now, self.arrivals[-1][1] + n)
+        else:
+            self.arrivals.append((now, n))
 
     @property
     def full(self) -> bool:
@@ -258,7 +268,9 @@ class _Meter:
         span = self.t_last - self.t_first
         after = self.total - self.first_n
         goodput = round(after * 8 / span / 1000, 1) if after > 0 and span > 0 else None
-        return BodyRead(self.total, goodput, round(span * 1000, 1), page_bytes)
+        rates = sorted(n * 8 / (t - prev) / 1000 for (prev, _), (t, n) in zip(self.arrivals, self.arrivals[1:], strict=False))
+        steady = round(rates[len(rates) // 2], 1) if len(rates) >= 2 else None
+        return BodyRead(self.total, goodput, round(span * 1000, 1), page_bytes, steady)
 
 
 async def _count_plain(r: _Reader, m: _Meter, length: int | None) -> bool:

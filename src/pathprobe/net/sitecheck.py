@@ -291,8 +291,9 @@ async def http_step(stream: ByteStream, host: str, rec: Recorder, download_bytes
     """The ``http`` step: ``GET /`` and its status within the step deadline, then (``download_bytes``
     above 0) the body read for at most ``download_bytes`` and ``min(timeout, 2 s)`` more, recorded on
     the same observation as ``body_bytes``, ``goodput_kbps`` (kbit/s from the first body byte on;
-    null when the body came in one piece), ``transfer_ms`` and ``page_bytes`` (the body's size when
-    known). A failed status read raises :class:`NetFailure` (recorded); the body read never fails."""
+    null when the body came in one piece), ``transfer_ms``, ``page_bytes`` (the body's size when
+    known) and ``steady_kbps`` (the median rate of its arrivals: loss stalls a flow, a shaper slows it all
+    along). A failed status read raises :class:`NetFailure` (recorded); the body read never fails."""
     start = rec.now_ms()
     try:
         async with asyncio.timeout(rec.timeout):
@@ -308,5 +309,5 @@ async def http_step(stream: ByteStream, host: str, rec: Recorder, download_bytes
         body = await measure_body(reader, status, headers, max_bytes=download_bytes,
                                   seconds=download_seconds(rec.timeout))
         detail.update(body_bytes=body.body_bytes, goodput_kbps=body.goodput_kbps,
-                      transfer_ms=body.transfer_ms, page_bytes=body.page_bytes)
+                      transfer_ms=body.transfer_ms, page_bytes=body.page_bytes, steady_kbps=body.steady_kbps)
     rec.add(Step.HTTP, start, None, detail=detail)
