@@ -20,6 +20,7 @@ from typing import Any
 from pathprobe.profile import Finding, InterceptionRoot, OfferedCertificate, Path, Profile, Target
 from pathprobe.report.safe import term_safe
 from pathprobe.report.view import issuer_name, short_hash
+from pathprobe.vocab import Signal
 
 Change = dict[str, Any]
 
@@ -108,6 +109,8 @@ def diff_profiles(a: Profile, b: Profile) -> dict[str, Any]:
             _field(ch, tbase, "reachability", s.reachability, t.reachability)
             _field(ch, tbase, "tls", s.tls, t.tls)
             _field(ch, tbase, "signals", sorted(s.signals), sorted(t.signals))
+            # issue 17: throttled added or removed, said on its own
+            _field(ch, tbase, "throttled", Signal.THROTTLED in s.signals, Signal.THROTTLED in t.signals)
 
     fa = {_finding_key(f): f for f in a.interception}
     fb = {_finding_key(f): f for f in b.interception}
@@ -182,6 +185,8 @@ def _field_text(c: Change) -> str:
         before, after = set(c["before"]), set(c["after"])
         parts = [f"+{x}" for x in sorted(after - before)] + [f"-{x}" for x in sorted(before - after)]
         return f"signals {' '.join(parts)}"
+    if c["field"] == "throttled":  # issue 17
+        return "throttled added" if c["after"] else "throttled removed"
     return f"{label} {_arrow(c)}"
 
 

@@ -16,6 +16,7 @@ from pathprobe.report.view import (
     matrix,
     path_title,
     short_hash,
+    throttle_badge,
 )
 from pathprobe.vocab import Reachability, Role, TlsVerdict
 
@@ -96,6 +97,8 @@ def render_markdown(profile: Profile) -> str:
                 word = cell_word(c.reachability, c.tls)
                 sym = SYMBOL.get(str(c.tls) if c.tls != TlsVerdict.UNVERIFIED else str(c.reachability), "")
                 fail = f" ({esc(c.failure)})" if c.failure else ""
+                badge = throttle_badge(c)  # issue 17
+                fail += f" **{esc(badge)}**" if badge else ""
                 cells.append(f"{sym} {esc(word)}{fail}")
             role = " *(control)*" if r.role == Role.CONTROL else ""
             out.append(f"| {esc(r.target)}{role} | " + " | ".join(cells) + " |")
