@@ -29,7 +29,7 @@ from pathprobe.lab.expect import (
     TargetExp,
 )
 from pathprobe.lab.services import INTERNET, internet_service
-from pathprobe.vocab import Connectivity, Reachability, TlsVerdict
+from pathprobe.vocab import Connectivity, Reachability, Signal, TlsVerdict
 
 TRUSTABLE = ("public", "interceptor", "retired")
 REACH = tuple(Reachability)
@@ -358,7 +358,7 @@ def _expect(t: _T) -> Expectations:
             never_says=at.strs("never_says") or (),
         )
         at.done()
-    throttled = t.strs("throttled")  # issue 17: the exact set of "<path> <host>" carrying `throttled`
+    throttled = t.strs(Signal.THROTTLED)  # issue 17: the exact set of "<path> <host>" carrying `throttled`
     t.done()
     exp = Expectations(
         rec, ranked, conn, hosts, known, tuple(paths), tuple(targets), tuple(findings), any_order, portal, advice,

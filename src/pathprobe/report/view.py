@@ -210,4 +210,4 @@ def throttle_badge(t: Target) -> str:
     if Signal.THROTTLED not in t.signals:
         return ""
     kbps = t.throttle.goodput_kbps if t.throttle is not None else None
-    return f"throttled {kbps:.0f} kbit/s" if kbps is not None else "throttled"
+    return f"{Signal.THROTTLED} {kbps:.0f} kbit/s" if kbps is not None else str(Signal.THROTTLED)
