@@ -9,6 +9,7 @@ from typing import Any
 from pathprobe.bounded import MAX_PLAN_BYTES, check_size, loads_toml
 from pathprobe.errors import BadInput
 from pathprobe.model import HostPort
+from pathprobe.net.sitecheck import DOWNLOAD_BYTES, MAX_DOWNLOAD_BYTES
 from pathprobe.planfields import Entry
 from pathprobe.probes import registry
 from pathprobe.probes.base import Probe, Targets
@@ -104,12 +105,30 @@ def parse_plan_data(data: dict[str, Any], file: str) -> list[Probe]:
         if own is not None and own > MAX_SITES_PER_PROBE:
             raise BadInput(f"{file}: [[probe]] #{i}, keys 'sites' and 'controls': {own} sites; a probe may "
                            f"list at most {MAX_SITES_PER_PROBE} (split the list over several plans and checks)")
+        item = dict(item)
+        download = _download_bytes(item.pop("download_bytes", None), Entry(item, file, i), cls)
         probe = cls.from_plan(Entry(item, file, i))
         if not isinstance(probe, cls):
             raise BadInput(f"{file}: [[probe]] #{i}: probe kind '{kind}' is broken: its from_plan gave a "
                            f"{type(probe).__name__}, not a {cls.__name__} (return cls(...))")
+        if download is not None:
+            probe.download_bytes = download
         probes.append(probe)
     return probes
+
+
+def _download_bytes(value: object, entry: Entry, cls: type[Probe]) -> int | None:
+    """The table's ``download_bytes`` (how much of each reached page its site checks read for
+    throughput; 0: none), None when not given; :class:`BadInput` naming file and key when it is not a
+    whole number from 0 to :data:`~pathprobe.net.sitecheck.MAX_DOWNLOAD_BYTES`, or the kind checks no sites."""
+    if value is None:
+        return None
+    if cls.fills_portal:
+        raise entry.error("download_bytes", f"a {entry.kind} probe checks no sites: remove the key")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DOWNLOAD_BYTES:
+        raise entry.error("download_bytes", f"must be a whole number of bytes from 0 (off) to {MAX_DOWNLOAD_BYTES} "
+                                            f"(default {DOWNLOAD_BYTES}); found {value!r}"[:200])
+    return value
 
 
 def own_site_count(item: dict[str, Any]) -> int | None:

@@ -4,7 +4,8 @@
 
     Profile
      ├── network: Network ──── portal: Portal | None ──── offered_certificates: OfferedCertificate, ...
-     ├── paths: Path, ... ──── targets: Target, ... ──── legacy_root: FormerPublicRoot | None
+     ├── paths: Path, ... ──── targets: Target, ... ──┬─ legacy_root: FormerPublicRoot | None
+     │                                                  └─ throttle: Throttle | None
      ├── interception: Finding, ...
      ├── trust_store: TrustStore ──── known_interception_roots: InterceptionRoot, ...
      ├── recommendation: Recommendation
@@ -371,6 +372,30 @@ class EvasionResult(JsonObject):
         )
 
 
+# ---- throttling (issue 17) -------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class Throttle(JsonObject):
+    """``throttle`` of a target that carries the ``throttled`` signal: its goodput and the comparable one."""
+
+    goodput_kbps: float | None = None
+    """The target's goodput on this path, in kbit/s."""
+    compared_with: str | None = None
+    """What it was compared with: ``<target> on <path id>`` (a control on the same path, or the same site on
+    another path that reached it)."""
+    comparable_kbps: float | None = None
+    """That comparable's goodput, in kbit/s (more than ten times the target's)."""
+
+    @classmethod
+    def read(cls, r: _Fields) -> Throttle:
+        """A target's ``throttle`` from its JSON object: two numbers and a string, each may be null."""
+        return cls(
+            goodput_kbps=r.number("goodput_kbps"),
+            compared_with=r.text("compared_with"),
+            comparable_kbps=r.number("comparable_kbps"),
+            **r.kept(cls),
+        )
+
+
 @dataclass(frozen=True, kw_only=True)
 class Blocking(JsonObject):
     """``paths[].targets[].blocking``: how an unreached target on ``direct`` or ``doh:*`` was blocked
@@ -416,7 +441,7 @@ class Blocking(JsonObject):
 class Target(JsonObject):
     """One site, control, resolver or endpoint tested on a path (``paths[].targets[]``)."""
 
-    OMIT_WHEN_EMPTY: ClassVar[frozenset[str]] = frozenset({"legacy_root", "note", "blocking"})
+    OMIT_WHEN_EMPTY: ClassVar[frozenset[str]] = frozenset({"legacy_root", "note", "blocking", "throttle"})
 
     target: str
     """What was contacted: ``host[:port]``, a resolver URL, an endpoint or a Tor first hop."""
@@ -436,6 +461,8 @@ class Target(JsonObject):
     """A plain explanation: why silence is ``unknown``, what a DNS lie was, why a root is distrusted."""
     blocking: Blocking | None = None
     """How it was blocked (unreached targets on ``direct`` and ``doh:*`` only; absent otherwise)."""
+    throttle: Throttle | None = None
+    """With the ``throttled`` signal: the goodput seen and what it was compared with (issue 17)."""
 
     @classmethod
     def read(cls, r: _Fields) -> Target:
@@ -445,6 +472,7 @@ class Target(JsonObject):
         """
         legacy = r.obj("legacy_root")
         blocking = r.obj("blocking")
+        throttle = r.obj("throttle")
         return cls(
             target=r.data["target"],
             role=r.text("role"),
@@ -457,6 +485,7 @@ class Target(JsonObject):
             ),
             note=r.text("note"),
             blocking=Blocking.read(_Fields(blocking, f"{r.loc}.blocking", r.bad)) if blocking is not None else None,
+            throttle=Throttle.read(_Fields(throttle, f"{r.loc}.throttle", r.bad)) if throttle is not None else None,
             **r.kept(cls),
         )
 

@@ -14,6 +14,7 @@ import traceback
 
 from pathprobe.model import Observation, PathMeasurement, PortalMeasurement
 from pathprobe.net import pace
+from pathprobe.net.sitecheck import download_seconds
 from pathprobe.probes.base import NOT_MEASURED, Probe, ProbeResult, RunContext, SoFar
 from pathprobe.vocab import Failure, Step
 
@@ -49,7 +50,8 @@ def _cut_short(probe: Probe, mine: RunContext, budget: float) -> ProbeResult:
 
 async def _safe(probe: Probe, ctx: RunContext) -> ProbeResult:
     budget = 0.0
-    mine = dataclasses.replace(ctx, so_far=SoFar())  # its own record; the site gate stays shared
+    # Its own record (the site gate stays shared) and its own throughput read (plan: download_bytes).
+    mine = dataclasses.replace(ctx, so_far=SoFar(), download_bytes=probe_download_bytes(probe, ctx))
     try:
         budget = probe_budget(probe, mine)  # a kind's own code, isolated like its run
         async with asyncio.timeout(budget):
@@ -64,10 +66,19 @@ async def _safe(probe: Probe, ctx: RunContext) -> ProbeResult:
         return _failed(probe, f"{Failure.INTERNAL_ERROR}: {type(exc).__name__}{where}", ctx)
 
 
+def probe_download_bytes(probe: Probe, ctx: RunContext) -> int:
+    """How much of each page ``probe`` reads for throughput: its own ``download_bytes`` (a kind written
+    without the base class has the context's)."""
+    value = getattr(probe, "download_bytes", ctx.download_bytes)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else ctx.download_bytes
+
+
 def probe_budget(probe: Probe, ctx: RunContext) -> float:
     """The most one probe may take: its steps run concurrently, each bounded by the step timeout, plus
-    what the probe declares for steps that come one after another (:meth:`Probe.budget_extra`)."""
-    return 4 * ctx.timeout + 2.0 + float(probe.budget_extra(ctx))
+    the body read of its site checks (``min(timeout, 2 s)`` when it reads bodies), plus what the probe
+    declares for steps that come one after another (:meth:`Probe.budget_extra`)."""
+    body = download_seconds(ctx.timeout) if probe_download_bytes(probe, ctx) > 0 and not probe.fills_portal else 0.0
+    return 4 * ctx.timeout + 2.0 + body + float(probe.budget_extra(ctx))
 
 
 async def run_probes(probes: list[Probe], ctx: RunContext) -> tuple[list[PathMeasurement], PortalMeasurement | None]:

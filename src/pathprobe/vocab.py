@@ -119,7 +119,8 @@ def is_unknown_failure(failure: str | None) -> bool:
 
 @unique
 class Signal(Word):
-    """Interception evidence on one HTTPS target (DESIGN "TLS evidence and verdicts")."""
+    """Interception evidence on one HTTPS target (DESIGN "TLS evidence and verdicts"), and ``throttled``
+    (DESIGN "Throughput and throttling"), which is not interception evidence."""
 
     DEVICE_TRUSTED_NOT_PUBLIC = "device_trusted_not_public"
     KNOWN_INTERCEPTION_ROOT = "known_interception_root"
@@ -134,6 +135,8 @@ class Signal(Word):
     """Anchored at a root Mozilla retired (supporting evidence, not interception)."""
     DISTRUSTED_ROOT = "distrusted_root"
     """Anchored at a root Mozilla removed for cause, or issued after its distrust date."""
+    THROTTLED = "throttled"
+    """Reached, but its page came at under a tenth of a comparable's goodput (not interception; issue 17)."""
 
 
 @unique
@@ -214,6 +217,7 @@ class AdviceCase(Word):
     DNS_TAMPERING = "dns_tampering"
     DISTRUSTED_ROOT = "distrusted_root"
     BLOCKING = "blocking"
+    THROTTLING = "throttling"
     NOTHING_WORKS = "nothing_works"
     CLEAN = "clean"
     LEGACY_PUBLIC_ROOT = "legacy_public_root"

@@ -1,6 +1,7 @@
 """Regenerate the analysis golden files from REAL handshakes against local servers.
 
     python -m tests.golden.make_analysis_goldens            # writes measurement.json for each case
+    python -m tests.golden.make_analysis_goldens throttled-on-direct   # only the cases named
     UPDATE_GOLDEN=1 python -m pytest tests/analysis/test_pipeline_golden.py   # then rewrites expected.json
 
 Each case is a set of paths measured with the real site check (net/sitecheck.check_site) against
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import sys
 import tempfile
 import time
 from contextlib import ExitStack
@@ -23,7 +25,7 @@ from pathprobe.analysis.roots import cert_sha256, spki_sha256
 from pathprobe.lab.servers.pki import CA
 from pathprobe.model import HostPort, PathMeasurement
 from pathprobe.net.sitecheck import FixedAddressDialer, check_site
-from tests.servers import https_server
+from tests.servers import body_server, https_server
 
 HERE = Path(__file__).parent / "analysis"
 
@@ -53,7 +55,12 @@ def save(name: str, paths: list[PathMeasurement], public: list[CA], device: list
     (folder / "measurement.json").write_text(json.dumps(data, indent=1) + "\n")
 
 
-def main() -> None:
+def main(only: list[str]) -> None:
+    if only == ["throttled-on-direct"]:
+        throttled(Path(tempfile.mkdtemp()))
+        return
+    if only:
+        raise SystemExit(f"unknown case(s): {only}; the old cases are made together, throttled-on-direct alone")
     tmp = Path(tempfile.mkdtemp())
     public = CA("Golden Public Root", "Golden Web PKI")
     issuing = CA("Golden Issuing CA", "Golden Web PKI", parent=public)
@@ -95,8 +102,33 @@ def main() -> None:
             ], [public], [public, known], [known])
 
         asyncio.run(run())
+    throttled(tmp)
     print(f"wrote {len(list(HERE.iterdir()))} cases to {HERE}")
 
 
+def throttled(tmp: Path) -> None:
+    """6. (issue 17) A site whose 256 KiB page comes at 64 kbit/s on direct while the control there and the
+    same site through Tor come at full speed: ``throttled`` on direct only; a small page that comes slowly
+    is never judged."""
+    public = CA("Golden Public Root", "Golden Web PKI")
+    with ExitStack() as st:
+        slow = st.enter_context(body_server(tmp, "slow", public.issue("site.test")))
+        fast = st.enter_context(body_server(tmp, "fast", public.issue("site.test")))
+        control = st.enter_context(body_server(tmp, "fast", public.issue("other.test")))
+        small = st.enter_context(body_server(tmp, "small-slow", public.issue("small.test")))
+        small_fast = st.enter_context(body_server(tmp, "fast", public.issue("small.test")))
+
+        async def run() -> None:
+            direct, tor = await asyncio.gather(
+                measure("direct", "direct", [("site.test", slow, "site"), ("small.test", small, "site"),
+                                             ("other.test", control, "control")]),
+                measure("tor:vanilla", "tor", [("site.test", fast, "site"), ("small.test", small_fast, "site"),
+                                               ("other.test", control, "control")]),
+            )
+            save("throttled-on-direct", [direct, tor], [public], [public], [])
+
+        asyncio.run(run())
+
+
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -156,7 +156,7 @@ def test_a_third_party_kind_that_declares_nothing_gets_the_defaults(plugin: Path
     assert prepared.plan.sites == [] and prepared.plan.controls == []  # nobody lends targets
     ctx = prepared.context()
     assert ctx.probe_options == {}
-    assert all(isinstance(p, cls) and probe_budget(p, ctx) == 4 * 2 + 2.0 for p in prepared.plan.probes)
+    assert all(isinstance(p, cls) and probe_budget(p, ctx) == 4 * 2 + 2.0 + 2.0 for p in prepared.plan.probes)
     paths, portal = asyncio.run(run_probes(prepared.plan.probes, ctx))
     assert [p.id for p in paths] == ["bare:one", "bare:two"] and portal is None
 
@@ -176,7 +176,7 @@ def test_a_kind_declares_its_own_option_budget_and_instances(plugin: Path, tmp_p
     ctx = prepared.context()
     assert ctx.probe_options == {"colour": ("red", "blue")}
     probe = prepared.plan.probes[0]
-    assert probe_budget(probe, ctx) == 4 * 2 + 2.0 + 7.0
+    assert probe_budget(probe, ctx) == 4 * 2 + 2.0 + 2.0 + 7.0  # + the body read (issue 17)
     paths, _ = asyncio.run(run_probes(prepared.plan.probes, ctx))
     assert [t.target for t in paths[0].targets] == ["red", "blue"]
 

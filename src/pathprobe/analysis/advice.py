@@ -18,6 +18,8 @@ and the ranked path ids, and returns the advice text with the stable ids of the 
 ``sni_filtering``              sites blocked by their server name in the TLS hello, and whether
                                tools that split the hello got through (issue 17)
 ``address_blocking``           sites whose address is blocked whatever the name (issue 17)
+``throttling``                 some sites come at under a tenth of a comparable's speed on some paths
+                               (named with the paths that were not throttled)
 ``nothing_works``              no path is reachable with HTTPS intact
 ``clean``                      nothing wrong was seen
 ``legacy_public_root``         a site still uses an old public root that Mozilla retired (told last;
@@ -311,6 +313,7 @@ def advise(profile: Profile, ranked: Sequence[str]) -> Advice:
     out = _Said()
     for case in (_portal_offers_certificates, _interception, _trusted_known_roots, _where_interception_happens,
                  _dns_tampering, _captive_portal, _distrusted_roots, _blocking, _sni_filtering, _address_blocking,
+                 _throttling,
                  _way_forward, _legacy_roots_seen):
         case(f, out)
     return Advice(" ".join(out.sentences), tuple(dict.fromkeys(out.cases)))
@@ -614,6 +617,58 @@ def _address_blocking(f: _Facts, out: _Said) -> None:
     hosts = _hosts_of(t for t in _diagnosed(f) if t.blocking is not None and t.blocking.trigger == BlockTrigger.ADDRESS)
     if hosts:
         out.add(AdviceCase.ADDRESS_BLOCKING, ADDRESS_TEXT.format(sites=list_hosts(hosts)))
+# ---- throttling (issue 17) -------------------------------------------------------------------------
+# Whole sentences with named placeholders (the next issue translates them): {site}/{sites} the hosts,
+# {kbps} the highest goodput seen among them on the throttled paths, {slow} those paths, {fast} the
+# paths that reached the same sites without throttling.
+THROTTLED_ONE = "{site} is throttled to about {kbps} kbit/s on {slow} but not through {fast}."
+THROTTLED_MANY = "{sites} are throttled to about {kbps} kbit/s on {slow} but not through {fast}."
+THROTTLED_ONE_EVERYWHERE = ("{site} is throttled to about {kbps} kbit/s on {slow}, where other sites came "
+                            "at least ten times faster; no path tested avoided it.")
+THROTTLED_MANY_EVERYWHERE = ("{sites} are throttled to about {kbps} kbit/s on {slow}, where other sites came "
+                             "at least ten times faster; no path tested avoided it.")
+
+
+def _throttling(f: _Facts, out: _Said) -> None:
+    """Sites throttled on some paths, with the paths that reached them without throttling."""
+    slow: dict[str, dict[str, float]] = {}  # host -> throttled path -> goodput
+    fine: dict[str, set[str]] = {}  # host -> paths that reached it unthrottled
+    for p in f.paths:
+        for t in p.targets:
+            if t.reachability != Reachability.REACHABLE or t.role not in (Role.SITE, Role.CONTROL):
+                continue
+            host = host_of(t.target)
+            if Signal.THROTTLED in t.signals:
+                kbps = t.throttle.goodput_kbps if t.throttle is not None else None
+                slow.setdefault(host, {})[p.id] = float(kbps or 0.0)
+            else:
+                fine.setdefault(host, set()).add(p.id)
+    if not slow:
+        return
+    groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
+    for host, on in slow.items():
+        key = (tuple(sorted(on)), tuple(sorted(fine.get(host, set()) - set(on))))
+        groups.setdefault(key, []).append(host)
+    sentences = []
+    for (slow_paths, fast_paths), hosts in sorted(groups.items(), key=lambda kv: (kv[0], sorted(kv[1]))):
+        kbps = max(slow[h][p] for h in hosts for p in slow_paths)
+        values = {
+            "site": list_hosts(hosts),
+            "sites": list_hosts(hosts),
+            "kbps": f"{kbps:.0f}",
+            "slow": join_words([f.words(p) for p in slow_paths]),
+            "fast": join_words([f.words(p) for p in fast_paths]),
+        }
+        many = len(hosts) > 1
+        if fast_paths:
+            template = THROTTLED_MANY if many else THROTTLED_ONE
+        else:
+            template = THROTTLED_MANY_EVERYWHERE if many else THROTTLED_ONE_EVERYWHERE
+        sentences.append(template.format(**values))  # starts with a host name: never capitalised
+    out.add(AdviceCase.THROTTLING, *sentences)
+
+
+# ---- end of throttling ----------------------------------------------------------------------------
 
 
 def _way_forward(f: _Facts, out: _Said) -> None:

@@ -17,6 +17,7 @@ from pathprobe.analysis.portal import analyse_portal
 from pathprobe.analysis.recommend import recommend
 from pathprobe.analysis.roots import audit_known
 from pathprobe.analysis.signals import TargetEvidence
+from pathprobe.analysis.throttle import apply_throttling
 from pathprobe.analysis.verdicts import Roots, evaluate, interception_findings, path_verdict, target_verdict
 from pathprobe.model import Observation, PathMeasurement, PortalMeasurement
 from pathprobe.profile import Network, Portal, Profile, Target, TrustStore
@@ -66,7 +67,8 @@ def analyse(
 
     Every analysis runs, always in this order: both validations and the chain signals of each target,
     the cross-path signals, DNS tampering, the portal (it may add ``portal_offered_root``, so before
-    the verdicts), then verdicts, findings, the trust-store audit and the recommendation.
+    the verdicts), then verdicts, throttling (:mod:`~pathprobe.analysis.throttle`, from the verdicts and
+    the body reads), findings, the trust-store audit and the recommendation.
     """
     created = now or dt.datetime.now(dt.UTC)
     items: list[TargetEvidence] = evaluate(paths, roots, now=now)
@@ -91,6 +93,7 @@ def analyse(
         if summary is not None:
             pv = dataclasses.replace(pv, detail={**pv.detail, "evasion": summary})
         verdicts.append(pv)
+    verdicts = list(apply_throttling(paths, verdicts))  # reached targets far slower than a comparable
     observations: list[Observation] = []
     for p in paths:
         observations.extend(p.all_observations())

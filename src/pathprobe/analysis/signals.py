@@ -10,8 +10,9 @@ from pathprobe.analysis.validate import Validation
 from pathprobe.model import PathMeasurement, TargetMeasurement
 from pathprobe.vocab import Signal
 
-SUPPORTING_ONLY = frozenset({Signal.MISSING_SCT, Signal.LEGACY_PUBLIC_ROOT, Signal.DISTRUSTED_ROOT})
-"""Signals that are evidence but never on their own a reason for ``intercepted``."""
+SUPPORTING_ONLY = frozenset({Signal.MISSING_SCT, Signal.LEGACY_PUBLIC_ROOT, Signal.DISTRUSTED_ROOT, Signal.THROTTLED})
+"""Signals that are evidence but never on their own a reason for ``intercepted`` (``throttled`` is no
+interception evidence at all: :mod:`pathprobe.analysis.throttle` adds it after the verdicts)."""
 
 SIGNAL_ORDER = (
     Signal.DEVICE_TRUSTED_NOT_PUBLIC,
@@ -23,6 +24,7 @@ SIGNAL_ORDER = (
     Signal.MISSING_SCT,
     Signal.LEGACY_PUBLIC_ROOT,
     Signal.DISTRUSTED_ROOT,
+    Signal.THROTTLED,
 )
 
 

@@ -11,12 +11,19 @@
   censor's portal server, which answers every other host with a redirect to its own page.
 
 The tables live only in the pp-censor namespace and vanish with it.
+
+Throttling (``[censor.throttle]``, issue 17) is not nft: :func:`shaping_commands` gives the ``tc`` and
+``iptables`` commands run in pp-censor after the ruleset (LAB-NOTES "Shaping and DPI"): a packet from
+the client that names a listed site (``-m string``, one packet at a time) marks its connection
+(CONNMARK); the connection's packets toward the client are classified (CLASSIFY) into an htb class of
+``kbps`` on the client-facing interface, with a short queue and GSO capped so the class is not fed
+64 KB super-packets. Everything else goes through an unlimited class.
 """
 
 from __future__ import annotations
 
 from pathprobe.lab import world as w
-from pathprobe.lab.scenario import Block, Censor
+from pathprobe.lab.scenario import Block, Censor, Throttle
 
 TABLE = "pp_censor"
 
@@ -106,3 +113,30 @@ def sni_rules(censor: Censor) -> str | None:
                      f"-j CONNMARK --set-mark {SNI_MARK}")
     lines += [f"-A FORWARD -p tcp -m connmark --mark {SNI_MARK} -j {act}", "COMMIT", ""]
     return "\n".join(lines)
+
+
+# ---- throttling (issue 17) -------------------------------------------------------------------------
+THROTTLE_MARK = "0x1717"
+THROTTLE_CLASS = "1:17"
+
+
+def shaping_commands(throttle: Throttle | None) -> list[list[str]]:
+    """The commands (argv lists, to run in pp-censor in this order) that shape the flows naming
+    ``throttle.sites`` to ``throttle.kbps``; none without a throttle."""
+    if throttle is None:
+        return []
+    dev = w.CENSOR_CLIENT_IF
+    cmds = [
+        ["ip", "link", "set", "dev", dev, "gso_max_segs", "1"],
+        ["tc", "qdisc", "replace", "dev", dev, "root", "handle", "1:", "htb", "default", "1"],
+        ["tc", "class", "add", "dev", dev, "parent", "1:", "classid", "1:1", "htb", "rate", "10gbit"],
+        ["tc", "class", "add", "dev", dev, "parent", "1:", "classid", THROTTLE_CLASS, "htb",
+         "rate", f"{throttle.kbps}kbit", "ceil", f"{throttle.kbps}kbit", "burst", "2k", "cburst", "2k"],
+        ["tc", "qdisc", "add", "dev", dev, "parent", THROTTLE_CLASS, "handle", "17:", "pfifo", "limit", "30"],
+    ]
+    for site in throttle.sites:
+        cmds.append(["iptables", "-t", "mangle", "-A", "FORWARD", "-i", dev, "-p", "tcp", "-m", "string",
+                     "--algo", "bm", "--string", site, "-j", "CONNMARK", "--set-mark", THROTTLE_MARK])
+    cmds.append(["iptables", "-t", "mangle", "-A", "POSTROUTING", "-o", dev, "-m", "connmark", "--mark",
+                 THROTTLE_MARK, "-j", "CLASSIFY", "--set-class", THROTTLE_CLASS])
+    return cmds

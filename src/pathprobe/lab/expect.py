@@ -20,9 +20,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from pathprobe.analysis.signals import host_of
 from pathprobe.profile import Portal, Profile, Recommendation, Target
 from pathprobe.report.safe import safe_format
-from pathprobe.vocab import EvasionOutcome, TlsVerdict
+from pathprobe.vocab import EvasionOutcome, Signal, TlsVerdict
 
 NONE = "none"
 
@@ -143,6 +144,8 @@ class Expectations:
     ranked_any_order: bool = False
     portal: PortalExp | None = None
     advice: AdviceExp | None = None
+    throttled: tuple[str, ...] | None = None
+    """The exact set of ``<path> <host>`` that carry the ``throttled`` signal (issue 17); None: not checked."""
 
 
 @dataclass(frozen=True)
@@ -262,6 +265,9 @@ def compare(exp: Expectations, profile: Profile, *, interceptor_root: str | None
     findings = profile.interception
     if exp.interception_hosts is not None:
         out.append(_set("interception hosts", exp.interception_hosts, [f.host for f in findings]))
+    if exp.throttled is not None:
+        got = [f"{p.id} {host_of(t.target)}" for p in profile.paths for t in p.targets if Signal.THROTTLED in t.signals]
+        out.append(_set("throttled (path host)", exp.throttled, got))
     if exp.device_known_roots is not None:
         out.append(
             _eq(

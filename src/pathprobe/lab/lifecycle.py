@@ -34,7 +34,7 @@ from pathprobe.errors import BadInput, LabError
 from pathprobe.lab import certs as labcerts
 from pathprobe.lab import topology
 from pathprobe.lab import world as w
-from pathprobe.lab.censor import ruleset, sni_rules
+from pathprobe.lab.censor import ruleset, shaping_commands, sni_rules
 from pathprobe.lab.expect import Outcome, compare
 from pathprobe.lab.scenario import Scenario
 from pathprobe.lab.services import internet_service
@@ -317,6 +317,8 @@ def preflight(scn: Scenario | None = None) -> None:
     need = ["nft"]
     if scn is not None and sni_rules(scn.censor) is not None:
         need.append("iptables-nft-restore")
+    if scn is not None and scn.censor.throttle is not None:
+        need += ["tc", "iptables"]
     if scn is not None:
         for s in services_for(scn):
             need += s.programs()
@@ -365,6 +367,9 @@ def _write_inputs(scn: Scenario, run: Path) -> LabContext:
     rules = sni_rules(scn.censor)
     if rules is not None:
         (run / "censor.iptables").write_text(rules, "utf-8")
+    shaping = shaping_commands(scn.censor.throttle)
+    if shaping:
+        (run / "censor-shaping.txt").write_text("".join(" ".join(c) + "\n" for c in shaping), "utf-8")
     return LabContext(run_dir=run, public=public, public_pem=public_pem, scenario=scn, interceptor=inter,
                       retired=retired)
 
@@ -474,6 +479,8 @@ class Lab:
             topology.run(topology.nsexec(w.CENSOR_NS, "nft", "-f", str(run / "censor.nft")))
             if (run / "censor.iptables").exists():  # the per-packet SNI filter (issue 17)
                 topology.run(topology.nsexec(w.CENSOR_NS, "iptables-nft-restore", str(run / "censor.iptables")))
+            for cmd in shaping_commands(scn.censor.throttle):  # throttling (issue 17): tc + iptables
+                topology.run(topology.nsexec(w.CENSOR_NS, *cmd))
             st.status = "up"
             save_state(st)
         except BaseException:

@@ -36,6 +36,7 @@ from pathprobe.vocab import (
     Connectivity,
     Evasion,
     Reachability,
+    Signal,
     TlsVerdict,
 )
 
@@ -108,6 +109,17 @@ class Censor:
     """Random packet loss on the router, in percent, each direction (a bad link, not censorship)."""
     sni: SniFilterSpec | None = None
     """Filtering by server name (issue 17)."""
+    throttle: Throttle | None = None
+    """Shape the flows that name these sites to a low rate (issue 17); None: no shaping."""
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """``[censor.throttle]``: flows whose packets name one of ``sites`` (the TLS hello's server name)
+    get ``kbps`` kbit/s toward the client (``tc`` htb on the censor)."""
+
+    sites: tuple[str, ...]
+    kbps: int = 64
 
 
 @dataclass(frozen=True)
@@ -307,8 +319,21 @@ def _censor(t: _T | None) -> Censor:
         st.done()
         if intercept is not None and sni.mode == "reassemble":
             raise st.err("mode", "'reassemble' cannot run with [censor.intercept] (both take port 443)")
+    throttle = _throttle(t.sub("throttle"))
     t.done()
-    return Censor(tuple(blocks), lies, intercept, portal, loss, sni)
+    return Censor(tuple(blocks), lies, intercept, portal, loss, sni, throttle)
+
+
+def _throttle(t: _T | None) -> Throttle | None:
+    """``[censor.throttle]``: ``sites`` (lab site names, required) and ``kbps`` (8 to 100000, default 64)."""
+    if t is None:
+        return None
+    sites = t.strs("sites", choices=tuple(w.SITE_BY_NAME))
+    if not sites:
+        raise t.err("sites", "is required (a list of lab site names)")
+    kbps = t.whole("kbps", 8, 100000)
+    t.done()
+    return Throttle(tuple(dict.fromkeys(sites)), 64 if kbps is None else kbps)
 
 
 def _expect(t: _T) -> Expectations:
@@ -381,9 +406,11 @@ def _expect(t: _T) -> Expectations:
             never_says=at.strs("never_says") or (),
         )
         at.done()
+    throttled = t.strs(Signal.THROTTLED)  # issue 17: the exact set of "<path> <host>" carrying `throttled`
     t.done()
     exp = Expectations(
-        rec, ranked, conn, hosts, known, tuple(paths), tuple(targets), tuple(findings), any_order, portal, advice
+        rec, ranked, conn, hosts, known, tuple(paths), tuple(targets), tuple(findings), any_order, portal, advice,
+        throttled,
     )
     if not (paths or targets or findings or rec):
         raise t.err("path", "a scenario must expect something (paths, targets, interception, recommendation)")

@@ -18,8 +18,9 @@ from pathprobe.model import HostPort, Observation, TargetMeasurement, TlsEvidenc
 from pathprobe.net import pace
 from pathprobe.net.dns import system_resolve
 from pathprobe.net.failures import classify, is_local_fault
+from pathprobe.net.http1 import measure_body, read_head
 from pathprobe.net.stream import ByteStream, TcpStream, open_tcp
-from pathprobe.net.tls import TlsStream, http_status
+from pathprobe.net.tls import TlsStream
 from pathprobe.vocab import Failure, Role, Step
 
 T = TypeVar("T")
@@ -190,6 +191,19 @@ class FixedAddressDialer:
         return await connect_any(addrs, hp.port, rec)
 
 
+DOWNLOAD_BYTES = 64 * 1024
+"""How much of each reached site's page a check reads for throughput by default (plan: ``download_bytes``)."""
+MAX_DOWNLOAD_BYTES = 1024 * 1024
+"""The most a plan may ask for per site: a person on a metered link should not pay much for a check."""
+DOWNLOAD_SECONDS = 2.0
+"""The most time the body read takes after the status (``min(--timeout, this)``)."""
+
+
+def download_seconds(timeout: float) -> float:
+    """How long a site check reads a page's body for throughput: ``min(timeout, 2 s)``."""
+    return min(timeout, DOWNLOAD_SECONDS)
+
+
 HTTP1 = (b"http/1.1",)
 """The ALPN a plain HTTPS GET offers."""
 
@@ -239,9 +253,13 @@ async def check_site(
     *,
     http: bool = True,
     rec: Recorder | None = None,
+    download_bytes: int = DOWNLOAD_BYTES,
 ) -> TargetMeasurement:
     """Dial, complete one TLS handshake (chain captured, nothing verified), ask for ``/``. The steps
-    are recorded on ``rec`` when given (its owner sees them as they happen), else on a new recorder."""
+    are recorded on ``rec`` when given (its owner sees them as they happen), else on a new recorder.
+
+    After the status, the body is read for throughput (:func:`http_step`): at most ``download_bytes``
+    (0: not at all) and :func:`download_seconds`."""
     if rec is None:
         rec = Recorder(path, str(hp), t0, timeout)
     stream: ByteStream | None = None
@@ -250,8 +268,7 @@ async def check_site(
         hs = await tls_step(stream, hp.host, rec, detail={"sni": hp.host})
         if http:
             try:
-                status = await rec.step(Step.HTTP, lambda: http_status(hs.stream, hp.host))
-                rec.observations[-1] = _with_detail(rec.observations[-1], {"status": status})
+                await http_step(hs.stream, hp.host, rec, download_bytes)
             except NetFailure:
                 pass
         return TargetMeasurement(
@@ -270,15 +287,27 @@ async def check_site(
             stream.close()
 
 
-def _with_detail(obs: Observation, extra: dict[str, Any]) -> Observation:
-    return Observation(
-        path=obs.path,
-        target=obs.target,
-        step=obs.step,
-        started_ms=obs.started_ms,
-        duration_ms=obs.duration_ms,
-        failure=obs.failure,
-        address=obs.address,
-        detail={**obs.detail, **extra},
-        tls=obs.tls,
-    )
+async def http_step(stream: ByteStream, host: str, rec: Recorder, download_bytes: int) -> None:
+    """The ``http`` step: ``GET /`` and its status within the step deadline, then (``download_bytes``
+    above 0) the body read for at most ``download_bytes`` and ``min(timeout, 2 s)`` more, recorded on
+    the same observation as ``body_bytes``, ``goodput_kbps`` (kbit/s from the first body byte on;
+    null when the body came in one piece), ``transfer_ms``, ``page_bytes`` (the body's size when
+    known) and ``steady_kbps`` (the median rate of its arrivals: loss stalls a flow, a shaper slows it all
+    along). A failed status read raises :class:`NetFailure` (recorded); the body read never fails."""
+    start = rec.now_ms()
+    try:
+        async with asyncio.timeout(rec.timeout):
+            status, headers, reader = await read_head(stream, host)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        failure = classify(exc)
+        rec.add(Step.HTTP, start, failure)
+        raise NetFailure(failure) from exc
+    detail: dict[str, Any] = {"status": status}
+    if download_bytes > 0:
+        body = await measure_body(reader, status, headers, max_bytes=download_bytes,
+                                  seconds=download_seconds(rec.timeout))
+        detail.update(body_bytes=body.body_bytes, goodput_kbps=body.goodput_kbps,
+                      transfer_ms=body.transfer_ms, page_bytes=body.page_bytes, steady_kbps=body.steady_kbps)
+    rec.add(Step.HTTP, start, None, detail=detail)

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from pathprobe.model import HostPort, Observation, PathMeasurement, PortalMeasurement, TargetMeasurement
-from pathprobe.net.sitecheck import Dialer, Recorder, check_site
+from pathprobe.net.sitecheck import DOWNLOAD_BYTES, Dialer, Recorder, check_site
 from pathprobe.planfields import Entry
 from pathprobe.vocab import Reachability, Role, Step
 
@@ -195,6 +195,9 @@ class RunContext:
     """What this probe has measured so far (the runner gives each probe its own)."""
     site_checks_at_once: int = SITE_CHECKS_AT_ONCE
     """At most this many site checks at once, for all the probes that share this context's gate."""
+    download_bytes: int = DOWNLOAD_BYTES
+    """How much of each reached site's page to read for throughput (0: none); the runner sets the
+    probe's own (plan key ``download_bytes``, :attr:`Probe.download_bytes`)."""
     gate: list[tuple[asyncio.AbstractEventLoop, asyncio.Semaphore]] = field(default_factory=list)
     """The semaphore behind :meth:`site_gate` (one per event loop; shared by the probes' copies)."""
 
@@ -267,6 +270,10 @@ class Probe:
     portal for it."""
     cli_options: ClassVar[tuple[CliOption, ...]] = ()
     """Options this kind adds to ``pathprobe check``."""
+    download_bytes: int = DOWNLOAD_BYTES
+    """How much of each reached site's page this probe reads for throughput (0: none). Set from the plan
+    key ``download_bytes``, which every ``[[probe]]`` table that checks sites may give
+    (:func:`pathprobe.plan.parse_plan_data` reads it, not the kind)."""
 
     @classmethod
     def check_cli_options(cls, values: ProbeOptions, mine: Sequence[Probe]) -> None:
@@ -277,7 +284,8 @@ class Probe:
 
     def budget_extra(self, ctx: RunContext) -> float:
         """Seconds this probe may take beyond the runner's budget (4 step timeouts + 2 s), for steps
-        that come one after another (a resolver before the sites, tor's bootstrap). Default: none."""
+        that come one after another (a resolver before the sites, tor's bootstrap). Default: none.
+        (The runner adds the body read of site checks, ``min(timeout, 2 s)``, itself.)"""
         return 0.0
 
     def default_targets(self) -> Targets | None:
@@ -366,7 +374,8 @@ async def check_sites(
     async def one(hp: HostPort, role: Role, slot: _Slot) -> TargetMeasurement:
         async with gate:
             slot.rec = Recorder(path, str(hp), ctx.t0, ctx.timeout)
-            slot.result = await check_site(dialer, hp, role, path, ctx.t0, ctx.timeout, rec=slot.rec)
+            slot.result = await check_site(dialer, hp, role, path, ctx.t0, ctx.timeout, rec=slot.rec,
+                                           download_bytes=ctx.download_bytes)
             # --- blocking diagnosis (issue 17) ---
             if diagnose is not None and slot.result.failure is not None:
                 from pathprobe.net.diagnose import diagnose as diagnose_target

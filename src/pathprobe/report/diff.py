@@ -20,6 +20,7 @@ from typing import Any
 from pathprobe.profile import Finding, InterceptionRoot, OfferedCertificate, Path, Profile, Target
 from pathprobe.report.safe import term_safe
 from pathprobe.report.view import blocking_kind, issuer_name, short_hash
+from pathprobe.vocab import Signal
 
 Change = dict[str, Any]
 
@@ -109,6 +110,8 @@ def diff_profiles(a: Profile, b: Profile) -> dict[str, Any]:
             _field(ch, tbase, "tls", s.tls, t.tls)
             _field(ch, tbase, "signals", sorted(s.signals), sorted(t.signals))
             _field(ch, tbase, "blocking", blocking_kind(s.blocking), blocking_kind(t.blocking))  # issue 17
+            # issue 17: throttled added or removed, said on its own
+            _field(ch, tbase, Signal.THROTTLED, Signal.THROTTLED in s.signals, Signal.THROTTLED in t.signals)
 
     fa = {_finding_key(f): f for f in a.interception}
     fb = {_finding_key(f): f for f in b.interception}
@@ -183,6 +186,8 @@ def _field_text(c: Change) -> str:
         before, after = set(c["before"]), set(c["after"])
         parts = [f"+{x}" for x in sorted(after - before)] + [f"-{x}" for x in sorted(before - after)]
         return f"signals {' '.join(parts)}"
+    if c["field"] == Signal.THROTTLED:  # issue 17
+        return f"{Signal.THROTTLED} added" if c["after"] else f"{Signal.THROTTLED} removed"
     return f"{label} {_arrow(c)}"
 
 

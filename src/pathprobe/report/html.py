@@ -27,6 +27,7 @@ from pathprobe.report.view import (
     matrix,
     path_title,
     severity,
+    throttle_badge,
 )
 from pathprobe.vocab import Connectivity, Reachability, Role, Severity, Signal, TlsVerdict
 
@@ -69,6 +70,7 @@ table.matrix { border-collapse: separate; border-spacing: 6px; width: 100%; tabl
 .cell { text-align: center; border-radius: 10px; padding: 10px 4px; font-weight: 700; font-size: 18px; }
 .cell .sym { display:block; font-size: 26px; line-height: 1.1; }
 .cell .why { display:block; font-weight: 400; font-size: 13px; opacity: .85; word-break: break-word; }
+.badge.throttled { display:inline-block; margin-top:2px; padding:0 6px; border-radius:8px; font-size:12px; background:#fde68a; color:#7c2d12; }
 .cell.intact { background: var(--ok-bg); color: var(--ok); }
 .cell.intercepted { background: var(--bad); color: #fff; }
 .cell.blocked { background: #fde7d9; color: #a14400; }
@@ -142,9 +144,11 @@ def _matrix(profile: Profile, ranked: list[str]) -> str:
             reach, tls = str(c.reachability), str(c.tls)
             cls = cell_class(reach, tls)
             sym = SYMBOL.get(tls if tls != TlsVerdict.UNVERIFIED else reach, "")
-            why = c.failure or ", ".join(s for s in c.signals if s != Signal.MISSING_SCT)
+            why = c.failure or ", ".join(s for s in c.signals if s not in (Signal.MISSING_SCT, Signal.THROTTLED))
             badge = (f'<span class="badge" title="{e(blocking_line(c.blocking))}">{e(blocking_badge(c.blocking))}'
-                     "</span>" if c.blocking is not None else "")  # issue 17
+                     "</span>" if c.blocking is not None else "")  # issue 17: how it was blocked
+            throttled = throttle_badge(c)  # issue 17: a badge per throttled site and path
+            badge += f'<span class="badge throttled">{e(throttled)}</span>' if throttled else ""
             tds.append(
                 f'<td class="cell {cls}" data-verdict="{e(cell_word(reach, tls))}"><span class="sym">{e(sym)}'
                 f'</span>{e(cell_word(reach, tls))}<span class="why">{e(why)}</span>{badge}</td>'

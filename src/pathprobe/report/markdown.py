@@ -19,6 +19,7 @@ from pathprobe.report.view import (
     matrix,
     path_title,
     short_hash,
+    throttle_badge,
 )
 from pathprobe.vocab import Reachability, Role, TlsVerdict
 
@@ -101,6 +102,8 @@ def render_markdown(profile: Profile) -> str:
                 fail = f" ({esc(c.failure)})" if c.failure else ""
                 if c.blocking is not None:  # issue 17
                     fail += f" [{esc(blocking_badge(c.blocking))}]"
+                badge = throttle_badge(c)  # issue 17
+                fail += f" **{esc(badge)}**" if badge else ""
                 cells.append(f"{sym} {esc(word)}{fail}")
             role = " *(control)*" if r.role == Role.CONTROL else ""
             out.append(f"| {esc(r.target)}{role} | " + " | ".join(cells) + " |")

@@ -25,6 +25,7 @@ from pathprobe.report.view import (
     path_title,
     severity,
     short_hash,
+    throttled_sites,
 )
 from pathprobe.vocab import Connectivity, Reachability, Severity, TlsVerdict
 
@@ -98,6 +99,13 @@ def render_profile(profile: Profile, console: Console) -> None:
         ))
         if g.known_as:
             line.append(term_safe(f" — known as {g.known_as}"), style="bold red")
+        console.print(line)
+    for th in throttled_sites(profile):  # issue 17
+        line = Text("Throttled ", style="bold yellow")
+        kbps = f"{th.goodput_kbps:.0f} kbit/s" if th.goodput_kbps is not None else "a trickle"
+        than = (f" (vs {th.comparable_kbps:.0f} kbit/s for {th.compared_with})"
+                if th.comparable_kbps is not None and th.compared_with else "")
+        line.append(term_safe(f"{th.target} on {th.path}: {kbps}{than}"))
         console.print(line)
     trust = profile.trust_store
     for t in trust.known_interception_roots:

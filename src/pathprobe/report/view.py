@@ -245,3 +245,35 @@ def blocking_line(b: Blocking) -> str:
 def blocked_sites(profile: Profile) -> list[tuple[str, str, Blocking]]:
     """``(path id, target, blocking)`` for every diagnosed unreached target, in profile order."""
     return [(p.id, t.target, t.blocking) for p in profile.paths for t in p.targets if t.blocking is not None]
+
+
+# ---- throttling (issue 17) -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ThrottledSite:
+    """A target that carries ``throttled`` on a path, with its goodput and what it was compared with."""
+
+    target: str
+    path: str
+    goodput_kbps: float | None
+    compared_with: str | None
+    comparable_kbps: float | None
+
+
+def throttled_sites(profile: Profile) -> list[ThrottledSite]:
+    """Every throttled target of the profile, path by path."""
+    out = []
+    for p in profile.paths:
+        for t in p.targets:
+            if Signal.THROTTLED in t.signals:
+                th = t.throttle
+                out.append(ThrottledSite(t.target, p.id, th.goodput_kbps if th else None,
+                                         th.compared_with if th else None, th.comparable_kbps if th else None))
+    return out
+
+
+def throttle_badge(t: Target) -> str:
+    """``throttled 29 kbit/s`` for a throttled target, else ``""``."""
+    if Signal.THROTTLED not in t.signals:
+        return ""
+    kbps = t.throttle.goodput_kbps if t.throttle is not None else None
+    return f"{Signal.THROTTLED} {kbps:.0f} kbit/s" if kbps is not None else str(Signal.THROTTLED)

@@ -3,7 +3,8 @@
 Every site gets a fresh leaf from the lab public CA for each run. The server listens on each site's
 own address (so a censor can filter by address) and serves every name on every address, as a CDN
 would; a handshake without SNI gets the certificate of the address's own site. Any request gets
-``200 OK`` and a tiny page naming the site. Run as ``python -m pathprobe.lab.services.origins CONFIG``.
+``200 OK`` and a tiny page naming the site, or for the sites listed in ``large`` a page of
+:data:`LARGE_PAGE` bytes, sent in small TLS records (so its throughput can be measured, issue 17). Run as ``python -m pathprobe.lab.services.origins CONFIG``.
 
 The same module serves the censor's block page (instance ``blockpage``, in pp-censor).
 """
@@ -21,6 +22,10 @@ from pathprobe.lab import world as w
 from pathprobe.lab.services.base import LabContext, Launch, Listen, Service
 
 PORT = 443
+LARGE_PAGE = 256 * 1024
+"""The size of a ``large`` site's page: large enough to judge throughput (at least 16 KiB read)."""
+LARGE_WRITE = 1024
+"""A large page is written in pieces of this size: one small TLS record each, as a shaper sees them."""
 READ_CAP = 16 * 1024
 STEP_TIMEOUT = 10.0
 
@@ -40,26 +45,33 @@ class Origins(Service):
         sites: dict[str, str] | None = None,
         many: int = 0,
         retired: tuple[str, ...] = (),
+        large: tuple[str, ...] = (),
     ) -> None:
         super().__init__(instance, netns)
         self.sites = sites if sites is not None else {s.name: s.address for s in w.SITES}
         self.sites.update(w.many_sites(many))
         self.retired = retired
+        self.large = large
 
     @classmethod
     def from_options(cls, options: dict[str, Any], where: str) -> Origins:
         """``many = N``: also serve N generated names (``site-0001.many.test`` ...) on one address.
-        ``retired = [site, ...]``: these sites' certificates chain to the lab's retired public root."""
+        ``retired = [site, ...]``: these sites' certificates chain to the lab's retired public root.
+        ``large = [site, ...]``: these sites serve a :data:`LARGE_PAGE` page (throughput, issue 17)."""
         opts = dict(options)
         many = opts.pop("many", 0)
         retired = opts.pop("retired", [])
+        large = opts.pop("large", [])
         if opts:
-            raise ValueError(f"'{sorted(opts)[0]}': unknown option (the origins service takes 'many', 'retired')")
+            raise ValueError(f"'{sorted(opts)[0]}': unknown option (the origins service takes 'many', 'retired', "
+                             "'large')")
+        if not isinstance(large, list) or not all(isinstance(n, str) and n in w.SITE_BY_NAME for n in large):
+            raise ValueError(f"'large' must list lab sites ({', '.join(w.SITE_BY_NAME)})")
         if isinstance(many, bool) or not isinstance(many, int) or not 0 <= many <= w.MANY_MAX:
             raise ValueError(f"'many' must be a whole number from 0 to {w.MANY_MAX}")
         if not isinstance(retired, list) or not all(isinstance(n, str) and n in w.SITE_BY_NAME for n in retired):
             raise ValueError(f"'retired' must list lab sites ({', '.join(w.SITE_BY_NAME)})")
-        return cls(many=many, retired=tuple(retired))
+        return cls(many=many, retired=tuple(retired), large=tuple(large))
 
     def prepare(self, ctx: LabContext, workdir: Path) -> Launch:
         """Issue a fresh leaf per site (from the retired root for ``retired`` sites when the lab has
@@ -77,7 +89,7 @@ class Origins(Service):
         by_addr: dict[str, str] = {}
         for name, addr in self.sites.items():
             by_addr.setdefault(addr, name)
-        config = {"port": PORT, "names": names, "addresses": by_addr}
+        config = {"port": PORT, "names": names, "addresses": by_addr, "large": list(self.large)}
         path = workdir / "origins.json"
         path.write_text(json.dumps(config, indent=2), "utf-8")
         return Launch([sys.executable, "-m", "pathprobe.lab.services.origins", str(path)])
@@ -99,7 +111,8 @@ def _contexts(names: dict[str, dict[str, str]]) -> dict[str, ssl.SSLContext]:
     return out
 
 
-async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                  large: frozenset[str] = frozenset()) -> None:
     try:
         data = b""
         while b"\r\n\r\n" not in data and len(data) < READ_CAP:
@@ -110,12 +123,16 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
         sslobj = writer.get_extra_info("ssl_object")
         name = (sslobj.server_hostname if sslobj else None) or "?"
         body = f"<!doctype html><title>{name}</title><p>{name}: pathprobe lab origin</p>\n".encode()
+        sni = str(getattr(sslobj, "pp_server_name", None) or "")  # set by the SNI callback (server_hostname is None here)
+        if sni.lower() in large:
+            body = body.ljust(LARGE_PAGE, b" ")
         writer.write(
             b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n"
             + f"Content-Length: {len(body)}\r\n\r\n".encode()
-            + body
         )
-        await asyncio.wait_for(writer.drain(), STEP_TIMEOUT)
+        for i in range(0, len(body), LARGE_WRITE):
+            writer.write(body[i : i + LARGE_WRITE])  # one small TLS record each
+            await asyncio.wait_for(writer.drain(), STEP_TIMEOUT)
     except (OSError, TimeoutError, ssl.SSLError, asyncio.IncompleteReadError):
         pass
     finally:
@@ -132,6 +149,11 @@ async def serve(config: dict[str, Any]) -> None:
     servers = []
     addresses = config["addresses"]
     assert isinstance(addresses, dict)
+    large = frozenset(str(n).lower() for n in config.get("large", []))
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _handle(reader, writer, large)
+
     for addr, default in addresses.items():
         base = ctxs[default]
         listener = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -144,11 +166,12 @@ async def serve(config: dict[str, Any]) -> None:
             fallback: ssl.SSLContext = base,
         ) -> None:
             sslobj.context = ctxs.get((server_name or "").lower(), fallback)
+            sslobj.pp_server_name = server_name  # type: ignore[attr-defined]  # for the handler (large pages)
 
         listener.sni_callback = pick
         servers.append(
             await asyncio.start_server(
-                _handle,
+                handle,
                 addr,
                 int(config["port"]),
                 ssl=listener,
