@@ -52,7 +52,7 @@ KEYS = frozenset({"portal", "blocking"})
 
 ALLOWED: dict[tuple[str, str, str], str] = {
     # ``blocking`` is an advice case, and also the key of a target's blocking diagnosis (issue 17):
-    ("profile.py", "blocking", 'frozenset({"legacy_root", "note", "blocking"})'): "the key targets[].blocking",
+    ("profile.py", "blocking", 'frozenset({"legacy_root", "note", "blocking", "throttle"})'): "the key targets[].blocking",
     ("profile.py", "blocking", 'r.obj("blocking")'): "the key targets[].blocking",
     ("lab/scenario.py", "blocking", 'blocking=x.text("blocking"'): "the key expect.target.blocking",
     ("report/diff.py", "blocking", '_field(ch, tbase, "blocking"'): "the changed field targets[].blocking",

@@ -79,7 +79,7 @@ def test_generated_sites_option() -> None:
         ("many = -1", "'many' must be a whole number from 0 to 1000"),
         ("many = 1001", "'many' must be a whole number from 0 to 1000"),
         ('many = "20"', "'many' must be a whole number from 0 to 1000"),
-        ("speed = 1", "'speed': unknown option (the origins service takes 'many', 'retired')"),
+        ("speed = 1", "'speed': unknown option (the origins service takes 'many', 'retired', 'large')"),
         ('retired = ["www.nowhere.test"]', "'retired' must list lab sites"),
         ('retired = "www.bank.test"', "'retired' must list lab sites"),
     ],
