@@ -680,9 +680,8 @@ def _blocking(f: _Facts, out: _Said) -> None:
     if blocked_sites:
         params["hosts"] = hosts_param(blocked_sites)
     if blocked_paths:
-        first = f.path(blocked_paths[0], cap=not blocked_sites)
-        params["paths"] = words_list([first, *(f.path(p) for p in blocked_paths[1:])])
-    out.add(AdviceCase.BLOCKING, Msg(text, params))
+        params["paths"] = f.paths_param(blocked_paths)
+    out.add(AdviceCase.BLOCKING, Msg(text, params, cap=True))  # the sentence starts with a capital letter
 
 
 def _way_forward(f: _Facts, out: _Said) -> None:
@@ -697,10 +696,10 @@ def _way_forward(f: _Facts, out: _Said) -> None:
             out.add(AdviceCase.CLEAN, text)
         else:
             use = _use(f.best)
-            params: dict[str, Param] = {"best": f.path(f.best, cap=True)}
+            params: dict[str, Param] = {"best": f.path(f.best)}
             if use == "doh":
                 params["name"] = f.best[4:]
-            out.add(None, Msg(BEST[use], params))
+            out.add(None, Msg(BEST[use], params, cap=True))  # the sentence starts with a capital letter
     elif not f.best and not f.captive:
         everywhere = AdviceCase.INTERCEPTION_ALL_PATHS in out.cases
         if everywhere and any(Signal.DEVICE_TRUSTED_NOT_PUBLIC in g.signals for g in f.groups):
