@@ -194,7 +194,7 @@ def compile_mo(entries: Sequence[PoEntry]) -> bytes:
     entries left out, the header kept)."""
     pairs: dict[bytes, bytes] = {}
     for e in entries:
-        if e.obsolete or "fuzzy" in e.flags and e.msgid:
+        if e.obsolete or ("fuzzy" in e.flags and e.msgid):
             continue
         strs = [e.msgstr.get(i, "") for i in range(max(e.msgstr, default=0) + 1)]
         if e.msgid and not all(strs):

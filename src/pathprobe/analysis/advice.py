@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pathprobe.analysis.paths import path_kind
-from pathprobe.i18n import Listed, Msg, N_, Param, get_language
 from pathprobe.analysis.signals import host_of
+from pathprobe.i18n import N_, Listed, Msg, Param, get_language
 from pathprobe.profile import InterceptionRoot, OfferedCertificate, Path, Profile, Target
 from pathprobe.vocab import AdviceCase, Connectivity, Reachability, Role, Signal, TlsVerdict
 
