@@ -644,6 +644,12 @@ class Recommendation(JsonObject):
     """One or two plain sentences (:mod:`pathprobe.analysis.advice`)."""
     cases: tuple[str, ...] = ()
     """Stable ids of what the advice covers (:class:`~pathprobe.vocab.AdviceCase` words)."""
+    advice_messages: tuple[Mapping[str, Any], ...] = ()
+    """The advice language-neutral, one object per sentence (:meth:`pathprobe.i18n.Msg.to_json`: ``msgid``,
+    ``params``, ``plural`` and ``n``), so it can be told again in any language; left out when empty (profiles
+    made before it stay byte-identical)."""
+
+    OMIT_WHEN_EMPTY: ClassVar[frozenset[str]] = frozenset({"advice_messages"})
 
     @classmethod
     def read(cls, r: _Fields) -> Recommendation:
@@ -655,6 +661,7 @@ class Recommendation(JsonObject):
             ranked=r.strings("ranked"),
             advice=r.text("advice", "a string"),
             cases=r.strings("cases"),
+            advice_messages=tuple(r.objects("advice_messages")),
             **r.kept(cls),
         )
 

@@ -1,7 +1,8 @@
 """Every lab scenario's reference profile gives the right top recommendation and advice (golden files).
 
 The reference profiles in profiles/ are real lab runs; the recommendation and advice are recomputed
-from them with the pure code and compared with tests/golden/lab-advice/<scenario>.json. Rewrite the
+from them with the pure code and compared with tests/golden/lab-advice/<scenario>.json, and told again in
+Russian and Kazakh from the stored messages (<scenario>.ru.json, <scenario>.kk.json). Rewrite the
 goldens deliberately with ``PATHPROBE_UPDATE_GOLDEN=1`` and review the diff.
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from pathprobe.analysis.recommend import recommend
+from pathprobe.i18n import render_stored
 from pathprobe.lab.scenario import load, shipped
 from pathprobe.profile import load_profile
 
@@ -32,11 +34,17 @@ def test_reference_profile_recommendation(scenario: str) -> None:
         assert got["path"] == (None if expected_path == "none" else expected_path)
     # the stored profile was made by the same code: its recommendation is the recomputed one
     assert profile.recommendation.to_dict() == got
-    golden = GOLDEN / f"{scenario}.json"
-    if os.environ.get("PATHPROBE_UPDATE_GOLDEN") == "1":
-        golden.write_text(json.dumps(got, indent=1, ensure_ascii=False) + "\n")
-    assert golden.is_file(), f"{golden} missing: run with PATHPROBE_UPDATE_GOLDEN=1 and review it"
-    assert got == json.loads(golden.read_text())
+    messages = got.pop("advice_messages", None)
+    assert messages, "the advice is stored language-neutrally too (recommendation.advice_messages)"
+    assert render_stored(messages, "en") == got["advice"]  # told again in English: the same text
+    # English: <scenario>.json; Russian and Kazakh, told from the stored messages: <scenario>.ru.json, .kk.json
+    for lang in ("en", "ru", "kk"):
+        shown = dict(got) if lang == "en" else {"cases": got["cases"], "advice": render_stored(messages, lang)}
+        golden = GOLDEN / (f"{scenario}.json" if lang == "en" else f"{scenario}.{lang}.json")
+        if os.environ.get("PATHPROBE_UPDATE_GOLDEN") == "1":
+            golden.write_text(json.dumps(shown, indent=1, ensure_ascii=False) + "\n")
+        assert golden.is_file(), f"{golden} missing: run with PATHPROBE_UPDATE_GOLDEN=1 and review it"
+        assert shown == json.loads(golden.read_text()), golden.name
 
 
 def test_diff_clean_vs_kz_2019_names_exactly_what_changed() -> None:

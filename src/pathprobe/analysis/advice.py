@@ -26,6 +26,10 @@ and the ranked path ids, and returns the advice text with the stable ids of the 
                                supporting evidence, never interception, never "remove it")
 =============================  ===============================================================
 
+Every sentence is a whole gettext message with named placeholders (:class:`pathprobe.i18n.Msg`), never
+put together from translated fragments; :class:`Advice` carries the messages beside the text, so a
+profile can tell its advice again in another language (``recommendation.advice_messages``).
+
 Wording rules: name the issuer; say "state" only for a certificate on the known list (``known_as``),
 because antivirus software and company proxies look exactly the same on the wire; an offline network
 or a captive portal is never called censored.
@@ -40,6 +44,7 @@ from typing import Any
 
 from pathprobe.analysis.paths import path_kind
 from pathprobe.analysis.signals import host_of
+from pathprobe.i18n import N_, Listed, Msg, Param, get_language
 from pathprobe.profile import InterceptionRoot, OfferedCertificate, Path, Profile, Target
 from pathprobe.vocab import (
     AdviceCase,
@@ -57,12 +62,12 @@ INFORMATIONAL = frozenset({AdviceCase.LEGACY_PUBLIC_ROOT})
 """Cases that add a sentence but leave a network "clean"."""
 
 TOR_TRANSPORTS = {
-    "vanilla": "Tor",
-    "obfs4": "Tor with obfs4 bridges",
-    "webtunnel": "Tor with WebTunnel bridges",
-    "snowflake": "Tor with Snowflake",
-    "meek": "Tor with meek",
-    "meek_lite": "Tor with meek",
+    "vanilla": N_("Tor"),
+    "obfs4": N_("Tor with obfs4 bridges"),
+    "webtunnel": N_("Tor with WebTunnel bridges"),
+    "snowflake": N_("Tor with Snowflake"),
+    "meek": N_("Tor with meek"),
+    "meek_lite": N_("Tor with meek"),
 }
 PROXY_NAMES = {
     "socks5": "SOCKS proxy",
@@ -71,20 +76,29 @@ PROXY_NAMES = {
     "openvpn": "OpenVPN server",
     "wireguard": "WireGuard server",
 }
+PROXY_PATHS = {
+    "socks5": N_("the SOCKS proxy '{name}'"),
+    "http": N_("the HTTP proxy '{name}'"),
+    "shadowsocks": N_("the Shadowsocks proxy '{name}'"),
+    "openvpn": N_("the OpenVPN server '{name}'"),
+    "wireguard": N_("the WireGuard server '{name}'"),
+}
+"""A VPN/proxy path in words, by protocol (whole phrases: each language words them its own way)."""
 
 REMOVAL = {
-    "windows": "on Windows: run certmgr.msc, open Trusted Root Certification Authorities › Certificates, "
-    "delete it",
-    "macos": "on macOS: open Keychain Access › System › Certificates, delete it",
-    "linux": "on Linux: delete its file from /usr/local/share/ca-certificates or "
-    "/etc/pki/ca-trust/source/anchors, then run update-ca-certificates or update-ca-trust",
-    "any": "Windows: certmgr.msc › Trusted Root Certification Authorities; macOS: Keychain Access › System; "
-    "Android: Settings › Security › Encryption & credentials › User credentials; iOS: Settings › "
-    "General › VPN & Device Management; Firefox: Settings › Privacy & Security › View Certificates",
+    "windows": N_("on Windows: run certmgr.msc, open Trusted Root Certification Authorities › Certificates, "
+                  "delete it"),
+    "macos": N_("on macOS: open Keychain Access › System › Certificates, delete it"),
+    "linux": N_("on Linux: delete its file from /usr/local/share/ca-certificates or "
+                "/etc/pki/ca-trust/source/anchors, then run update-ca-certificates or update-ca-trust"),
+    "any": N_("Windows: certmgr.msc › Trusted Root Certification Authorities; macOS: Keychain Access › System; "
+              "Android: Settings › Security › Encryption & credentials › User credentials; iOS: Settings › "
+              "General › VPN & Device Management; Firefox: Settings › Privacy & Security › View Certificates"),
 }
+"""How to remove a root certificate, per system (the msgids; :func:`removal_msg`)."""
 LINUX_BUNDLES = ("/etc/ssl/certs/", "/etc/pki/", "/etc/ssl/ca-bundle.pem", "/etc/ssl/cert.pem")
 
-OFFLINE_TEXT = (
+OFFLINE_TEXT = N_(
     "Nothing on this network answered at all: this device seems to be offline, or the network has been "
     "shut down (as Kazakhstan's was during the January 2022 unrest). That is not the same as censorship "
     "of particular sites: check that you are connected, then run the check again."
@@ -100,6 +114,9 @@ class Advice:
 
     text: str
     cases: tuple[str, ...]
+    messages: tuple[Msg, ...] = ()
+    """The same sentences language-neutral (:class:`~pathprobe.i18n.Msg`), in order: what
+    ``recommendation.advice_messages`` stores."""
 
 
 @dataclass
@@ -158,23 +175,9 @@ def list_hosts(hosts: Iterable[str], limit: int = 3) -> str:
 
 
 def describe_path(path_id: str, detail: Mapping[str, Any] | None = None) -> str:
-    """A path in words: ``tor:obfs4`` -> "Tor with obfs4 bridges", ``direct`` -> "the plain network"."""
-    kind, _, name = path_id.partition(":")
-    detail = detail or {}
-    if kind == "tor":
-        transport = str(detail.get("transport") or name or "vanilla")
-        words = TOR_TRANSPORTS.get(transport, f"Tor ({transport})")
-        if name and name != transport:
-            words += f" ('{name}')"
-        return words
-    if kind == "vpn":
-        proto = PROXY_NAMES.get(str(detail.get("protocol", "")))
-        return f"the {proto} '{name}'" if proto else f"the VPN/proxy '{name}'"
-    if kind == "doh":
-        return f"encrypted DNS via {name}"
-    if path_id == "direct":
-        return "the plain network"
-    return f"the path '{path_id}'"
+    """A path in words (English): ``tor:obfs4`` -> "Tor with obfs4 bridges", ``direct`` -> "the plain
+    network" (:func:`path_msg` in any language)."""
+    return path_msg(path_id, detail).render("en")
 
 
 def _cap(s: str) -> str:
@@ -183,14 +186,67 @@ def _cap(s: str) -> str:
 
 def removal_hint(source: str | None) -> str:
     """Short removal pointers for the OS whose store was checked (all common ones when unknown)."""
+    return removal_msg(source).render("en")
+
+
+def removal_msg(source: str | None) -> Msg:
+    """:func:`removal_hint` as a message (told in any language)."""
     src = source or ""
     if src.startswith("Windows"):
-        return REMOVAL["windows"]
+        return Msg(REMOVAL["windows"])
     if src.startswith("macOS"):
-        return REMOVAL["macos"]
+        return Msg(REMOVAL["macos"])
     if src.startswith(LINUX_BUNDLES):
-        return REMOVAL["linux"]
-    return REMOVAL["any"]
+        return Msg(REMOVAL["linux"])
+    return Msg(REMOVAL["any"])
+
+
+def issuer_param(dn: str | None) -> Param:
+    """:func:`cn_of` as a parameter: the name as it is, or the message "an unnamed issuer"."""
+    if not isinstance(dn, str) or not dn:
+        return Msg(N_("an unnamed issuer"))
+    return cn_of(dn)
+
+
+def quoted(name: Param) -> Msg:
+    """A name in the language's quotation marks (``'name'``)."""
+    return Msg(N_("'{name}'"), {"name": name})
+
+
+def words_list(items: Sequence[Param]) -> Listed:
+    """:func:`join_words` as a parameter (``a, b and c`` in the language's words)."""
+    return Listed(tuple(items))
+
+
+def hosts_param(hosts: Iterable[str], limit: int = 3) -> Param:
+    """:func:`list_hosts` as a parameter: the hosts, the rest counted (``a, b, c and 2 more sites``)."""
+    hs = sorted(set(hosts))
+    if len(hs) <= limit:
+        return Listed(tuple(hs))
+    more = len(hs) - limit
+    return Msg(N_("{hosts} and {n} more site"), {"hosts": Listed(tuple(hs[:limit]), "comma")},
+               plural=N_("{hosts} and {n} more sites"), n=more)
+
+
+def path_msg(path_id: str, detail: Mapping[str, Any] | None = None, *, cap: bool = False) -> Msg:
+    """:func:`describe_path` as a message (told in any language); ``cap`` to start a sentence with it."""
+    kind, _, name = path_id.partition(":")
+    detail = detail or {}
+    if kind == "tor":
+        transport = str(detail.get("transport") or name or "vanilla")
+        known = TOR_TRANSPORTS.get(transport)
+        words = Msg(known) if known else Msg(N_("Tor ({transport})"), {"transport": transport})
+        if name and name != transport:
+            return Msg(N_("{path} ('{name}')"), {"path": words, "name": name}, cap=cap)
+        return Msg(words.msgid, words.params, cap=cap)
+    if kind == "vpn":
+        proto = PROXY_PATHS.get(str(detail.get("protocol", "")))
+        return Msg(proto or N_("the VPN/proxy '{name}'"), {"name": name}, cap=cap)
+    if kind == "doh":
+        return Msg(N_("encrypted DNS via {name}"), {"name": name}, cap=cap)
+    if path_id == "direct":
+        return Msg(N_("the plain network"), cap=cap)
+    return Msg(N_("the path '{path}'"), {"path": path_id}, cap=cap)
 
 
 # --------------------------------------------------------------------------------------- evidence
@@ -222,11 +278,11 @@ def _dns_tampered_hosts(paths: Sequence[Path]) -> list[str]:
     return sorted(out)
 
 
-def _cert_name(c: OfferedCertificate | InterceptionRoot, *, explain: bool = True) -> str:
+def _cert_name(c: OfferedCertificate | InterceptionRoot, *, explain: bool = True) -> Msg:
     known = c.known_as
     if known:
-        return f"'{known}' (a known state interception root)" if explain else f"'{known}'"
-    return f"'{cn_of(c.subject)}'"
+        return Msg(N_("'{name}' (a known state interception root)"), {"name": known}) if explain else quoted(known)
+    return quoted(issuer_param(c.subject))
 
 
 # ------------------------------------------------------------------------------------------ advice
@@ -239,7 +295,8 @@ class _Facts:
     paths: tuple[Path, ...]
     by_id: dict[str, Path]
     hint: str
-    """How to remove a root on the system whose store was checked."""
+    """How to remove a root on the system whose store was checked (English; ``hint_msg`` in any language)."""
+    hint_msg: Msg
     trusted_known: tuple[InterceptionRoot, ...]
     offered: tuple[OfferedCertificate, ...]
     """Certificates a detected portal offers to install."""
@@ -252,8 +309,16 @@ class _Facts:
     best: str | None
 
     def words(self, pid: str) -> str:
+        return self.path(pid).render("en")
+
+    def path(self, pid: str, *, cap: bool = False) -> Msg:
+        """The path in words, as a message."""
         p = self.by_id.get(pid)
-        return describe_path(pid, p.detail if p is not None else None)
+        return path_msg(pid, p.detail if p is not None else None, cap=cap)
+
+    def paths_param(self, pids: Sequence[str]) -> Listed:
+        """Paths in words, as a list."""
+        return words_list([self.path(p) for p in pids])
 
     def is_tunnel(self, pid: str) -> bool:
         p = self.by_id.get(pid)
@@ -265,12 +330,13 @@ class _Said:
     """The advice being written: case ids and sentences, in order."""
 
     cases: list[str] = field(default_factory=list)
-    sentences: list[str] = field(default_factory=list)
+    sentences: list[Msg | str] = field(default_factory=list)
+    """Whole sentences: messages (translated when shown), or plain English text (shown as it is)."""
     covered_roots: set[str] = field(default_factory=set)
     """Trusted known roots (by hash or name) already named."""
     best_said: bool = False
 
-    def add(self, case: str | None, *sentences: str) -> None:
+    def add(self, case: str | None, *sentences: Msg | str) -> None:
         if case is not None:
             self.cases.append(case)
         self.sentences.extend(sentences)
@@ -292,6 +358,7 @@ def _facts(profile: Profile, ranked: Sequence[str]) -> _Facts:
         paths=paths,
         by_id={p.id: p for p in paths},
         hint=removal_hint(trust.source),
+        hint_msg=removal_msg(trust.source),
         trusted_known=trust.known_interception_roots,
         offered=offered,
         captive=detected and not offered,
@@ -308,7 +375,8 @@ def advise(profile: Profile, ranked: Sequence[str]) -> Advice:
     Each case below adds its sentences in turn; the order is the order a person should read them in.
     """
     if profile.network.connectivity == Connectivity.OFFLINE:
-        return Advice(OFFLINE_TEXT, (AdviceCase.OFFLINE,))
+        offline = Msg(OFFLINE_TEXT)
+        return Advice(offline.render(get_language()), (AdviceCase.OFFLINE,), (offline,))
     f = _facts(profile, ranked)
     out = _Said()
     for case in (_portal_offers_certificates, _interception, _trusted_known_roots, _where_interception_happens,
@@ -316,15 +384,35 @@ def advise(profile: Profile, ranked: Sequence[str]) -> Advice:
                  _throttling,
                  _way_forward, _legacy_roots_seen):
         case(f, out)
-    return Advice(" ".join(out.sentences), tuple(dict.fromkeys(out.cases)))
+    lang = get_language()
+    text = " ".join(s.render(lang) if isinstance(s, Msg) else s for s in out.sentences)
+    messages = tuple(s if isinstance(s, Msg) else Msg(s, raw=True) for s in out.sentences)
+    return Advice(text, tuple(dict.fromkeys(out.cases)), messages)
+
+
+# A way forward, per kind of path: whole sentences (an imperative is worded differently in each language).
+BEST_ONLY = {
+    "doh": N_("Interception was seen on {paths} only; {best} reached the real sites with HTTPS intact: turn on "
+              "encrypted DNS (DNS over HTTPS) with {name} in your browser or system settings."),
+    "tor": N_("Interception was seen on {paths} only; {best} reached the real sites with HTTPS intact: use it "
+              "(Tor Browser)."),
+    "other": N_("Interception was seen on {paths} only; {best} reached the real sites with HTTPS intact: use it."),
+}
+BEST = {
+    "doh": N_("{best} reached the real sites with HTTPS intact: turn on encrypted DNS (DNS over HTTPS) with "
+              "{name} in your browser or system settings."),
+    "tor": N_("{best} reached the real sites with HTTPS intact: use it (Tor Browser)."),
+    "other": N_("{best} reached the real sites with HTTPS intact: use it."),
+}
 
 
 def _use(pid: str) -> str:
+    """Which way-forward sentence fits the path: ``doh``, ``tor`` or ``other``."""
     if pid.startswith("doh:"):
-        return f"turn on encrypted DNS (DNS over HTTPS) with {pid[4:]} in your browser or system settings"
+        return "doh"
     if pid.startswith("tor"):
-        return "use it (Tor Browser)"
-    return "use it"
+        return "tor"
+    return "other"
 
 
 def _portal_offers_certificates(f: _Facts, out: _Said) -> None:
@@ -332,23 +420,30 @@ def _portal_offers_certificates(f: _Facts, out: _Said) -> None:
     if not f.offered:
         return
     several = len(f.offered) > 1
-    names = join_words([_cert_name(c) for c in f.offered])
-    it, these = ("them", "these files") if several else ("it", "this file")
+    names = words_list([_cert_name(c) for c in f.offered])
     plain_http = any(c.over == "http" for c in f.offered)
-    why = f", and {these} came over plain HTTP, which anyone on the path can swap" if plain_http else ""
-    out.add(
-        AdviceCase.PORTAL_OFFERS_CERTIFICATE,
-        f"This network's web page offers {'certificates' if several else 'a certificate'} to install: "
-        f"{names}. Do not install {it}: a root certificate lets whoever holds its key read and change "
-        f"everything you send over HTTPS{why}.",
-    )
+    if several and plain_http:
+        text = N_("This network's web page offers certificates to install: {names}. Do not install them: a root "
+                  "certificate lets whoever holds its key read and change everything you send over HTTPS, and "
+                  "these files came over plain HTTP, which anyone on the path can swap.")
+    elif several:
+        text = N_("This network's web page offers certificates to install: {names}. Do not install them: a root "
+                  "certificate lets whoever holds its key read and change everything you send over HTTPS.")
+    elif plain_http:
+        text = N_("This network's web page offers a certificate to install: {names}. Do not install it: a root "
+                  "certificate lets whoever holds its key read and change everything you send over HTTPS, and "
+                  "this file came over plain HTTP, which anyone on the path can swap.")
+    else:
+        text = N_("This network's web page offers a certificate to install: {names}. Do not install it: a root "
+                  "certificate lets whoever holds its key read and change everything you send over HTTPS.")
+    out.add(AdviceCase.PORTAL_OFFERS_CERTIFICATE, Msg(text, {"names": names}))
     in_store = [c for c in f.offered if c.in_device_store]
     if in_store:
+        remove = (N_("This device already trusts {names}: remove them ({hint}).") if len(in_store) > 1
+                  else N_("This device already trusts {names}: remove it ({hint})."))
         out.add(
             AdviceCase.KNOWN_ROOT_TRUSTED,
-            f"This device already trusts "
-            f"{join_words([_cert_name(c, explain=False) for c in in_store])}: "
-            f"remove {'them' if len(in_store) > 1 else 'it'} ({f.hint}).",
+            Msg(remove, {"names": words_list([_cert_name(c, explain=False) for c in in_store]), "hint": f.hint_msg}),
         )
         out.covered_roots.update(str(c.sha256) for c in in_store)
         out.covered_roots.update(c.known_as for c in in_store if c.known_as)
@@ -370,7 +465,9 @@ def _interception(f: _Facts, out: _Said) -> None:
         else:
             _interception_unknown_issuer(f, g, trusted, first=i == 0, out=out)
     if len(f.groups) > 2:
-        out.add(None, f"{len(f.groups) - 2} more interceptors were seen (see the full report).")
+        more = len(f.groups) - 2
+        out.add(None, Msg(N_("{n} more interceptor was seen (see the full report)."),
+                          plural=N_("{n} more interceptors were seen (see the full report)."), n=more))
 
 
 def _interception_case(g: _Group) -> str:
@@ -379,40 +476,47 @@ def _interception_case(g: _Group) -> str:
 
 def _interception_in_tunnel(f: _Facts, g: _Group, out: _Said) -> None:
     """Seen only through a tunnel: the tunnel (or the network behind it) intercepts, not this network."""
-    who = f"'{g.known_as}'" if g.known_as else f"'{cn_of(g.issuer)}'"
+    who: Param = g.known_as if g.known_as else issuer_param(g.issuer)
     out.add(
         _interception_case(g),
-        f"Through {join_words([f.words(p) for p in g.paths])}, HTTPS to {list_hosts(g.hosts)} is intercepted "
-        f"with a certificate from {who}: that tunnel, or the network behind it, can read your traffic. "
-        "Do not rely on it.",
+        Msg(N_("Through {paths}, HTTPS to {hosts} is intercepted with a certificate from '{issuer}': that tunnel, "
+               "or the network behind it, can read your traffic. Do not rely on it."),
+            {"paths": f.paths_param(g.paths), "hosts": hosts_param(g.hosts), "issuer": who}),
     )
 
 
 def _interception_by_offered_root(f: _Facts, g: _Group, out: _Said) -> None:
     anchors = [c for c in f.offered if c.anchors_interception] or f.offered
-    which = join_words([_cert_name(c, explain=False) for c in anchors]) if len(f.offered) > 1 else "it"
-    out.add(_interception_case(g), f"The network already uses {which} to intercept HTTPS to {list_hosts(g.hosts)}.")
+    if len(f.offered) > 1:
+        text = Msg(N_("The network already uses {names} to intercept HTTPS to {hosts}."),
+                   {"names": words_list([_cert_name(c, explain=False) for c in anchors]),
+                    "hosts": hosts_param(g.hosts)})
+    else:
+        text = Msg(N_("The network already uses it to intercept HTTPS to {hosts}."), {"hosts": hosts_param(g.hosts)})
+    out.add(_interception_case(g), text)
 
 
 def _interception_known_root(f: _Facts, g: _Group, trusted: bool, out: _Said) -> None:
     assert g.known_as is not None
-    hosts = list_hosts(g.hosts)
+    hosts = hosts_param(g.hosts)
     already = g.root_sha256 in out.covered_roots or g.known_as in out.covered_roots
     out.add(AdviceCase.INTERCEPTION_KNOWN_ROOT)
     if trusted and not already:
         out.add(
             AdviceCase.KNOWN_ROOT_TRUSTED,
-            f"Your network intercepts HTTPS to {hosts} with a certificate from '{g.known_as}', a "
-            f"known state interception root that this device trusts. Remove it ({f.hint}).",
+            Msg(N_("Your network intercepts HTTPS to {hosts} with a certificate from '{name}', a known state "
+                   "interception root that this device trusts. Remove it ({hint})."),
+                {"hosts": hosts, "name": g.known_as, "hint": f.hint_msg}),
         )
     elif trusted:
-        out.add(None, f"Your network intercepts HTTPS to {hosts} with it.")
+        out.add(None, Msg(N_("Your network intercepts HTTPS to {hosts} with it."), {"hosts": hosts}))
     else:
         out.add(
             None,
-            f"Your network intercepts HTTPS to {hosts} with a certificate from '{g.known_as}', a "
-            "known state interception root; this device does not trust it, so browsers warn there: "
-            "do not click past the warning, and do not install that certificate.",
+            Msg(N_("Your network intercepts HTTPS to {hosts} with a certificate from '{name}', a known state "
+                   "interception root; this device does not trust it, so browsers warn there: do not click past "
+                   "the warning, and do not install that certificate."),
+                {"hosts": hosts, "name": g.known_as}),
         )
     out.covered_roots.add(g.known_as)
     if g.root_sha256:
@@ -420,23 +524,31 @@ def _interception_known_root(f: _Facts, g: _Group, trusted: bool, out: _Said) ->
 
 
 def _interception_unknown_issuer(f: _Facts, g: _Group, trusted: bool, *, first: bool, out: _Said) -> None:
-    hosts, issuer = list_hosts(g.hosts), cn_of(g.issuer)
+    hosts, issuer = hosts_param(g.hosts), issuer_param(g.issuer)
     if not first:
-        text = f"HTTPS to {hosts} is also intercepted, by '{issuer}'."
+        text = Msg(N_("HTTPS to {hosts} is also intercepted, by '{issuer}'."), {"hosts": hosts, "issuer": issuer})
     elif trusted:
         root = cn_of(g.root_subject) if g.root_subject else ""
-        under = f" under the root '{root}'" if root and root != issuer else ""
-        what = f"'{root}'" if under else "it"
-        text = (
-            f"HTTPS to {hosts} is intercepted with a certificate from '{issuer}'{under}, which this "
-            "device trusts but the public web does not: antivirus software, an employer or the "
-            f"network may have installed it. If you did not choose it, remove {what} ({f.hint})."
-        )
+        if root and root != cn_of(g.issuer):
+            text = Msg(
+                N_("HTTPS to {hosts} is intercepted with a certificate from '{issuer}' under the root '{root}', "
+                   "which this device trusts but the public web does not: antivirus software, an employer or "
+                   "the network may have installed it. If you did not choose it, remove '{root}' ({hint})."),
+                {"hosts": hosts, "issuer": issuer, "root": root, "hint": f.hint_msg},
+            )
+        else:
+            text = Msg(
+                N_("HTTPS to {hosts} is intercepted with a certificate from '{issuer}', which this device trusts "
+                   "but the public web does not: antivirus software, an employer or the network may have "
+                   "installed it. If you did not choose it, remove it ({hint})."),
+                {"hosts": hosts, "issuer": issuer, "hint": f.hint_msg},
+            )
     else:
-        text = (
-            f"HTTPS to {hosts} is intercepted: the certificate comes from '{issuer}', not from the "
-            "sites' real certificate authorities (a network, a company proxy or antivirus software "
-            "can do this). Do not click past browser warnings."
+        text = Msg(
+            N_("HTTPS to {hosts} is intercepted: the certificate comes from '{issuer}', not from the sites' real "
+               "certificate authorities (a network, a company proxy or antivirus software can do this). Do not "
+               "click past browser warnings."),
+            {"hosts": hosts, "issuer": issuer},
         )
     out.add(AdviceCase.INTERCEPTION_UNKNOWN_ISSUER, text)
 
@@ -449,19 +561,21 @@ def _trusted_known_roots(f: _Facts, out: _Said) -> None:
     ]
     if not left:
         return
-    names = join_words(sorted({f"'{t.known_as or cn_of(t.subject)}'" for t in left}))
+    names = words_list([quoted(n) for n in sorted({t.known_as or cn_of(t.subject) for t in left})])
     several = len({t.known_as for t in left}) > 1
-    what, keys, it = (
-        ("known state interception roots", "their keys", "them")
-        if several
-        else ("a known state interception root", "its key", "it")
-    )
-    out.add(
-        AdviceCase.KNOWN_ROOT_TRUSTED,
-        f"This device trusts {names}, {what}"
-        f"{'' if f.groups else ', though it was not seen intercepting here'}: "
-        f"whoever holds {keys} can read your HTTPS. Remove {it} ({f.hint}).",
-    )
+    if several and f.groups:
+        text = N_("This device trusts {names}, known state interception roots: whoever holds their keys can "
+                  "read your HTTPS. Remove them ({hint}).")
+    elif several:
+        text = N_("This device trusts {names}, known state interception roots, though they were not seen "
+                  "intercepting here: whoever holds their keys can read your HTTPS. Remove them ({hint}).")
+    elif f.groups:
+        text = N_("This device trusts {names}, a known state interception root: whoever holds its key can read "
+                  "your HTTPS. Remove it ({hint}).")
+    else:
+        text = N_("This device trusts {names}, a known state interception root, though it was not seen "
+                  "intercepting here: whoever holds its key can read your HTTPS. Remove it ({hint}).")
+    out.add(AdviceCase.KNOWN_ROOT_TRUSTED, Msg(text, {"names": names, "hint": f.hint_msg}))
 
 
 def _where_interception_happens(f: _Facts, out: _Said) -> None:
@@ -473,35 +587,39 @@ def _where_interception_happens(f: _Facts, out: _Said) -> None:
     )
     intact = [p.id for p in f.paths if p.tls == TlsVerdict.INTACT]
     if intercepted and intact:
-        where = f"Interception was seen on {join_words([f.words(p) for p in intercepted])} only"
+        where = f.paths_param(intercepted)
         if f.best:
             out.add(AdviceCase.INTERCEPTION_SOME_PATHS,
-                    f"{where}; {f.words(f.best)} reached the real sites with HTTPS intact: {_use(f.best)}.")
+                    Msg(BEST_ONLY[_use(f.best)], {"paths": where, "best": f.path(f.best), "name": f.best[4:]}
+                        if _use(f.best) == "doh" else {"paths": where, "best": f.path(f.best)}))
             out.best_said = True
         else:
-            out.add(AdviceCase.INTERCEPTION_SOME_PATHS, where + ".")
+            out.add(AdviceCase.INTERCEPTION_SOME_PATHS,
+                    Msg(N_("Interception was seen on {paths} only."), {"paths": where}))
     elif intercepted:
         tunnels = [p for p in intercepted if f.is_tunnel(p)]
         if tunnels:
             out.add(
                 AdviceCase.INTERCEPTION_ALL_PATHS,
-                f"It was seen on every path tested, {join_words([f.words(p) for p in tunnels])} included, "
-                "so it probably happens on this device itself (security or company software), "
-                "not on the network.",
+                Msg(N_("It was seen on every path tested, {tunnels} included, so it probably happens on this device "
+                       "itself (security or company software), not on the network."),
+                    {"tunnels": f.paths_param(tunnels)}),
             )
 
 
 def _dns_tampering(f: _Facts, out: _Said) -> None:
     if not f.dns_hosts:
         return
-    also = " also" if f.groups or f.offered else ""
-    out.add(AdviceCase.DNS_TAMPERING, f"This network's DNS{also} gives false answers for {list_hosts(f.dns_hosts)}.")
+    text = (N_("This network's DNS also gives false answers for {hosts}.") if f.groups or f.offered
+            else N_("This network's DNS gives false answers for {hosts}."))
+    out.add(AdviceCase.DNS_TAMPERING, Msg(text, {"hosts": hosts_param(f.dns_hosts)}))
     if f.dns_groups:
         redirected = sorted({h for g in f.dns_groups for h in g.hosts})
         out.add(
             None,
-            f"For {list_hosts(redirected)} it sends the browser to another server whose certificate is "
-            "not valid for those names (a block page or an impostor): do not click past the warning.",
+            Msg(N_("For {hosts} it sends the browser to another server whose certificate is not valid for those "
+                   "names (a block page or an impostor): do not click past the warning."),
+                {"hosts": hosts_param(redirected)}),
         )
 
 
@@ -510,9 +628,34 @@ def _captive_portal(f: _Facts, out: _Said) -> None:
     if f.captive:
         out.add(
             AdviceCase.CAPTIVE_PORTAL,
-            "This network first shows a login page (a captive portal): log in or accept its terms, then run "
-            "the check again. Until then, failures say nothing about censorship.",
+            Msg(N_("This network first shows a login page (a captive portal): log in or accept its terms, then run "
+                   "the check again. Until then, failures say nothing about censorship.")),
         )
+
+
+DISTRUSTED = {
+    (False, False): N_(
+        "HTTPS to {hosts} could not be verified: its certificates come from {roots}, which Mozilla no longer "
+        "trusts (removed for cause, or distrusted for certificates issued after a set date). This device still "
+        "trusts it; that is not a sign of interception by the network, but an up-to-date system has dropped it: "
+        "update this system, or remove it ({hint})."),
+    (True, False): N_(
+        "HTTPS to {hosts} could not be verified: their certificates come from {roots}, which Mozilla no longer "
+        "trusts (removed for cause, or distrusted for certificates issued after a set date). This device still "
+        "trusts it; that is not a sign of interception by the network, but an up-to-date system has dropped it: "
+        "update this system, or remove it ({hint})."),
+    (False, True): N_(
+        "HTTPS to {hosts} could not be verified: its certificates come from {roots}, which Mozilla no longer "
+        "trusts (removed for cause, or distrusted for certificates issued after a set date). This device still "
+        "trusts them; that is not a sign of interception by the network, but an up-to-date system has dropped "
+        "them: update this system, or remove them ({hint})."),
+    (True, True): N_(
+        "HTTPS to {hosts} could not be verified: their certificates come from {roots}, which Mozilla no longer "
+        "trusts (removed for cause, or distrusted for certificates issued after a set date). This device still "
+        "trusts them; that is not a sign of interception by the network, but an up-to-date system has dropped "
+        "them: update this system, or remove them ({hint})."),
+}
+"""The distrusted-root sentence by (several sites, several roots)."""
 
 
 def _distrusted_roots(f: _Facts, out: _Said) -> None:
@@ -521,14 +664,10 @@ def _distrusted_roots(f: _Facts, out: _Said) -> None:
     if seen is None:
         return
     roots, bad_hosts, several = seen
-    it = "them" if several else "it"
     out.add(
         AdviceCase.DISTRUSTED_ROOT,
-        f"HTTPS to {list_hosts(bad_hosts)} could not be verified: {'their' if len(bad_hosts) > 1 else 'its'} "
-        f"certificates come from {roots}, which Mozilla no longer trusts (removed for cause, or distrusted "
-        f"for certificates issued after a set date). This device still trusts {it}; that is not a sign of "
-        f"interception by the network, but an up-to-date system has dropped {it}: update this system, or "
-        f"remove {it} ({f.hint}).",
+        Msg(DISTRUSTED[(len(bad_hosts) > 1, several)],
+            {"hosts": hosts_param(bad_hosts), "roots": roots, "hint": f.hint_msg}),
     )
 
 
@@ -544,14 +683,22 @@ def _blocking(f: _Facts, out: _Said) -> None:
         else []
     )
     blocked_sites = [h for h in blocked_sites if h not in f.dns_hosts]
-    parts = []
+    several = len(blocked_paths) > 1
+    if blocked_sites and blocked_paths:
+        text = (N_("The plain network does not reach {hosts}; {paths} are blocked.") if several
+                else N_("The plain network does not reach {hosts}; {paths} is blocked."))
+    elif blocked_sites:
+        text = N_("The plain network does not reach {hosts}.")
+    elif blocked_paths:
+        text = N_("{paths} are blocked.") if several else N_("{paths} is blocked.")
+    else:
+        return
+    params: dict[str, Param] = {}
     if blocked_sites:
-        parts.append(f"the plain network does not reach {list_hosts(blocked_sites)}")
+        params["hosts"] = hosts_param(blocked_sites)
     if blocked_paths:
-        verb = "is" if len(blocked_paths) == 1 else "are"
-        parts.append(f"{join_words([f.words(p) for p in blocked_paths])} {verb} blocked")
-    if parts:
-        out.add(AdviceCase.BLOCKING, _cap("; ".join(parts)) + ".")
+        params["paths"] = f.paths_param(blocked_paths)
+    out.add(AdviceCase.BLOCKING, Msg(text, params, cap=True))  # the sentence starts with a capital letter
 
 
 # --- blocking diagnosis (issue 17): how the network blocks, and what gets through ---
@@ -676,22 +823,27 @@ def _way_forward(f: _Facts, out: _Said) -> None:
     if f.best and not out.best_said:
         if not [c for c in out.cases if c not in INFORMATIONAL]:
             if f.best == "direct":
-                text = "No interception or blocking was seen: the plain network kept HTTPS intact."
+                text = Msg(N_("No interception or blocking was seen: the plain network kept HTTPS intact."))
             else:
-                text = (f"No interception or blocking was seen; {f.words(f.best)} kept HTTPS intact and is "
-                        "the most private choice.")
+                text = Msg(N_("No interception or blocking was seen; {best} kept HTTPS intact and is the most "
+                              "private choice."), {"best": f.path(f.best)})
             out.add(AdviceCase.CLEAN, text)
         else:
-            out.add(None, f"{_cap(f.words(f.best))} reached the real sites with HTTPS intact: {_use(f.best)}.")
+            use = _use(f.best)
+            params: dict[str, Param] = {"best": f.path(f.best)}
+            if use == "doh":
+                params["name"] = f.best[4:]
+            out.add(None, Msg(BEST[use], params, cap=True))  # the sentence starts with a capital letter
     elif not f.best and not f.captive:
         everywhere = AdviceCase.INTERCEPTION_ALL_PATHS in out.cases
         if everywhere and any(Signal.DEVICE_TRUSTED_NOT_PUBLIC in g.signals for g in f.groups):
-            text = "Until that certificate is gone, no path keeps HTTPS intact on this device."
+            out.add(AdviceCase.NOTHING_WORKS,
+                    Msg(N_("Until that certificate is gone, no path keeps HTTPS intact on this device.")))
         elif everywhere:
-            text = "No path tested kept HTTPS intact: do not click past certificate warnings."
+            out.add(AdviceCase.NOTHING_WORKS,
+                    Msg(N_("No path tested kept HTTPS intact: do not click past certificate warnings.")))
         else:
-            text = _nothing_works(f.paths)
-        out.add(AdviceCase.NOTHING_WORKS, text)
+            out.add(AdviceCase.NOTHING_WORKS, *_nothing_works(f.paths))
 
 
 def _legacy_roots_seen(f: _Facts, out: _Said) -> None:
@@ -700,17 +852,19 @@ def _legacy_roots_seen(f: _Facts, out: _Said) -> None:
     if seen is None:
         return
     roots, old_hosts, several = seen
-    out.add(
-        AdviceCase.LEGACY_PUBLIC_ROOT,
-        f"The certificates of {list_hosts(old_hosts)} come from {roots}: "
-        f"{'old public roots' if several else 'an old public root'} that Mozilla has retired and "
-        "this device still trusts. That is normal and not a sign of interception, though some browsers "
-        "may warn there.",
+    text = (
+        N_("The certificates of {hosts} come from {roots}: old public roots that Mozilla has retired and this "
+           "device still trusts. That is normal and not a sign of interception, though some browsers may warn "
+           "there.") if several else
+        N_("The certificates of {hosts} come from {roots}: an old public root that Mozilla has retired and this "
+           "device still trusts. That is normal and not a sign of interception, though some browsers may warn "
+           "there.")
     )
+    out.add(AdviceCase.LEGACY_PUBLIC_ROOT, Msg(text, {"hosts": hosts_param(old_hosts), "roots": roots}))
 
 
-def _legacy_roots(paths: Sequence[Path], signal: str) -> tuple[str, set[str], bool] | None:
-    """The formerly public roots (named, in words) of the targets that carry ``signal``, their hosts,
+def _legacy_roots(paths: Sequence[Path], signal: str) -> tuple[Listed, set[str], bool] | None:
+    """The formerly public roots (named, as a list) of the targets that carry ``signal``, their hosts,
     and whether there are several roots; ``None`` when no target carries it."""
     by_root: dict[str, set[str]] = {}
     for p in paths:
@@ -718,37 +872,46 @@ def _legacy_roots(paths: Sequence[Path], signal: str) -> tuple[str, set[str], bo
             if signal not in t.signals:
                 continue
             subject = t.legacy_root.subject if t.legacy_root is not None else None
-            by_root.setdefault(subject or "an old root", set()).add(host_of(t.target))
+            by_root.setdefault(subject or "", set()).add(host_of(t.target))
     if not by_root:
         return None
     hosts = {h for hs in by_root.values() for h in hs}
-    return join_words([f"'{cn_of(r)}'" for r in sorted(by_root)]), hosts, len(by_root) > 1
+    names = [quoted(cn_of(r) if r else Msg(N_("an old root"))) for r in sorted(by_root, key=lambda r: r or "an old root")]
+    return words_list(names), hosts, len(by_root) > 1
 
 
-def _nothing_works(paths: Sequence[Path]) -> str:
+TRY = {
+    (True, True): N_(
+        "Try other Tor bridges (bridges.torproject.org, or email bridges@torproject.org) or another transport "
+        "(snowflake, meek, webtunnel), or a VPN on another port or protocol, and test them with "
+        "`pathprobe check --bridge '...'` or a plan that lists them."),
+    (True, False): N_(
+        "Try other Tor bridges (bridges.torproject.org, or email bridges@torproject.org) or another transport "
+        "(snowflake, meek, webtunnel), or a VPN you trust, and test them with `pathprobe check --bridge '...'` "
+        "or a plan that lists them."),
+    (False, True): N_(
+        "Try Tor with bridges (bridges.torproject.org), or a VPN on another port or protocol, and test them with "
+        "`pathprobe check --bridge '...'` or a plan that lists them."),
+    (False, False): N_(
+        "Try Tor with bridges (bridges.torproject.org), or a VPN you trust, and test them with "
+        "`pathprobe check --bridge '...'` or a plan that lists them."),
+}
+"""What to try when nothing works, by (Tor was tested, a VPN was tested)."""
+
+
+def _nothing_works(paths: Sequence[Path]) -> tuple[Msg, Msg]:
     tested = [p for p in paths if p.reachability != Reachability.UNKNOWN]
     if not tested:
         reasons = [p.reason for p in paths if p.reason]
-        why = f": {reasons[0]}" if reasons else ""
-        head = f"No path could be tested here{why}."
+        head = (Msg(N_("No path could be tested here: {reason}."), {"reason": reasons[0]}) if reasons
+                else Msg(N_("No path could be tested here.")))
     elif any(p.tls == TlsVerdict.INTACT for p in tested):
         # A partial path kept HTTPS intact where it got through: it just does not reach every site.
-        head = "No path tested reached every site with HTTPS intact here."
+        head = Msg(N_("No path tested reached every site with HTTPS intact here."))
     else:
-        head = "No path tested kept HTTPS intact here."
+        head = Msg(N_("No path tested kept HTTPS intact here."))
     kinds = {path_kind(p.id, p.kind) for p in paths}
-    if "tor" in kinds:
-        tor = (
-            "other Tor bridges (bridges.torproject.org, or email bridges@torproject.org) or another "
-            "transport (snowflake, meek, webtunnel)"
-        )
-    else:
-        tor = "Tor with bridges (bridges.torproject.org)"
-    vpn = ", or a VPN on another port or protocol" if "vpn" in kinds else ", or a VPN you trust"
-    return (
-        f"{head} Try {tor}{vpn}, and test them with `pathprobe check --bridge '...'` or a plan that "
-        "lists them."
-    )
+    return head, Msg(TRY[("tor" in kinds, "vpn" in kinds)])
 
 
 def advice(profile: Profile, ranked: list[str]) -> str:

@@ -66,4 +66,5 @@ def recommend(profile: Profile) -> Recommendation:
         ranked=tuple(ranked),
         advice=found.text,
         cases=tuple(found.cases),
+        advice_messages=tuple(m.to_json() for m in found.messages),
     )

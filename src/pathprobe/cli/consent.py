@@ -10,7 +10,8 @@ A check runs only when one of these holds:
 
 Otherwise, on a terminal the notice is shown on stderr and the answer read from stdin; without a
 terminal (scripts, cron) the check stops before sending anything, with one message and **exit code 3**
-(:class:`pathprobe.errors.ConsentRequired`). Bad input is reported first, whether or not consent was
+(:class:`pathprobe.errors.ConsentRequired`). The notice, the prompt and the messages are told in the run's
+language (:mod:`pathprobe.i18n`); the answer is ``yes`` or the language's own word for it. Bad input is reported first, whether or not consent was
 given, because ``check`` validates everything before it asks.
 """
 
@@ -22,10 +23,11 @@ import sys
 from pathlib import Path
 
 from pathprobe.errors import ConsentRequired
+from pathprobe.i18n import N_, _
 
 NOTICE_VERSION = 1
 
-NOTICE = """\
+NOTICE = N_("""\
 Before you run pathprobe on this network, know what a check does.
 
   * What it sends: from this device, it connects to every site, DNS resolver, Tor relay or bridge
@@ -44,9 +46,17 @@ Before you run pathprobe on this network, know what a check does.
     only `pathprobe submit` sends one, to the collector you name.
   * The risk: in some countries testing for censorship, or using circumvention tools, is itself
     risky or illegal. Only run a check if you accept that risk for yourself.
-"""
+""")
+"""The notice (English msgid; shown with :func:`notice`)."""
 
-PROMPT = "Type 'yes' to agree and run the check (anything else cancels): "
+PROMPT = N_("Type 'yes' to agree and run the check (anything else cancels): ")
+YES = N_("yes")
+"""The answer that agrees (``yes`` is always accepted, and the language's word for it)."""
+
+
+def notice() -> str:
+    """The consent notice in the run's language."""
+    return _(NOTICE)
 
 
 def _config_dir() -> Path:
@@ -77,7 +87,8 @@ def _store() -> None:
         consent_file().write_text(f"accepted notice v{NOTICE_VERSION} on {stamp}\n", "utf-8")
     except OSError as exc:
         print(
-            f"pathprobe: note: could not store your consent ({exc.strerror}); you will be asked again",
+            "pathprobe: " + _("note: could not store your consent ({reason}); you will be asked again",
+                              reason=exc.strerror),
             file=sys.stderr,
         )
 
@@ -88,14 +99,14 @@ def ensure_consent(accept_risk: bool) -> None:
         return
     if not sys.stdin.isatty():
         raise ConsentRequired(
-            "a check needs your informed consent first, and this run has no terminal to ask on. Run "
-            "`pathprobe check` once in a terminal to read what it sends and agree, or pass --accept-risk "
-            f"(or set PATHPROBE_ACCEPT_RISK=1, or create {consent_file()}) if you have read it: see "
-            "`pathprobe check --help`."
+            _("a check needs your informed consent first, and this run has no terminal to ask on. Run "
+              "`pathprobe check` once in a terminal to read what it sends and agree, or pass --accept-risk "
+              "(or set PATHPROBE_ACCEPT_RISK=1, or create {file}) if you have read it: see "
+              "`pathprobe check --help`.", file=consent_file())
         )
-    sys.stderr.write(NOTICE + "\n" + PROMPT)
+    sys.stderr.write(notice() + "\n" + _(PROMPT))
     sys.stderr.flush()
     answer = sys.stdin.readline().strip().lower()
-    if answer != "yes":
-        raise ConsentRequired("no consent given; nothing was sent")
+    if answer not in ("yes", _(YES).lower()):
+        raise ConsentRequired(_("no consent given; nothing was sent"))
     _store()

@@ -52,6 +52,11 @@ def build_app(command: str | None = None) -> typer.Typer:
     def _root(
         ctx: typer.Context,
         version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+        lang: str = typer.Option(
+            None, "--lang", metavar="en|ru|kk",
+            help="The language to speak: en, ru or kk (any command takes it; default: PATHPROBE_LANG, "
+            "then LC_ALL/LC_MESSAGES/LANG, then English).",
+        ),
     ) -> None:
         if version:
             typer.echo(__version__)
@@ -83,6 +88,15 @@ def main(argv: list[str] | None = None) -> None:
     code; every user-facing error leaves through one place with its exit code (2 for usage errors).
     """
     args = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = _choose_language(args)
+    except BadInput as exc:
+        print(f"pathprobe: {_shown(exc)}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    if argv is not None:
+        argv = args
+    else:
+        sys.argv[1:] = args
     if args == ["--version"]:  # nothing else to parse: no need to build the app
         print(__version__)
         sys.exit(0)
@@ -103,6 +117,36 @@ def main(argv: list[str] | None = None) -> None:
         if argv is None:
             gc.freeze()  # the process ends now: spare the interpreter's exit a collection of everything
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _choose_language(args: list[str]) -> list[str]:
+    """Set the run's language from ``--lang X`` / ``--lang=X`` wherever it stands among the options (before
+    a ``--``), else from the environment (:func:`pathprobe.i18n.resolve`), and return the arguments
+    without it: every command takes ``--lang``. An unknown language is :class:`BadInput` (exit 2)."""
+    from pathprobe import i18n
+
+    chosen: str | None = None
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            rest.extend(args[i:])
+            break
+        if a == "--lang":
+            if i + 1 >= len(args):
+                raise BadInput(i18n._("--lang needs a value: one of {choices}", choices=", ".join(i18n.LANGUAGES)))
+            chosen = args[i + 1]
+            i += 2
+            continue
+        if a.startswith("--lang="):
+            chosen = a.partition("=")[2]
+        else:
+            rest.append(a)
+        i += 1
+    i18n.set_language(i18n.language_from_env())  # an --lang error is then told in the environment's language
+    i18n.set_language(i18n.resolve(chosen))
+    return rest
 
 
 def _interrupt_on_signals() -> None:

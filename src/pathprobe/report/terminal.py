@@ -2,6 +2,12 @@
 
 Colours come from rich and are off when stdout is not a terminal (or ``NO_COLOR`` is set); every
 string taken from the profile is escaped, never read as markup.
+
+Everything here is told in the run's language (:mod:`pathprobe.i18n`): headers, notes and the findings
+are whole translated sentences; the advice is told again from ``recommendation.advice_messages`` when the
+profile has them (a profile made before them shows its stored text). Verdict words are translated for the
+eye; ids, hosts and names stay as they are. rich measures columns in terminal cells, so Cyrillic keeps
+the table aligned.
 """
 
 from __future__ import annotations
@@ -12,7 +18,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from pathprobe.analysis.advice import describe_path, removal_hint
+from pathprobe.analysis.advice import path_msg, removal_msg
+from pathprobe.i18n import N_, _, get_language, ngettext, render_stored
 from pathprobe.profile import Profile
 from pathprobe.report.safe import term_safe
 from pathprobe.report.view import (
@@ -22,7 +29,6 @@ from pathprobe.report.view import (
     blocking_line,
     interceptors,
     issuer_name,
-    path_title,
     severity,
     short_hash,
     throttled_sites,
@@ -39,11 +45,36 @@ STYLE: dict[str, str] = {
     TlsVerdict.UNVERIFIED: "dim",
 }
 BORDER = {Severity.GOOD: "green", Severity.WARN: "yellow", Severity.BAD: "red"}
+WORDS: dict[str, str] = {
+    Reachability.REACHABLE: N_("reachable"),
+    Reachability.PARTIAL: N_("partial"),
+    Reachability.BLOCKED: N_("blocked"),
+    Reachability.UNKNOWN: N_("unknown"),
+    TlsVerdict.INTACT: N_("intact"),
+    TlsVerdict.INTERCEPTED: N_("intercepted"),
+    TlsVerdict.UNVERIFIED: N_("unverified"),
+}
+"""Verdict words as shown (the values themselves stay English in the JSON)."""
+CONNECTIVITY: dict[str, str] = {Connectivity.OFFLINE: N_("offline"), Connectivity.PORTAL: N_("captive portal")}
+"""Connectivity words as shown."""
 
 
 def _verdict(word: str | None) -> Text:
     w = str(word)
-    return Text(term_safe(f"{SYMBOL.get(w, ' ')} {w}"), style=STYLE.get(w, ""))
+    shown = _(WORDS[w]) if w in WORDS else w
+    return Text(term_safe(f"{SYMBOL.get(w, ' ')} {shown}"), style=STYLE.get(w, ""))
+
+
+def advice_text(profile: Profile, lang: str | None = None) -> str:
+    """The profile's advice in ``lang`` (default: the run's language): told again from its stored messages,
+    or its stored text when it has none (an older profile) or they cannot be read."""
+    rec = profile.recommendation
+    lang = lang or get_language()
+    if lang != "en" or rec.advice is None:
+        told = render_stored(rec.advice_messages, lang)
+        if told is not None:
+            return told
+    return rec.advice or ""
 
 
 def paths_table(profile: Profile) -> Table:
@@ -53,21 +84,24 @@ def paths_table(profile: Profile) -> Table:
     ranked = list(profile.recommendation.ranked)
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, padding=(0, 2, 0, 0))
     table.add_column("#", justify="right")
-    table.add_column("path")
-    table.add_column("reachability")
+    table.add_column(_("path"))
+    table.add_column(_("reachability"))
     table.add_column("TLS")
-    table.add_column("latency", justify="right")
-    table.add_column("notes", overflow="fold")
+    table.add_column(_("latency"), justify="right")
+    table.add_column(_("notes"), overflow="fold")
     for p in profile.paths:
         reached = sum(1 for t in p.targets if t.reachability == Reachability.REACHABLE)
-        notes = p.reason or (f"{reached}/{len(p.targets)} sites reached" if p.targets else "")
+        notes = p.reason or (
+            ngettext("{reached}/{n} site reached", "{reached}/{n} sites reached", len(p.targets), reached=reached)
+            if p.targets else ""
+        )
         lat = p.latency_ms
         table.add_row(
             str(ranked.index(p.id) + 1) if p.id in ranked else "",
             Text(term_safe(p.id), style="bold" if ranked and p.id == ranked[0] else ""),
             _verdict(p.reachability),
             _verdict(p.tls),
-            f"{lat:.0f} ms" if lat is not None else "-",
+            _("{ms} ms", ms=f"{lat:.0f}") if lat is not None else "-",
             Text(term_safe(notes)),
         )
     return table
@@ -85,20 +119,21 @@ def render_profile(profile: Profile, console: Console) -> None:
     console.print(head)
     conn = net.connectivity
     if conn and conn != Connectivity.ONLINE:
-        console.print(Text(f"Network: {conn}", style="yellow"))
+        console.print(Text(_("Network: {state}", state=_(CONNECTIVITY.get(conn, conn))), style="yellow"))
     console.print(paths_table(profile))
     for pid, target, b in blocked_sites(profile):  # --- blocking diagnosis (issue 17) ---
         line = Text("Blocking ", style="bold yellow")
         line.append(term_safe(f"{target} on {pid}: {blocking_line(b)}"))
         console.print(line)
     for g in interceptors(profile):
-        line = Text("Interception ", style="bold red")
-        line.append(term_safe(
-            f"of {', '.join(g.hosts)} on {', '.join(g.paths)}: certificates from "
-            f"'{issuer_name(g.issuer)}', root {short_hash(g.root_sha256 or None)}"
-        ))
+        line = Text(_("Interception") + " ", style="bold red")
+        line.append(term_safe(_(
+            "of {hosts} on {paths}: certificates from '{issuer}', root {root}",
+            hosts=", ".join(g.hosts), paths=", ".join(g.paths), issuer=issuer_name(g.issuer)
+            if g.issuer else _("an unnamed issuer"), root=short_hash(g.root_sha256 or None),
+        )))
         if g.known_as:
-            line.append(term_safe(f" — known as {g.known_as}"), style="bold red")
+            line.append(term_safe(" — " + _("known as {name}", name=g.known_as)), style="bold red")
         console.print(line)
     for th in throttled_sites(profile):  # issue 17
         line = Text("Throttled ", style="bold yellow")
@@ -109,39 +144,51 @@ def render_profile(profile: Profile, console: Console) -> None:
         console.print(line)
     trust = profile.trust_store
     for t in trust.known_interception_roots:
-        line = Text("Trust store ", style="bold red")
-        line.append(term_safe(
-            f"this device trusts {t.known_as} ({t.subject}); remove it: {removal_hint(trust.source)}"
-        ))
+        line = Text(_("Trust store") + " ", style="bold red")
+        line.append(term_safe(_(
+            "this device trusts {name} ({subject}); remove it: {hint}",
+            name=t.known_as, subject=t.subject, hint=removal_msg(trust.source).render(),
+        )))
         console.print(line)
     portal = net.portal
     if portal is not None and portal.detected:
         certs = portal.offered_certificates
-        line = Text("Portal ", style="bold yellow")
+        line = Text(_("Portal") + " ", style="bold yellow")
         line.append(
-            "this network shows its own page for plain HTTP"
-            + (f" and offers {len(certs)} certificate(s) to install — do not install them" if certs else "")
+            ngettext(
+                "this network shows its own page for plain HTTP and offers {n} certificate to install — do "
+                "not install it",
+                "this network shows its own page for plain HTTP and offers {n} certificates to install — do "
+                "not install them",
+                len(certs),
+            )
+            if certs
+            else _("this network shows its own page for plain HTTP")
         )
         console.print(line)
         for c in certs:
-            known = f" — known as {c.known_as}" if c.known_as else ""
-            console.print(
-                Text(term_safe(
-                    f"  offered: {issuer_name(c.subject)}{known} "
-                    f"(sha256 {short_hash(c.sha256)}, over {c.over})"
-                ))
+            name = issuer_name(c.subject) if c.subject else _("an unnamed issuer")
+            offered = (
+                _("offered: {name} — known as {known} (sha256 {sha256}, over {over})", name=name,
+                  known=c.known_as, sha256=short_hash(c.sha256), over=c.over)
+                if c.known_as
+                else _("offered: {name} (sha256 {sha256}, over {over})", name=name, sha256=short_hash(c.sha256),
+                       over=c.over)
             )
+            console.print(Text(term_safe("  " + offered)))
     rec = profile.recommendation
     best = best_path(profile)
     title = (
-        f"Recommended: {escape(term_safe(path_title(best) if best else describe_path(rec.path)))} "
-        f"({escape(term_safe(rec.path))})"
+        escape(term_safe(_(
+            "Recommended: {path} ({id})",
+            path=path_msg(best.id, best.detail).render() if best else path_msg(rec.path).render(), id=rec.path,
+        )))
         if rec.path
-        else "No path kept HTTPS intact"
+        else _("No path kept HTTPS intact")
     )
     console.print(
         Panel(
-            Text(term_safe(rec.advice or "")),
+            Text(term_safe(advice_text(profile))),
             title=title,
             title_align="left",
             border_style=BORDER[severity(profile)],
@@ -152,4 +199,4 @@ def render_profile(profile: Profile, console: Console) -> None:
 def quiet_line(profile: Profile) -> str:
     """``check --quiet``: the recommended path id (or ``none``) and the advice, on one line."""
     rec = profile.recommendation
-    return term_safe(f"{rec.path or 'none'}: {rec.advice or ''}")
+    return term_safe(f"{rec.path or 'none'}: {advice_text(profile)}")
