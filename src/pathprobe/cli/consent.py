@@ -32,11 +32,11 @@ Before you run pathprobe on this network, know what a check does.
 
   * What it sends: from this device, it connects to every site, DNS resolver, Tor relay or bridge
     and VPN server in the plan, as a browser or a Tor/VPN client would, and asks each site for its
-    front page. With the default plan that is a few dozen well-known sites, public DNS resolvers and
-    Tor's directory authorities and bridges. When a site is not reached after the connection was
-    made, the check diagnoses why: it sends a second TLS hello with another name (a control site's)
-    to the same server, and tries the site's own hello split into pieces, as tools that get past
-    filters do; the network sees these too.
+    front page, reading at most 64 KiB of it to measure the speed. With the default plan that is a
+    few dozen well-known sites, public DNS resolvers and Tor's directory authorities and bridges.
+    When a site is not reached after the connection was made, the check diagnoses why: it sends a
+    second TLS hello with another name (a control site's) to the same server, and tries the site's
+    own hello split into pieces, as tools that get past filters do; the network sees these too.
   * Who can see it: whoever runs this network (the hotel, the employer, the ISP, the state) can see
     which names and addresses this device contacts, and may recognise the pattern as a test or as an
     attempt to use Tor or a VPN. Some plans name sites that are blocked where you are; contacting
