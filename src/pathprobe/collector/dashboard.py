@@ -18,6 +18,7 @@ import json
 from typing import Any
 
 from pathprobe.version import __version__
+from pathprobe.vocab import Signal
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -184,7 +185,7 @@ _BLOCKING_COLUMNS = (
     "blocked by address",
     "split into TCP segments reached",
     "split into TLS records reached",
-    "throttled",
+    "sites throttled",
     "submissions",
 )
 
@@ -202,7 +203,7 @@ def _blocking_table(by_network: dict[str, Any] | None) -> str:
             trig.get("address", 0),
             ev.get("tcp_segments", 0),
             ev.get("tls_records", 0),
-            c.get("throttled", 0),
+            c.get(Signal.THROTTLED, 0),
         ]
         if not any(nums):
             continue

@@ -51,7 +51,7 @@ _BLOCKING_COLUMNS = (  # version 3 (issue 17): sites (per summary and path) by b
     "trigger_address",
     "evasion_tcp_segments",
     "evasion_tls_records",
-    "throttled",
+    "throttled_sites",
 )
 COUNT_COLUMNS = _COUNT_COLUMNS + _BLOCKING_COLUMNS
 """Every counter column of ``path_counts``, in the order :func:`~pathprobe.collector.storage.add_counts`

@@ -45,7 +45,7 @@ _EVASIONS = tuple(Evasion)
 _STAGE_IX = {v: COUNT_COLUMNS.index(f"blocked_{v}") for v in _STAGES}
 _TRIGGER_IX = {v: COUNT_COLUMNS.index(f"trigger_{v}") for v in _TRIGGERS}
 _EVASION_IX = {v: COUNT_COLUMNS.index(f"evasion_{v}") for v in _EVASIONS}
-_THROTTLED_IX = COUNT_COLUMNS.index(Signal.THROTTLED.value)
+_THROTTLED_IX = COUNT_COLUMNS.index("throttled_sites")
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def add_counts(acc: dict[Key, list[int]], s: dict[str, Any]) -> None:
                 for e in b["evasion_reached"]:
                     if e in _EVASION_IX:
                         c[_EVASION_IX[e]] += 1
-            if site.get("throttled") is True:
+            if site.get(Signal.THROTTLED) is True:
                 c[_THROTTLED_IX] += 1
     for path, c in mine.items():
         c[0] = 1
@@ -406,7 +406,7 @@ class Storage:
                         "trigger": {v: c[_TRIGGER_IX[v]] for v in _TRIGGERS},
                         "evasion_reached": {v: c[_EVASION_IX[v]] for v in _EVASIONS},
                     },
-                    "throttled": c[_THROTTLED_IX],
+                    Signal.THROTTLED.value: c[_THROTTLED_IX],
                 }
             )
             cells.append(cell)

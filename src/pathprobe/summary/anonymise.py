@@ -279,7 +279,7 @@ def summarise(
             if t.blocking is not None:  # --- blocking diagnosis (issue 17) ---
                 site["blocking"] = _blocking(t.blocking)
             if Signal.THROTTLED in t.signals:  # only the word: no goodput, no comparable named
-                site["throttled"] = True
+                site[Signal.THROTTLED.value] = True
             sites.append(site)
         paths.append(
             {

@@ -296,7 +296,7 @@ def _signals(v: Any, where: str) -> None:
 
 # --- blocking diagnosis (issue 17) ---
 
-SITE_OPTIONAL = frozenset({"blocking", "throttled"})
+SITE_OPTIONAL = frozenset({"blocking"}) | {Signal.THROTTLED.value}
 """Keys a site of a summary may carry (absent when there is nothing to say): ``blocking`` on a site
 that was not reached, ``throttled: true`` on one that carries the ``throttled`` signal."""
 
@@ -336,7 +336,7 @@ def _path(p: Any, where: str) -> str:
         _obj(s, w, {"host", "reachability", "tls", "failure", "signals"}, optional=SITE_OPTIONAL)
         if "blocking" in s:
             _blocking(s["blocking"], f"{w}.blocking")
-        if "throttled" in s and not isinstance(s["throttled"], bool):  # 1 == True, yet not a boolean
+        if Signal.THROTTLED in s and not isinstance(s[Signal.THROTTLED], bool):  # 1 == True, yet not a boolean
             raise SummaryError(f"{w}.throttled: must be true or false (or absent)")
         if not isinstance(s["host"], str) or s["host"] not in catalogue():
             raise SummaryError(f"{w}.host: must be a host of the shipped catalogue")
