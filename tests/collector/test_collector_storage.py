@@ -123,7 +123,7 @@ def test_migration_from_v1_backfills_counters(tmp_path: Path) -> None:
     _v1_sqlite(db)
     st = open_storage(str(db))
     try:
-        assert st.schema_version() == LATEST == 2
+        assert st.schema_version() == LATEST == 3
         cells = st.aggregate(("country",), 1)["cells"]
         assert cells and all(c["country"] == "KZ" and c["submissions"] == 1 for c in cells)
     finally:

@@ -248,8 +248,9 @@ async def dashboard(request: Request) -> Response:
     st: State = request.app.state.pp
     by_country = await asyncio.to_thread(st.storage.aggregate, ("country", "week"), st.settings.k)
     overall = await asyncio.to_thread(st.storage.aggregate, ("week",), st.settings.k)
+    by_network = await asyncio.to_thread(st.storage.aggregate, ("country", "asn"), st.settings.k)
     return HTMLResponse(
-        render_dashboard(by_country, overall, st.settings.k),
+        render_dashboard(by_country, overall, st.settings.k, by_network),
         headers={
             "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline';"
             " style-src 'unsafe-inline'; img-src data:"

@@ -5,6 +5,10 @@ week: a heat map (path x week, share of tests where the path worked, interceptio
 chart of the same shares, each line labelled at its end and in a legend, with its own dash pattern
 (not colour alone). Both charts are SVGs with a ``viewBox`` at 100 % width: they shrink to fit the
 page instead of running off its right edge. Only cells with at least k submissions are in the data.
+
+Below them, "How networks block" (issue 17): per country, ASN and path, how many sites were blocked by
+server name (``sni``) or by address, how many a split TLS hello reached anyway, and how many were
+throttled. It is plain HTML built here (every value escaped), so it shows without JavaScript too.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import json
 from typing import Any
 
 from pathprobe.version import __version__
+from pathprobe.vocab import Signal
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -35,6 +40,8 @@ select{font:inherit;padding:3px 6px}
 table{border-collapse:collapse;font-size:13px}
 td,th{padding:3px 8px;border-bottom:1px solid #eef0f3;text-align:right}
 th:first-child,td:first-child{text-align:left}
+.wide{overflow-x:auto;max-width:100%}
+#blocking td.t,#blocking th.t{text-align:left}
 svg text{font:12px system-ui,sans-serif;fill:#1d232b}
 svg.chart{display:block;width:100%;height:auto}
 ul.keys{list-style:none;margin:8px 0 0;padding:0;display:flex;flex-wrap:wrap;gap:4px 16px;font-size:13px}
@@ -54,6 +61,7 @@ Cells with fewer than <b id="k">__K__</b> submissions are not shown.</p></header
 <div id="heatmap"></div></section>
 <section><h2>Over time</h2><div id="lines"></div><ul class="keys" id="keys" aria-label="paths"></ul></section>
 <section><h2>Latest week</h2><div id="table"></div></section>
+__BLOCKING__
 <p class="note">pathprobe __VERSION__ collector. No addresses, labels or times of day are stored.</p>
 </main>
 <script id="data" type="application/json">__DATA__</script>
@@ -162,14 +170,70 @@ Cells with fewer than <b id="k">__K__</b> submissions are not shown.</p></header
 """
 
 
-def render_dashboard(by_country: dict[str, Any], overall: dict[str, Any], k: int) -> str:
+_BLOCKING_HEAD = (
+    '<section id="blocking"><h2>How networks block</h2>\n'
+    '<p class="note">Sites counted over all weeks, per country, network (ASN) and path: blocked by'
+    " server name (the name in the TLS hello) or by address; reached anyway by splitting the TLS hello"
+    " (into TCP segments or TLS records) with HTTPS intact; throttled (far slower than through another"
+    " path). Only networks with at least k submissions are shown.</p>\n"
+)
+_BLOCKING_COLUMNS = (
+    "country",
+    "ASN",
+    "path",
+    "blocked by name",
+    "blocked by address",
+    "split into TCP segments reached",
+    "split into TLS records reached",
+    "sites throttled",
+    "submissions",
+)
+
+
+def _blocking_table(by_network: dict[str, Any] | None) -> str:
+    """The "How networks block" section: one row per (country, ASN, path) cell with something to show."""
+    if by_network is None:
+        return ""
+    rows: list[str] = []
+    for c in by_network.get("cells", []):
+        b = c.get("blocking") or {}
+        trig, ev = b.get("trigger") or {}, b.get("evasion_reached") or {}
+        nums = [
+            trig.get("sni", 0),
+            trig.get("address", 0),
+            ev.get("tcp_segments", 0),
+            ev.get("tls_records", 0),
+            c.get(Signal.THROTTLED, 0),
+        ]
+        if not any(nums):
+            continue
+        country = "not given" if c.get("country") is None else str(c["country"])
+        asn = "not given" if c.get("asn") is None else f"AS{c['asn']}"
+        cells = [f'<td class="t">{html.escape(v)}</td>' for v in (country, asn, str(c.get("path", "")))]
+        cells += [f"<td>{html.escape(str(v))}</td>" for v in (*nums, c.get("submissions", 0))]
+        rows.append('<tr class="net">' + "".join(cells) + "</tr>")
+    if not rows:
+        return _BLOCKING_HEAD + '<p class="note" id="no-blocking">Nothing to show yet.</p></section>'
+    head = "".join(
+        f'<th class="{"t" if i < 3 else "n"}" scope="col">{html.escape(h)}</th>'
+        for i, h in enumerate(_BLOCKING_COLUMNS)
+    )
+    table = f'<div class="wide"><table><tr>{head}</tr>\n' + "\n".join(rows) + "</table></div>"
+    return _BLOCKING_HEAD + table + "</section>"
+
+
+def render_dashboard(
+    by_country: dict[str, Any], overall: dict[str, Any], k: int, by_network: dict[str, Any] | None = None
+) -> str:
     """The dashboard page with the two aggregates embedded as JSON (``<``, ``>``, ``&`` escaped so
-    the data cannot close the script element).
+    the data cannot close the script element), and the "How networks block" table from ``by_network``
+    (an aggregate by country and ASN; no table when None).
     """
     data = json.dumps({"by_country": by_country, "overall": overall}, separators=(",", ":"))
     data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return (
-        _PAGE.replace("__DATA__", data)
+        _PAGE.replace("__BLOCKING__", _blocking_table(by_network))
+        .replace("__DATA__", data)
         .replace("__K__", html.escape(str(k)))
         .replace("__VERSION__", html.escape(__version__))
     )

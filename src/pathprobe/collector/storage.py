@@ -18,7 +18,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from pathprobe.collector.migrations import COUNT_COLUMNS, LATEST, MIGRATIONS
 from pathprobe.collector.tokens import new_token, token_hash, valid_name
 from pathprobe.errors import BadInput
 from pathprobe.summary.schema import REACHABILITY, TLS, base_path, iso_week
-from pathprobe.vocab import Reachability, TlsVerdict
+from pathprobe.vocab import BlockStage, BlockTrigger, Evasion, Reachability, Signal, TlsVerdict
 
 UNKNOWN_COUNTRY, UNKNOWN_ASN = "ZZ", 0
 DIMENSIONS = ("country", "asn", "week")
@@ -39,6 +39,13 @@ MAX_STORED_BODY = 16 * MiB
 """Rows per multi-row INSERT (SQLite allows 32766 parameters, PostgreSQL 65535)."""
 _REACH_IX = {v: 2 + i for i, v in enumerate(REACHABILITY)}
 _TLS_IX = {v: 6 + i for i, v in enumerate(TLS)}
+_STAGES = tuple(BlockStage)
+_TRIGGERS = tuple(BlockTrigger)
+_EVASIONS = tuple(Evasion)
+_STAGE_IX = {v: COUNT_COLUMNS.index(f"blocked_{v}") for v in _STAGES}
+_TRIGGER_IX = {v: COUNT_COLUMNS.index(f"trigger_{v}") for v in _TRIGGERS}
+_EVASION_IX = {v: COUNT_COLUMNS.index(f"evasion_{v}") for v in _EVASIONS}
+_THROTTLED_IX = COUNT_COLUMNS.index("throttled_sites")
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,12 @@ def summary_row(s: dict[str, Any]) -> tuple[str, str, str, int]:
 
 
 def add_counts(acc: dict[Key, list[int]], s: dict[str, Any]) -> None:
-    """Add one summary's contribution to the counters (one submission per path kind+transport)."""
+    """Add one summary's contribution to the counters (one submission per path kind+transport).
+
+    The blocking counters count catalogue sites of the summary's paths: blocked at each stage, by
+    trigger, reached by each evasion strategy with HTTPS intact, and throttled (a site tested on two
+    paths of one kind counts twice).
+    """
     _, week, country, asn = summary_row(s)
     mine: dict[str, list[int]] = {}
     for p in s["paths"]:
@@ -71,6 +83,18 @@ def add_counts(acc: dict[Key, list[int]], s: dict[str, Any]) -> None:
         c[_TLS_IX[p["tls"]]] += 1
         if p["reachability"] == Reachability.REACHABLE and p["tls"] == TlsVerdict.INTACT:
             c[9] += 1
+        for site in p["sites"]:  # issue 17: how sites were blocked, what reached them, throttling
+            b = site.get("blocking")
+            if b is not None:
+                if b["stage"] in _STAGE_IX:
+                    c[_STAGE_IX[b["stage"]]] += 1
+                if b["trigger"] in _TRIGGER_IX:
+                    c[_TRIGGER_IX[b["trigger"]]] += 1
+                for e in b["evasion_reached"]:
+                    if e in _EVASION_IX:
+                        c[_EVASION_IX[e]] += 1
+            if site.get(Signal.THROTTLED) is True:
+                c[_THROTTLED_IX] += 1
     for path, c in mine.items():
         c[0] = 1
         tot = acc.setdefault((week, country, asn, path), [0] * len(COUNT_COLUMNS))
@@ -141,14 +165,17 @@ class Storage:
                     f"the database's schema version is {found}, newer than this pathprobe knows"
                     f" ({LATEST}): upgrade pathprobe"
                 )
+            backfills: list[Callable[[Any], None]] = []
             for m in MIGRATIONS:
                 if m.version <= found:
                     continue
                 for sql in m.sqlite if self.dialect == "sqlite" else m.postgres:
                     self._exec(self._w, sql)
-                if m.backfill:
-                    m.backfill(self)
+                if m.backfill and m.backfill not in backfills:
+                    backfills.append(m.backfill)
                 self._exec(self._w, "INSERT INTO schema_version (version) VALUES (?)", (m.version,))
+            for backfill in backfills:  # with the latest columns in place (they compute all of them)
+                backfill(self)
         return found
 
     def schema_version(self) -> int:
@@ -374,6 +401,12 @@ class Storage:
                     "reachability": dict(zip(REACHABILITY, c[2:6], strict=True)),
                     "tls": dict(zip(TLS, c[6:9], strict=True)),
                     "works": c[9],
+                    "blocking": {
+                        "stage": {v: c[_STAGE_IX[v]] for v in _STAGES},
+                        "trigger": {v: c[_TRIGGER_IX[v]] for v in _TRIGGERS},
+                        "evasion_reached": {v: c[_EVASION_IX[v]] for v in _EVASIONS},
+                    },
+                    Signal.THROTTLED.value: c[_THROTTLED_IX],
                 }
             )
             cells.append(cell)

@@ -4,7 +4,8 @@ What a summary keeps (see :mod:`pathprobe.summary.schema` for the exact format):
 - per path: its kind and a transport-level id from a fixed vocabulary (``tor:obfs4``, ``vpn:wireguard``,
   ``doh:quad9``; a user-chosen name outside the vocabulary becomes the bare kind, numbered when it
   repeats: ``vpn``, ``vpn#2``), its two verdicts, its median latency, and per-site verdicts for hosts
-  of the shipped catalogue only (other hosts are counted);
+  of the shipped catalogue only (other hosts are counted), each with how it was blocked when it was not
+  reached (``blocking``: words only) and ``throttled: true`` when it was throttled;
 - per interception finding: issuer name (cleaned: see :func:`~pathprobe.summary.schema.clean_dn`; no word
   of the label and no address in any encoding survives in it), anchoring root fingerprint, ``known_as`` from the
   shipped list, signals, affected paths and catalogue hosts (others counted);
@@ -56,6 +57,7 @@ from pathprobe.vocab import (
     Evasion,
     EvasionOutcome,
     Reachability,
+    Signal,
     TlsVerdict,
 )
 
@@ -276,6 +278,8 @@ def summarise(
             }
             if t.blocking is not None:  # --- blocking diagnosis (issue 17) ---
                 site["blocking"] = _blocking(t.blocking)
+            if Signal.THROTTLED in t.signals:  # only the word: no goodput, no comparable named
+                site[Signal.THROTTLED.value] = True
             sites.append(site)
         paths.append(
             {

@@ -296,8 +296,9 @@ def _signals(v: Any, where: str) -> None:
 
 # --- blocking diagnosis (issue 17) ---
 
-SITE_OPTIONAL = frozenset({"blocking"})
-"""Keys a site of a summary may carry (absent when there is nothing to say)."""
+SITE_OPTIONAL = frozenset({"blocking"}) | {Signal.THROTTLED.value}
+"""Keys a site of a summary may carry (absent when there is nothing to say): ``blocking`` on a site
+that was not reached, ``throttled: true`` on one that carries the ``throttled`` signal."""
 
 
 def _blocking(v: Any, where: str) -> None:
@@ -335,6 +336,8 @@ def _path(p: Any, where: str) -> str:
         _obj(s, w, {"host", "reachability", "tls", "failure", "signals"}, optional=SITE_OPTIONAL)
         if "blocking" in s:
             _blocking(s["blocking"], f"{w}.blocking")
+        if Signal.THROTTLED in s and not isinstance(s[Signal.THROTTLED], bool):  # 1 == True, yet not a boolean
+            raise SummaryError(f"{w}.throttled: must be true or false (or absent)")
         if not isinstance(s["host"], str) or s["host"] not in catalogue():
             raise SummaryError(f"{w}.host: must be a host of the shipped catalogue")
         if s["host"] in seen:
