@@ -24,19 +24,19 @@ SAMPLE_PROFILE = HERE / "sample_profile.json"
 SRC = Path(pathprobe.__file__).resolve().parents[1]
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PG_PORT = 18750
-_ports = itertools.cycle(range(18701, 18750))
+_ports = itertools.cycle(range(19400, 19500))  # a range no other test module uses (tests/net/test_dns.py has 18700-18719)
 
 
 def free_port() -> int:
-    """A free port of 18701-18749, taken in turn (a port comes round again only after 48 others)."""
-    for port in itertools.islice(_ports, 49):
+    """A free port of 19400-19499, taken in turn (a port comes round again only after 99 others)."""
+    for port in itertools.islice(_ports, 100):
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
             return port
-    raise RuntimeError("no free port left in 18701-18749")
+    raise RuntimeError("no free port left in 19400-19499")
 
 
 def env(**extra: str) -> dict[str, str]:

@@ -50,28 +50,55 @@ def test_private_files_and_directories(tmp_path: Path, monkeypatch: pytest.Monke
     launch.remove_dir(d)  # twice is fine
 
 
-def test_a_too_deep_temporary_directory_is_a_clear_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """tor cannot bind a control socket whose path is over 107 bytes: say so, start nothing, leave nothing."""
-    import asyncio
-
+def _private_launcher() -> launch.TorLauncher:
     from pathprobe.lab.servers.tor import COMMON
 
-    deep = tmp_path / ("d" * 60) / ("e" * 60)
-    deep.mkdir(parents=True)
-    monkeypatch.setenv(launch.TMP_ENV, str(deep))
     tor = launch.find_tor()
     if tor is None:
         pytest.skip("tor is not installed (scripts/setup.sh installs it)")
-    launcher = launch.TorLauncher(tor, [*COMMON.items(), ("DirAuthority", "x orport=1 127.0.0.1:2 " + "A" * 40)])
+    return launch.TorLauncher(tor, [*COMMON.items(), ("DirAuthority", "x orport=1 127.0.0.1:2 " + "A" * 40)])
+
+
+def _start_and_stop(launcher: launch.TorLauncher, seen: list[Path]) -> None:
+    import asyncio
 
     async def run() -> None:
         try:
             await launcher.start()
+            assert launcher.control is not None
+            seen.append(launcher.control)
         finally:
             await launcher.stop()
 
+    asyncio.run(run())
+
+
+def test_a_deep_temporary_directory_gets_a_short_control_socket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Unix socket path has at most 107 bytes: tor's data directory may be deep (pytest's or a lab
+    run's), its control socket then lives in a short directory of its own, removed with the rest."""
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    monkeypatch.setenv(launch.TMP_ENV, str(deep))
+    seen: list[Path] = []
+    _start_and_stop(_private_launcher(), seen)
+    (control,) = seen
+    assert len(str(control)) <= launch.MAX_SOCKET_PATH and not control.is_relative_to(deep)
+    assert not control.parent.exists() and list(deep.iterdir()) == [] and launch.running_pids() == []
+
+
+def test_a_too_deep_system_temporary_directory_is_a_clear_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    monkeypatch.setenv(launch.TMP_ENV, str(deep))
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))  # TMPDIR itself too deep: nowhere short to go
     with pytest.raises(RuntimeError, match="too deep for tor's control socket"):
-        asyncio.run(run())
+        _start_and_stop(_private_launcher(), [])
     assert list(deep.iterdir()) == [] and launch.running_pids() == []
 
 

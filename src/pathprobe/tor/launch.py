@@ -294,6 +294,10 @@ class TorLauncher:
         self.options = options
         self.proc: asyncio.subprocess.Process | None = None
         self.dir: Path | None = None
+        self.control: Path | None = None
+        """tor's control socket: in the data directory, or in a short directory of the system's
+        temporary folder when that path would be too long for a Unix socket."""
+        self._control_dir: str | None = None
         self.controller: Any = None
         self.result = BootstrapResult()
         self._reader: asyncio.Task[None] | None = None
@@ -306,7 +310,7 @@ class TorLauncher:
         """
         base = [
             ("DataDirectory", str(data)),
-            ("ControlSocket", str(data / "control")),
+            ("ControlSocket", str(self.control or data / "control")),
             ("CookieAuthentication", "1"),
             ("SocksPort", "127.0.0.1:auto"),
             ("Log", "notice stdout"),
@@ -323,10 +327,15 @@ class TorLauncher:
             raise RuntimeError(f"{PRIVATE_ONLY_ENV}=1 and the torrc does not confine tor to a test network")
         self.dir = Path(private_dir("pathprobe-tor-"))
         data = self.dir / "data"
-        if len(os.fsencode(data / "control")) > MAX_SOCKET_PATH:
+        self.control = data / "control"
+        if len(os.fsencode(self.control)) > MAX_SOCKET_PATH:  # a deep temporary directory: go short
+            self._control_dir = tempfile.mkdtemp(prefix="pp-ctl-")
+            _DIRS.add(self._control_dir)
+            self.control = Path(self._control_dir) / "control"
+        if len(os.fsencode(self.control)) > MAX_SOCKET_PATH:
             raise RuntimeError(
                 f"the temporary directory is too deep for tor's control socket (a Unix socket path has at "
-                f"most {MAX_SOCKET_PATH} bytes): set {TMP_ENV} to a shorter directory"
+                f"most {MAX_SOCKET_PATH} bytes): set TMPDIR or {TMP_ENV} to a shorter directory"
             )
         data.mkdir(mode=0o700)
         torrc = self.dir / "torrc"
@@ -349,7 +358,7 @@ class TorLauncher:
         )
         register(self.proc)
         self._reader = asyncio.create_task(self._read_output())
-        await self._connect_control(data / "control")
+        await self._connect_control(self.control)
 
     async def _connect_control(self, path: Path, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
@@ -461,6 +470,7 @@ class TorLauncher:
             if self._reader is not None:
                 self._reader.cancel()
             remove_dir(self.dir)
+            remove_dir(self._control_dir)
 
     async def __aenter__(self) -> TorLauncher:
         try:
