@@ -64,19 +64,9 @@ LOG_CONFIG: dict[str, Any] = {
 
 def _need_collector_extra() -> None:
     """:class:`BadInput` naming the install command when the collector's packages are missing."""
-    import importlib
+    from pathprobe.cli.extras import need_packages
 
-    missing = []
-    for name in ("starlette", "uvicorn"):
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            missing.append(name)
-    if missing:
-        raise BadInput(
-            f"the collector needs {' and '.join(missing)}, which this install lacks; "
-            f"install them with: {INSTALL_HINT}"
-        )
+    need_packages("the collector", ("starlette", "uvicorn"), INSTALL_HINT)
 
 
 def _fit_descriptors(wanted: int) -> int:

@@ -56,7 +56,8 @@ def ui(
     a bad --lang or --timeout, the web packages missing); 130 interrupted (Ctrl-C).
     """
     from pathprobe.check import CheckOptions
-    from pathprobe.ui.i18n import LANGUAGES, from_environment, pick
+    from pathprobe.i18n import get_language
+    from pathprobe.ui.i18n import LANGUAGES, pick
 
     _need_web_stack()
     address = _loopback(host)
@@ -78,22 +79,13 @@ def ui(
         label=label,
     )
     sock = _listen(address, port)
-    serve(sock, options, lang=pick(lang) or from_environment(), browser=not no_browser)
+    serve(sock, options, lang=pick(lang) or pick(get_language()) or "en", browser=not no_browser)
 
 
 def _need_web_stack() -> None:
-    import importlib
+    from pathprobe.cli.extras import need_packages
 
-    missing = []
-    for name in ("starlette", "uvicorn"):
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            missing.append(name)
-    if missing:
-        raise BadInput(
-            f"pathprobe ui needs {' and '.join(missing)}, which this install lacks; install them with: {INSTALL_HINT}"
-        )
+    need_packages("pathprobe ui", ("starlette", "uvicorn"), INSTALL_HINT)
 
 
 def _loopback(host: str) -> str:

@@ -10,7 +10,6 @@ invents a translation: add ``ru`` and ``kk`` catalogs (reviewed by native speake
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 LANGUAGES: dict[str, str] = {"en": "English", "ru": "Русский", "kk": "Қазақша"}
@@ -36,13 +35,3 @@ def pick(value: str | None) -> str | None:
         return None
     code = value.strip().lower().replace("-", "_").split("_")[0].split(".")[0]
     return code if code in LANGUAGES else None
-
-
-def from_environment() -> str:
-    """The language of the environment (``LC_ALL``, ``LC_MESSAGES``, ``LANG``) when the page has it,
-    else English."""
-    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(var)
-        if value:
-            return pick(value) or DEFAULT
-    return DEFAULT

@@ -1,0 +1,20 @@
+"""Optional packages: one clear message, with the install command, when an extra is missing."""
+
+from __future__ import annotations
+
+import importlib
+
+from pathprobe.errors import BadInput
+
+
+def need_packages(who: str, names: tuple[str, ...], hint: str) -> None:
+    """:class:`BadInput` (exit 2) saying that ``who`` needs the missing ones of ``names`` and how to
+    install them (``hint``); nothing when all can be imported."""
+    missing = []
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        raise BadInput(f"{who} needs {' and '.join(missing)}, which this install lacks; install them with: {hint}")
