@@ -8,7 +8,6 @@ lab is already up; 2 bad input or the lab cannot run here (not Linux, not root, 
 from __future__ import annotations
 
 import contextlib
-import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,18 +23,11 @@ app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 DEMO_SCENARIO = "kz-2019-escape"
 
 
-def _interrupt_on_sigterm() -> None:
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handler)
-
-
 @contextlib.contextmanager
 def _interruptible() -> Iterator[None]:
     """Ctrl-C / SIGTERM: the lab code has already taken down what it started; say so through the
-    CLI's one exit point (:class:`~pathprobe.errors.Interrupted`, exit 130)."""
-    _interrupt_on_sigterm()
+    CLI's one exit point (:class:`~pathprobe.errors.Interrupted`, exit 130). SIGTERM arrives as
+    KeyboardInterrupt too: the CLI's entry point handles both signals alike (cli/main.py)."""
     try:
         yield
     except KeyboardInterrupt:
