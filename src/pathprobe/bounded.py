@@ -14,8 +14,11 @@ from __future__ import annotations
 import itertools
 import json
 import operator
+import os
 import re
+import stat
 import tomllib
+from pathlib import Path
 from typing import Any
 
 from pathprobe.errors import BadInput
@@ -148,3 +151,18 @@ def loads_toml(text: str, what: str, *, max_bytes: int, max_depth: int = MAX_DEP
     if _depth(data, max_depth):
         raise BadInput(f"{what}: nested deeper than {max_depth} levels")
     return data
+
+
+def read_json_file(path: Path, kind: str, *, max_bytes: int) -> Any:
+    """The JSON in the file ``path`` (a ``kind`` of document: "summary", "profile"), read without
+    following a final symlink, only from a regular file (a FIFO would hang the reader) and at most
+    ``max_bytes``; :class:`BadInput` naming the file, or :class:`OSError` when it cannot be opened."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise BadInput(f"{path}: not a regular file")
+        if st.st_size > max_bytes:
+            raise BadInput(f"{path}: too large to be a {kind}")
+        raw = fh.read(max_bytes + 1)
+    return loads_json(raw, str(path), max_bytes=max_bytes)

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import sys
 from pathlib import Path
 from typing import Any
 
-from pathprobe.bounded import MAX_SUMMARY_BYTES, loads_json
+from pathprobe.bounded import MAX_SUMMARY_BYTES, read_json_file
 from pathprobe.errors import BadInput
 from pathprobe.report.safe import term_safe
 from pathprobe.summary.schema import validate_summary
@@ -31,16 +30,7 @@ def read_summary_file(path: Path) -> Any:
     regular file and at most :data:`MAX_SUMMARY_FILE` bytes; :class:`BadInput` (naming the file)
     or :class:`OSError` otherwise.
     """
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags)
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fh.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise BadInput(f"{path}: not a regular file")
-        if st.st_size > MAX_SUMMARY_FILE:
-            raise BadInput(f"{path}: too large to be a summary")
-        raw = fh.read(MAX_SUMMARY_FILE + 1)
-    return loads_json(raw, str(path), max_bytes=MAX_SUMMARY_FILE)
+    return read_json_file(path, "summary", max_bytes=MAX_SUMMARY_FILE)
 
 
 def data_dir() -> Path:

@@ -13,11 +13,10 @@ import datetime as dt
 import os
 import re
 import secrets
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from pathprobe.bounded import loads_json
+from pathprobe.bounded import read_json_file
 from pathprobe.errors import BadInput
 from pathprobe.profile import Profile
 
@@ -61,17 +60,10 @@ def load(name: str, root: Path | None = None) -> Profile:
         raise BadInput("no such saved profile")
     path = root / name
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        data = read_json_file(path, "profile", max_bytes=MAX_PROFILE_FILE)
     except OSError:
         raise BadInput("no such saved profile") from None
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fh.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise BadInput(f"{path}: not a regular file")
-        if st.st_size > MAX_PROFILE_FILE:
-            raise BadInput(f"{path}: too large to be a profile")
-        raw = fh.read(MAX_PROFILE_FILE + 1)
-    return Profile.from_json(loads_json(raw, str(path), max_bytes=MAX_PROFILE_FILE), str(path))
+    return Profile.from_json(data, str(path))
 
 
 def delete(name: str, root: Path | None = None) -> None:
