@@ -283,6 +283,52 @@ def N_(msgid: str) -> str:
     return msgid
 
 
+# --------------------------------------------------------------------------- numbers and dates
+
+_DECIMAL = {"en": ".", "ru": ",", "kk": ","}
+_GROUP = {"en": ",", "ru": "\u00a0", "kk": "\u00a0"}
+"""Thousands separators: English a comma; Russian and Kazakh a (no-break) space, as CLDR has them."""
+
+
+def format_number(value: float, digits: int = 0, lang: str | None = None) -> str:
+    """``value`` with ``digits`` decimals for ``lang`` (default: the current language):
+    ``12,345.6`` in English, ``12 345,6`` in Russian and Kazakh. Numbers under 10,000 are not grouped
+    in Russian and Kazakh (``1234,5``), as their style guides write them."""
+    lang = lang or _current
+    text = f"{abs(value):.{digits}f}"
+    whole, _sep, frac = text.partition(".")
+    if len(whole) > 4 or (lang == DEFAULT and len(whole) > 3):
+        groups: list[str] = []
+        while len(whole) > 3:
+            groups.insert(0, whole[-3:])
+            whole = whole[:-3]
+        whole = _GROUP.get(lang, ",").join([whole, *groups])
+    sign = "-" if value < 0 and any(c not in "0.," for c in text) else ""
+    return sign + whole + (_DECIMAL.get(lang, ".") + frac if frac else "")
+
+
+def format_datetime(when: str, lang: str | None = None) -> str:
+    """An ISO 8601 UTC time (as profiles store it, ``2026-12-05T08:50:12Z``) for a reader of ``lang``:
+    ``2026-12-05 08:50 UTC`` in English, ``05.12.2026 08:50 UTC`` in Russian and Kazakh. Text that is
+    not such a time comes back unchanged (a profile from elsewhere may hold anything)."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]00:?00)?", when.strip())
+    if not m:
+        return when
+    y, mo, d, hh, mm = m.group(1, 2, 3, 4, 5)
+    if (lang or _current) == DEFAULT:
+        return f"{y}-{mo}-{d} {hh}:{mm} UTC"
+    return f"{d}.{mo}.{y} {hh}:{mm} UTC"
+
+
+def format_date(when: str, lang: str | None = None) -> str:
+    """The date part of an ISO 8601 date or time for ``lang``: ``2026-12-05`` / ``05.12.2026``."""
+    m = re.match(r"(\d{4})-(\d{2})-(\d{2})", when.strip())
+    if not m:
+        return when
+    y, mo, d = m.group(1, 2, 3)
+    return f"{y}-{mo}-{d}" if (lang or _current) == DEFAULT else f"{d}.{mo}.{y}"
+
+
 # ------------------------------------------------------------------------------ language-neutral text
 
 Param = Union[str, int, "Msg", "Listed"]

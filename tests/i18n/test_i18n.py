@@ -301,3 +301,18 @@ def test_consent_refusal_in_russian(capsys: pytest.CaptureFixture[str], monkeypa
     assert "Что она отправляет" in consent.notice() and "Кто это видит" in consent.notice()
     i18n.set_language("kk")
     assert "Не жібереді" in consent.notice()
+
+
+def test_numbers_and_dates_follow_the_language() -> None:
+    from pathprobe.i18n import format_date, format_datetime, format_number
+
+    assert format_number(1234567.891, 1, "en") == "1,234,567.9"
+    assert format_number(1234567.891, 1, "ru") == "1\u00a0234\u00a0567,9"
+    assert format_number(1234.5, 1, "kk") == "1234,5"
+    assert format_number(12345, 0, "kk") == "12\u00a0345"
+    assert format_number(-2.25, 1, "ru") == "-2,2"
+    assert format_number(-0.01, 1, "en") == "0.0"
+    assert format_datetime("2026-12-05T08:50:12Z", "en") == "2026-12-05 08:50 UTC"
+    assert format_datetime("2026-12-05T08:50:12Z", "ru") == "05.12.2026 08:50 UTC"
+    assert format_datetime("not a time\x1b", "kk") == "not a time\x1b"
+    assert format_date("2026-12-05T08:50:12Z", "kk") == "05.12.2026"
