@@ -25,13 +25,15 @@ from translated fragments. The API:
 from __future__ import annotations
 
 import ast
+import contextlib
+import contextvars
 import functools
 import gettext
 import io
 import os
 import re
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Union
@@ -45,6 +47,7 @@ DOMAIN = "pathprobe"
 DEFAULT = "en"
 
 _current = DEFAULT
+_override: contextvars.ContextVar[str | None] = contextvars.ContextVar("pathprobe_language", default=None)
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -101,8 +104,21 @@ def set_language(lang: str) -> None:
 
 
 def get_language() -> str:
-    """The current language (``en`` until :func:`set_language`)."""
-    return _current
+    """The current language: the one :func:`using` set for this thread or task, else the process's
+    (``en`` until :func:`set_language`)."""
+    return _override.get() or _current
+
+
+@contextlib.contextmanager
+def using(lang: str) -> Iterator[str]:
+    """Speak ``lang`` inside the ``with`` block, in this thread or asyncio task only (the local app
+    answers each request in its own language while a check runs in another); the process's language
+    (:func:`set_language`) is untouched."""
+    token = _override.set(check_language(lang))
+    try:
+        yield lang
+    finally:
+        _override.reset(token)
 
 
 # ------------------------------------------------------------------------------------------ catalogs
@@ -259,13 +275,13 @@ def placeholders(text: str) -> set[str]:
 
 def translate(msgid: str, lang: str | None = None, /, **params: object) -> str:
     """``msgid`` in ``lang`` (default: the current language) with its placeholders filled in."""
-    return fill(translations(lang or _current).gettext(msgid), params)
+    return fill(translations(lang or get_language()).gettext(msgid), params)
 
 
 def translate_plural(singular: str, plural: str, n: int, lang: str | None = None, /, **params: object) -> str:
     """The form of ``singular`` / ``plural`` for ``n`` in ``lang``; ``{n}`` is ``n`` unless given."""
     params.setdefault("n", n)
-    return fill(translations(lang or _current).ngettext(singular, plural, n), params)
+    return fill(translations(lang or get_language()).ngettext(singular, plural, n), params)
 
 
 def _(msgid: str, /, **params: object) -> str:
@@ -294,7 +310,7 @@ def format_number(value: float, digits: int = 0, lang: str | None = None) -> str
     """``value`` with ``digits`` decimals for ``lang`` (default: the current language):
     ``12,345.6`` in English, ``12 345,6`` in Russian and Kazakh. Numbers under 10,000 are not grouped
     in Russian and Kazakh (``1234,5``), as their style guides write them."""
-    lang = lang or _current
+    lang = lang or get_language()
     text = f"{abs(value):.{digits}f}"
     whole, _sep, frac = text.partition(".")
     if len(whole) > 4 or (lang == DEFAULT and len(whole) > 3):
@@ -315,7 +331,7 @@ def format_datetime(when: str, lang: str | None = None) -> str:
     if not m:
         return when
     y, mo, d, hh, mm = m.group(1, 2, 3, 4, 5)
-    if (lang or _current) == DEFAULT:
+    if (lang or get_language()) == DEFAULT:
         return f"{y}-{mo}-{d} {hh}:{mm} UTC"
     return f"{d}.{mo}.{y} {hh}:{mm} UTC"
 
@@ -326,7 +342,7 @@ def format_date(when: str, lang: str | None = None) -> str:
     if not m:
         return when
     y, mo, d = m.group(1, 2, 3)
-    return f"{y}-{mo}-{d}" if (lang or _current) == DEFAULT else f"{d}.{mo}.{y}"
+    return f"{y}-{mo}-{d}" if (lang or get_language()) == DEFAULT else f"{d}.{mo}.{y}"
 
 
 # ------------------------------------------------------------------------------ language-neutral text
@@ -366,7 +382,7 @@ class Msg:
 
     def render(self, lang: str | None = None) -> str:
         """The message in ``lang`` (default: the current language)."""
-        lang = lang or _current
+        lang = lang or get_language()
         if self.raw:
             return self.msgid
         values = {k: render_param(v, lang) for k, v in self.params.items()}

@@ -316,3 +316,19 @@ def test_numbers_and_dates_follow_the_language() -> None:
     assert format_datetime("2026-12-05T08:50:12Z", "ru") == "05.12.2026 08:50 UTC"
     assert format_datetime("not a time\x1b", "kk") == "not a time\x1b"
     assert format_date("2026-12-05T08:50:12Z", "kk") == "05.12.2026"
+
+
+def test_using_sets_the_language_for_this_thread_only() -> None:
+    import threading
+
+    from pathprobe.i18n import get_language, set_language, using
+
+    set_language("en")
+    seen: list[str] = []
+    with using("kk"):
+        assert get_language() == "kk"
+        t = threading.Thread(target=lambda: seen.append(get_language()))
+        t.start()
+        t.join()
+    assert seen == ["en"]
+    assert get_language() == "en"
