@@ -131,7 +131,9 @@ class BodyServer:
     - ``chunked``: 40 000 bytes in 1 000-byte chunks, then the last chunk;
     - ``chunked-slow``: endless 500-byte chunks, one every 1/16 s;
     - ``small``: 2 KiB with a Content-Length;
-    - ``small-slow``: 15 KiB (just under the size that is judged) with a Content-Length, 512 bytes every 1/8 s.
+    - ``small-slow``: 15 KiB (just under the size that is judged) with a Content-Length, 512 bytes every 1/8 s;
+    - ``bursty``: 256 KiB with a Content-Length, eight 1 KiB TLS records in one TCP burst every second
+      (64 kbit/s, as a shaper's queue delivers after a retransmission fills a hole).
     """
 
     def __init__(self, ctx: ssl.SSLContext, mode: str) -> None:
@@ -185,6 +187,16 @@ class BodyServer:
                     time.sleep(1 / 8)
             else:
                 tls.sendall(b"f" * size)
+        elif m == "bursty":
+            tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % (256 * KIB))
+            for _ in range(32):
+                if self.stop.is_set():
+                    return
+                tls.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+                for _ in range(8):
+                    tls.sendall(b"b" * KIB)
+                tls.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+                time.sleep(1)
         elif m == "small-slow":
             tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % (15 * KIB))
             for _ in range(30):

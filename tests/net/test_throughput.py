@@ -49,6 +49,16 @@ def test_a_fast_server_is_read_up_to_the_cap_and_is_fast(tmp_path: Path) -> None
     assert took < 1.5
 
 
+def test_records_that_arrive_together_are_one_arrival(tmp_path: Path) -> None:
+    """Eight 1 KiB records in one burst a second: the steady rate is the bursts' (about 64 kbit/s), not
+    the microseconds between records decrypted from one read (which made a shaped flow look fast)."""
+    with body_server(tmp_path, "bursty") as port:
+        tm, _ = check(port, timeout=5.0)
+    d = http_obs(tm).detail
+    assert 16 * KIB <= d["body_bytes"] <= 24 * KIB, d
+    assert d["steady_kbps"] is not None and 40 < d["steady_kbps"] < 120, d
+
+
 def test_a_slow_server_is_measured_at_its_rate_within_two_seconds(tmp_path: Path) -> None:
     """64 kbit/s: about 16 KiB in the 2 s the read may take (the timeout is longer)."""
     with body_server(tmp_path, "slow") as port:

@@ -116,27 +116,41 @@ def sni_rules(censor: Censor) -> str | None:
 
 
 # ---- throttling (issue 17) -------------------------------------------------------------------------
-THROTTLE_MARK = "0x1717"
-THROTTLE_CLASS = "1:17"
+THROTTLE_MARK = 0x1700
+"""The connection mark of the flows naming the i-th throttled site is ``THROTTLE_MARK + i + 1``."""
+THROTTLE_CLASS = 0x17
+"""... and their packets toward the client go into htb class ``1:(THROTTLE_CLASS + i + 1)`` (hex)."""
+QUEUE_SECONDS = 0.5
+"""Each shaped class queues about this much time at its rate (at least 3 packets): a long queue keeps
+delivering a finished flow's packets for seconds and starves the next flow of the same site."""
+
+
+def throttle_classes(throttle: Throttle) -> list[tuple[str, str, str]]:
+    """(site, connection mark, htb class id) per throttled site: each site is shaped on its own, as a
+    per-flow shaper would (two shaped sites measured at once do not share one rate)."""
+    return [(site, hex(THROTTLE_MARK + i + 1), f"1:{THROTTLE_CLASS + i + 1:x}") for i, site in enumerate(throttle.sites)]
 
 
 def shaping_commands(throttle: Throttle | None) -> list[list[str]]:
     """The commands (argv lists, to run in pp-censor in this order) that shape the flows naming
-    ``throttle.sites`` to ``throttle.kbps``; none without a throttle."""
+    ``throttle.sites`` to ``throttle.kbps`` each; none without a throttle."""
     if throttle is None:
         return []
     dev = w.CENSOR_CLIENT_IF
+    limit = max(3, round(throttle.kbps * 1000 / 8 * QUEUE_SECONDS / 1500))
     cmds = [
         ["ip", "link", "set", "dev", dev, "gso_max_segs", "1"],
         ["tc", "qdisc", "replace", "dev", dev, "root", "handle", "1:", "htb", "default", "1"],
         ["tc", "class", "add", "dev", dev, "parent", "1:", "classid", "1:1", "htb", "rate", "10gbit"],
-        ["tc", "class", "add", "dev", dev, "parent", "1:", "classid", THROTTLE_CLASS, "htb",
-         "rate", f"{throttle.kbps}kbit", "ceil", f"{throttle.kbps}kbit", "burst", "2k", "cburst", "2k"],
-        ["tc", "qdisc", "add", "dev", dev, "parent", THROTTLE_CLASS, "handle", "17:", "pfifo", "limit", "30"],
     ]
-    for site in throttle.sites:
-        cmds.append(["iptables", "-t", "mangle", "-A", "FORWARD", "-i", dev, "-p", "tcp", "-m", "string",
-                     "--algo", "bm", "--string", site, "-j", "CONNMARK", "--set-mark", THROTTLE_MARK])
-    cmds.append(["iptables", "-t", "mangle", "-A", "POSTROUTING", "-o", dev, "-m", "connmark", "--mark",
-                 THROTTLE_MARK, "-j", "CLASSIFY", "--set-class", THROTTLE_CLASS])
+    for site, mark, classid in throttle_classes(throttle):
+        cmds += [
+            ["tc", "class", "add", "dev", dev, "parent", "1:", "classid", classid, "htb",
+             "rate", f"{throttle.kbps}kbit", "ceil", f"{throttle.kbps}kbit", "burst", "2k", "cburst", "2k"],
+            ["tc", "qdisc", "add", "dev", dev, "parent", classid, "pfifo", "limit", str(limit)],
+            ["iptables", "-t", "mangle", "-A", "FORWARD", "-i", dev, "-p", "tcp", "-m", "string",
+             "--algo", "bm", "--string", site, "-j", "CONNMARK", "--set-mark", mark],
+            ["iptables", "-t", "mangle", "-A", "POSTROUTING", "-o", dev, "-m", "connmark", "--mark",
+             mark, "-j", "CLASSIFY", "--set-class", classid],
+        ]
     return cmds
