@@ -67,6 +67,7 @@ def test_crash_and_hang_are_isolated() -> None:
     assert crash.untested_reason and crash.untested_reason.startswith("internal_error: ZeroDivisionError")
     assert crash.observations[0].failure == "internal_error"
     assert "time budget" in (by_id["example:hang"].untested_reason or "")
+    assert by_id["example:hang"].observations[0].failure == "generic_timeout_error", "a slow network is no crash"
 
 
 class PortalLike(Probe):
@@ -89,12 +90,14 @@ class PortalLikeHanging(PortalLike):
         raise AssertionError("unreachable")
 
 
-def test_a_kind_that_fills_the_portal_gets_an_internal_error_portal_from_the_declaration() -> None:
+def test_a_kind_that_fills_the_portal_gets_an_unknown_portal_from_the_declaration() -> None:
+    """A crash is an ``internal_error`` portal; a budget that ran out a timeout (the network was slow);
+    either way the portal is unknown (``detected`` null)."""
     ctx = RunContext(timeout=0.05)
-    for probe in (PortalLike(), PortalLikeHanging()):
+    for probe, failure in ((PortalLike(), "internal_error"), (PortalLikeHanging(), "generic_timeout_error")):
         paths, portal = asyncio.run(run_probes([probe, Fine()], ctx))
         assert [p.id for p in paths] == ["example:fine"]
-        assert portal is not None and portal.failure == "internal_error" and portal.detected is None
+        assert portal is not None and portal.failure == failure and portal.detected is None
     paths, portal = asyncio.run(run_probes([Crashing()], ctx))
     assert portal is None and paths[0].untested_reason
 

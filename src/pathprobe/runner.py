@@ -19,7 +19,10 @@ from pathprobe.probes.base import NOT_MEASURED, Probe, ProbeResult, RunContext, 
 from pathprobe.vocab import Failure, Step
 
 
-def _failed(probe: Probe, reason: str, ctx: RunContext) -> ProbeResult:
+def _failed(probe: Probe, reason: str, ctx: RunContext, failure: Failure = Failure.INTERNAL_ERROR) -> ProbeResult:
+    """Every path of ``probe`` (and its portal, if it fills one) as not measured, with ``failure``:
+    ``internal_error`` for a crash, ``generic_timeout_error`` for a budget that ran out (the network
+    was slow, the tool did not fail)."""
     ids = probe.path_ids()
     now = (time.monotonic() - ctx.t0) * 1000
     paths = tuple(
@@ -28,20 +31,21 @@ def _failed(probe: Probe, reason: str, ctx: RunContext) -> ProbeResult:
             kind=probe.kind,
             targets=(),
             untested_reason=reason,
-            observations=(Observation(pid, "", Step.HANDSHAKE, now, 0.0, Failure.INTERNAL_ERROR, detail={"error": reason}),),
+            observations=(Observation(pid, "", Step.HANDSHAKE, now, 0.0, failure, detail={"error": reason}),),
         )
         for pid in ids
     )
     portal = None
     if probe.fills_portal:
-        portal = PortalMeasurement(detected=None, host=None, offered=(), failure=Failure.INTERNAL_ERROR)
+        portal = PortalMeasurement(detected=None, host=None, offered=(), failure=failure)
     return ProbeResult(paths=paths, portal=portal)
 
 
 def _cut_short(probe: Probe, mine: RunContext, budget: float) -> ProbeResult:
     """The result of a probe whose budget ended: what it recorded so far, for each of its paths."""
     reason = f"{NOT_MEASURED} ({budget:.0f} s)"
-    failed = _failed(probe, f"the probe did not finish within its time budget ({budget:.0f} s)", mine)
+    failed = _failed(probe, f"the probe did not finish within its time budget ({budget:.0f} s)", mine,
+                     Failure.GENERIC_TIMEOUT_ERROR)
     paths = tuple(
         mine.so_far.path(p.id, probe.kind, reason) if mine.so_far.has(p.id) else p for p in failed.paths
     )
