@@ -77,7 +77,23 @@ def extract() -> list[Found]:
             plural = args[1].value if len(args) > 1 else None  # type: ignore[union-attr]
             f = found.setdefault((msgid, plural), Found(msgid, plural))
             f.places.append(f"{path.relative_to(REPO / 'src')}:{node.lineno}")
+    extract_scenario_texts(found)
     return list(found.values())
+
+
+def extract_scenario_texts(found: dict[tuple[str, str | None], Found]) -> None:
+    """Add each shipped lab scenario's ``title`` and ``description`` (what ``lab list`` and ``lab demo``
+    show, translated where they are shown) as msgids, the scenario file as the reference; the
+    description as the scenario reads it (stripped)."""
+    import tomllib
+
+    for path in sorted((SRC / "lab" / "scenarios").glob("*.toml")):
+        data = tomllib.loads(path.read_text("utf-8"))
+        ref = str(path.relative_to(REPO / "src"))
+        for key, text in (("title", data.get("title")), ("description", data.get("description"))):
+            text = text.strip() if key == "description" and isinstance(text, str) else text
+            if isinstance(text, str) and text:
+                found.setdefault((text, None), Found(text, None)).places.append(f"{ref}:{key}")
 
 
 def _name(node: ast.AST) -> str | None:

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from pathprobe.errors import BadInput
-from pathprobe.report.safe import say
+from pathprobe.i18n import _, format_datetime, format_number, get_language
+from pathprobe.report.safe import say, term_safe
 
 if TYPE_CHECKING:
     from pathprobe.collector.storage import Storage
@@ -89,7 +90,8 @@ def _fit_descriptors(wanted: int) -> int:
             pass
         if soft < need:
             wanted = max(4, soft - spare)
-            say("pathprobe collector: the file descriptor limit ({}) allows {} connections", soft, wanted, err=True)
+            _say(_("pathprobe collector: the file descriptor limit ({limit}) allows {n} connections",
+                   limit=soft, n=wanted), err=True)
     return wanted
 
 
@@ -116,25 +118,21 @@ def serve(
     from pathprobe.collector.storage import open_storage, redact_url
 
     if not 0.1 <= read_timeout <= 600:
-        raise BadInput("--read-timeout must be from 0.1 to 600 seconds")
+        raise BadInput(_("--read-timeout must be from 0.1 to 600 seconds"))
     if not 4 <= max_connections <= 100_000:
-        raise BadInput("--max-connections must be from 4 to 100000")
+        raise BadInput(_("--max-connections must be from 4 to 100000"))
     max_connections = _fit_descriptors(max_connections)
     if not 1 <= k <= 1000:
-        raise BadInput("--k must be from 1 to 1000")
+        raise BadInput(_("--k must be from 1 to 1000"))
     if not 0 < port < 65536:
-        raise BadInput("--port must be from 1 to 65535")
+        raise BadInput(_("--port must be from 1 to 65535"))
     if not 1024 <= max_body <= 64 * 1024 * 1024:
-        raise BadInput("--max-body must be from 1024 to 67108864 bytes")
+        raise BadInput(_("--max-body must be from 1024 to 67108864 bytes"))
     url = db or _default_db()
     storage = open_storage(url)
-    say(
-        "pathprobe collector: database {} (schema {}), listening on http://{}:{}/ (k={})",
-        redact_url(url),
-        storage.schema_version(),
-        host,
-        port,
-        k,
+    _say(
+        _("pathprobe collector: database {db} (schema {schema}), listening on http://{host}:{port}/ (k={k})",
+          db=term_safe(redact_url(url)), schema=storage.schema_version(), host=term_safe(host), port=port, k=k),
         err=True,
     )
     config = uvicorn.Config(
@@ -163,7 +161,7 @@ def token_add(
     """Create a token; it is printed once, alone on the last line (only its hash is stored)."""
     with _storage(db) as storage:
         token = storage.add_token(name)
-    say("token for '{}' (shown once; give it to the people who submit):", name, err=True)
+    _say(_("token for '{name}' (shown once; give it to the people who submit):", name=term_safe(name)), err=True)
     print(token, flush=True)
 
 
@@ -173,11 +171,12 @@ def token_list(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
     with _storage(db) as storage:
         rows = storage.list_tokens()
     if not rows:
-        say("no tokens yet: add one with `pathprobe collector token add NAME`")
+        _say(_("no tokens yet: add one with `pathprobe collector token add NAME`"))
         return
-    say("{:<24} {:<21} {:<21} summaries", "name", "created", "revoked")
+    say("{:<24} {:<21} {:<21} {}", _("name"), _("created"), _("revoked"), _("summaries"))
     for r in rows:  # read from the database file: shown as data
-        say("{:<24} {:<21} {:<21} {}", r["name"], r["created"], r["revoked"] or "-", r["summaries"])
+        say("{:<24} {:<21} {:<21} {}", r["name"], _when(r["created"]), _when(r["revoked"]) or "-",
+            _count(r["summaries"]))
 
 
 @token_app.command("revoke")
@@ -189,5 +188,22 @@ def token_revoke(
     with _storage(db) as storage:
         done = storage.revoke_token(name)
     if not done:
-        raise BadInput(f"no active token named '{name}'")
-    say("token '{}' revoked", name)
+        raise BadInput(_("no active token named '{name}'", name=name))
+    _say(_("token '{name}' revoked", name=term_safe(name)))
+
+
+def _say(text: str, err: bool = False) -> None:
+    """Print one message whose values were made safe (:func:`term_safe`) before they were put in."""
+    say("{}", text, err=err)
+
+
+def _when(value: Any) -> Any:
+    """A stored time for the reader: as stored in English (unchanged output), the language's form otherwise."""
+    if not value or get_language() == "en":
+        return value
+    return format_datetime(str(value))
+
+
+def _count(value: Any) -> Any:
+    """A stored count for the reader."""
+    return format_number(value) if isinstance(value, int) and get_language() != "en" else value

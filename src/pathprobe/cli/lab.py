@@ -16,7 +16,8 @@ from typing import Any
 import typer
 
 from pathprobe.errors import BadInput, Interrupted
-from pathprobe.report.safe import Lines, say, term_safe_lines
+from pathprobe.i18n import _, format_number
+from pathprobe.report.safe import Lines, say, term_safe, term_safe_lines
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 
@@ -31,7 +32,7 @@ def _interruptible() -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
-        raise Interrupted("interrupted (what this command had started was taken down)") from None
+        raise Interrupted(_("interrupted (what this command had started was taken down)")) from None
 
 
 def _say(text: str) -> None:
@@ -47,8 +48,8 @@ def list_() -> None:
     for name in scenario.shipped():
         scn = scenario.load(name)
         missing = scn.missing_kinds()
-        note = f"  (needs probe kind {', '.join(missing)}, not in this pathprobe)" if missing else ""
-        say("{:<24} {}{}", name, scn.title, note)
+        note = _("  (needs probe kind {kinds}, not in this pathprobe)", kinds=term_safe(", ".join(missing))) if missing else ""
+        say("{:<24} {}{}", name, scn.shown_title(), note)
 
 
 @app.command()
@@ -63,20 +64,22 @@ def up(scenario: str = typer.Argument(..., help="A shipped scenario name or a sc
     with _interruptible():
         st = Lab(_say).up(scn)
     run = Path(st.run_dir)
-    say("\n{}\n", scn.title)
-    say("  client shell:   ip netns exec {} bash   (resolver {})", w.CLIENT_NS, w.DNS_ADDR)
-    say("  its check:      pathprobe lab check {}   (uses this lab and leaves it up)", scn.name)
-    say(
-        "  or by hand:     ip netns exec {} pathprobe check --plan {} --public-roots {} --device-roots {}"
-        " --legacy-public-roots {}",
-        w.CLIENT_NS,
-        run / "plan.toml",
-        run / "public-roots.pem",
-        run / "device-roots.pem",
-        run / "legacy-roots.pem",
-    )
-    say("  service logs:   {}/<service>/log", run)
-    say("  take it down:   pathprobe lab down")
+    say("\n{}\n", scn.shown_title())
+    _line(_("client shell:"), _("{command}   (resolver {address})", command=f"ip netns exec {w.CLIENT_NS} bash",
+                                 address=w.DNS_ADDR))
+    _line(_("its check:"), _("{command}   (uses this lab and leaves it up)",
+                              command=f"pathprobe lab check {term_safe(scn.name)}"))
+    _line(_("or by hand:"), term_safe(
+        f"ip netns exec {w.CLIENT_NS} pathprobe check --plan {run / 'plan.toml'} --public-roots"
+        f" {run / 'public-roots.pem'} --device-roots {run / 'device-roots.pem'} --legacy-public-roots"
+        f" {run / 'legacy-roots.pem'}"))
+    _line(_("service logs:"), term_safe(f"{run}/<service>/log"))
+    _line(_("take it down:"), "pathprobe lab down")
+
+
+def _line(label: str, text: str) -> None:
+    """One line of ``lab up``'s summary: a label (padded to the column) and its command."""
+    print(f"  {label:<15} {text}", flush=True)
 
 
 @app.command()
@@ -97,20 +100,21 @@ def status() -> None:
     s = Lab(_say).status()
     st = s["state"]
     if st is None and not s["namespaces"]:
-        say("no lab is up")
+        _say(_("no lab is up"))
         return
     if st is None:
         names = ", ".join(s["namespaces"])
-        say("a stale lab: namespaces {} without state ('pathprobe lab down' removes it)", names)
+        _say(_("a stale lab: namespaces {names} without state ('pathprobe lab down' removes it)", names=names))
         raise typer.Exit(1)
     # the state file is read back from disk: its values are shown as data
-    say("scenario '{}' ({}, since {})", st["scenario"], st["status"], st["started"])
-    say("run directory {}", st["run_dir"])
+    _say(_("scenario '{scenario}' ({status}, since {since})", scenario=term_safe(st["scenario"]),
+           status=term_safe(st["status"]), since=term_safe(st["started"])))
+    _say(_("run directory {path}", path=term_safe(st["run_dir"])))
     for svc in s["services"]:
-        state = "running" if svc["alive"] else "NOT RUNNING"
-        say("  {:<12} pid {:<8} {:<12} log {}", svc["instance"], svc["pid"], state, svc["log"])
+        state = _("running") if svc["alive"] else _("NOT RUNNING")
+        say("  {:<12} pid {:<8} {:<12} {} {}", svc["instance"], svc["pid"], state, _("log"), svc["log"])
     if not s["healthy"]:
-        say("the lab is not healthy: 'pathprobe lab down' and bring it up again")
+        _say(_("the lab is not healthy: 'pathprobe lab down' and bring it up again"))
         raise typer.Exit(1)
 
 
@@ -120,14 +124,15 @@ def _report(result: Any, *, verbose: bool = True) -> int:
         if verbose or not o.ok:
             print(o.line(), flush=True)  # Outcome.line() makes its values safe
     n = len(result.outcomes)
-    say(
-        "\n{}: {}/{} expectations met (check took {} s; profile in {})",
-        result.scenario.name,
-        n - len(failed),
-        n,
-        f"{result.seconds:.1f}",
-        result.run_dir / "profile.json",
-    )
+    print()
+    _say(_(
+        "{scenario}: {met}/{n} expectations met (check took {seconds} s; profile in {path})",
+        n=n,
+        scenario=term_safe(result.scenario.name),
+        met=n - len(failed),
+        seconds=format_number(result.seconds, 1),
+        path=term_safe(result.run_dir / "profile.json"),
+    ))
     return 1 if failed else 0
 
 
@@ -150,7 +155,7 @@ def check(
     preflight()
     scn = sc.load(scenario)
     if out is not None and out.is_dir():
-        raise BadInput(f"--out {out}: is a directory")
+        raise BadInput(_("--out {path}: is a directory", path=out))
     with _interruptible():
         result = Lab(_say).check(scn, out=out, keep=keep)
     print()
@@ -171,7 +176,7 @@ def demo(
 
     preflight()
     scn = sc.load(DEMO_SCENARIO)
-    say("{}\n\n{}\n", scn.title, Lines(scn.description))
+    say("{}\n\n{}\n", scn.shown_title(), Lines(scn.shown_description()))
     with _interruptible():
         result = Lab(_say).check(scn, out=out)
     print()

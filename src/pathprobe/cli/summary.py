@@ -8,7 +8,8 @@ from pathlib import Path
 import typer
 
 from pathprobe.errors import BadInput
-from pathprobe.report.safe import clip, safe_json, say
+from pathprobe.i18n import _, format_number, ngettext
+from pathprobe.report.safe import clip, safe_json, term_safe
 
 SHOWN_MESSAGE = 300
 """At most this many characters of a collector's message are shown (it chose the message and its length)."""
@@ -39,8 +40,13 @@ def summary(
     try:
         out.write_text(text, "utf-8")
     except OSError as exc:
-        raise BadInput(f"--out {out}: cannot write: {exc.strerror}") from None
-    say("summary {} written to {}", data["id"], out, err=True)
+        raise BadInput(_("--out {path}: cannot write: {reason}", path=out, reason=exc.strerror)) from None
+    _say(_("summary {id} written to {path}", id=term_safe(data["id"]), path=term_safe(out)), err=True)
+
+
+def _say(text: str, err: bool = False) -> None:
+    """Print one message whose values were made safe (:func:`term_safe`) before they were put in."""
+    print(text, file=sys.stderr if err else sys.stdout, flush=True)
 
 
 def submit(
@@ -97,47 +103,59 @@ def submit(
     )
 
     if not 1 <= attempts <= 20:
-        raise BadInput("--attempts must be from 1 to 20")
+        raise BadInput(_("--attempts must be from 1 to 20"))
     if not 0 <= backoff <= 60 or not 0 < timeout <= 300:
-        raise BadInput("--backoff must be 0-60 seconds and --timeout 0-300 seconds")
+        raise BadInput(_("--backoff must be 0-60 seconds and --timeout 0-300 seconds"))
     if tor and proxy:
-        raise BadInput("give --tor or --proxy, not both")
+        raise BadInput(_("give --tor or --proxy, not both"))
     if tor_config is not None and not tor:
-        raise BadInput("--tor-config goes with --tor")
+        raise BadInput(_("--tor-config goes with --tor"))
     options = tor_options(tor_config) if tor_config is not None else []
     loaded = [load_summary_file(p) for p in summaries or []]
     submitter = Submitter(collector, token, attempts=attempts, backoff=backoff, timeout=timeout, proxy=proxy)
     queue = Queue()
-    words = {ACCEPTED: "stored", DUPLICATE: "already stored", QUEUED: "queued"}
+    taken = (ACCEPTED, DUPLICATE, QUEUED)
 
     def report(o: Outcome) -> None:
         # The message may quote the collector's error body: hostile text, shown escaped and cut short.
         msg = clip(o.message, SHOWN_MESSAGE)
-        if o.status in words:
-            say("{}: {}{}", o.summary_id, words[o.status], f" ({msg})" if msg else "")
+        sid = term_safe(o.summary_id)
+        if o.status == ACCEPTED:
+            _say(_("{id}: stored ({message})", id=sid, message=msg) if msg else _("{id}: stored", id=sid))
+        elif o.status == DUPLICATE:
+            _say(_("{id}: already stored ({message})", id=sid, message=msg) if msg
+                 else _("{id}: already stored", id=sid))
+        elif o.status == QUEUED:
+            _say(_("{id}: queued ({message})", id=sid, message=msg) if msg else _("{id}: queued", id=sid))
         else:
-            say("{}: refused by the collector (HTTP {}): {}", o.summary_id, o.http_status, msg)
+            _say(_("{id}: refused by the collector (HTTP {status}): {message}", id=sid,
+                   status=o.http_status, message=msg))
 
     try:
         if tor:
-            print("starting a private tor client for the upload...", file=sys.stderr, flush=True)
+            _say(_("starting a private tor client for the upload..."), err=True)
             submitter.start_tor(options)
             if submitter.unavailable:
-                print(f"pathprobe: {submitter.unavailable}; summaries stay queued", file=sys.stderr)
+                _say(_("pathprobe: {reason}; summaries stay queued", reason=term_safe(submitter.unavailable)),
+                     err=True)
         outcomes = submit_all(loaded, submitter, queue, report)
     finally:
         submitter.close()
     if not outcomes:
-        say("nothing to send: no summary given and the queue is empty")
+        _say(_("nothing to send: no summary given and the queue is empty"))
     waiting = len(queue)
     if waiting:
-        say(
-            "{} summar{} in the offline queue ({}); run `pathprobe submit` again when the collector can be"
-            " reached",
-            waiting,
-            "y" if waiting == 1 else "ies",
-            queue.root,
+        _say(
+            ngettext(
+                "{n} summary in the offline queue ({path}); run `pathprobe submit` again when the collector"
+                " can be reached",
+                "{n} summaries in the offline queue ({path}); run `pathprobe submit` again when the"
+                " collector can be reached",
+                waiting,
+                n=format_number(waiting),
+                path=term_safe(queue.root),
+            ),
             err=True,
         )
-    if any(o.status not in words for o in outcomes):
+    if any(o.status not in taken for o in outcomes):
         raise typer.Exit(1)

@@ -20,6 +20,7 @@ def audit_cmd(
     """List trusted roots that match known interception certificates, and roots Mozilla removed for
     cause that this device still trusts; count the merely retired ones (exit 0 either way)."""
     from pathprobe.analysis.roots import audit_known, audit_legacy
+    from pathprobe.i18n import _, format_date, format_number, ngettext
     from pathprobe.report.safe import term_safe
     from pathprobe.trust import device_roots as load_device
     from pathprobe.trust import known_roots as load_known
@@ -37,17 +38,27 @@ def audit_cmd(
                                "removed_for_cause": for_cause,
                                "retired_public_roots": retired}, indent=2))
         return
-    typer.echo(term_safe(f"Checked {len(device.certs)} trusted roots from {device.source}."))
+    n = len(device.certs)
+    typer.echo(ngettext("Checked {n} trusted root from {source}.", "Checked {n} trusted roots from {source}.", n,
+                        n=format_number(n), source=term_safe(device.source)))
     if not found:
-        typer.echo("None of them is a known interception root.")
+        typer.echo(_("None of them is a known interception root."))
     for r in found:
-        typer.echo(term_safe(f"KNOWN INTERCEPTION ROOT: {r.known_as} — {r.subject} (sha256 {r.sha256})"))
-        typer.echo("  Anyone holding this root's key can read your HTTPS. Remove it from the trust store.")
+        typer.echo(_("KNOWN INTERCEPTION ROOT: {name} — {subject} (sha256 {sha256})", name=term_safe(r.known_as),
+                     subject=term_safe(r.subject), sha256=term_safe(r.sha256)))
+        typer.echo(_("  Anyone holding this root's key can read your HTTPS. Remove it from the trust store."))
     for f in for_cause:
-        when = f", removed {f['left']}" if f["left"] else ""
-        typer.echo(term_safe(f"REMOVED FOR CAUSE: {f['subject']} (sha256 {f['sha256']}{when})"))
-        typer.echo("  Mozilla no longer trusts this root; an up-to-date system does not either. "
-                   "Update the system or remove it.")
+        subject, sha = term_safe(f["subject"]), term_safe(f["sha256"])
+        if f["left"]:
+            typer.echo(_("REMOVED FOR CAUSE: {subject} (sha256 {sha256}, removed {date})", subject=subject,
+                         sha256=sha, date=term_safe(format_date(str(f["left"])))))
+        else:
+            typer.echo(_("REMOVED FOR CAUSE: {subject} (sha256 {sha256})", subject=subject, sha256=sha))
+        typer.echo(_("  Mozilla no longer trusts this root; an up-to-date system does not either. "
+                     "Update the system or remove it."))
     if retired:
-        typer.echo(f"{retired} of them are public roots that Mozilla has retired (old, not a risk by "
-                   "themselves: sites chained to them are not intercepted).")
+        typer.echo(ngettext("{n} of them is a public root that Mozilla has retired (old, not a risk by itself: "
+                            "sites chained to it are not intercepted).",
+                            "{n} of them are public roots that Mozilla has retired (old, not a risk by "
+                            "themselves: sites chained to them are not intercepted).",
+                            retired, n=format_number(retired)))

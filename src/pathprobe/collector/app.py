@@ -31,6 +31,7 @@ from pathprobe.collector.dashboard import render_dashboard
 from pathprobe.collector.storage import DIMENSIONS, Incoming, Storage, today
 from pathprobe.collector.tokens import bearer
 from pathprobe.errors import BadInput
+from pathprobe.i18n import LANGUAGES, get_language, using
 from pathprobe.summary.schema import valid_path_id, validate_summary
 
 DEFAULT_MAX_BODY = 256 * 1024
@@ -176,11 +177,13 @@ async def post_summary(request: Request) -> Response:
     if body is None:
         return _error(413, f"the body is larger than {st.settings.max_body} bytes")
     try:
-        data = loads_json(body, "the body", max_bytes=st.settings.max_body)
+        with using("en"):  # the JSON API speaks English, whatever the server's language
+            data = loads_json(body, "the body", max_bytes=st.settings.max_body)
     except BadInput as exc:  # too deep, an over-long number, NaN, not UTF-8, not JSON: the client's fault
         return _error(400, f"not valid JSON: {exc}")
     try:
-        summary = validate_summary(data, "body")
+        with using("en"):
+            summary = validate_summary(data, "body")
     except BadInput as exc:
         return _error(422, str(exc))
     except (TypeError, ValueError, OverflowError, RecursionError):  # a validator gap: still the sender's fault
@@ -243,15 +246,42 @@ async def get_aggregate(request: Request) -> Response:
     return JSONResponse(result)
 
 
+def dashboard_language(query: str | None, accept_language: str | None) -> str:
+    """The dashboard's language: ``?lang=ru|kk|en`` when it names one, else the first language of the
+    request's ``Accept-Language`` that pathprobe speaks (by weight, then order; ``ru-RU`` is ``ru``),
+    else the server's own (``--lang``, ``PATHPROBE_LANG``, the locale)."""
+    if query and query.strip().lower() in LANGUAGES:
+        return query.strip().lower()
+    ranked: list[tuple[float, int, str]] = []
+    for i, part in enumerate((accept_language or "")[:2000].split(",")[:50]):
+        tag, _sep, params = part.strip().partition(";")
+        weight = 1.0
+        for param in params.split(";"):
+            key, _eq, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        code = tag.strip().lower().replace("_", "-").split("-", 1)[0]
+        if code in LANGUAGES and weight > 0:
+            ranked.append((-weight, i, code))
+    return min(ranked)[2] if ranked else get_language()
+
+
 async def dashboard(request: Request) -> Response:
-    """``GET /``: the self-contained HTML dashboard (country x path x week and overall), no token needed."""
+    """``GET /``: the self-contained HTML dashboard (country x path x week and overall), no token needed,
+    in the language :func:`dashboard_language` picks."""
     st: State = request.app.state.pp
+    lang = dashboard_language(request.query_params.get("lang"), request.headers.get("accept-language"))
     by_country = await asyncio.to_thread(st.storage.aggregate, ("country", "week"), st.settings.k)
     overall = await asyncio.to_thread(st.storage.aggregate, ("week",), st.settings.k)
     by_network = await asyncio.to_thread(st.storage.aggregate, ("country", "asn"), st.settings.k)
     return HTMLResponse(
-        render_dashboard(by_country, overall, st.settings.k, by_network),
+        render_dashboard(by_country, overall, st.settings.k, by_network, lang),
         headers={
+            "Content-Language": lang,
+            "Vary": "Accept-Language",
             "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline';"
             " style-src 'unsafe-inline'; img-src data:"
         },

@@ -28,6 +28,7 @@ from pathprobe.bounded import MiB, loads_json
 from pathprobe.collector.migrations import COUNT_COLUMNS, LATEST, MIGRATIONS
 from pathprobe.collector.tokens import new_token, token_hash, valid_name
 from pathprobe.errors import BadInput
+from pathprobe.i18n import _
 from pathprobe.summary.schema import REACHABILITY, TLS, base_path, iso_week
 from pathprobe.vocab import BlockStage, BlockTrigger, Evasion, Reachability, Signal, TlsVerdict
 
@@ -74,7 +75,7 @@ def add_counts(acc: dict[Key, list[int]], s: dict[str, Any]) -> None:
     trigger, reached by each evasion strategy with HTTPS intact, and throttled (a site tested on two
     paths of one kind counts twice).
     """
-    _, week, country, asn = summary_row(s)
+    _sid, week, country, asn = summary_row(s)
     mine: dict[str, list[int]] = {}
     for p in s["paths"]:
         c = mine.setdefault(base_path(p["id"]), [0] * len(COUNT_COLUMNS))
@@ -162,8 +163,8 @@ class Storage:
             found = int(row[0] or 0)
             if found > LATEST:
                 raise BadInput(
-                    f"the database's schema version is {found}, newer than this pathprobe knows"
-                    f" ({LATEST}): upgrade pathprobe"
+                    _("the database's schema version is {found}, newer than this pathprobe knows ({latest}):"
+                      " upgrade pathprobe", found=found, latest=LATEST)
                 )
             backfills: list[Callable[[Any], None]] = []
             for m in MIGRATIONS:
@@ -193,7 +194,7 @@ class Storage:
         """
         if not valid_name(name):
             raise BadInput(
-                "a token name is 1-64 letters, digits, '.', '_' or '-' (an organisation or campaign)"
+                _("a token name is 1-64 letters, digits, '.', '_' or '-' (an organisation or campaign)")
             )
         token = new_token()
         try:
@@ -204,7 +205,7 @@ class Storage:
                     (name, token_hash(token), _now()),
                 )
         except self._integrity_error():
-            raise BadInput(f"a token named '{name}' exists already (names are never reused)") from None
+            raise BadInput(_("a token named '{name}' exists already (names are never reused)", name=name)) from None
         return token
 
     def revoke_token(self, name: str) -> bool:
@@ -441,7 +442,7 @@ class SqliteStorage(Storage):
             self._w = self._connect()
             self._r = self._connect()
         except (OSError, sqlite3.Error) as exc:
-            raise BadInput(f"cannot open the SQLite database {path}: {exc}") from None
+            raise BadInput(_("cannot open the SQLite database {path}: {reason}", path=path, reason=exc)) from None
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
@@ -487,8 +488,8 @@ class PostgresStorage(Storage):
             import psycopg
         except ImportError:
             raise BadInput(
-                "a PostgreSQL database needs psycopg, which this install lacks; "
-                "install it with: pip install 'pathprobe[collector]'"
+                _("a PostgreSQL database needs psycopg, which this install lacks; "
+                  "install it with: pip install 'pathprobe[collector]'")
             ) from None
 
         self._psycopg = psycopg
@@ -497,7 +498,7 @@ class PostgresStorage(Storage):
             self._r = psycopg.connect(url, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
             msg = " ".join(str(exc).split())[:300]
-            raise BadInput(f"cannot connect to the database {redact_url(url)}: {msg}") from None
+            raise BadInput(_("cannot connect to the database {db}: {reason}", db=redact_url(url), reason=msg)) from None
 
     def _exec(self, conn: Any, sql: str, params: Iterable[Any] = ()) -> Any:
         return conn.execute(sql.replace("?", "%s"), tuple(params))
@@ -572,7 +573,7 @@ def open_storage(url: str, *, migrate: bool = True) -> Storage:
     """``postgresql://...`` (or ``postgres://``), ``sqlite:///abs/path``, ``sqlite:rel/path`` or a path."""
     url = url.strip()
     if not url:
-        raise BadInput("--db must name a database (a file path, sqlite:///path or postgresql://...)")
+        raise BadInput(_("--db must name a database (a file path, sqlite:///path or postgresql://...)"))
     scheme = url.partition(":")[0].lower() if "://" in url or url.lower().startswith("sqlite:") else ""
     storage: Storage
     if scheme in ("postgresql", "postgres"):
@@ -581,11 +582,11 @@ def open_storage(url: str, *, migrate: bool = True) -> Storage:
         rest = url[len("sqlite:") :]
         path = rest[2:] if rest.startswith("//") else rest
         if not path or path == "/":
-            raise BadInput("--db sqlite: needs a file path, e.g. sqlite:///var/lib/pathprobe/collector.db")
+            raise BadInput(_("--db sqlite: needs a file path, e.g. sqlite:///var/lib/pathprobe/collector.db"))
         storage = SqliteStorage(Path(path))
     elif scheme:
         raise BadInput(
-            f"--db: unsupported database '{scheme}://' (use a file path, sqlite:// or postgresql://)"
+            _("--db: unsupported database '{scheme}://' (use a file path, sqlite:// or postgresql://)", scheme=scheme)
         )
     else:
         storage = SqliteStorage(Path(url))

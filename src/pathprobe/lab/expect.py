@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from pathprobe.analysis.signals import host_of
+from pathprobe.i18n import _
 from pathprobe.profile import Portal, Profile, Recommendation, Target
-from pathprobe.report.safe import safe_format
+from pathprobe.report.safe import term_safe
 from pathprobe.vocab import EvasionOutcome, Signal, TlsVerdict
 
 NONE = "none"
@@ -165,8 +166,9 @@ class Outcome:
         """
         # what, expected and actual quote the scenario file and the profile (names from the network)
         if self.ok:
-            return safe_format("PASS  {} = {}", self.what, self.expected)
-        return safe_format("FAIL  {}: expected {}, got {}", self.what, self.expected, self.actual)
+            return _("PASS  {what} = {expected}", what=term_safe(self.what), expected=term_safe(self.expected))
+        return _("FAIL  {what}: expected {expected}, got {actual}", what=term_safe(self.what),
+                 expected=term_safe(self.expected), actual=term_safe(self.actual))
 
 
 def _show(v: Any) -> str:

@@ -31,6 +31,7 @@ from typing import Any
 
 from pathprobe.bounded import MAX_PLAN_BYTES, MAX_PROFILE_BYTES, MAX_STATE_BYTES, loads_json, loads_toml
 from pathprobe.errors import BadInput, LabError
+from pathprobe.i18n import _, format_number
 from pathprobe.lab import certs as labcerts
 from pathprobe.lab import topology
 from pathprobe.lab import world as w
@@ -162,7 +163,7 @@ def locked() -> Iterator[None]:
             fh.seek(0)
             holder = fh.read().strip() or "?"
             raise LabError(
-                f"another 'pathprobe lab' command is running (pid {holder}); wait for it"
+                _("another 'pathprobe lab' command is running (pid {pid}); wait for it", pid=holder)
             ) from None
         fh.seek(0)
         fh.truncate()
@@ -259,7 +260,7 @@ def teardown(st: State | None, say: Say, procs: dict[int, subprocess.Popen[bytes
                 if alive(r):
                     pids[r.pid] = r.instance
                 elif r.pid not in procs:
-                    say(f"service '{r.instance}' had already exited (log: {r.log})")
+                    say(_("service '{service}' had already exited (log: {log})", service=r.instance, log=r.log))
         recorded = dict(pids)
         for ns in topology.existing():
             for pid in topology.pids_in(ns):
@@ -273,7 +274,7 @@ def teardown(st: State | None, say: Say, procs: dict[int, subprocess.Popen[bytes
                 # Only lab programs live in these namespaces; one the state does not name was left
                 # by a run that was killed before it could record it.
                 pids[pid] = f"a leftover process in {ns}"
-                say(f"ending a leftover process in {ns} (pid {pid})")
+                say(_("ending a leftover process in {netns} (pid {pid})", netns=ns, pid=pid))
         _terminate(pids, procs)
         topology.destroy()
         with contextlib.suppress(FileNotFoundError):
@@ -324,11 +325,11 @@ def preflight(scn: Scenario | None = None) -> None:
             need += s.programs()
     missing = [p for p in dict.fromkeys(need) if shutil.which(p) is None and not os.access(p, os.X_OK)]
     if missing:
-        raise BadInput(
-            f"the lab needs {', '.join(missing)}, which is not installed (run scripts/setup.sh"
-            + (", or set PATHPROBE_MITMDUMP" if any("mitmdump" in m for m in missing) else "")
-            + ")"
-        )
+        names = ", ".join(missing)
+        if any("mitmdump" in m for m in missing):
+            raise BadInput(_("the lab needs {programs}, which is not installed (run scripts/setup.sh, or set"
+                             " PATHPROBE_MITMDUMP)", programs=names))
+        raise BadInput(_("the lab needs {programs}, which is not installed (run scripts/setup.sh)", programs=names))
 
 
 def _new_run_dir(name: str) -> Path:
@@ -397,19 +398,22 @@ def _wait_ready(started: list[tuple[Service, subprocess.Popen[bytes], Running]],
             rc = proc.poll()
             if rc is not None:
                 raise LabError(
-                    f"service '{svc.instance}' ({svc.about}) exited during start with code {rc}; "
-                    f"the end of its log {rec.log}:\n{log_tail(rec.log)}"
+                    _("service '{service}' ({about}) exited during start with code {code}; the end of its log"
+                      " {log}:", service=svc.instance, about=svc.about, code=rc, log=rec.log)
+                    + "\n" + log_tail(rec.log)
                 )
             if svc.ready(rec.pid):
                 pending.remove(item)
                 took = time.monotonic() - t0
-                say(f"  {svc.instance:<12} ready in {took:.1f} s ({svc.netns}, pid {rec.pid})")
+                say(_("  {service} ready in {seconds} s ({netns}, pid {pid})", service=f"{svc.instance:<12}",
+                      seconds=format_number(took, 1), netns=svc.netns, pid=rec.pid))
             elif time.monotonic() - t0 > svc.ready_timeout:
                 want = ", ".join(f"{x.proto} {x.address}:{x.port}" for x in svc.listens())
                 raise LabError(
-                    f"service '{svc.instance}' was not ready after {svc.ready_timeout:.0f} s "
-                    f"(waiting for {want}); "
-                    f"the end of its log {rec.log}:\n{log_tail(rec.log)}"
+                    _("service '{service}' was not ready after {seconds} s (waiting for {want}); the end of its"
+                      " log {log}:", service=svc.instance, seconds=format_number(svc.ready_timeout), want=want,
+                      log=rec.log)
+                    + "\n" + log_tail(rec.log)
                 )
         if pending:
             time.sleep(0.03)
@@ -428,15 +432,17 @@ class Lab:
         if healthy(st):
             assert st is not None
             raise LabError(
-                f"a lab is already up (scenario '{st.scenario}', since {st.started}); "
-                "run 'pathprobe lab down' first"
+                _("a lab is already up (scenario '{scenario}', since {since}); run 'pathprobe lab down' first",
+                  scenario=st.scenario, since=st.started)
             )
         if anything_left():
-            what = f"scenario '{st.scenario}'" if st is not None and st.scenario != "?" else "no usable state"
-            self.say(
-                f"removing a stale lab from an earlier run ({what}; namespaces: "
-                f"{', '.join(topology.existing()) or 'none'})"
-            )
+            names = ", ".join(topology.existing()) or _("none")
+            if st is not None and st.scenario != "?":
+                self.say(_("removing a stale lab from an earlier run (scenario '{scenario}'; namespaces: {names})",
+                           scenario=st.scenario, names=names))
+            else:
+                self.say(_("removing a stale lab from an earlier run (no usable state; namespaces: {names})",
+                           names=names))
             teardown(st, self.say)
 
     def up(self, scn: Scenario) -> State:
@@ -484,22 +490,25 @@ class Lab:
             st.status = "up"
             save_state(st)
         except BaseException:
-            self.say("taking the lab down again")
+            self.say(_("taking the lab down again"))
             teardown(st, self.say, self.procs)
             raise
-        self.say(f"lab up: scenario '{scn.name}' in {time.monotonic() - t0:.1f} s (run directory {run})")
+        self.say(_("lab up: scenario '{scenario}' in {seconds} s (run directory {path})", scenario=scn.name,
+                   seconds=format_number(time.monotonic() - t0, 1), path=run))
         return st
 
     def down(self) -> bool:
         """Take down whatever lab is up (or stale); False when there was nothing."""
         with locked():
             if not anything_left():
-                self.say("no lab is up")
+                self.say(_("no lab is up"))
                 return False
             st = read_state()
             teardown(st, self.say, self.procs)
-            where = f" (logs kept in {st.run_dir})" if st is not None and st.run_dir else ""
-            self.say(f"lab down{where}")
+            if st is not None and st.run_dir:
+                self.say(_("lab down (logs kept in {path})", path=st.run_dir))
+            else:
+                self.say(_("lab down"))
             return True
 
     # ----------------------------------------------------------------------- check
@@ -515,19 +524,20 @@ class Lab:
                 self.remove_stale()
                 st = self._up(scn)
             else:
-                self.say(f"using the lab that is up (scenario '{scn.name}')")
+                self.say(_("using the lab that is up (scenario '{scenario}')", scenario=scn.name))
             assert st is not None
             try:
                 return self._check(scn, st, out)
             finally:
                 if not reuse and not keep:
                     teardown(st, self.say, self.procs)
-                    self.say(f"lab down (logs kept in {st.run_dir})")
+                    self.say(_("lab down (logs kept in {path})", path=st.run_dir))
 
     def _check(self, scn: Scenario, st: State, out: Path | None) -> CheckResult:
         run = Path(st.run_dir)
         argv = check_command(scn, st)
-        self.say(f"running the check in {w.CLIENT_NS}: pathprobe check --plan {run / 'plan.toml'} ...")
+        self.say(_("running the check in {netns}: {command} ...", netns=w.CLIENT_NS,
+                   command=f"pathprobe check --plan {run / 'plan.toml'}"))
         t0 = time.monotonic()
         # tor's data directories and torrc files (they name the bridges) go here, and nowhere else:
         # whatever happens to the check, this directory is removed before the lab goes on. It is a
@@ -545,7 +555,7 @@ class Lab:
                     start_new_session=True,
                 )
                 try:
-                    stdout, _ = proc.communicate(timeout=CHECK_TIMEOUT)
+                    stdout, _err = proc.communicate(timeout=CHECK_TIMEOUT)
                 except BaseException:
                     _stop_check(proc)
                     raise
@@ -555,19 +565,20 @@ class Lab:
         (run / "profile.json").write_bytes(stdout)
         if proc.returncode != 0:
             raise LabError(
-                f"the check in {w.CLIENT_NS} failed (exit {proc.returncode}); "
-                f"the end of {run / 'check.log'}:\n{log_tail(run / 'check.log')}"
+                _("the check in {netns} failed (exit {code}); the end of {log}:", netns=w.CLIENT_NS,
+                  code=proc.returncode, log=run / "check.log")
+                + "\n" + log_tail(run / "check.log")
             )
         try:
             where = str(run / "profile.json")
             profile = Profile.from_json(loads_json(stdout, where, max_bytes=MAX_PROFILE_BYTES), where)
         except BadInput as exc:
-            raise LabError(f"the check printed a profile that does not read back: {exc}") from None
+            raise LabError(_("the check printed a profile that does not read back: {reason}", reason=exc)) from None
         if out is not None:
             try:
                 out.write_bytes(stdout)
             except OSError as exc:
-                raise BadInput(f"--out {out}: cannot write: {exc.strerror}") from None
+                raise BadInput(_("--out {path}: cannot write: {reason}", path=out, reason=exc.strerror)) from None
         outcomes = compare(scn.expect, profile, interceptor_root=st.interceptor_root)
         for r in st.services:
             if not alive(r):
@@ -658,8 +669,8 @@ def _validate_plan(scn: Scenario) -> None:
     missing = scn.missing_kinds()
     if missing:
         raise BadInput(
-            f"scenario '{scn.name}' needs probe kind(s) {', '.join(missing)}, "
-            "which this pathprobe cannot load"
+            _("scenario '{scenario}' needs probe kind(s) {kinds}, which this pathprobe cannot load",
+              scenario=scn.name, kinds=", ".join(missing))
         )
     from pathprobe.lab.scenario import placeholders
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from pathprobe.bounded import MAX_PLAN_BYTES, loads_toml
 from pathprobe.errors import BadInput
+from pathprobe.i18n import _, get_language, translations
 from pathprobe.lab import world as w
 from pathprobe.lab.certs import RootSpec
 from pathprobe.lab.expect import (
@@ -138,6 +139,15 @@ class Scenario:
     trusts: tuple[str, ...]
     censor: Censor
     expect: Expectations
+
+    def shown_title(self) -> str:
+        """The title in the reader's language: the catalogs hold every shipped scenario's title
+        (scripts/i18n.py extracts them); another file's title shows as written."""
+        return translations(get_language()).gettext(self.title)
+
+    def shown_description(self) -> str:
+        """The description in the reader's language, as :meth:`shown_title`."""
+        return translations(get_language()).gettext(self.description) if self.description else ""
     source: str
     kinds: tuple[str, ...] = field(default=())
     """Probe kinds the plan uses."""
@@ -160,14 +170,14 @@ class _T:
 
     def __init__(self, data: Any, where: str, source: str) -> None:
         if not isinstance(data, dict):
-            raise BadInput(f"{source}: '{where}' must be a table")
+            raise BadInput(_("{source}: '{where}' must be a table", source=source, where=where))
         self.data = dict(data)
         self.where = where
         self.source = source
 
     def err(self, key: str, msg: str) -> BadInput:
         full = f"{self.where}.{key}" if self.where else key
-        return BadInput(f"{self.source}: key '{full}': {msg}")
+        return BadInput(_("{source}: key '{key}': {problem}", source=self.source, key=full, problem=msg))
 
     def has(self, key: str) -> bool:
         return key in self.data
@@ -175,13 +185,13 @@ class _T:
     def text(self, key: str, *, required: bool = False, choices: tuple[str, ...] | None = None) -> str | None:
         if key not in self.data:
             if required:
-                raise self.err(key, "is required")
+                raise self.err(key, _("is required"))
             return None
         v = self.data.pop(key)
         if not isinstance(v, str) or not v.strip():
-            raise self.err(key, "must be a non-empty string")
+            raise self.err(key, _("must be a non-empty string"))
         if choices and v not in choices:
-            raise self.err(key, f"'{v}' is not one of {', '.join(choices)}")
+            raise self.err(key, _("'{value}' is not one of {choices}", value=v, choices=", ".join(choices)))
         return v
 
     def strs(self, key: str, *, choices: tuple[str, ...] | None = None) -> tuple[str, ...] | None:
@@ -189,10 +199,10 @@ class _T:
             return None
         v = self.data.pop(key)
         if not isinstance(v, list) or not all(isinstance(x, str) and x for x in v):
-            raise self.err(key, "must be a list of strings")
+            raise self.err(key, _("must be a list of strings"))
         for x in v:
             if choices and x not in choices:
-                raise self.err(key, f"'{x}' is not one of {', '.join(choices)}")
+                raise self.err(key, _("'{value}' is not one of {choices}", value=x, choices=", ".join(choices)))
         return tuple(v)
 
     def flag(self, key: str, *, allow_none: bool = False) -> bool | str | None:
@@ -204,14 +214,14 @@ class _T:
             return v
         if allow_none and v == NONE:
             return NONE
-        raise self.err(key, "must be true or false" + (' (or "none" for null)' if allow_none else ""))
+        raise self.err(key, _('must be true or false (or "none" for null)') if allow_none else _("must be true or false"))
 
     def num(self, key: str, default: float, low: float, high: float) -> float:
         if key not in self.data:
             return default
         v = self.data.pop(key)
         if isinstance(v, bool) or not isinstance(v, int | float) or not low <= v <= high:
-            raise self.err(key, f"must be a number from {low:g} to {high:g}")
+            raise self.err(key, _("must be a number from {low} to {high}", low=f"{low:g}", high=f"{high:g}"))
         return float(v)
 
     def whole(self, key: str, low: int, high: int) -> int | None:
@@ -219,7 +229,7 @@ class _T:
             return None
         v = self.data.pop(key)
         if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
-            raise self.err(key, f"must be a whole number from {low} to {high}")
+            raise self.err(key, _("must be a whole number from {low} to {high}", low=low, high=high))
         return v
 
     def sub(self, key: str) -> _T | None:
@@ -233,12 +243,12 @@ class _T:
         v = self.data.pop(key)
         name = f"{self.where}.{key}" if self.where else key
         if not isinstance(v, list):
-            raise BadInput(f"{self.source}: '{name}' must be an array of tables ([[{name}]])")
+            raise BadInput(_("{source}: '{name}' must be an array of tables ([[{name}]])", source=self.source, name=name))
         return [_T(x, f"{name}[{i}]", self.source) for i, x in enumerate(v, start=1)]
 
     def done(self) -> None:
         if self.data:
-            raise self.err(sorted(self.data)[0], "unknown key")
+            raise self.err(sorted(self.data)[0], _("unknown key"))
 
 
 def _root(t: _T | None) -> RootSpec | None:
@@ -265,7 +275,7 @@ def _censor(t: _T | None) -> Censor:
                 raise b.err("to", str(exc)) from None
         payload = b.flag("payload") is True
         if payload and proto != "tcp":
-            raise b.err("payload", "applies to TCP only")
+            raise b.err("payload", _("applies to TCP only"))
         b.done()
         blocks.append(Block(action or "", proto, port, to, payload))
     lies = None
@@ -273,7 +283,7 @@ def _censor(t: _T | None) -> Censor:
     if dns is not None:
         lt = dns.sub("lies")
         if lt is None:
-            raise dns.err("lies", 'is required (a table: name = address | "blockpage" | "nxdomain")')
+            raise dns.err("lies", _('is required (a table: name = address | "blockpage" | "nxdomain")'))
         lies = {}
         for name in list(lt.data):
             v = lt.text(name, required=True) or ""
@@ -281,7 +291,7 @@ def _censor(t: _T | None) -> Censor:
                 try:
                     ipaddress.IPv4Address(v)
                 except ValueError:
-                    raise lt.err(name, f'\'{v}\' is not an IPv4 address, "blockpage" or "nxdomain"') from None
+                    raise lt.err(name, _('\'{value}\' is not an IPv4 address, "blockpage" or "nxdomain"', value=v)) from None
             lies[name.lower().rstrip(".")] = v
         dns.done()
     intercept = None
@@ -289,7 +299,7 @@ def _censor(t: _T | None) -> Censor:
     if it is not None:
         root = _root(it.sub("root"))
         if root is None:
-            raise it.err("root", "is required (a table: cn, org, country)")
+            raise it.err("root", _("is required (a table: cn, org, country)"))
         inter = _root(it.sub("intermediate"))
         hosts, ignore = it.strs("hosts"), it.strs("ignore")
         it.done()
@@ -301,7 +311,7 @@ def _censor(t: _T | None) -> Censor:
 
         offer = pt.strs("offer", choices=OFFERS)
         if offer is None:
-            raise pt.err("offer", f"is required (a list of {', '.join(OFFERS)}; [] for a log-in page)")
+            raise pt.err("offer", _("is required (a list of {choices}; [] for a log-in page)", choices=", ".join(OFFERS)))
         pt.done()
         portal = PortalSpec(tuple(dict.fromkeys(offer)))
     loss = t.whole("loss", 0, LOSS_MAX) or 0
@@ -310,15 +320,15 @@ def _censor(t: _T | None) -> Censor:
     if st is not None:
         hosts = st.strs("hosts")
         if not hosts:
-            raise st.err("hosts", "is required (the server names the censor filters)")
+            raise st.err("hosts", _("is required (the server names the censor filters)"))
         for h in hosts:
             if not re.fullmatch(r"[a-z0-9.-]+", h):
-                raise st.err("hosts", f"'{h}' is not a lower-case host name")
+                raise st.err("hosts", _("'{value}' is not a lower-case host name", value=h))
         sni = SniFilterSpec(tuple(hosts), st.text("action", choices=("drop", "reset")) or "drop",
                             st.text("mode", choices=("packet", "reassemble")) or "packet")
         st.done()
         if intercept is not None and sni.mode == "reassemble":
-            raise st.err("mode", "'reassemble' cannot run with [censor.intercept] (both take port 443)")
+            raise st.err("mode", _("'reassemble' cannot run with [censor.intercept] (both take port 443)"))
     throttle = _throttle(t.sub("throttle"))
     t.done()
     return Censor(tuple(blocks), lies, intercept, portal, loss, sni, throttle)
@@ -330,7 +340,7 @@ def _throttle(t: _T | None) -> Throttle | None:
         return None
     sites = t.strs("sites", choices=tuple(w.SITE_BY_NAME))
     if not sites:
-        raise t.err("sites", "is required (a list of lab site names)")
+        raise t.err("sites", _("is required (a list of lab site names)"))
     kbps = t.whole("kbps", 8, 100000)
     t.done()
     return Throttle(tuple(dict.fromkeys(sites)), 64 if kbps is None else kbps)
@@ -341,7 +351,7 @@ def _expect(t: _T) -> Expectations:
     ranked = t.strs("ranked")
     any_order = t.flag("ranked_any_order") is True
     if any_order and ranked is None:
-        raise t.err("ranked_any_order", "needs 'ranked'")
+        raise t.err("ranked_any_order", _("needs 'ranked'"))
     conn = t.text("connectivity", choices=CONNECTIVITY)
     hosts = t.strs("interception_hosts")
     known = t.whole("device_known_roots", 0, 1000)
@@ -358,7 +368,7 @@ def _expect(t: _T) -> Expectations:
         one = x.text("target")
         many = x.strs("targets")
         if (one is None) == (many is None):
-            raise x.err("target", "give exactly one of 'target' or 'targets'")
+            raise x.err("target", _("give exactly one of 'target' or 'targets'"))
         targets.append(
             TargetExp(
                 path,
@@ -383,7 +393,7 @@ def _expect(t: _T) -> Expectations:
     for f in t.subs("interception"):
         one, many = f.text("host"), f.strs("hosts")
         if (one is None) == (many is None):
-            raise f.err("host", "give exactly one of 'host' or 'hosts'")
+            raise f.err("host", _("give exactly one of 'host' or 'hosts'"))
         findings.append(
             FindingExp(
                 (one,) if one else tuple(many or ()),
@@ -413,7 +423,7 @@ def _expect(t: _T) -> Expectations:
         throttled,
     )
     if not (paths or targets or findings or rec):
-        raise t.err("path", "a scenario must expect something (paths, targets, interception, recommendation)")
+        raise t.err("path", _("a scenario must expect something (paths, targets, interception, recommendation)"))
     return exp
 
 
@@ -430,9 +440,9 @@ def _expect_portal(t: _T | None) -> PortalExp | None:
         sha = o.text("sha256")
         root = o.text("root", choices=("interceptor",))
         if sha is not None and root is not None:
-            raise o.err("root", "give at most one of 'sha256' or 'root'")
+            raise o.err("root", _("give at most one of 'sha256' or 'root'"))
         if sha is not None and not re.fullmatch(r"[0-9a-f]{64}", sha):
-            raise o.err("sha256", "must be 64 lowercase hex digits")
+            raise o.err("sha256", _("must be 64 lowercase hex digits"))
         over = o.text("over", choices=("http", "https"))
         offered.append(
             OfferedExp(
@@ -448,7 +458,7 @@ def _expect_portal(t: _T | None) -> PortalExp | None:
         o.done()
     t.done()
     if absent and (detected is not None or host or failure or exact):
-        raise t.err("absent", "'absent = true' takes no other key")
+        raise t.err("absent", _("'absent = true' takes no other key"))
     return PortalExp(detected, host, failure, tuple(offered), exact, bool(absent))
 
 
@@ -457,15 +467,15 @@ def _bool(v: bool | str | None) -> bool | None:
 
 
 def _plan_kinds(plan: str, source: str) -> tuple[str, ...]:
-    data = loads_toml(plan, f"{source}: key 'plan': not a valid plan", max_bytes=MAX_PLAN_BYTES)
+    data = loads_toml(plan, _("{source}: key 'plan': not a valid plan", source=source), max_bytes=MAX_PLAN_BYTES)
     probes = data.get("probe")
     if not isinstance(probes, list) or not probes:
-        raise BadInput(f"{source}: key 'plan': the plan has no [[probe]] tables")
+        raise BadInput(_("{source}: key 'plan': the plan has no [[probe]] tables", source=source))
     kinds = []
     for p in probes:
         k = p.get("kind") if isinstance(p, dict) else None
         if not isinstance(k, str):
-            raise BadInput(f"{source}: key 'plan': every [[probe]] needs a 'kind'")
+            raise BadInput(_("{source}: key 'plan': every [[probe]] needs a 'kind'", source=source))
         kinds.append(k)
     return tuple(dict.fromkeys(kinds))
 
@@ -487,12 +497,14 @@ def parse(text: str, name: str, source: str) -> Scenario:
             sub = ot.sub(kind)
             assert sub is not None
             if kind not in services:
-                raise BadInput(f"{source}: key 'options.{kind}': '{kind}' is not in 'services'")
+                raise BadInput(_("{source}: key '{key}': '{kind}' is not in 'services'", source=source,
+                                 key=f"options.{kind}", kind=kind))
             options[kind] = dict(sub.data)
             try:
                 internet_service(kind, options[kind], f"options.{kind}")
             except (ValueError, TypeError) as exc:
-                raise BadInput(f"{source}: key 'options.{kind}': {exc}") from None
+                raise BadInput(_("{source}: key '{key}': {problem}", source=source, key=f"options.{kind}",
+                                 problem=exc)) from None
         ot.done()
     plan = t.text("plan", required=True) or ""
     kinds = _plan_kinds(plan, source)
@@ -504,28 +516,28 @@ def parse(text: str, name: str, source: str) -> Scenario:
     censor = _censor(t.sub("censor"))
     et = t.sub("expect")
     if et is None:
-        raise t.err("expect", "is required (the verdicts a correct check reaches)")
+        raise t.err("expect", _("is required (the verdicts a correct check reaches)"))
     expect = _expect(et)
     t.done()
     if "interceptor" in trusts and censor.intercept is None:
-        raise BadInput(f"{source}: key 'device.trusts': 'interceptor' needs a [censor.intercept] table")
+        raise BadInput(_("{source}: key '{key}': 'interceptor' needs a [censor.intercept] table", source=source,
+                         key="device.trusts"))
     if censor.portal is not None and "interceptor" in censor.portal.offer and censor.intercept is None:
-        raise BadInput(f"{source}: key 'censor.portal.offer': 'interceptor' needs a [censor.intercept] table")
+        raise BadInput(_("{source}: key '{key}': 'interceptor' needs a [censor.intercept] table", source=source,
+                         key="censor.portal.offer"))
     if (
         expect.portal is not None
         and censor.intercept is None
         and any(o.root == "interceptor" for o in expect.portal.offered)
     ):
-        raise BadInput(
-            f"{source}: key 'expect.portal.offered.root': 'interceptor' needs a [censor.intercept] table"
-        )
+        raise BadInput(_("{source}: key '{key}': 'interceptor' needs a [censor.intercept] table", source=source,
+                         key="expect.portal.offered.root"))
     if any(f.root == "interceptor" for f in expect.interception) and censor.intercept is None:
-        raise BadInput(
-            f"{source}: key 'expect.interception.root': 'interceptor' needs a [censor.intercept] table"
-        )
+        raise BadInput(_("{source}: key '{key}': 'interceptor' needs a [censor.intercept] table", source=source,
+                         key="expect.interception.root"))
     for f in expect.interception:
         if f.known_as is not None and f.known_as != NONE and not f.known_as.strip():
-            raise BadInput(f"{source}: key 'expect.interception.known_as': empty")
+            raise BadInput(_("{source}: key '{key}': empty", source=source, key="expect.interception.known_as"))
     return Scenario(
         name,
         title,
@@ -556,8 +568,9 @@ def fill_plan(plan: str, values: dict[str, str], source: str) -> str:
     def sub(m: re.Match[str]) -> str:
         key = m.group(1)
         if key not in values:
-            known = ", ".join(sorted(values)) or "none"
-            raise BadInput(f"{source}: key 'plan': no service publishes '{{{{{key}}}}}' (published: {known})")
+            known = ", ".join(sorted(values)) or _("none")
+            raise BadInput(_("{source}: key 'plan': no service publishes '{name}' (published: {known})", source=source,
+                             name="{{" + key + "}}", known=known))
         return values[key].replace("\\", "\\\\").replace('"', '\\"')
 
     return _PLACEHOLDER.sub(sub, plan)
@@ -581,11 +594,12 @@ def load(name_or_path: str) -> Scenario:
     else:
         path = shipped_dir() / f"{name_or_path}.toml"
         if not path.is_file():
-            raise BadInput(f"no lab scenario '{name_or_path}'; shipped scenarios: {', '.join(shipped())}")
+            raise BadInput(_("no lab scenario '{name}'; shipped scenarios: {names}", name=name_or_path,
+                             names=", ".join(shipped())))
     try:
         text = path.read_text("utf-8")
     except FileNotFoundError:
-        raise BadInput(f"{path}: no such scenario file") from None
+        raise BadInput(_("{path}: no such scenario file", path=path)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{path}: cannot read the scenario: {exc}") from None
+        raise BadInput(_("{path}: cannot read the scenario: {reason}", path=path, reason=exc)) from None
     return parse(text, path.stem, str(path))

@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 from pathprobe.errors import LabError
+from pathprobe.i18n import _, format_number
 from pathprobe.lab import world as w
 
 NETNS_ETC = Path("/etc/netns")
@@ -27,11 +28,13 @@ def run(argv: list[str], *, check: bool = True, input: str | None = None) -> sub
             argv, capture_output=True, text=True, timeout=_CMD_TIMEOUT, check=False, input=input
         )
     except FileNotFoundError:
-        raise LabError(f"'{argv[0]}' is not installed (run scripts/setup.sh)") from None
+        raise LabError(_("'{program}' is not installed (run scripts/setup.sh)", program=argv[0])) from None
     except subprocess.TimeoutExpired:
-        raise LabError(f"'{' '.join(argv)}' did not finish in {_CMD_TIMEOUT:.0f} s") from None
+        raise LabError(_("'{command}' did not finish in {seconds} s", command=" ".join(argv),
+                         seconds=format_number(_CMD_TIMEOUT))) from None
     if check and cp.returncode != 0:
-        raise LabError(f"'{' '.join(argv)}' failed: {cp.stderr.strip() or cp.stdout.strip()}")
+        raise LabError(_("'{command}' failed: {reason}", command=" ".join(argv),
+                         reason=cp.stderr.strip() or cp.stdout.strip()))
     return cp
 
 
@@ -167,9 +170,9 @@ def platform_problem() -> str | None:
     import sys
 
     if not sys.platform.startswith("linux"):
-        return f"pathprobe lab needs Linux (network namespaces); this is {sys.platform}"
+        return _("pathprobe lab needs Linux (network namespaces); this is {platform}", platform=sys.platform)
     if os.geteuid() != 0:
-        return "pathprobe lab needs root (it creates network namespaces); run it with sudo"
+        return _("pathprobe lab needs root (it creates network namespaces); run it with sudo")
     if shutil.which("ip") is None:
-        return "pathprobe lab needs iproute2's 'ip' command (run scripts/setup.sh)"
+        return _("pathprobe lab needs iproute2's 'ip' command (run scripts/setup.sh)")
     return w.prefix_problem()

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from pathprobe.errors import BadInput
+from pathprobe.i18n import _
 
 PREFIX_ENV = "PATHPROBE_LAB_PREFIX"
 PREFIX = os.environ.get(PREFIX_ENV, "pp-")
@@ -27,7 +28,8 @@ def prefix_problem() -> str | None:
     """Why :data:`PREFIX` cannot name the lab's namespaces, or None."""
     if re.fullmatch(r"pp-([a-z0-9]{1,6}-)?", PREFIX):
         return None
-    return f"{PREFIX_ENV} must be 'pp-' or 'pp-<up to 6 letters/digits>-' (it names the lab's namespaces)"
+    return _("{variable} must be 'pp-' or 'pp-<up to 6 letters/digits>-' (it names the lab's namespaces)",
+             variable=PREFIX_ENV)
 
 
 def check_prefix() -> None:

@@ -25,6 +25,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pathprobe.errors import BadInput
+from pathprobe.i18n import _
 from pathprobe.profile import Blocking, Path, Profile
 from pathprobe.summary.schema import (
     _VERSION,
@@ -73,7 +74,7 @@ def parse_country(value: str | None) -> str | None:
         return None
     cc = value.strip().upper()
     if not re.fullmatch(r"[A-Z]{2}", cc):
-        raise BadInput(f"--country must be a two-letter country code such as KZ (got {value[:20]!r})")
+        raise BadInput(_("--country must be a two-letter country code such as KZ (got {value})", value=repr(value[:20])))
     return cc
 
 
@@ -84,7 +85,7 @@ def parse_asn(value: str | int | None) -> int | None:
     text = str(value).strip()
     m = re.fullmatch(r"(?:AS)?(\d{1,10})", text, re.IGNORECASE)
     if not m or not 1 <= int(m[1]) <= 4_294_967_295:
-        raise BadInput(f"--asn must be an AS number such as 9198 or AS9198 (got {text[:20]!r})")
+        raise BadInput(_("--asn must be an AS number such as 9198 or AS9198 (got {value})", value=repr(text[:20])))
     return int(m[1])
 
 
@@ -157,7 +158,7 @@ def _day(profile: Profile) -> str:
             return dt.date.fromisoformat(m[1]).isoformat()
         except ValueError:
             pass
-    raise BadInput("the profile's 'created' is not a timestamp like 2026-11-22T10:00:00Z")
+    raise BadInput(_("the profile's 'created' is not a timestamp like 2026-11-22T10:00:00Z"))
 
 
 def _catalogue_host(target: Any) -> str | None:
@@ -171,7 +172,7 @@ def _catalogue_host(target: Any) -> str | None:
 
 
 def _kind_and_sub(p: Path) -> tuple[str, str | None]:
-    prefix, _, name = p.id.partition(":")
+    prefix, _sep, name = p.id.partition(":")
     kind = p.kind
     if kind not in KINDS or kind == "other":
         kind = prefix if prefix in KINDS else "other"

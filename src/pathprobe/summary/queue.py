@@ -18,6 +18,7 @@ from typing import Any
 
 from pathprobe.bounded import MAX_SUMMARY_BYTES, read_json_file
 from pathprobe.errors import BadInput
+from pathprobe.i18n import _
 from pathprobe.report.safe import term_safe
 from pathprobe.summary.schema import validate_summary
 
@@ -60,7 +61,7 @@ class Queue:
         try:
             self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
-            raise BadInput(f"cannot create the offline queue {self.root}: {exc.strerror}") from None
+            raise BadInput(_("cannot create the offline queue {path}: {reason}", path=self.root, reason=exc.strerror)) from None
 
     def path(self, sid: str) -> Path:
         """The file that holds (or would hold) the queued summary ``sid``; ``sid`` is not checked here (a
@@ -92,8 +93,10 @@ class Queue:
             try:
                 data = validate_summary(read_summary_file(f), str(f))
             except (OSError, ValueError, TypeError, RecursionError, BadInput) as exc:
-                why = str(exc) if isinstance(exc, BadInput) else f"{f}: cannot read ({type(exc).__name__})"
-                print(f"pathprobe: setting aside an unreadable queued summary: {term_safe(why)}", file=sys.stderr)
+                why = str(exc) if isinstance(exc, BadInput) else _("{path}: cannot read ({reason})", path=f,
+                                                                      reason=type(exc).__name__)
+                print(_("pathprobe: setting aside an unreadable queued summary: {reason}", reason=term_safe(why)),
+                      file=sys.stderr)
                 self._set_aside(f)
                 continue
             out.append(data)

@@ -19,6 +19,7 @@ from typing import Any
 
 from pathprobe.addresses import has_address
 from pathprobe.errors import SummaryError
+from pathprobe.i18n import _
 from pathprobe.vocab import (
     BlockAction,
     BlockStage,
@@ -229,21 +230,21 @@ def clean_dn(dn: Any, private: frozenset[str] = frozenset(), label: frozenset[st
 
 def _obj(v: Any, where: str, keys: set[str], optional: frozenset[str] = frozenset()) -> dict[str, Any]:
     if not isinstance(v, dict):
-        raise SummaryError(f"{where}: must be an object")
+        raise SummaryError(_("{field}: must be an object", field=where))
     missing = sorted(keys - set(v))
     if missing:
-        raise SummaryError(f"{where}: missing key '{missing[0]}'")
+        raise SummaryError(_("{field}: missing key '{key}'", field=where, key=missing[0]))
     extra = sorted(set(v) - keys - optional)
     if extra:
-        raise SummaryError(f"{where}: unknown key '{extra[0][:40]}'")
+        raise SummaryError(_("{field}: unknown key '{key}'", field=where, key=extra[0][:40]))
     return v
 
 
 def _list(v: Any, where: str, cap: int) -> list[Any]:
     if not isinstance(v, list):
-        raise SummaryError(f"{where}: must be a list")
+        raise SummaryError(_("{field}: must be a list", field=where))
     if len(v) > cap:
-        raise SummaryError(f"{where}: at most {cap} entries")
+        raise SummaryError(_("{field}: at most {n} entries", field=where, n=cap))
     return v
 
 
@@ -251,31 +252,34 @@ def _enum(v: Any, where: str, allowed: tuple[str, ...], nullable: bool = False) 
     if v is None and nullable:
         return
     if not isinstance(v, str) or v not in allowed:
-        raise SummaryError(f"{where}: must be one of {', '.join(allowed)}{' or null' if nullable else ''}")
+        choices = ", ".join(allowed)
+        raise SummaryError(_("{field}: must be one of {choices} or null", field=where, choices=choices) if nullable
+                           else _("{field}: must be one of {choices}", field=where, choices=choices))
 
 
 def _count(v: Any, where: str) -> None:
     if type(v) is not int or not 0 <= v <= MAX_COUNT:
-        raise SummaryError(f"{where}: must be an integer from 0 to {MAX_COUNT}")
+        raise SummaryError(_("{field}: must be an integer from 0 to {max}", field=where, max=MAX_COUNT))
 
 
 def _hex64(v: Any, where: str, nullable: bool) -> None:
     if v is None and nullable:
         return
     if not isinstance(v, str) or not _HEX64.fullmatch(v):
-        raise SummaryError(f"{where}: must be a lowercase hex SHA-256{' or null' if nullable else ''}")
+        raise SummaryError(_("{field}: must be a lowercase hex SHA-256 or null", field=where) if nullable
+                           else _("{field}: must be a lowercase hex SHA-256", field=where))
 
 
 def _dn(v: Any, where: str) -> None:
     if v is None:
         return
     if not isinstance(v, str) or clean_dn(v) != v:
-        raise SummaryError(f"{where}: must be a cleaned certificate name (CN/O/OU/C, no addresses) or null")
+        raise SummaryError(_("{field}: must be a cleaned certificate name (CN/O/OU/C, no addresses) or null", field=where))
 
 
 def _known(v: Any, where: str) -> None:
     if v is not None and (not isinstance(v, str) or v not in known_labels()):  # a list or object is unhashable
-        raise SummaryError(f"{where}: must be a label of the shipped known-roots list or null")
+        raise SummaryError(_("{field}: must be a label of the shipped known-roots list or null", field=where))
 
 
 def _hosts(v: Any, where: str) -> list[str]:
@@ -283,9 +287,9 @@ def _hosts(v: Any, where: str) -> list[str]:
     cat = catalogue()
     for i, h in enumerate(hosts):
         if not isinstance(h, str) or h not in cat:
-            raise SummaryError(f"{where}[{i}]: must be a host of the shipped catalogue")
+            raise SummaryError(_("{field}: must be a host of the shipped catalogue", field=f"{where}[{i}]"))
     if len(set(hosts)) != len(hosts):
-        raise SummaryError(f"{where}: hosts must not repeat")
+        raise SummaryError(_("{field}: hosts must not repeat", field=where))
     return hosts
 
 
@@ -312,7 +316,7 @@ def _blocking(v: Any, where: str) -> None:
     for i, e in enumerate(got):
         _enum(e, f"{where}.evasion_reached[{i}]", tuple(Evasion))
     if len(set(got)) != len(got):
-        raise SummaryError(f"{where}.evasion_reached: strategies must not repeat")
+        raise SummaryError(_("{field}: strategies must not repeat", field=f"{where}.evasion_reached"))
 
 
 def _path(p: Any, where: str) -> str:
@@ -320,16 +324,16 @@ def _path(p: Any, where: str) -> str:
     pid = p["id"]
     if not isinstance(pid, str) or not valid_path_id(pid):
         raise SummaryError(
-            f"{where}.id: must be a path id from the fixed vocabulary (e.g. tor:obfs4, vpn, doh#2)"
+            _("{field}: must be a path id from the fixed vocabulary (e.g. tor:obfs4, vpn, doh#2)", field=f"{where}.id")
         )
     _enum(p["kind"], f"{where}.kind", KINDS)
     if pid.partition(":")[0].partition("#")[0] != p["kind"]:
-        raise SummaryError(f"{where}.kind: does not match the id '{pid}'")
+        raise SummaryError(_("{field}: does not match the id '{id}'", field=f"{where}.kind", id=pid))
     _enum(p["reachability"], f"{where}.reachability", REACHABILITY)
     _enum(p["tls"], f"{where}.tls", TLS)
     lat = p["latency_ms"]
     if lat is not None and (type(lat) is not int or not 0 <= lat <= MAX_LATENCY_MS):
-        raise SummaryError(f"{where}.latency_ms: must be an integer number of milliseconds or null")
+        raise SummaryError(_("{field}: must be an integer number of milliseconds or null", field=f"{where}.latency_ms"))
     seen: set[str] = set()
     for j, s in enumerate(_list(p["sites"], f"{where}.sites", MAX_SITES)):
         w = f"{where}.sites[{j}]"
@@ -337,11 +341,11 @@ def _path(p: Any, where: str) -> str:
         if "blocking" in s:
             _blocking(s["blocking"], f"{w}.blocking")
         if Signal.THROTTLED in s and not isinstance(s[Signal.THROTTLED], bool):  # 1 == True, yet not a boolean
-            raise SummaryError(f"{w}.throttled: must be true or false (or absent)")
+            raise SummaryError(_("{field}: must be true or false (or absent)", field=f"{w}.throttled"))
         if not isinstance(s["host"], str) or s["host"] not in catalogue():
-            raise SummaryError(f"{w}.host: must be a host of the shipped catalogue")
+            raise SummaryError(_("{field}: must be a host of the shipped catalogue", field=f"{w}.host"))
         if s["host"] in seen:
-            raise SummaryError(f"{w}.host: '{s['host']}' is listed twice")
+            raise SummaryError(_("{field}: '{value}' is listed twice", field=f"{w}.host", value=s["host"]))
         seen.add(s["host"])
         _enum(s["reachability"], f"{w}.reachability", REACHABILITY)
         _enum(s["tls"], f"{w}.tls", TLS)
@@ -356,16 +360,16 @@ def validate_summary(data: Any, source: str = "summary") -> dict[str, Any]:
     try:
         return _validate(data)
     except SummaryError as exc:
-        raise SummaryError(f"{source}: not a pathprobe summary: {exc}") from None
+        raise SummaryError(_("{source}: not a pathprobe summary: {reason}", source=source, reason=exc)) from None
 
 
 def _validate(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
-        raise SummaryError("the top level must be a JSON object")
+        raise SummaryError(_("the top level must be a JSON object"))
     if data.get("schema") != SCHEMA:
         found = data.get("schema")
         shown = repr(found)[:60] if isinstance(found, str | None) else "a non-string"
-        raise SummaryError(f"'schema' must be \"{SCHEMA}\" (found {shown})")
+        raise SummaryError(_("'schema' must be \"{schema}\" (found {found})", schema=SCHEMA, found=shown))
     _obj(
         data,
         "summary",
@@ -382,30 +386,30 @@ def _validate(data: Any) -> dict[str, Any]:
         },
     )
     if not isinstance(data["id"], str) or not _ID.fullmatch(data["id"]):
-        raise SummaryError("id: must be 32 lowercase hex digits")
+        raise SummaryError(_("{field}: must be 32 lowercase hex digits", field="id"))
     day = data["day"]
     if not isinstance(day, str) or not _DAY.fullmatch(day):
-        raise SummaryError("day: must be a date YYYY-MM-DD")
+        raise SummaryError(_("{field}: must be a date YYYY-MM-DD", field="day"))
     try:
         dt.date.fromisoformat(day)
     except ValueError:
-        raise SummaryError("day: not a real date") from None
+        raise SummaryError(_("{field}: not a real date", field="day")) from None
     tv = data["tool_version"]
     if tv is not None and (not isinstance(tv, str) or not _VERSION.fullmatch(tv)):
-        raise SummaryError("tool_version: must be a version like 0.1.0 or null")
+        raise SummaryError(_("{field}: must be a version like 0.1.0 or null", field="tool_version"))
     net = _obj(data["network"], "network", {"country", "asn", "connectivity", "portal"})
     cc = net["country"]
     if cc is not None and (not isinstance(cc, str) or not _CC.fullmatch(cc)):
-        raise SummaryError("network.country: must be two capital letters (ISO 3166) or null")
+        raise SummaryError(_("{field}: must be two capital letters (ISO 3166) or null", field="network.country"))
     asn = net["asn"]
     if asn is not None and (type(asn) is not int or not 1 <= asn <= 4_294_967_295):
-        raise SummaryError("network.asn: must be an AS number from 1 to 4294967295 or null")
+        raise SummaryError(_("{field}: must be an AS number from 1 to 4294967295 or null", field="network.asn"))
     _enum(net["connectivity"], "network.connectivity", CONNECTIVITY, nullable=True)
     portal = net["portal"]
     if portal is not None:
         _obj(portal, "network.portal", {"detected", "offered_certificates"})
         if portal["detected"] is not None and not isinstance(portal["detected"], bool):  # 1 == True, yet not a boolean
-            raise SummaryError("network.portal.detected: must be true, false or null")
+            raise SummaryError(_("{field}: must be true, false or null", field="network.portal.detected"))
         for i, c in enumerate(
             _list(portal["offered_certificates"], "network.portal.offered_certificates", MAX_CERTS)
         ):
@@ -419,7 +423,7 @@ def _validate(data: Any) -> dict[str, Any]:
     for i, p in enumerate(_list(data["paths"], "paths", MAX_PATHS)):
         pid = _path(p, f"paths[{i}]")
         if pid in ids:
-            raise SummaryError(f"paths[{i}].id: '{pid}' is listed twice")
+            raise SummaryError(_("{field}: '{value}' is listed twice", field=f"paths[{i}].id", value=pid))
         ids.add(pid)
     for i, f in enumerate(_list(data["interception"], "interception", MAX_FINDINGS)):
         w = f"interception[{i}]"
@@ -430,7 +434,7 @@ def _validate(data: Any) -> dict[str, Any]:
         _signals(f["signals"], f"{w}.signals")
         for j, pid in enumerate(_list(f["paths"], f"{w}.paths", MAX_PATHS)):
             if not isinstance(pid, str) or pid not in ids:
-                raise SummaryError(f"{w}.paths[{j}]: must be the id of one of this summary's paths")
+                raise SummaryError(_("{field}: must be the id of one of this summary's paths", field=f"{w}.paths[{j}]"))
         _hosts(f["hosts"], f"{w}.hosts")
         _count(f["other_hosts"], f"{w}.other_hosts")
     ts = _obj(data["trust_store"], "trust_store", {"known_interception_roots"})
@@ -443,11 +447,11 @@ def _validate(data: Any) -> dict[str, Any]:
         _known(r["known_as"], f"{w}.known_as")
     rec = data["recommendation"]
     if rec is not None and (not isinstance(rec, str) or rec not in ids):
-        raise SummaryError("recommendation: must be the id of one of this summary's paths or null")
+        raise SummaryError(_("{field}: must be the id of one of this summary's paths or null", field="recommendation"))
     return data
 
 
 def iso_week(day: str) -> str:
     """``2026-11-22`` -> ``2026-W47`` (ISO 8601 week)."""
-    y, w, _ = dt.date.fromisoformat(day).isocalendar()
+    y, w, _day = dt.date.fromisoformat(day).isocalendar()
     return f"{y}-W{w:02d}"

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from pathprobe.bounded import loads_json
 from pathprobe.errors import BadInput, BadProxyUrl, NetFailure
+from pathprobe.i18n import _, format_number
 from pathprobe.model import HostPort
 from pathprobe.net.http1 import HttpResponse, read_response
 from pathprobe.net.socks import socks5_connect
@@ -63,18 +64,19 @@ def check_collector_url(url: str) -> str:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadInput(
-            f"--collector must be an http(s) URL such as https://collector.example.org (got {url[:80]!r})"
+            _("--collector must be an http(s) URL such as https://collector.example.org (got {url})",
+              url=repr(url[:80]))
         )
     if parts.username or parts.password or parts.query or parts.fragment:
-        raise BadInput("--collector must not carry a user name, password, query or fragment (use --token)")
+        raise BadInput(_("--collector must not carry a user name, password, query or fragment (use --token)"))
     if parts.scheme == "http" and not _loopback(parts.hostname) and not parts.hostname.endswith(".onion"):
         raise BadInput(
-            "--collector must use https:// (plain http is allowed only to this machine or an .onion address)"
+            _("--collector must use https:// (plain http is allowed only to this machine or an .onion address)")
         )
     try:
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError:
-        raise BadInput("--collector has a bad port") from None
+        raise BadInput(_("--collector has a bad port")) from None
     return url.strip().rstrip("/")
 
 
@@ -86,7 +88,7 @@ def check_proxy(url: str) -> ProxyUrl:
     try:
         return parse_proxy_url(url.strip(), "http" if scheme == "http" else "socks5")
     except BadProxyUrl as exc:
-        raise BadInput(f"--proxy: {exc} (e.g. socks5h://127.0.0.1:9050 for Tor)") from None
+        raise BadInput(_("--proxy: {reason} (e.g. socks5h://127.0.0.1:9050 for Tor)", reason=exc)) from None
 
 
 def tor_options(path: Path) -> list[tuple[str, str]]:
@@ -99,20 +101,20 @@ def tor_options(path: Path) -> list[tuple[str, str]]:
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"--tor-config {path}: cannot read: {exc}") from None
+        raise BadInput(_("--tor-config {path}: cannot read: {reason}", path=path, reason=exc)) from None
     if len(text) > 1 << 20:
-        raise BadInput(f"--tor-config {path}: too large")
+        raise BadInput(_("--tor-config {path}: too large", path=path))
     allowed = {"usebridges", "bridge"}
     out: list[tuple[str, str]] = []
     for n, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        key, _, value = line.partition(" ")
+        key, _sep, value = line.partition(" ")
         if not key.isalnum() and not key.startswith("__"):
-            raise BadInput(f"--tor-config {path}, line {n}: not a torrc option")
+            raise BadInput(_("--tor-config {path}, line {n}: not a torrc option", path=path, n=n))
         if key.lower() in MANAGED_KEYS - allowed or "\n" in value:
-            raise BadInput(f"--tor-config {path}, line {n}: pathprobe sets {key} itself")
+            raise BadInput(_("--tor-config {path}, line {n}: pathprobe sets {key} itself", path=path, n=n, key=key))
         out.append((key, value.strip()))
     return out
 
@@ -132,7 +134,7 @@ def check_token(token: str) -> str:
     """
     t = token.strip()
     if not t or len(t) > 200 or not all(33 <= ord(c) < 127 for c in t):
-        raise BadInput("--token must be the printable token the collector's operator gave you")
+        raise BadInput(_("--token must be the printable token the collector's operator gave you"))
     return t
 
 
@@ -141,13 +143,13 @@ def load_summary_file(path: Path) -> dict[str, Any]:
     try:
         data = read_summary_file(path)
     except FileNotFoundError:
-        raise BadInput(f"{path}: no such summary file") from None
+        raise BadInput(_("{path}: no such summary file", path=path)) from None
     except OSError as exc:
-        raise BadInput(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise BadInput(_("{path}: cannot read: {reason}", path=path, reason=exc.strerror or exc)) from None
     if isinstance(data, dict) and data.get("schema") == "pathprobe.profile/1":
         raise BadInput(
-            f"{path}: this is a profile, not a summary; make one with `pathprobe summary {path}`"
-            " (only summaries are ever sent)"
+            _("{path}: this is a profile, not a summary; make one with `pathprobe summary {path}`"
+              " (only summaries are ever sent)", path=path)
         )
     return validate_summary(data, str(path))
 
@@ -199,11 +201,12 @@ class Submitter:
         through its SOCKS port. Returns the bootstrap percentage reached; below 100 every summary is
         queued (:attr:`unavailable` says why). :class:`BadInput` when there is no tor binary.
         """
-        from pathprobe.tor.launch import TOR_HINT, TorLauncher, find_tor
+        from pathprobe.tor.launch import TOR_ENV, TorLauncher, find_tor
 
         binary = find_tor()
         if binary is None:
-            raise BadInput(f"--tor: no tor program found; {TOR_HINT}")
+            raise BadInput(_("--tor: no tor program found; install tor (Debian/Ubuntu: apt install tor; macOS: brew"
+                             " install tor) or set {env} to the tor binary", env=TOR_ENV))
         self._tor = TorLauncher(binary, list(options or []))
         return self._runner.run(self._boot_tor(bootstrap_timeout))
 
@@ -218,9 +221,10 @@ class Submitter:
         res = await tor.bootstrap(bootstrap_timeout)
         port = await tor.socks_port() if res.progress >= 100 else None
         if port is None:
-            self.unavailable = (
-                f"tor did not connect to the Tor network within {bootstrap_timeout:g} s"
-                f" (reached {res.progress}%)"
+            self.unavailable = _(
+                "tor did not connect to the Tor network within {seconds} s (reached {percent}%)",
+                seconds=format_number(bootstrap_timeout, 0 if float(bootstrap_timeout).is_integer() else 1),
+                percent=res.progress,
             )
         else:
             self.proxy = ProxyUrl("socks5", HostPort("127.0.0.1", port), None, None)
@@ -256,7 +260,7 @@ class Submitter:
             if self.proxy.scheme == "http":
                 from pathprobe.vpn.httpconnect import http_connect
 
-                _, extra = await http_connect(stream, dest, self.proxy.username, self.proxy.password)
+                _reply, extra = await http_connect(stream, dest, self.proxy.username, self.proxy.password)
                 if extra:
                     raise NetFailure(Failure.HTTP_PROXY_INVALID_REPLY, "the proxy sent data before the tunnel was open")
             else:
@@ -291,11 +295,12 @@ class Submitter:
         try:
             return self._runner.run(asyncio.wait_for(self._exchange(body), self.timeout))
         except TimeoutError:
-            return f"no whole answer within {self.timeout:g} s"
+            return _("no whole answer within {seconds} s",
+                     seconds=format_number(self.timeout, 0 if float(self.timeout).is_integer() else 1))
         except NetFailure as exc:
             return exc.failure
         except ssl.SSLError as exc:
-            return f"TLS failed ({exc.reason or type(exc).__name__})"
+            return _("TLS failed ({reason})", reason=exc.reason or type(exc).__name__)
         except (OSError, EOFError, ValueError) as exc:
             return type(exc).__name__
 
@@ -320,12 +325,12 @@ class Submitter:
         if self.unavailable is not None:
             return Outcome(sid, QUEUED, self.unavailable)
         body = json.dumps(summary, ensure_ascii=False).encode()
-        last = "no answer"
+        last = _("no answer")
         for attempt in range(self.attempts):
             retry_after = None
             r = self._post(body)
             if isinstance(r, str):
-                last = f"collector not reachable ({r})"
+                last = _("collector not reachable ({reason})", reason=r)
             else:
                 if r.status in (200, 201):
                     return Outcome(sid, DUPLICATE if r.status == 200 else ACCEPTED, http_status=r.status)
@@ -382,8 +387,9 @@ def submit_all(
                 give_up = o.message
             elif o.http_status in (401, 403):
                 queue.put(s)
-                o = Outcome(s["id"], REJECTED, f"the collector refused the token: {o.message}", o.http_status)
-                give_up = "not sent: the token was refused"
+                o = Outcome(s["id"], REJECTED, _("the collector refused the token: {message}", message=o.message),
+                            o.http_status)
+                give_up = _("not sent: the token was refused")
             elif s["id"] in queued_ids:
                 queue.reject(s)
         report(o)
