@@ -16,9 +16,6 @@
                                (plan validation turns these three into BadInput naming file and key;
                                their messages never repeat the secret they were given)
 
-Messages are told in the reader's language when raised (:func:`pathprobe.i18n._`); this module
-imports nothing of pathprobe at load (:mod:`pathprobe.i18n` imports it).
-
 Network failures are never exceptions at the CLI: they are data (failure strings in observations).
 Third-party errors are translated once, where they enter (``raise ... from exc``).
 """
@@ -59,11 +56,7 @@ class Interrupted(PathprobeError):
 
     exit_code = 130
 
-    def __init__(self, message: str | None = None) -> None:
-        if message is None:
-            from pathprobe.i18n import _
-
-            message = _("interrupted")
+    def __init__(self, message: str = "interrupted") -> None:
         super().__init__(message)
 
 

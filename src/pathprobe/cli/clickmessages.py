@@ -238,11 +238,11 @@ def _context_class(base: type[Any]) -> type[Any]:
     fmt_base: type[Any] = base.formatter_class
     write_usage: Callable[..., None] = fmt_base.write_usage
 
-    class Formatter(fmt_base):  # type: ignore[misc,valid-type]
+    class Formatter(fmt_base):  # type: ignore[misc]
         def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
             write_usage(self, prog, args, usage_prefix() if prefix is None else prefix)
 
-    class Context(base):  # type: ignore[misc,valid-type]
+    class Context(base):  # type: ignore[misc]
         formatter_class = Formatter
 
     return Context

@@ -188,9 +188,9 @@ def _run(app: typer.Typer, argv: list[str] | None) -> Any:
                 clickmessages.translate_commands(command)
                 rv = command(args=argv, prog_name="pathprobe", standalone_mode=False)
         except KeyboardInterrupt:
-            raise Interrupted() from None
+            raise Interrupted(i18n._("interrupted")) from None
         if rv == Interrupted.exit_code:  # typer turns Ctrl-C into a bare exit code 130
-            raise Interrupted()
+            raise Interrupted(i18n._("interrupted"))
         return rv
     except PathprobeError as exc:  # every user-facing error, Ctrl-C included, leaves here
         print(f"pathprobe: {_shown(exc)}", file=sys.stderr)

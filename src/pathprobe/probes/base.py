@@ -336,7 +336,7 @@ async def gather_targets(
 ) -> list[TargetMeasurement]:
     """:func:`gather_counted` for jobs that each measure one target (its name and role given): each is
     recorded in ``ctx.so_far`` as it ends, so it survives the end of the probe's budget."""
-    for name, role, _ in jobs:
+    for name, role, _job in jobs:
         ctx.so_far.slot(path, name, role)
 
     async def keep(job: Awaitable[TargetMeasurement]) -> TargetMeasurement:

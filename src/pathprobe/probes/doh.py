@@ -249,7 +249,7 @@ class DohProbe(Probe):
         controls = [hp for hp, role in everything if role == Role.CONTROL] + list(ctx.controls)
         checked = await check_sites(dialer, targets, path, ctx, done=1 + len(skipped), total=total,
                                     diagnose=control_names(self.diagnosis_name, controls))
-        for tm, (hp, _) in zip(checked, targets, strict=True):
+        for tm, (hp, _role) in zip(checked, targets, strict=True):
             if not is_ip(hp.host):
                 lookup = dataclasses.replace(lookups[hp.host][0], target=str(hp))
                 tm = dataclasses.replace(tm, observations=(lookup, *tm.observations))
