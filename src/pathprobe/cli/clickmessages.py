@@ -181,11 +181,18 @@ def show_error(exc: Any, usage_error: bool) -> None:
     sys.stderr.write(i18n._("Error: {message}", message=term_safe(message)) + "\n")
 
 
+_installed = False
+
+
 def install() -> None:
-    """Route click's and typer's own words to our catalogs, in the current language (nothing for
-    English). Called once the run's language is known, before the command line is parsed."""
-    if i18n.get_language() == i18n.DEFAULT:
+    """Route click's and typer's own words to our catalogs, in the current language. Called once the
+    run's language is known, before the command line is parsed. Nothing for English, unless an earlier
+    run in this process installed another language (the local app, tests): then the words computed at
+    import (typer's panel titles) are set back to English."""
+    global _installed
+    if i18n.get_language() == i18n.DEFAULT and not _installed:
         return
+    _installed = True
     for name in _GETTEXT_MODULES:
         mod = sys.modules.get(name)
         if mod is None:

@@ -179,6 +179,8 @@ def _run(app: typer.Typer, argv: list[str] | None) -> Any:
     try:
         try:
             if english:
+                if "pathprobe.cli.clickmessages" in sys.modules:  # another language ran in this process
+                    sys.modules["pathprobe.cli.clickmessages"].install()
                 rv = app(args=argv, prog_name="pathprobe", standalone_mode=False)
             else:
                 from pathprobe.cli import clickmessages
