@@ -321,3 +321,12 @@ def test_extractor_finds_the_help_strings() -> None:
     assert "Add, list and revoke the bearer tokens of organisations/campaigns." in found  # add_typer(help=)
     msgids = {f.msgid for f in SCRIPT.extract()}
     assert set(found) <= msgids
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_a_group_without_a_command_shows_its_help_not_an_empty_error(lang: str) -> None:
+    """typer's "no arguments" error shows the help itself; in Russian too, not an empty "Ошибка: "."""
+    res = pathprobe("collector", "--lang", lang)
+    assert res.returncode == 2
+    assert res.stderr.strip() == ""
+    assert i18n.translate("Run an NGO collector of anonymised summaries.", lang) in _flat(res.stdout)

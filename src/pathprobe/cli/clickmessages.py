@@ -167,9 +167,14 @@ def usage_prefix() -> str:
 
 def show_error(exc: Any, usage_error: bool) -> None:
     """Print a click exception as click does (the usage line and the help hint for a usage error, then
-    ``Error: MESSAGE``), in the current language."""
+    ``Error: MESSAGE``), in the current language. An exception with a ``show`` of its own (typer's "no
+    arguments: here is the help") shows itself."""
     from pathprobe.report.safe import term_safe
 
+    owner = next((c for c in type(exc).__mro__ if "show" in c.__dict__), None)
+    if owner is None or owner.__name__ not in ("UsageError", "ClickException"):
+        exc.show()
+        return
     ctx = getattr(exc, "ctx", None)
     if usage_error and ctx is not None:
         hint = ""
