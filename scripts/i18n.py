@@ -8,7 +8,9 @@
 
 Messages are what the code marks: ``_("...")``, ``N_("...")``, ``ngettext("...", "...", n)``,
 ``translate("...", ...)`` and ``translate_plural("...", "...", n, ...)`` with literal strings (adjacent
-literals joined, as Python joins them). The extractor reads the code's syntax tree, so it needs nothing
+literals joined, as Python joins them), and the commands' help (:func:`extract_cli_help`: ``help=`` /
+``short_help=`` / ``epilog=`` strings and command docstrings in the CLI modules, which are translated
+when the command tree is built, so the command modules mark nothing). The extractor reads the code's syntax tree, so it needs nothing
 but Python; ``merge`` keeps every translation whose msgid is still used, adds new msgids untranslated and
 keeps dropped ones as obsolete (``#~``) entries; ``check`` also runs GNU ``msgfmt -c`` when it is
 installed (Debian's ``gettext`` package; scripts/setup.sh installs it), which checks the
@@ -77,8 +79,73 @@ def extract() -> list[Found]:
             plural = args[1].value if len(args) > 1 else None  # type: ignore[union-attr]
             f = found.setdefault((msgid, plural), Found(msgid, plural))
             f.places.append(f"{path.relative_to(REPO / 'src')}:{node.lineno}")
+    for msgid, place in extract_cli_help():
+        found.setdefault((msgid, None), Found(msgid, None)).places.append(place)
     extract_scenario_texts(found)
     return list(found.values())
+
+
+CLI_HELP_FILES = ("cli/*.py", "ui/cli.py")
+HELP_KEYWORDS = ("help", "short_help", "epilog")
+
+
+def extract_cli_help() -> list[tuple[str, str]]:
+    """The commands' help texts, as (msgid, place): what click shows for ``--help`` and what
+    ``pathprobe.cli.clickmessages.translate_commands`` looks up at run time.
+
+    In the CLI modules (:data:`CLI_HELP_FILES`): every string given as ``help=`` / ``short_help=`` /
+    ``epilog=`` (a literal, or the name of a module-level string constant), and the docstring of every
+    command: a function decorated with ``@....command(...)`` / ``@....callback(...)``, or one whose
+    parameters default to ``typer.Option(...)`` / ``typer.Argument(...)`` (commands registered by name
+    in cli/main.py), cleaned as ``inspect.cleandoc`` cleans it (as typer reads it). Anywhere in the
+    package: the help of a probe kind's ``CliOption(name, help)``, which becomes a ``check`` option.
+    """
+    out: list[tuple[str, str]] = []
+    files = sorted({p for pattern in CLI_HELP_FILES for p in SRC.glob(pattern)})
+    for path in sorted(SRC.rglob("*.py")):
+        tree = ast.parse(path.read_text("utf-8"), str(path))
+        place = str(path.relative_to(REPO / "src"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _name(node) == "CliOption":
+                text = node.args[1] if len(node.args) > 1 else next(
+                    (kw.value for kw in node.keywords if kw.arg == "help"), None)
+                if isinstance(text, ast.Constant) and isinstance(text.value, str) and text.value:
+                    out.append((text.value, f"{place}:{node.lineno}"))
+        if path not in files:
+            continue
+        constants = {
+            t.id: n.value.value
+            for n in tree.body if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant)
+            and isinstance(n.value.value, str) for t in n.targets if isinstance(t, ast.Name)
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                for kw in node.keywords:
+                    if kw.arg not in HELP_KEYWORDS:
+                        continue
+                    value = kw.value
+                    if isinstance(value, ast.Constant) and isinstance(value.value, str) and value.value:
+                        out.append((value.value, f"{place}:{node.lineno}"))
+                    elif isinstance(value, ast.Name) and constants.get(value.id):
+                        out.append((constants[value.id], f"{place}:{node.lineno}"))
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _is_command(node):
+                doc = ast.get_docstring(node, clean=True)
+                if doc:
+                    out.append((doc, f"{place}:{node.lineno}"))
+    return out
+
+
+def _is_command(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A click command's function: decorated ``@x.command(...)`` / ``@x.callback(...)``, or taking
+    ``typer.Option`` / ``typer.Argument`` parameters."""
+    for dec in fn.decorator_list:
+        call = dec.func if isinstance(dec, ast.Call) else dec
+        if isinstance(call, ast.Attribute) and call.attr in ("command", "callback"):
+            return True
+    defaults = [*fn.args.defaults, *(d for d in fn.args.kw_defaults if d is not None)]
+    return any(isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr in ("Option", "Argument")
+               and isinstance(d.func.value, ast.Name) and d.func.value.id == "typer" for d in defaults)
+
 
 
 def extract_scenario_texts(found: dict[tuple[str, str | None], Found]) -> None:

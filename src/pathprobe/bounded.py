@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pathprobe.errors import BadInput
+from pathprobe.i18n import _, format_number, ngettext
 
 MAX_DEPTH = 64
 """Arrays/objects (JSON) or arrays/tables (TOML) nested deeper than this are refused."""
@@ -63,10 +64,11 @@ def _too_deep(text: str, max_depth: int) -> bool:
 def _number(kind: type[int] | type[float], what: str) -> Any:
     def parse(s: str) -> int | float:
         if len(s) > MAX_NUMBER_CHARS:
-            raise BadInput(f"{what}: a number of {len(s)} characters (at most {MAX_NUMBER_CHARS} are read)")
+            raise BadInput(_("{what}: a number of {count} characters (at most {most} are read)", what=what,
+                             count=len(s), most=MAX_NUMBER_CHARS))
         value = kind(s)
         if isinstance(value, float) and value in (float("inf"), float("-inf")):
-            raise BadInput(f"{what}: a number too large to use")
+            raise BadInput(_("{what}: a number too large to use", what=what))
         return value
 
     return parse
@@ -74,7 +76,7 @@ def _number(kind: type[int] | type[float], what: str) -> Any:
 
 def _reject_constant(what: str) -> Any:
     def reject(name: str) -> Any:
-        raise BadInput(f"{what}: {name} is not a JSON number")
+        raise BadInput(_("{what}: {name} is not a JSON number", what=what, name=name))
 
     return reject
 
@@ -83,15 +85,16 @@ def check_size(data: str | bytes, what: str, max_bytes: int) -> None:
     """:class:`BadInput` when ``data`` is larger than ``max_bytes``."""
     size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
     if size > max_bytes:
-        raise BadInput(f"{what}: {_size(size)} is larger than the {_size(max_bytes)} pathprobe reads")
+        raise BadInput(_("{what}: {size} is larger than the {most} pathprobe reads", what=what, size=_size(size),
+                         most=_size(max_bytes)))
 
 
 def _size(n: int) -> str:
     if n >= MiB:
-        return f"{n / MiB:.1f} MiB"
+        return _("{size} MiB", size=format_number(n / MiB, 1))
     if n >= 1024:
-        return f"{n / 1024:.1f} KiB"
-    return f"{n} bytes"
+        return _("{size} KiB", size=format_number(n / 1024, 1))
+    return ngettext("{n} byte", "{n} bytes", n)
 
 
 def loads_json(data: str | bytes, what: str, *, max_bytes: int, max_depth: int = MAX_DEPTH) -> Any:
@@ -103,9 +106,9 @@ def loads_json(data: str | bytes, what: str, *, max_bytes: int, max_depth: int =
         try:
             data = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise BadInput(f"{what}: not UTF-8 text") from None
+            raise BadInput(_("{what}: not UTF-8 text", what=what)) from None
     if _too_deep(data, max_depth):
-        raise BadInput(f"{what}: nested deeper than {max_depth} levels")
+        raise BadInput(_("{what}: nested deeper than {most} levels", what=what, most=max_depth))
     try:
         return json.loads(
             data,
@@ -114,11 +117,12 @@ def loads_json(data: str | bytes, what: str, *, max_bytes: int, max_depth: int =
             parse_constant=_reject_constant(what),
         )
     except json.JSONDecodeError as exc:
-        raise BadInput(f"{what}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        raise BadInput(_("{what}: not valid JSON ({reason} at line {line})", what=what, reason=exc.msg,
+                         line=exc.lineno)) from None
     except RecursionError:
-        raise BadInput(f"{what}: nested too deep") from None
+        raise BadInput(_("{what}: nested too deep", what=what)) from None
     except (ValueError, OverflowError) as exc:
-        raise BadInput(f"{what}: not usable JSON ({type(exc).__name__})") from None
+        raise BadInput(_("{what}: not usable JSON ({reason})", what=what, reason=type(exc).__name__)) from None
 
 
 def _depth(value: Any, max_depth: int) -> bool:
@@ -143,13 +147,13 @@ def loads_toml(text: str, what: str, *, max_bytes: int, max_depth: int = MAX_DEP
     try:  # tomllib recurses on nested inline arrays: a RecursionError is caught like any other fault
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"{what}: not valid TOML ({exc})") from None
+        raise BadInput(_("{what}: not valid TOML ({reason})", what=what, reason=exc)) from None
     except RecursionError:
-        raise BadInput(f"{what}: nested too deep") from None
+        raise BadInput(_("{what}: nested too deep", what=what)) from None
     except (ValueError, OverflowError) as exc:
-        raise BadInput(f"{what}: not usable TOML ({exc})"[:300]) from None
+        raise BadInput(_("{what}: not usable TOML ({reason})", what=what, reason=str(exc)[:200])) from None
     if _depth(data, max_depth):
-        raise BadInput(f"{what}: nested deeper than {max_depth} levels")
+        raise BadInput(_("{what}: nested deeper than {most} levels", what=what, most=max_depth))
     return data
 
 
@@ -161,8 +165,10 @@ def read_json_file(path: Path, kind: str, *, max_bytes: int) -> Any:
     with os.fdopen(fd, "rb") as fh:
         st = os.fstat(fh.fileno())
         if not stat.S_ISREG(st.st_mode):
-            raise BadInput(f"{path}: not a regular file")
+            raise BadInput(_("{file}: not a regular file", file=path))
         if st.st_size > max_bytes:
-            raise BadInput(f"{path}: too large to be a {kind}")
+            raise BadInput(_("{file}: too large to be a profile", file=path) if kind == "profile" else
+                           _("{file}: too large to be a summary", file=path) if kind == "summary" else
+                           _("{file}: too large to read", file=path))
         raw = fh.read(max_bytes + 1)
     return loads_json(raw, str(path), max_bytes=max_bytes)

@@ -23,6 +23,7 @@ from pathlib import Path
 from pathprobe.analysis.pipeline import analyse
 from pathprobe.analysis.verdicts import Roots
 from pathprobe.errors import BadInput
+from pathprobe.i18n import _
 from pathprobe.plan import Plan, default_plan_path, load_plans
 from pathprobe.probes.base import ProbeOptions, ProgressFn, RunContext
 from pathprobe.profile import Profile
@@ -98,7 +99,7 @@ class Prepared:
 def prepare(options: CheckOptions) -> Prepared:
     """Read and check the plans, the probe kinds' options and root files; :class:`BadInput` on any problem."""
     if not 0 < options.timeout <= 600:
-        raise BadInput("--timeout must be a number of seconds from 0 to 600")
+        raise BadInput(_("--timeout must be a number of seconds from 0 to 600"))
     kinds = list(options.only) if options.only else None
     plan = load_plans(list(options.plans) if options.plans else [default_plan_path()], kinds)
     check_probe_options(options.probe_options, plan)
@@ -115,8 +116,9 @@ def check_probe_options(values: ProbeOptions, plan: Plan) -> None:
     declared = registry.cli_options()
     for name in given:
         if name not in declared:
-            known = ", ".join(sorted(opt.flag for _, opt in declared.values())) or "none"
-            raise BadInput(f"unknown probe option '{name}'; options probe kinds declare: {known}")
+            known = ", ".join(sorted(opt.flag for _kind, opt in declared.values())) or _("none")
+            raise BadInput(_("unknown probe option '{name}'; options probe kinds declare: {known}", name=name,
+                             known=known))
     owners = list(dict.fromkeys(declared[name][0] for name in given))
     for cls in owners:
         mine = {opt.name: given[opt.name] for opt in cls.cli_options if opt.name in given}

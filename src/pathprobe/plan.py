@@ -8,6 +8,7 @@ from typing import Any
 
 from pathprobe.bounded import MAX_PLAN_BYTES, check_size, loads_toml
 from pathprobe.errors import BadInput
+from pathprobe.i18n import _, ngettext
 from pathprobe.model import HostPort
 from pathprobe.net.sitecheck import DOWNLOAD_BYTES, MAX_DOWNLOAD_BYTES
 from pathprobe.planfields import Entry
@@ -69,14 +70,14 @@ def read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as fh:  # never read more than the cap (+1 to tell "too large")
             raw = fh.read(MAX_PLAN_BYTES + 1)
     except FileNotFoundError:
-        raise BadInput(f"{path}: no such plan file") from None
+        raise BadInput(_("{file}: no such plan file", file=path)) from None
     except OSError as exc:
-        raise BadInput(f"{path}: cannot read the plan: {exc.strerror or exc}") from None
+        raise BadInput(_("{file}: cannot read the plan: {reason}", file=path, reason=exc.strerror or exc)) from None
     check_size(raw, str(path), MAX_PLAN_BYTES)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BadInput(f"{path}: cannot read the plan: {exc}") from None
+        raise BadInput(_("{file}: cannot read the plan: {reason}", file=path, reason=exc)) from None
     return loads_toml(text, str(path), max_bytes=MAX_PLAN_BYTES)
 
 
@@ -86,31 +87,34 @@ def parse_plan_data(data: dict[str, Any], file: str) -> list[Probe]:
     """
     extra = sorted(k for k in data if k != "probe")
     if extra:
-        raise BadInput(f"{file}: unknown top-level key '{extra[0]}' (a plan holds only [[probe]] tables)")
+        raise BadInput(_("{file}: unknown top-level key '{key}' (a plan holds only [[probe]] tables)", file=file,
+                         key=extra[0]))
     items = data.get("probe")
     if not isinstance(items, list) or not items:
-        raise BadInput(f"{file}: the plan has no [[probe]] tables")
+        raise BadInput(_("{file}: the plan has no [[probe]] tables", file=file))
     probes: list[Probe] = []
     for i, item in enumerate(items, start=1):
         if not isinstance(item, dict):
-            raise BadInput(f"{file}: [[probe]] #{i} must be a table")
+            raise BadInput(_("{file}: [[probe]] #{index} must be a table", file=file, index=i))
         kind = item.get("kind")
         if not isinstance(kind, str):
-            raise BadInput(f"{file}: [[probe]] #{i}, key 'kind': is required (a string)")
+            raise BadInput(_("{file}: [[probe]] #{index}, key 'kind': is required (a string)", file=file, index=i))
         try:
             cls = registry.get(kind)
         except BadInput as exc:
-            raise BadInput(f"{file}: [[probe]] #{i}, key 'kind': {exc}") from None
+            raise BadInput(_("{file}: [[probe]] #{index}, key 'kind': {problem}", file=file, index=i, problem=exc)) from None
         own = own_site_count(item)
         if own is not None and own > MAX_SITES_PER_PROBE:
-            raise BadInput(f"{file}: [[probe]] #{i}, keys 'sites' and 'controls': {own} sites; a probe may "
-                           f"list at most {MAX_SITES_PER_PROBE} (split the list over several plans and checks)")
+            raise BadInput(_("{file}: [[probe]] #{index}, keys 'sites' and 'controls': {count} sites; a probe may "
+                             "list at most {most} (split the list over several plans and checks)", file=file,
+                             index=i, count=own, most=MAX_SITES_PER_PROBE))
         item = dict(item)
         download = _download_bytes(item.pop("download_bytes", None), Entry(item, file, i), cls)
         probe = cls.from_plan(Entry(item, file, i))
         if not isinstance(probe, cls):
-            raise BadInput(f"{file}: [[probe]] #{i}: probe kind '{kind}' is broken: its from_plan gave a "
-                           f"{type(probe).__name__}, not a {cls.__name__} (return cls(...))")
+            raise BadInput(_("{file}: [[probe]] #{index}: probe kind '{kind}' is broken: its from_plan gave a "
+                             "{got}, not a {want} (return cls(...))", file=file, index=i, kind=kind,
+                             got=type(probe).__name__, want=cls.__name__))
         if download is not None:
             probe.download_bytes = download
         probes.append(probe)
@@ -124,10 +128,11 @@ def _download_bytes(value: object, entry: Entry, cls: type[Probe]) -> int | None
     if value is None:
         return None
     if cls.fills_portal:
-        raise entry.error("download_bytes", f"a {entry.kind} probe checks no sites: remove the key")
+        raise entry.error("download_bytes", _("a {kind} probe checks no sites: remove the key", kind=entry.kind))
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DOWNLOAD_BYTES:
-        raise entry.error("download_bytes", f"must be a whole number of bytes from 0 (off) to {MAX_DOWNLOAD_BYTES} "
-                                            f"(default {DOWNLOAD_BYTES}); found {value!r}"[:200])
+        raise entry.error("download_bytes", _("must be a whole number of bytes from 0 (off) to {most} (default "
+                                              "{default}); found {value}", most=MAX_DOWNLOAD_BYTES,
+                                              default=DOWNLOAD_BYTES, value=repr(value)[:100]))
     return value
 
 
@@ -154,9 +159,10 @@ def load_plans(paths: list[Path], only: list[str] | None = None) -> Plan:
         known = registry.available()
         for k in only:
             if k not in known:
-                raise BadInput(f"--only: unknown probe kind '{k}'; known kinds: {', '.join(sorted(known))}")
+                raise BadInput(_("--only: unknown probe kind '{kind}'; known kinds: {kinds}", kind=k,
+                                   kinds=", ".join(sorted(known))))
         kept = [(p, n) for p, n in zip(probes, own, strict=True) if p.kind in only]
-        probes, own = [p for p, _ in kept], [n for _, n in kept]
+        probes, own = [p for p, _n in kept], [n for _p, n in kept]
     _check_size(probes, own, ", ".join(str(p) for p in paths))
     seen: dict[str, int] = {}
     per_kind: dict[str, int] = {}
@@ -169,12 +175,13 @@ def load_plans(paths: list[Path], only: list[str] | None = None) -> Plan:
     dup = sorted(pid for pid, n in seen.items() if n > 1)
     files = ", ".join(str(p) for p in paths)
     if dup:
-        raise BadInput(f"{files}: path id '{dup[0]}' is used twice (give each probe its own 'name')")
+        raise BadInput(_("{files}: path id '{id}' is used twice (give each probe its own 'name')", files=files,
+                         id=dup[0]))
     for kind, n in per_kind.items():
         most = limit[kind]
         if most is not None and n > most:
-            raise BadInput(f"{files}: at most {'one' if most == 1 else most} {kind} probe"
-                           f"{'' if most == 1 else 's'} per check")
+            raise BadInput(ngettext("{files}: at most one {kind} probe per check",
+                                     "{files}: at most {n} {kind} probes per check", most, files=files, kind=kind))
     return Plan(probes=probes, files=[str(p) for p in paths])
 
 
@@ -182,10 +189,12 @@ def _check_size(probes: list[Probe], own: list[int | None], files: str) -> None:
     """Refuse a plan whose check would not fit its bounds: too many probes, or too many site checks
     (each probe's own sites and controls, or the default ones it borrows; a portal checks none)."""
     if len(probes) > MAX_PROBES:
-        raise BadInput(f"{files}: {len(probes)} [[probe]] tables; a check runs at most {MAX_PROBES}")
+        raise BadInput(_("{files}: {count} [[probe]] tables; a check runs at most {most}", files=files,
+                         count=len(probes), most=MAX_PROBES))
     lent = Plan(probes, [])
     default = len(lent.sites) + len(lent.controls)
     total = sum(0 if p.fills_portal else (default if n is None else n) for p, n in zip(probes, own, strict=True))
     if total > MAX_SITE_CHECKS:
-        raise BadInput(f"{files}: the plan asks for {total} site checks (each probe's sites and controls, or "
-                       f"the direct probe's for probes that give none); a check runs at most {MAX_SITE_CHECKS}")
+        raise BadInput(_("{files}: the plan asks for {count} site checks (each probe's sites and controls, or the "
+                         "direct probe's for probes that give none); a check runs at most {most}", files=files,
+                         count=total, most=MAX_SITE_CHECKS))

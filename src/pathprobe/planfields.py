@@ -1,4 +1,9 @@
-"""Strict readers for one plan table: every key typed, every unknown key an error naming file and key."""
+"""Strict readers for one plan table: every key typed, every unknown key an error naming file and key.
+
+Messages are in the reader's language (:mod:`pathprobe.i18n`): an error is the place
+(:meth:`Entry.where`: file, table, kind and key, itself translated) then, after a colon, the problem,
+which the caller gives as one whole translated clause (``entry.error("url", _("must start with
+https://"))``); no sentence is put together from translated fragments."""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import re
 from typing import Any
 
 from pathprobe.errors import BadInput
+from pathprobe.i18n import _
 from pathprobe.model import HostPort
 
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -20,27 +26,27 @@ def parse_hostport(text: str, default_port: int = 443) -> HostPort:
 
     s = text.strip()
     if not s or s != text or " " in s:
-        raise ValueError(f"'{text}' is not a host[:port]")
+        raise ValueError(_("'{text}' is not a host[:port]", text=text))
     port = default_port
     if s.startswith("["):
         end = s.find("]")
         if end < 0:
-            raise ValueError(f"'{text}': unclosed '['")
+            raise ValueError(_("'{text}': unclosed '['", text=text))
         host, rest = s[1:end], s[end + 1 :]
         try:
             ipaddress.IPv6Address(host)
         except ValueError as exc:
-            raise ValueError(f"'{text}': '{host}' is not an IPv6 address") from exc
+            raise ValueError(_("'{text}': '{host}' is not an IPv6 address", text=text, host=host)) from exc
         if rest:
             if not rest.startswith(":"):
-                raise ValueError(f"'{text}' is not a host[:port]")
+                raise ValueError(_("'{text}' is not a host[:port]", text=text))
             port = _port(rest[1:], text)
         return HostPort(host, port)
     if s.count(":") > 1:
         try:
             ipaddress.IPv6Address(s)
         except ValueError as exc:
-            raise ValueError(f"'{text}' is not a host[:port] (write IPv6 as [addr]:port)") from exc
+            raise ValueError(_("'{text}' is not a host[:port] (write IPv6 as [addr]:port)", text=text)) from exc
         return HostPort(s, port)
     if ":" in s:
         s, p = s.split(":", 1)
@@ -51,13 +57,13 @@ def parse_hostport(text: str, default_port: int = 443) -> HostPort:
     except ValueError:
         pass
     if not _HOST_RE.match(s) or s.replace(".", "").isdigit():
-        raise ValueError(f"'{text}': '{s}' is not a valid host name")
+        raise ValueError(_("'{text}': '{host}' is not a valid host name", text=text, host=s))
     return HostPort(s.lower().rstrip("."), port)
 
 
 def _port(p: str, text: str) -> int:
     if not p.isdigit() or not 1 <= int(p) <= 65535:
-        raise ValueError(f"'{text}': port must be a number from 1 to 65535")
+        raise ValueError(_("'{text}': port must be a number from 1 to 65535", text=text))
     return int(p)
 
 
@@ -71,11 +77,14 @@ class Entry:
         self.kind = str(data.get("kind", "?"))
 
     def where(self, key: Str) -> Str:
-        """``<file>: [[probe]] #<index> (kind "<kind>"), key '<key>'``: the start of every error message."""
-        return f"{self.file}: [[probe]] #{self.index} (kind \"{self.kind}\"), key '{key}'"
+        """``<file>: [[probe]] #<index> (kind "<kind>"), key '<key>'``: the start of every error message
+        (in the reader's language)."""
+        return _("{file}: [[probe]] #{index} (kind \"{kind}\"), key '{key}'", file=self.file, index=self.index,
+                 kind=self.kind, key=key)
 
     def error(self, key: Str, msg: Str) -> BadInput:
-        """A :class:`BadInput` for ``key`` naming the file, the table and the key; the caller raises it."""
+        """A :class:`BadInput` for ``key`` naming the file, the table and the key; the caller raises it.
+        ``msg`` is the problem, one whole clause already in the reader's language (``_("is required")``)."""
         return BadInput(f"{self.where(key)}: {msg}")
 
     def has(self, key: Str) -> bool:
@@ -92,11 +101,11 @@ class Entry:
         """
         if key not in self.data:
             if required:
-                raise self.error(key, "is required")
+                raise self.error(key, _("is required"))
             return default
         v = self.data.pop(key)
         if not isinstance(v, Str) or not v.strip():
-            raise self.error(key, "must be a non-empty string")
+            raise self.error(key, _("must be a non-empty string"))
         return v
 
     def req_str(self, key: Str) -> Str:
@@ -110,7 +119,8 @@ class Entry:
         v = self.str(key, default, required=default is None)
         assert v is not None
         if v not in choices:
-            raise self.error(key, f"'{v}' is not supported; supported: {', '.join(choices)}")
+            raise self.error(key, _("'{value}' is not supported; supported: {choices}", value=v,
+                                   choices=", ".join(choices)))
         return v
 
     def str_list(self, key: Str, default: list[Str] | None = None) -> list[Str] | None:
@@ -119,7 +129,7 @@ class Entry:
             return default
         v = self.data.pop(key)
         if not isinstance(v, list) or not all(isinstance(x, Str) for x in v):
-            raise self.error(key, "must be a list of strings")
+            raise self.error(key, _("must be a list of strings"))
         return list(v)
 
     def sites(self, key: Str) -> list[HostPort] | None:
@@ -141,7 +151,7 @@ class Entry:
             return default
         v = self.data.pop(key)
         if not isinstance(v, bool):
-            raise self.error(key, "must be true or false")
+            raise self.error(key, _("must be true or false"))
         return v
 
     def number(self, key: Str, default: float, *, low: float = 0, high: float = 1e9) -> float:
@@ -152,7 +162,7 @@ class Entry:
             return default
         v = self.data.pop(key)
         if isinstance(v, bool) or not isinstance(v, int | float) or not low <= v <= high:
-            raise self.error(key, f"must be a number from {low:g} to {high:g}")
+            raise self.error(key, _("must be a number from {low} to {high}", low=f"{low:g}", high=f"{high:g}"))
         return float(v)
 
     def int(self, key: Str, default: int, *, low: int = 0, high: int = 2**31) -> int:
@@ -161,7 +171,7 @@ class Entry:
             return default
         v = self.data.pop(key)
         if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
-            raise self.error(key, f"must be a whole number from {low} to {high}")
+            raise self.error(key, _("must be a whole number from {low} to {high}", low=low, high=high))
         return v
 
     def table(self, key: Str) -> dict[Str, Any] | None:
@@ -170,7 +180,7 @@ class Entry:
             return None
         v = self.data.pop(key)
         if not isinstance(v, dict):
-            raise self.error(key, "must be a table")
+            raise self.error(key, _("must be a table"))
         return v
 
     def path_name(self, default: Str | None = None) -> Str:
@@ -178,7 +188,7 @@ class Entry:
         name = self.str("name", default, required=default is None)
         assert name is not None
         if not _NAME_RE.fullmatch(name):
-            raise self.error("name", f"'{name[:80]}' must be letters, digits, '.', '_' or '-' (at most 64)")
+            raise self.error("name", _("'{name}' must be letters, digits, '.', '_' or '-' (at most 64)", name=name[:80]))
         return name
 
     def finish(self) -> None:
@@ -188,4 +198,4 @@ class Entry:
         self.data.pop("kind", None)
         if self.data:
             key = sorted(self.data)[0]
-            raise BadInput(f"{self.where(key)}: unknown key")
+            raise BadInput(_("{where}: unknown key", where=self.where(key)))

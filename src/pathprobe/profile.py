@@ -41,6 +41,7 @@ from typing import Any, ClassVar, TypeVar
 
 from pathprobe.bounded import MAX_PROFILE_BYTES, loads_json
 from pathprobe.errors import BadInput
+from pathprobe.i18n import N_, _
 from pathprobe.model import Observation
 from pathprobe.vocab import Connectivity, EvasionOutcome, Reachability, TlsVerdict
 
@@ -51,6 +52,24 @@ _E = TypeVar("_E", bound=StrEnum)
 
 
 # ------------------------------------------------------------------------------------ reading
+
+
+_MUST_BE = {
+    "a string or null": N_("{field} must be a string or null"),
+    "a string": N_("{field} must be a string"),
+    "true, false or null": N_("{field} must be true, false or null"),
+    "a number or null": N_("{field} must be a number or null"),
+    "a list of strings": N_("{field} must be a list of strings"),
+    "a list of objects": N_("{field} must be a list of objects"),
+    "a list": N_("{field} must be a list"),
+    "an object or null": N_("{field} must be an object or null"),
+    "an object": N_("{field} must be an object"),
+    "an AS number (an integer) or null": N_("{field} must be an AS number (an integer) or null"),
+    "online, portal or offline": N_("{field} must be online, portal or offline"),
+    "TLS evidence (sni, version, chain of certificates with der_b64)":
+        N_("{field} must be TLS evidence (sni, version, chain of certificates with der_b64)"),
+}
+"""What a field must be (the ``what`` of :meth:`_Fields.fail`), each as one whole sentence to translate."""
 
 
 class _Fields:
@@ -77,7 +96,11 @@ class _Fields:
         return f"{self.loc}.{key}" if self.loc else key
 
     def fail(self, key: str, what: str) -> BadInput:
-        return self.bad(f"{self.name(key)} must be {what}")
+        """``what``: one of :data:`_MUST_BE`'s keys, told as its whole sentence in the reader's language."""
+        return self.bad(_(_MUST_BE[what], field=self.name(key)))
+
+    def fail_choice(self, key: str, enum: type[_E]) -> BadInput:
+        return self.bad(_("{field} must be one of {choices}", field=self.name(key), choices=", ".join(sorted(enum))))
 
     def text(self, key: str, what: str = "a string or null") -> str | None:
         v = self.data.get(key)
@@ -125,13 +148,13 @@ class _Fields:
         if v is None:
             return None
         if not isinstance(v, str) or v not in tuple(enum):
-            raise self.fail(key, what or f"one of {', '.join(sorted(enum))}")
+            raise self.fail(key, what) if what else self.fail_choice(key, enum)
         return enum(v)
 
     def required_word(self, key: str, enum: type[_E]) -> _E:
         v = self.word(key, enum)
         if v is None:
-            raise self.fail(key, f"one of {', '.join(sorted(enum))}")
+            raise self.fail_choice(key, enum)
         return v
 
     def kept(self, cls: type[JsonObject]) -> dict[str, Any]:
@@ -420,7 +443,7 @@ class Blocking(JsonObject):
         ev = []
         for i, e in enumerate(r.objects("evasion")):
             if not isinstance(e.get("strategy"), str):
-                raise r.bad(f"{where}[{i}] needs a 'strategy' string")
+                raise r.bad(_("{field} needs a 'strategy' string", field=f"{where}[{i}]"))
             ev.append(EvasionResult.read(_Fields(e, f"{where}[{i}]", r.bad)))
         return cls(
             stage=r.text("stage"),
@@ -529,7 +552,7 @@ class Path(JsonObject):
         for j, t in enumerate(targets):
             where = f"{r.loc}.targets[{j}]"
             if not isinstance(t, dict) or not isinstance(t.get("target"), str):
-                raise r.bad(f"{where} needs a 'target' string")
+                raise r.bad(_("{field} needs a 'target' string", field=where))
             read_targets.append(Target.read(_Fields(t, where, r.bad)))
         return cls(
             id=r.data["id"],
@@ -705,29 +728,29 @@ class Profile(JsonObject):
         """A profile from parsed JSON; :class:`BadInput` naming ``source`` and the first bad field."""
 
         def bad(msg: str) -> BadInput:
-            return BadInput(f"{source}: not a pathprobe profile: {msg}")
+            return BadInput(_("{source}: not a pathprobe profile: {problem}", source=source, problem=msg))
 
         if not isinstance(data, dict):
-            raise bad("the top level must be a JSON object")
+            raise bad(_("the top level must be a JSON object"))
         if data.get("schema") != SCHEMA:
-            raise bad(f"'schema' must be \"{SCHEMA}\" (found {data.get('schema')!r})")
+            raise bad(_("'schema' must be \"{schema}\" (found {found})", schema=SCHEMA, found=repr(data.get("schema"))))
         for key, typ in (("paths", list), ("interception", list), ("recommendation", dict), ("network", dict)):
             if not isinstance(data.get(key), typ):
-                raise bad(f"'{key}' must be a {'list' if typ is list else 'object'}")
+                raise bad(_("'{key}' must be a list", key=key) if typ is list else _("'{key}' must be an object", key=key))
         r = _Fields(data, "", bad)
         paths = []
         for i, p in enumerate(data["paths"]):
             if not isinstance(p, dict) or not isinstance(p.get("id"), str):
-                raise bad(f"paths[{i}] needs an 'id' string")
+                raise bad(_("{field} needs an 'id' string", field=f"paths[{i}]"))
             paths.append(Path.read(_Fields(p, f"paths[{i}] ('{p['id']}')", bad)))
         findings = []
         for i, f in enumerate(data["interception"]):
             if not isinstance(f, dict) or not isinstance(f.get("host"), str) or not isinstance(f.get("paths"), list):
-                raise bad(f"interception[{i}] needs 'host' and 'paths'")
+                raise bad(_("{field} needs 'host' and 'paths'", field=f"interception[{i}]"))
             findings.append(Finding.read(_Fields(f, f"interception[{i}]", bad)))
         rec = data["recommendation"]
         if not isinstance(rec.get("ranked", []), list) or not (rec.get("path") is None or isinstance(rec["path"], str)):
-            raise bad("'recommendation' needs 'path' (string or null) and 'ranked' (list)")
+            raise bad(_("'recommendation' needs 'path' (string or null) and 'ranked' (list)"))
         trust = r.obj("trust_store", "an object")
         return cls(
             schema=SCHEMA,
@@ -773,9 +796,9 @@ def _read_json(path: str | pathlib.Path) -> tuple[Any, str]:
         with p.open("rb") as fh:  # never read more than the cap (+1 to tell "too large")
             data = fh.read(MAX_PROFILE_BYTES + 1)
     except FileNotFoundError:
-        raise BadInput(f"{p}: no such profile file") from None
+        raise BadInput(_("{file}: no such profile file", file=p)) from None
     except OSError as exc:
-        raise BadInput(f"{p}: cannot read the profile: {exc.strerror or exc}") from None
+        raise BadInput(_("{file}: cannot read the profile: {reason}", file=p, reason=exc.strerror or exc)) from None
     return loads_json(data, str(p), max_bytes=MAX_PROFILE_BYTES), str(p)
 
 

@@ -26,6 +26,7 @@ from pathprobe.analysis.roots import (
     spki_sha256,
 )
 from pathprobe.errors import BadInput
+from pathprobe.i18n import _
 
 LINUX_BUNDLES = (
     "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Alpine
@@ -83,7 +84,7 @@ def load_pem_file(path: str | Path, what: str) -> list[x509.Certificate]:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise BadInput(f"{what} {path}: cannot read: {exc.strerror}") from None
+        raise BadInput(_("{what} {file}: cannot read: {reason}", what=what, file=path, reason=exc.strerror)) from None
     return parse_pem_bundle(data, f"{what} {path}")
 
 
@@ -104,7 +105,7 @@ def known_roots(extra: str | None = None) -> KnownRoots:
         try:
             extra_text = Path(extra).read_text("utf-8")
         except OSError as exc:
-            raise BadInput(f"--known-roots {extra}: cannot read: {exc.strerror}") from None
+            raise BadInput(_("--known-roots {file}: cannot read: {reason}", file=extra, reason=exc.strerror)) from None
         entries += parse_known(extra_text, f"--known-roots {extra}")
     return KnownRoots(tuple(entries))
 

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.verification import Store
 
 from pathprobe.errors import BadInput
+from pathprobe.i18n import _
 from pathprobe.profile import InterceptionRoot
 
 
@@ -44,7 +45,7 @@ def parse_pem_bundle(data: bytes, source: str) -> list[x509.Certificate]:
             warnings.simplefilter("ignore")  # odd but real roots (negative serials) in system bundles
             certs = x509.load_pem_x509_certificates(data)
     except ValueError as exc:
-        raise BadInput(f"{source}: not a PEM certificate bundle ({exc})") from None
+        raise BadInput(_("{source}: not a PEM certificate bundle ({reason})", source=source, reason=exc)) from None
     return certs
 
 
@@ -156,9 +157,10 @@ def parse_known(text: str, source: str) -> list[KnownRoot]:
             sha, spki = r["sha256"].strip().lower(), r["spki_sha256"].strip().lower()
             name = r["name"].strip()
         except (KeyError, AttributeError):
-            raise BadInput(f"{source}: row {i}: needs columns name, sha256, spki_sha256") from None
+            raise BadInput(_("{source}: row {row}: needs columns name, sha256, spki_sha256", source=source, row=i)) from None
         if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha + spki):
-            raise BadInput(f"{source}: row {i}: sha256/spki_sha256 must be hex SHA-256 values")
+            raise BadInput(_("{source}: row {row}: sha256/spki_sha256 must be hex SHA-256 values", source=source,
+                             row=i))
         out.append(KnownRoot(name, (r.get("year") or "").strip(), (r.get("country") or "").strip(), sha, spki,
                              (r.get("note") or "").strip()))
     return out
@@ -251,13 +253,17 @@ def parse_legacy(text: str, source: str) -> list[LegacyRoot]:
             entry = LegacyRoot(spki, sha, r["subject"].strip(), r["left"].strip(), reason,
                                dt.date.fromisoformat(after) if after else None, r["source"].strip())
         except (KeyError, AttributeError):
-            raise BadInput(f"{source}: row {i}: needs the columns {', '.join(LEGACY_COLUMNS)}") from None
+            raise BadInput(_("{source}: row {row}: needs the columns {columns}", source=source, row=i,
+                             columns=", ".join(LEGACY_COLUMNS))) from None
         except ValueError:
-            raise BadInput(f"{source}: row {i}: distrust_after must be a date (YYYY-MM-DD)") from None
+            raise BadInput(_("{source}: row {row}: distrust_after must be a date (YYYY-MM-DD)", source=source,
+                             row=i)) from None
         if len(sha) != 64 or len(spki) != 64 or any(c not in "0123456789abcdef" for c in sha + spki):
-            raise BadInput(f"{source}: row {i}: sha256/spki_sha256 must be hex SHA-256 values")
+            raise BadInput(_("{source}: row {row}: sha256/spki_sha256 must be hex SHA-256 values", source=source,
+                             row=i))
         if reason not in LEGACY_REASONS:
-            raise BadInput(f"{source}: row {i}: reason must be {' or '.join(LEGACY_REASONS)}")
+            raise BadInput(_("{source}: row {row}: reason must be {first} or {second}", source=source, row=i,
+                             first=LEGACY_REASONS[0], second=LEGACY_REASONS[1]))
         out.append(entry)
     return out
 

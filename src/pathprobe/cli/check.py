@@ -18,6 +18,7 @@ from typing import Any
 import typer
 
 from pathprobe.errors import BadInput
+from pathprobe.i18n import _
 
 
 def check(
@@ -62,7 +63,7 @@ def check(
     )
     prepared = prepare(options)  # every bad input is found here, before consent and before any packet
     if out is not None and out.is_dir():
-        raise BadInput(f"--out {out}: is a directory")
+        raise BadInput(_("--out {file}: is a directory", file=out))
     ensure_consent(accept_risk)
 
     progress = None
@@ -78,7 +79,7 @@ def check(
         try:
             out.write_text(text, "utf-8")
         except OSError as exc:
-            raise BadInput(f"--out {out}: cannot write: {exc.strerror}") from None
+            raise BadInput(_("--out {file}: cannot write: {reason}", file=out, reason=exc.strerror)) from None
     if as_json:
         from pathprobe.report.safe import safe_json_text
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 from pathprobe.errors import BadInput
+from pathprobe.i18n import Listed, _, get_language
 
 
 def need_packages(who: str, names: tuple[str, ...], hint: str) -> None:
@@ -17,4 +18,5 @@ def need_packages(who: str, names: tuple[str, ...], hint: str) -> None:
         except ImportError:
             missing.append(name)
     if missing:
-        raise BadInput(f"{who} needs {' and '.join(missing)}, which this install lacks; install them with: {hint}")
+        raise BadInput(_("{who} needs {packages}, which this install lacks; install them with: {hint}", who=who,
+                         packages=Listed(tuple(missing)).render(get_language()), hint=hint))

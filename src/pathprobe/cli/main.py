@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pathprobe.cli.startup import end_startup
 from pathprobe.errors import BadInput, Interrupted, PathprobeError
+from pathprobe.i18n import N_
 from pathprobe.version import __version__
 
 if TYPE_CHECKING:
@@ -17,11 +18,13 @@ if TYPE_CHECKING:
 
 # Command groups: (name, module). A module exposes ``app`` (a typer.Typer). Missing modules are skipped.
 GROUPS = (
-    ("profile", "pathprobe.cli.profile", "Show, compare and render saved profiles."),
-    ("trust", "pathprobe.cli.trust", "Audit this device's trust store."),
-    ("lab", "pathprobe.cli.lab", "Offline censored networks for tests and workshops (Linux, root)."),
-    ("collector", "pathprobe.cli.collector", "Run an NGO collector of anonymised summaries."),
+    ("profile", "pathprobe.cli.profile", N_("Show, compare and render saved profiles.")),
+    ("trust", "pathprobe.cli.trust", N_("Audit this device's trust store.")),
+    ("lab", "pathprobe.cli.lab", N_("Offline censored networks for tests and workshops (Linux, root).")),
+    ("collector", "pathprobe.cli.collector", N_("Run an NGO collector of anonymised summaries.")),
 )
+"""The groups' help is English here and told in the reader's language with every other help text
+(:func:`pathprobe.cli.clickmessages.translate_commands`)."""
 # Single commands: (module, function names registered on the top-level app).
 COMMANDS = (
     ("pathprobe.cli.check", ("check",)),
@@ -166,15 +169,30 @@ def _interrupt_on_signals() -> None:
 
 
 def _run(app: typer.Typer, argv: list[str] | None) -> Any:
+    """Run the app; in Russian or Kazakh with click's words, the help texts and usage errors in that
+    language (:mod:`pathprobe.cli.clickmessages`; the language is set already, before any parsing)."""
     import typer
 
+    from pathprobe import i18n
+
+    english = i18n.get_language() == i18n.DEFAULT
     try:
         try:
-            rv = app(args=argv, prog_name="pathprobe", standalone_mode=False)
+            if english:
+                if "pathprobe.cli.clickmessages" in sys.modules:  # another language ran in this process
+                    sys.modules["pathprobe.cli.clickmessages"].install()
+                rv = app(args=argv, prog_name="pathprobe", standalone_mode=False)
+            else:
+                from pathprobe.cli import clickmessages
+
+                clickmessages.install()
+                command = typer.main.get_command(app)
+                clickmessages.translate_commands(command)
+                rv = command(args=argv, prog_name="pathprobe", standalone_mode=False)
         except KeyboardInterrupt:
-            raise Interrupted() from None
+            raise Interrupted(i18n._("interrupted")) from None
         if rv == Interrupted.exit_code:  # typer turns Ctrl-C into a bare exit code 130
-            raise Interrupted()
+            raise Interrupted(i18n._("interrupted"))
         return rv
     except PathprobeError as exc:  # every user-facing error, Ctrl-C included, leaves here
         print(f"pathprobe: {_shown(exc)}", file=sys.stderr)
@@ -184,11 +202,16 @@ def _run(app: typer.Typer, argv: list[str] | None) -> Any:
     except Exception as exc:  # click usage errors and aborts
         for errors in _click_exception_modules():
             if isinstance(exc, errors.ClickException):
-                exc.show()
+                if english:
+                    exc.show()
+                else:
+                    from pathprobe.cli import clickmessages
+
+                    clickmessages.show_error(exc, isinstance(exc, errors.UsageError))
                 sys.exit(2 if isinstance(exc, errors.UsageError) else exc.exit_code)
             abort = getattr(errors, "Abort", None) or typer.Abort
             if isinstance(exc, abort):
-                print("pathprobe: aborted", file=sys.stderr)  # click's word for Ctrl-C at a prompt or in a command
+                print("pathprobe: " + i18n._("aborted"), file=sys.stderr)  # click's word for Ctrl-C at a prompt or in a command
                 sys.exit(Interrupted.exit_code)
         raise
 

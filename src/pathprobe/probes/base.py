@@ -47,6 +47,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
+from pathprobe.i18n import _
 from pathprobe.model import HostPort, Observation, PathMeasurement, PortalMeasurement, TargetMeasurement
 from pathprobe.net.sitecheck import DOWNLOAD_BYTES, Dialer, Recorder, check_site
 from pathprobe.planfields import Entry
@@ -335,7 +336,7 @@ async def gather_targets(
 ) -> list[TargetMeasurement]:
     """:func:`gather_counted` for jobs that each measure one target (its name and role given): each is
     recorded in ``ctx.so_far`` as it ends, so it survives the end of the probe's budget."""
-    for name, role, _ in jobs:
+    for name, role, _job in jobs:
         ctx.so_far.slot(path, name, role)
 
     async def keep(job: Awaitable[TargetMeasurement]) -> TargetMeasurement:
@@ -404,9 +405,9 @@ def diagnosis_name(entry: Entry) -> str | None:
     except ValueError as exc:
         raise entry.error("diagnosis_name", str(exc)) from None
     if hp.port != 443 or text.rstrip(".").lower() != hp.host or hp.host.replace(".", "").isdigit() or ":" in hp.host:
-        raise entry.error("diagnosis_name", f"'{text}' is not a host name (no address, no port)")
+        raise entry.error("diagnosis_name", _("'{name}' is not a host name (no address, no port)", name=text))
     if "." not in hp.host:
-        raise entry.error("diagnosis_name", f"'{text}' is not a full host name (it has no dot)")
+        raise entry.error("diagnosis_name", _("'{name}' is not a full host name (it has no dot)", name=text))
     return hp.host
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pathprobe.i18n import _
 from pathprobe.model import HostPort, PathMeasurement
 from pathprobe.net.sitecheck import SystemDialer
 from pathprobe.planfields import Entry
@@ -39,7 +40,7 @@ class DirectProbe(Probe):
         name = diagnosis_name(entry)
         entry.finish()
         if not sites and not controls:
-            raise entry.error("sites", "give at least one site or control")
+            raise entry.error("sites", _("give at least one site or control"))
         return cls(sites, controls, name)
 
     def path_ids(self) -> list[str]:

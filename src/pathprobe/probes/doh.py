@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from pathprobe.errors import NetFailure
+from pathprobe.i18n import _
 from pathprobe.model import HostPort, Observation, PathMeasurement, TargetMeasurement
 from pathprobe.net.dns import DNS_PORT, ask_server, is_ip
 from pathprobe.net.sitecheck import FixedAddressDialer, Recorder, connect_any, tls_step
@@ -114,17 +115,18 @@ class DohProbe(Probe):
         boot = entry.str_list("bootstrap")
         if boot is None:
             if not is_ip(resolver.host):
-                raise entry.error("bootstrap", "is required (the resolver's addresses, so that the system "
-                                  "resolver is never asked for it) unless the URL's host is an address")
+                raise entry.error("bootstrap", _("is required (the resolver's addresses, so that the system "
+                                                 "resolver is never asked for it) unless the URL's host is an "
+                                                 "address"))
             boot = [resolver.host]
         if not boot:
-            raise entry.error("bootstrap", "give at least one address")
+            raise entry.error("bootstrap", _("give at least one address"))
         addrs: list[str] = []
         for b in boot:
             try:
                 addrs.append(str(ipaddress.ip_address(str(b).strip("[]"))))
             except ValueError:
-                raise entry.error("bootstrap", f"'{b}' is not an IP address") from None
+                raise entry.error("bootstrap", _("'{address}' is not an IP address", address=b)) from None
         sites = entry.sites("sites")
         method = entry.choice("method", METHODS, "get")
         do53 = entry.bool("do53", True)
@@ -247,7 +249,7 @@ class DohProbe(Probe):
         controls = [hp for hp, role in everything if role == Role.CONTROL] + list(ctx.controls)
         checked = await check_sites(dialer, targets, path, ctx, done=1 + len(skipped), total=total,
                                     diagnose=control_names(self.diagnosis_name, controls))
-        for tm, (hp, _) in zip(checked, targets, strict=True):
+        for tm, (hp, _role) in zip(checked, targets, strict=True):
             if not is_ip(hp.host):
                 lookup = dataclasses.replace(lookups[hp.host][0], target=str(hp))
                 tm = dataclasses.replace(tm, observations=(lookup, *tm.observations))
@@ -342,13 +344,13 @@ def parse_doh_url(url: str, entry: Entry) -> tuple[HostPort, str]:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as exc:
-        raise entry.error("url", f"'{url}' is not a valid URL ({exc})") from None
+        raise entry.error("url", _("'{url}' is not a valid URL ({reason})", url=url, reason=exc)) from None
     if parts.scheme != "https":
-        raise entry.error("url", f"'{url}' must start with https://")
+        raise entry.error("url", _("'{url}' must start with https://", url=url))
     if parts.username is not None or parts.password is not None:
-        raise entry.error("url", "must not carry a user name or password")
+        raise entry.error("url", _("must not carry a user name or password"))
     if parts.fragment or "{" in text or " " in text:
-        raise entry.error("url", f"'{url}' is not a DoH URL (https://host/path)")
+        raise entry.error("url", _("'{url}' is not a DoH URL (https://host/path)", url=url))
     host = parts.hostname or ""
     try:
         hp = parse_hostport(f"[{host}]" if ":" in host else host)

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from pathprobe.errors import NetFailure
+from pathprobe.i18n import _
 from pathprobe.model import HostPort, PathMeasurement, TargetMeasurement
 from pathprobe.net.sitecheck import Recorder, connect_any, resolve_step
 from pathprobe.planfields import Entry
@@ -54,7 +55,7 @@ class ExampleProbe(Probe):
         endpoints = entry.sites("endpoints")
         entry.finish()
         if not endpoints:
-            raise entry.error("endpoints", "give at least one host:port")
+            raise entry.error("endpoints", _("give at least one host:port"))
         return cls(name, endpoints)
 
     def path_ids(self) -> list[str]:

@@ -25,6 +25,7 @@ import asyncio
 from typing import Any, ClassVar
 
 from pathprobe.errors import NetFailure
+from pathprobe.i18n import _
 from pathprobe.model import PortalMeasurement
 from pathprobe.net.http1 import HttpResponse
 from pathprobe.net.portalfetch import (
@@ -72,14 +73,14 @@ class PortalProbe(Probe):
         if not text.lower().startswith("http://"):
             raise entry.error(
                 "url",
-                f"'{text}' must be a plain http:// URL (its answer must be one the network can rewrite)",
+                _("'{url}' must be a plain http:// URL (its answer must be one the network can rewrite)", url=text),
             )
         url = parse_url(text)
         if url is None or text.strip() != text:
             raise entry.error(
                 "url",
-                f"'{text}' is not a valid http:// URL (host, optional port and path; "
-                "no user name or password)",
+                _("'{url}' is not a valid http:// URL (host, optional port and path; no user name or password)",
+                  url=text),
             )
         expect_status = entry.int("expect_status", 200, low=100, high=599)
         expect_body = entry.str("expect_body")

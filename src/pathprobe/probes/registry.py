@@ -10,6 +10,7 @@ from importlib.metadata import entry_points
 from typing import cast
 
 from pathprobe.errors import BadInput
+from pathprobe.i18n import _
 from pathprobe.probes.base import CliOption, Probe
 
 # kind -> "module:Class"; imported lazily so a check loads only what its plan uses.
@@ -76,12 +77,12 @@ def get(kind: str) -> type[Probe]:
     if ref is None:
         kinds = available()
         if kind not in kinds:
-            raise BadInput(f"unknown probe kind '{kind}'; known kinds: {', '.join(sorted(kinds))}")
+            raise BadInput(_("unknown probe kind '{kind}'; known kinds: {kinds}", kind=kind, kinds=", ".join(sorted(kinds))))
         ref = kinds[kind]
     try:
         return _load(ref)
     except (ImportError, AttributeError, TypeError) as exc:
-        raise BadInput(f"probe kind '{kind}' could not be loaded: {exc}") from exc
+        raise BadInput(_("probe kind '{kind}' could not be loaded: {reason}", kind=kind, reason=exc)) from exc
 
 
 def cli_options(taken: frozenset[str] = frozenset()) -> dict[str, tuple[type[Probe], CliOption]]:

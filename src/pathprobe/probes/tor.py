@@ -44,6 +44,7 @@ from importlib import resources
 from typing import Any, ClassVar
 
 from pathprobe.errors import BadInput
+from pathprobe.i18n import _
 from pathprobe.model import HostPort, Observation, PathMeasurement, TargetMeasurement
 from pathprobe.planfields import Entry
 from pathprobe.probes.base import (
@@ -88,10 +89,10 @@ def parse_dirauthority(value: str) -> quick.Authority:
     port = _DIRAUTH_RE.search(value)
     addr = _ADDR_RE.search(value)
     if not words or not port or not addr:
-        raise ValueError("a DirAuthority line needs a nickname, 'orport=PORT' and IP:DIRPORT")
+        raise ValueError(_("a DirAuthority line needs a nickname, 'orport=PORT' and IP:DIRPORT"))
     orport = int(port.group(1))
     if not 1 <= orport <= 65535:
-        raise ValueError("a DirAuthority 'orport=' must be from 1 to 65535")
+        raise ValueError(_("a DirAuthority 'orport=' must be from 1 to 65535"))
     tail = "".join(value[addr.end() :].split())
     fp = tail.upper() if re.fullmatch(r"[0-9A-Fa-f]{40}", tail) else None
     return quick.Authority(words[0], HostPort(addr.group(1), orport), fp)
@@ -141,11 +142,12 @@ class TorProbe(Probe):
         lines = entry.str_list("bridges", []) or []
         bridges = []
         for i, line in enumerate(lines, start=1):
-            b = parse_bridge(line, f"{entry.where('bridges')}, bridge #{i}")
+            b = parse_bridge(line, _("{where}, bridge #{index}", where=entry.where("bridges"), index=i))
             if b.transport != transport:
                 raise entry.error(
                     "bridges",
-                    f"bridge #{i} is a {b.transport} bridge, but this probe's transport is '{transport}'",
+                    _("bridge #{index} is a {bridge_transport} bridge, but this probe's transport is '{transport}'",
+                      index=i, bridge_transport=b.transport, transport=transport),
                 )
             bridges.append(b)
         bootstrap = entry.bool("bootstrap", False)
@@ -174,10 +176,10 @@ class TorProbe(Probe):
         for i, line in enumerate(lines, start=1):
             b = parse_bridge(line, f"--bridge #{i}")
             if b.transport not in have:
-                raise BadInput(
-                    f"--bridge #{i}: no tor probe in the plan uses the '{b.transport}' transport; add one "
-                    f'([[probe]] kind = "tor", transport = "{b.transport}") or leave out --only'
-                )
+                raise BadInput(_(
+                    "--bridge #{index}: no tor probe in the plan uses the '{transport}' transport; add one "
+                    '([[probe]] kind = "tor", transport = "{transport}") or leave out --only',
+                    index=i, transport=b.transport))
 
     def path_ids(self) -> list[str]:
         """One path: ``tor:<name>``."""

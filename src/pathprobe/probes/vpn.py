@@ -31,6 +31,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from pathprobe.errors import BadKey, BadProxyUrl, BadSsUrl
+from pathprobe.i18n import _
 from pathprobe.model import HostPort, PathMeasurement, TargetMeasurement
 from pathprobe.net.sitecheck import Dialer
 from pathprobe.net.socks import SocksDialer
@@ -98,19 +99,20 @@ class VpnProbe(Probe):
         if protocol in TUNNELS:
             for key in ("endpoint", "transport", "public_key", "private_key", "preshared_key"):
                 if entry.has(key):
-                    raise entry.error(key, f"is not used by protocol '{protocol}' (tunnels give 'url')")
+                    raise entry.error(key, _("is not used by protocol '{protocol}' (tunnels give 'url')", protocol=protocol))
             probe = cls(name, protocol, dialer=_tunnel_dialer(entry, protocol), sites=sites)
             entry.finish()
             return probe
         if entry.has("url"):
-            raise entry.error("url", f"is only for tunnels ({', '.join(TUNNELS)}); "
-                                     f"{protocol} gives 'endpoint'")
+            raise entry.error("url", _("is only for tunnels ({tunnels}); {protocol} gives 'endpoint'",
+                                       tunnels=", ".join(TUNNELS), protocol=protocol))
         if sites is not None:
-            raise entry.error("sites", f"{protocol} is checked by its handshake (no HTTPS goes through "
-                                       f"it here); 'sites' is only for tunnels ({', '.join(TUNNELS)})")
+            raise entry.error("sites", _("{protocol} is checked by its handshake (no HTTPS goes through it "
+                                         "here); 'sites' is only for tunnels ({tunnels})", protocol=protocol,
+                                         tunnels=", ".join(TUNNELS)))
         text = entry.req_str("endpoint")
         if protocol == "wireguard" and not _has_port(text):
-            raise entry.error("endpoint", "give host:port (WireGuard has no default port)")
+            raise entry.error("endpoint", _("give host:port (WireGuard has no default port)"))
         try:
             hp = parse_hostport(text, default_port=1194)
         except ValueError as exc:
@@ -118,7 +120,7 @@ class VpnProbe(Probe):
         if protocol == "openvpn":
             for key in ("public_key", "private_key", "preshared_key"):
                 if entry.has(key):
-                    raise entry.error(key, "is only for wireguard")
+                    raise entry.error(key, _("is only for wireguard"))
             transport = entry.choice("transport", ("udp", "tcp"), "udp")
             entry.finish()
             return cls(name, protocol, endpoint=hp, transport=transport)
@@ -132,9 +134,9 @@ class VpnProbe(Probe):
             except BadKey as exc:
                 raise entry.error("public_key", str(exc)) from None
         if private is not None and public is None:
-            raise entry.error("private_key", "needs the server's public_key too")
+            raise entry.error("private_key", _("needs the server's public_key too"))
         if psk is not None and private is None:
-            raise entry.error("preshared_key", "needs private_key (and public_key) too")
+            raise entry.error("preshared_key", _("needs private_key (and public_key) too"))
         entry.finish()
         return cls(name, protocol, endpoint=hp, public_key=public, private_key=private, preshared_key=psk)
 
@@ -217,11 +219,12 @@ def _tunnel_dialer(entry: Entry, protocol: str) -> Dialer:
         try:
             return shadowsocks.ShadowsocksDialer(shadowsocks.parse_ss_url(url.strip()))
         except BadSsUrl as exc:
-            raise entry.error("url", f"not a usable ss:// URL: {exc}") from None
+            raise entry.error("url", _("not a usable ss:// URL: {reason}", reason=exc)) from None
     try:
         p = proxyurl.parse_proxy_url(url.strip(), protocol)
     except BadProxyUrl as exc:
-        raise entry.error("url", f"not a usable {protocol} proxy URL: {exc}") from None
+        raise entry.error("url", _("not a usable {protocol} proxy URL: {reason}", protocol=protocol,
+                                   reason=exc)) from None
     if protocol == "socks5":
         return SocksDialer(p.proxy, p.username, p.password, label="socks5")
     return HttpConnectDialer(p.proxy, p.username, p.password, label="http")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from pathprobe.errors import BadInput
+from pathprobe.i18n import _
 from pathprobe.model import HostPort
 
 TRANSPORTS: tuple[str, ...] = ("vanilla", "obfs4", "snowflake", "meek", "webtunnel")
@@ -112,20 +113,21 @@ class Bridge:
 
 
 def _bad(where: str, msg: str) -> BadInput:
-    return BadInput(f"{where}: bad bridge line: {msg}")
+    """``msg``: the problem, one whole clause already in the reader's language."""
+    return BadInput(_("{where}: bad bridge line: {problem}", where=where, problem=msg))
 
 
 def _address(text: str, where: str) -> HostPort:
     m = re.match(r"^\[([0-9A-Fa-f:.]+)\]:(\d{1,5})$", text) or re.match(r"^([0-9.]+):(\d{1,5})$", text)
     if not m:
-        raise _bad(where, "the address must be IPv4:PORT or [IPv6]:PORT (tor takes no host names here)")
+        raise _bad(where, _("the address must be IPv4:PORT or [IPv6]:PORT (tor takes no host names here)"))
     host, port = m.group(1), int(m.group(2))
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        raise _bad(where, "the address is not a valid IP address") from None
+        raise _bad(where, _("the address is not a valid IP address")) from None
     if not 1 <= port <= 65535:
-        raise _bad(where, "the port must be from 1 to 65535")
+        raise _bad(where, _("the port must be from 1 to 65535"))
     return HostPort(host, port)
 
 
@@ -139,7 +141,7 @@ def _b64_len(value: str) -> int | None:
 def _https_url(value: str, key: str, where: str) -> None:
     u = urlsplit(value)
     if u.scheme not in ("https", "http") or not u.hostname:
-        raise _bad(where, f"'{key}=' must be an http(s) URL")
+        raise _bad(where, _("'{key}=' must be an http(s) URL", key=key))
 
 
 def _validate_args(transport: str, args: dict[str, str], where: str) -> None:
@@ -149,49 +151,49 @@ def _validate_args(transport: str, args: dict[str, str], where: str) -> None:
             if n != 52:
                 raise _bad(
                     where,
-                    "'cert=' must be base64 of 52 bytes (node id and public key), "
-                    "as the bridge's obfs4_bridgeline.txt gives it",
+                    _("'cert=' must be base64 of 52 bytes (node id and public key), "
+                      "as the bridge's obfs4_bridgeline.txt gives it"),
                 )
         elif "node-id" in args and "public-key" in args:
             if not re.fullmatch(r"[0-9A-Fa-f]{40}", args["node-id"]) or not re.fullmatch(
                 r"[0-9A-Fa-f]{64}", args["public-key"]
             ):
-                raise _bad(where, "'node-id=' must be 40 and 'public-key=' 64 hex digits")
+                raise _bad(where, _("'node-id=' must be 40 and 'public-key=' 64 hex digits"))
         else:
-            raise _bad(where, "an obfs4 bridge needs 'cert=' (or 'node-id=' and 'public-key=')")
+            raise _bad(where, _("an obfs4 bridge needs 'cert=' (or 'node-id=' and 'public-key=')"))
         if args.get("iat-mode", "0") not in ("0", "1", "2"):
-            raise _bad(where, "'iat-mode=' must be 0, 1 or 2")
+            raise _bad(where, _("'iat-mode=' must be 0, 1 or 2"))
     elif transport == "meek":
         if "url" not in args:
-            raise _bad(where, "a meek_lite bridge needs 'url=' (and usually 'front=')")
+            raise _bad(where, _("a meek_lite bridge needs 'url=' (and usually 'front=')"))
         _https_url(args["url"], "url", where)
     elif transport == "snowflake":
         if "url" not in args:
-            raise _bad(where, "a snowflake bridge needs 'url=' (the broker) and usually 'fronts='")
+            raise _bad(where, _("a snowflake bridge needs 'url=' (the broker) and usually 'fronts='"))
         _https_url(args["url"], "url", where)
         if "fingerprint" in args and not _FP_RE.match(args["fingerprint"]):
-            raise _bad(where, "'fingerprint=' must be 40 hex digits")
+            raise _bad(where, _("'fingerprint=' must be 40 hex digits"))
     elif transport == "webtunnel":
         if "url" not in args:
-            raise _bad(where, "a webtunnel bridge needs 'url=' (the server's URL)")
+            raise _bad(where, _("a webtunnel bridge needs 'url=' (the server's URL)"))
         _https_url(args["url"], "url", where)
         if "ver" in args and not re.fullmatch(r"\d+(\.\d+){0,3}", args["ver"]):
-            raise _bad(where, "'ver=' must be a version such as 0.0.1")
+            raise _bad(where, _("'ver=' must be a version such as 0.0.1"))
 
 
 def parse_bridge(line: str, where: str) -> Bridge:
     """Validate one bridge line; raise :class:`BadInput` naming ``where`` (never echoing the line)."""
     if not isinstance(line, str):
-        raise _bad(where, "must be a string")
+        raise _bad(where, _("must be a string"))
     if len(line) > MAX_LINE:
-        raise _bad(where, f"longer than {MAX_LINE} characters")
+        raise _bad(where, _("longer than {most} characters", most=MAX_LINE))
     if "\n" in line or "\r" in line or "\x00" in line:
-        raise _bad(where, "give one bridge per line (it contains a line break or a NUL)")
+        raise _bad(where, _("give one bridge per line (it contains a line break or a NUL)"))
     words = line.split()
     if words and words[0].lower() == "bridge":
         words = words[1:]
     if not words:
-        raise _bad(where, "it is empty")
+        raise _bad(where, _("it is empty"))
     first = words[0]
     transport = "vanilla"
     if not re.match(r"^[\[0-9]", first):
@@ -199,37 +201,37 @@ def parse_bridge(line: str, where: str) -> Bridge:
         if name in _UNSUPPORTED:
             raise _bad(
                 where,
-                f"transport '{name}' is not supported; supported: "
-                "obfs4, snowflake, meek_lite, webtunnel, or none (a plain bridge)",
+                _("transport '{name}' is not supported; supported: "
+                  "obfs4, snowflake, meek_lite, webtunnel, or none (a plain bridge)", name=name),
             )
         if name not in LINE_TRANSPORTS:
             raise _bad(
                 where,
-                f"'{first[:20]}' is neither a transport nor an IP:PORT address; supported "
-                "transports: obfs4, snowflake, meek_lite, webtunnel",
+                _("'{word}' is neither a transport nor an IP:PORT address; supported "
+                  "transports: obfs4, snowflake, meek_lite, webtunnel", word=first[:20]),
             )
         transport = LINE_TRANSPORTS[name]
         words = words[1:]
         if not words:
-            raise _bad(where, "the address (IP:PORT) is missing after the transport")
+            raise _bad(where, _("the address (IP:PORT) is missing after the transport"))
     address = _address(words[0], where)
     rest = words[1:]
     fingerprint = None
     if rest and "=" not in rest[0]:
         if not _FP_RE.match(rest[0]):
-            raise _bad(where, "the fingerprint must be 40 hex digits")
+            raise _bad(where, _("the fingerprint must be 40 hex digits"))
         fingerprint = rest[0].lstrip("$").upper()
         rest = rest[1:]
     args: dict[str, str] = {}
     for w in rest:
         m = _KV_RE.match(w)
         if not m or not m.group(2):
-            raise _bad(where, "after the address and fingerprint only KEY=VALUE arguments may follow")
+            raise _bad(where, _("after the address and fingerprint only KEY=VALUE arguments may follow"))
         if m.group(1) in args:
-            raise _bad(where, f"argument '{m.group(1)}=' is given twice")
+            raise _bad(where, _("argument '{key}=' is given twice", key=m.group(1)))
         args[m.group(1)] = m.group(2)
     if transport == "vanilla" and args:
-        raise _bad(where, "a plain bridge (no transport) takes no KEY=VALUE arguments")
+        raise _bad(where, _("a plain bridge (no transport) takes no KEY=VALUE arguments"))
     _validate_args(transport, args, where)
     tor_name = TOR_TRANSPORT_NAME.get(transport)
     norm = " ".join(

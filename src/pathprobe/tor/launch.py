@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from pathprobe.addresses import scrub_addresses
+from pathprobe.i18n import _
 from pathprobe.vocab import Failure
 
 TOR_ENV = "PATHPROBE_TOR"
@@ -223,12 +224,12 @@ def torrc_lines(table: dict[str, Any], where: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for key, value in table.items():
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", key):
-            raise ValueError(f"'{key}' is not a torrc option name")
+            raise ValueError(_("'{key}' is not a torrc option name", key=key))
         if key.lower() in MANAGED_KEYS or key.startswith("_"):
-            raise ValueError(f"'{key}' is set by pathprobe itself (use the probe's 'bridges' for bridges)")
+            raise ValueError(_("'{key}' is set by pathprobe itself (use the probe's 'bridges' for bridges)", key=key))
         values = value if isinstance(value, list) else [value]
         if not values:
-            raise ValueError(f"'{key}': an empty list")
+            raise ValueError(_("'{key}': an empty list", key=key))
         for v in values:
             if isinstance(v, bool):
                 text = "1" if v else "0"
@@ -237,9 +238,9 @@ def torrc_lines(table: dict[str, Any], where: str) -> list[tuple[str, str]]:
             elif isinstance(v, str):
                 text = v
             else:
-                raise ValueError(f"'{key}': values must be strings, numbers or booleans")
+                raise ValueError(_("'{key}': values must be strings, numbers or booleans", key=key))
             if any(c in text for c in "\r\n\x00"):
-                raise ValueError(f"'{key}': a value may not contain a line break")
+                raise ValueError(_("'{key}': a value may not contain a line break", key=key))
             out.append((key, text))
     return out
 

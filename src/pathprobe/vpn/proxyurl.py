@@ -9,6 +9,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 from pathprobe.errors import BadProxyUrl
+from pathprobe.i18n import _
 from pathprobe.model import HostPort
 
 SCHEMES = {"socks5": ("socks5", "socks5h"), "http": ("http",)}
@@ -36,27 +37,30 @@ def parse_proxy_url(url: str, protocol: str) -> ProxyUrl:
     allowed = SCHEMES[protocol]
     scheme, sep, rest = url.partition("://")
     if not sep or scheme.lower() not in allowed:
-        want = " or ".join(f"{s}://" for s in allowed)
-        hint = " (HTTPS proxies are not supported)" if scheme.lower() == "https" else ""
-        raise BadProxyUrl(f"must start with {want}{hint}")
+        schemes = [f"{s}://" for s in allowed]
+        want = schemes[0] if len(schemes) == 1 else _("{first} or {second}", first=", ".join(schemes[:-1]),
+                                                        second=schemes[-1])
+        if scheme.lower() == "https":
+            raise BadProxyUrl(_("must start with {schemes} (HTTPS proxies are not supported)", schemes=want))
+        raise BadProxyUrl(_("must start with {schemes}", schemes=want))
     rest = rest.split("#", 1)[0]
     if rest.endswith("/"):
         rest = rest[:-1]
     if "/" in rest or "?" in rest:
-        raise BadProxyUrl("a proxy URL has no path or query: scheme://[user:password@]host:port")
+        raise BadProxyUrl(_("a proxy URL has no path or query: scheme://[user:password@]host:port"))
     userinfo, at, netloc = rest.rpartition("@")
     username = password = None
     if at:
         u, colon, p = userinfo.partition(":")
         if not u:
-            raise BadProxyUrl("the user name is empty")
+            raise BadProxyUrl(_("the user name is empty"))
         username = urllib.parse.unquote(u)
         password = urllib.parse.unquote(p) if colon else ""
     has_port = ("]:" in netloc) if netloc.startswith("[") else netloc.count(":") == 1
     if not has_port:
-        raise BadProxyUrl("the proxy address needs a port (host:port)")
+        raise BadProxyUrl(_("the proxy address needs a port (host:port)"))
     try:
         hp = parse_hostport(netloc)
     except ValueError:
-        raise BadProxyUrl("the proxy address is not a valid host:port") from None
+        raise BadProxyUrl(_("the proxy address is not a valid host:port")) from None
     return ProxyUrl(protocol, hp, username, password)

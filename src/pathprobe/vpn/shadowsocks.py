@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from pathprobe.errors import BadSsUrl, NetFailure
+from pathprobe.i18n import _
 from pathprobe.model import HostPort
 from pathprobe.net.sitecheck import Recorder, connect_any
 from pathprobe.net.stream import ByteStream, recv_exactly
@@ -66,7 +67,7 @@ def _b64decode(text: str) -> bytes:
     try:
         return base64.b64decode(s, validate=True)
     except (binascii.Error, ValueError):
-        raise BadSsUrl("the user info is not valid base64 of method:password") from None
+        raise BadSsUrl(_("the user info is not valid base64 of method:password")) from None
 
 
 def _split_userinfo(userinfo: str, encoded: bool) -> tuple[str, str]:
@@ -74,12 +75,12 @@ def _split_userinfo(userinfo: str, encoded: bool) -> tuple[str, str]:
         try:
             text = _b64decode(userinfo).decode("utf-8")
         except UnicodeDecodeError:
-            raise BadSsUrl("the user info is not base64 of method:password") from None
+            raise BadSsUrl(_("the user info is not base64 of method:password")) from None
     else:
         text = urllib.parse.unquote(userinfo)
     method, sep, password = text.partition(":")
     if not sep or not method or not password:
-        raise BadSsUrl("the user info must be method:password (base64), both non-empty")
+        raise BadSsUrl(_("the user info must be method:password (base64), both non-empty"))
     return method.lower(), password
 
 
@@ -87,34 +88,34 @@ def _hostport(netloc: str) -> HostPort:
     from pathprobe.planfields import parse_hostport
 
     if not netloc:
-        raise BadSsUrl("the server address is missing")
+        raise BadSsUrl(_("the server address is missing"))
     has_port = "]:" in netloc if netloc.startswith("[") else netloc.count(":") == 1
     if not has_port:
-        raise BadSsUrl("the server address needs a port (host:port)")
+        raise BadSsUrl(_("the server address needs a port (host:port)"))
     try:
         return parse_hostport(netloc)
     except ValueError:
-        raise BadSsUrl("the server address is not a valid host:port") from None
+        raise BadSsUrl(_("the server address is not a valid host:port")) from None
 
 
 def parse_ss_url(url: str) -> SsConfig:
     """Read an ``ss://`` URL; raises :class:`BadSsUrl` (message without secrets)."""
     if url.startswith("ssconf://"):
-        raise BadSsUrl("ssconf:// (a dynamic Outline key) is a link to fetch the real ss:// key; "
-                       "fetch it and give the ss:// key it holds")
+        raise BadSsUrl(_("ssconf:// (a dynamic Outline key) is a link to fetch the real ss:// key; "
+                         "fetch it and give the ss:// key it holds"))
     if not url.startswith("ss://"):
-        raise BadSsUrl("must start with ss://")
+        raise BadSsUrl(_("must start with ss://"))
     rest = url[len("ss://"):]
-    rest, _, _tag = rest.partition("#")
+    rest, _sep, _tag = rest.partition("#")
     if "@" in rest:
-        userinfo, _, hostpart = rest.rpartition("@")
-        hostpart, _, query = hostpart.partition("?")
+        userinfo, _sep, hostpart = rest.rpartition("@")
+        hostpart, _sep, query = hostpart.partition("?")
         hostpart = hostpart.rstrip("/")
         if "/" in hostpart:
-            raise BadSsUrl("unexpected path after the server address")
+            raise BadSsUrl(_("unexpected path after the server address"))
         params = urllib.parse.parse_qs(query, keep_blank_values=True)
         if params.get("plugin"):
-            raise BadSsUrl("SIP003 plugins are not supported")
+            raise BadSsUrl(_("SIP003 plugins are not supported"))
         method, password = _split_userinfo(userinfo, encoded=":" not in urllib.parse.unquote(userinfo))
         server = _hostport(hostpart)
     else:
@@ -122,14 +123,15 @@ def parse_ss_url(url: str) -> SsConfig:
         try:
             text = _b64decode(rest.split("?", 1)[0].rstrip("/")).decode("utf-8")
         except (BadSsUrl, UnicodeDecodeError):
-            raise BadSsUrl("not a SIP002 URL (ss://userinfo@host:port) nor a legacy base64 one") from None
+            raise BadSsUrl(_("not a SIP002 URL (ss://userinfo@host:port) nor a legacy base64 one")) from None
         creds, sep, hostpart = text.rpartition("@")
         if not sep:
-            raise BadSsUrl("not a SIP002 URL (ss://userinfo@host:port) nor a legacy base64 one")
+            raise BadSsUrl(_("not a SIP002 URL (ss://userinfo@host:port) nor a legacy base64 one"))
         method, password = _split_userinfo(creds, encoded=False)
         server = _hostport(hostpart)
     if method not in CIPHERS:
-        raise BadSsUrl(f"cipher '{method}' is not supported; supported: {', '.join(CIPHERS)}")
+        raise BadSsUrl(_("cipher '{cipher}' is not supported; supported: {ciphers}", cipher=method,
+                         ciphers=", ".join(CIPHERS)))
     return SsConfig(server=server, method=method, password=password)
 
 

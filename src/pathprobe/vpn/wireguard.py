@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from pathprobe.errors import BadKey, NetFailure
+from pathprobe.i18n import _, ngettext
 from pathprobe.model import HostPort, TargetMeasurement
 from pathprobe.net import udp
 from pathprobe.net.failures import classify
@@ -77,9 +78,10 @@ def decode_key(text: str) -> bytes:
     try:
         raw = base64.b64decode(text.strip(), validate=True)
     except (binascii.Error, ValueError):
-        raise BadKey("must be base64 of 32 bytes (as `wg genkey` / `wg pubkey` print it)") from None
+        raise BadKey(_("must be base64 of 32 bytes (as `wg genkey` / `wg pubkey` print it)")) from None
     if len(raw) != 32:
-        raise BadKey(f"must be base64 of 32 bytes (as `wg pubkey` prints it), not of {len(raw)} bytes")
+        raise BadKey(ngettext("must be base64 of 32 bytes (as `wg pubkey` prints it), not of {n} byte",
+                              "must be base64 of 32 bytes (as `wg pubkey` prints it), not of {n} bytes", len(raw)))
     return raw
 
 
@@ -88,7 +90,7 @@ def check_public_key(raw: bytes) -> None:
     try:
         X25519PrivateKey.generate().exchange(X25519PublicKey.from_public_bytes(raw))
     except ValueError:
-        raise BadKey("is not a usable X25519 public key") from None
+        raise BadKey(_("is not a usable X25519 public key")) from None
 
 
 def public_of(private: bytes) -> bytes:
