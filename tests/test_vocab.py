@@ -111,14 +111,16 @@ def _word(value: str) -> str | None:
 
 def _prose(tree: ast.AST) -> set[int]:
     """ids of string statements (docstrings, attribute docstrings) and of msgids given to the translation
-    markers (``_``, ``N_``, ``ngettext``: words shown to a person, translated, not vocabulary values)."""
+    markers (``_``, ``N_``, ``ngettext``, ``translate``, ``translate_plural``: words shown to a person,
+    translated, not vocabulary values)."""
     out = {
         id(node.value)
         for node in ast.walk(tree)
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
     }
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "N_", "ngettext"):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
+            "_", "N_", "ngettext", "translate", "translate_plural"):
             out.update(id(a) for a in node.args[:2] if isinstance(a, ast.Constant))
     return out
 
