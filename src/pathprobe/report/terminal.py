@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pathprobe.analysis.advice import path_msg, removal_msg
-from pathprobe.i18n import _, format_datetime, format_number, ngettext
+from pathprobe.i18n import N_, _, format_datetime, format_number, ngettext
 from pathprobe.profile import Profile
 from pathprobe.report.safe import term_safe
 from pathprobe.report.view import (
@@ -51,7 +51,7 @@ STYLE: dict[str, str] = {
 BORDER = {Severity.GOOD: "green", Severity.WARN: "yellow", Severity.BAD: "red"}
 WORDS: dict[str, str] = WORD
 """Verdict words as shown (the values themselves stay English in the JSON): :data:`~pathprobe.report.view.WORD`."""
-CONNECTIVITY: dict[str, str] = {Connectivity.OFFLINE: WORD["offline"], Connectivity.PORTAL: WORD["portal"]}
+CONNECTIVITY: dict[str, str] = {Connectivity.OFFLINE: N_("offline"), Connectivity.PORTAL: N_("captive portal")}
 """Connectivity words as shown."""
 
 

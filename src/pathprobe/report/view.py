@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from pathprobe.analysis.advice import cn_of, path_msg
-from pathprobe.i18n import N_, _, format_number, get_language, ngettext, render_stored
+from pathprobe.i18n import N_, _, format_datetime, format_number, get_language, ngettext, render_stored
 from pathprobe.profile import Blocking, Path, Profile, Target
 from pathprobe.vocab import (
     AdviceCase,
@@ -58,7 +58,7 @@ WORD: dict[str, str] = {
     "not tested": N_("not tested"),
     "online": N_("online"),
     "offline": N_("offline"),
-    "portal": N_("captive portal"),
+    "portal": N_("portal"),
 }
 """Verdict, cell and connectivity words as shown (msgids; the values themselves stay English in the JSON)."""
 
@@ -154,6 +154,12 @@ def matrix(profile: Profile) -> tuple[tuple[Path, ...], list[Row]]:
         by_path.append(table)
     rows = [Row(n, order[n], tuple(table.get(n) for table in by_path)) for n in names]
     return paths, rows
+
+
+def shown_time(when: str | None) -> str:
+    """A profile's ``created`` time for a reader of the current language
+    (:func:`~pathprobe.i18n.format_datetime`; the empty string for none)."""
+    return format_datetime(when) if when else ""
 
 
 def advice_text(profile: Profile, lang: str | None = None) -> str:
