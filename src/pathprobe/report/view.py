@@ -9,6 +9,7 @@ person reads (:func:`verdict_word`, :func:`blocking_line`, :func:`blocking_badge
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pathprobe.analysis.advice import cn_of, path_msg
@@ -343,53 +344,50 @@ def throttle_badge(t: Target) -> str:
 
 
 # ---- why a path is unknown or blocked (its ``reason``), in the reader's language -----------------------
-REASONS: tuple[tuple[str, str, str | None], ...] = (
+REASONS: tuple[tuple[str, Callable[..., str]], ...] = (
     (r"none of the (?P<n>\d+) bridges answered",
-     N_("none of the {n} bridge answered"), N_("none of the {n} bridges answered")),
+     lambda n, **p: ngettext("none of the {n} bridge answered", "none of the {n} bridges answered", int(n), **p)),
     (r"none of the (?P<n>\d+) directory authorities answered a handshake",
-     N_("none of the {n} directory authority answered a handshake"),
-     N_("none of the {n} directory authorities answered a handshake")),
+     lambda n, **p: ngettext("none of the {n} directory authority answered a handshake", "none of the {n} directory authorities answered a handshake", int(n), **p)),
     (r"none of the (?P<n>\d+) bridges answered \((?P<failures>[^()]*)\); tor was not started",
-     N_("none of the {n} bridge answered ({failures}); tor was not started"),
-     N_("none of the {n} bridges answered ({failures}); tor was not started")),
+     lambda n, **p: ngettext("none of the {n} bridge answered ({failures}); tor was not started", "none of the {n} bridges answered ({failures}); tor was not started", int(n), **p)),
     (r"none of the (?P<n>\d+) directory authorities answered \((?P<failures>[^()]*)\); tor was not started",
-     N_("none of the {n} directory authority answered ({failures}); tor was not started"),
-     N_("none of the {n} directory authorities answered ({failures}); tor was not started")),
+     lambda n, **p: ngettext("none of the {n} directory authority answered ({failures}); tor was not started", "none of the {n} directory authorities answered ({failures}); tor was not started", int(n), **p)),
     (r"the DoH resolver could not be reached \((?P<failure>[^()]*)\)",
-     N_("the DoH resolver could not be reached ({failure})"), None),
+     lambda **p: _("the DoH resolver could not be reached ({failure})", **p)),
     (r"the (?P<protocol>[\w-]+) server itself could not be reached \((?P<failure>[^()]*)\)",
-     N_("the {protocol} server itself could not be reached ({failure})"), None),
+     lambda **p: _("the {protocol} server itself could not be reached ({failure})", **p)),
     (r"the handshake with the endpoint failed \((?P<failure>[^()]*)\)",
-     N_("the handshake with the endpoint failed ({failure})"), None),
-    (r"the tor program was not found \(install tor\)", N_("the tor program was not found (install tor)"), None),
-    (r"no answer to the OpenVPN handshake", N_("no answer to the OpenVPN handshake"), None),
-    (r"tor bootstrapped but reported no SOCKS port", N_("tor bootstrapped but reported no SOCKS port"), None),
+     lambda **p: _("the handshake with the endpoint failed ({failure})", **p)),
+    (r"the tor program was not found \(install tor\)", lambda **p: _("the tor program was not found (install tor)", **p)),
+    (r"no answer to the OpenVPN handshake", lambda **p: _("no answer to the OpenVPN handshake", **p)),
+    (r"tor bootstrapped but reported no SOCKS port", lambda **p: _("tor bootstrapped but reported no SOCKS port", **p)),
     (r"tor bootstrapped, but there are no sites to check through it",
-     N_("tor bootstrapped, but there are no sites to check through it"), None),
+     lambda **p: _("tor bootstrapped, but there are no sites to check through it", **p)),
     (r"no sites to check through the tunnel: give 'sites' or a direct probe",
-     N_("no sites to check through the tunnel: give 'sites' or a direct probe"), None),
+     lambda **p: _("no sites to check through the tunnel: give 'sites' or a direct probe", **p)),
     (r"no sites to resolve: give the doh probe 'sites', or add a direct probe to the plan",
-     N_("no sites to resolve: give the doh probe 'sites', or add a direct probe to the plan"), None),
+     lambda **p: _("no sites to resolve: give the doh probe 'sites', or add a direct probe to the plan", **p)),
     (r"not measured: the probe's time budget ran out \((?P<seconds>\d+) s\)",
-     N_("not measured: the probe's time budget ran out ({seconds} s)"), None),
+     lambda **p: _("not measured: the probe's time budget ran out ({seconds} s)", **p)),
     (r"No answer over UDP\. An OpenVPN server with tls-auth or tls-crypt stays silent to anyone without its key, "
      r"so silence does not show that the endpoint is blocked; a filtered port looks the same and nothing measured "
      r"here tells them apart\.",
-     N_("No answer over UDP. An OpenVPN server with tls-auth or tls-crypt stays silent to anyone without its key, "
+     lambda **p: _("No answer over UDP. An OpenVPN server with tls-auth or tls-crypt stays silent to anyone without its key, "
         "so silence does not show that the endpoint is blocked; a filtered port looks the same and nothing "
-        "measured here tells them apart."), None),
+        "measured here tells them apart.", **p)),
     (r"No answer to a valid handshake initiation\. Either the port is filtered on the way, or the server does not "
      r"know this device's key \(WireGuard drops initiations from unknown peers in silence\); nothing measured here "
      r"tells them apart\.",
-     N_("No answer to a valid handshake initiation. Either the port is filtered on the way, or the server does not "
+     lambda **p: _("No answer to a valid handshake initiation. Either the port is filtered on the way, or the server does not "
         "know this device's key (WireGuard drops initiations from unknown peers in silence); nothing measured "
-        "here tells them apart."), None),
+        "here tells them apart.", **p)),
     (r"The endpoint refused the connection: nothing listens there, or something on the way rejects it\.",
-     N_("The endpoint refused the connection: nothing listens there, or something on the way rejects it."), None),
+     lambda **p: _("The endpoint refused the connection: nothing listens there, or something on the way rejects it.", **p)),
 )
 """The reasons the probes write (English, stored in profiles), as patterns with the message that tells
 each in another language: named groups are the parameters (``n`` a count for the plural)."""
-_REASONS = tuple((re.compile(pattern), one, many) for pattern, one, many in REASONS)
+_REASONS = tuple((re.compile(pattern), tell) for pattern, tell in REASONS)
 
 
 def reason_text(reason: str) -> str:
@@ -398,13 +396,8 @@ def reason_text(reason: str) -> str:
     know yet)."""
     if get_language() == "en":
         return reason
-    for pattern, one, many in _REASONS:
+    for pattern, tell in _REASONS:
         m = pattern.fullmatch(reason.strip())
-        if m is None:
-            continue
-        params: dict[str, object] = dict(m.groupdict())
-        if many is not None and "n" in params:
-            n = int(str(params.pop("n")))
-            return ngettext(one, many, n, **params)
-        return _(one, **params)
+        if m is not None:
+            return tell(**m.groupdict())
     return reason
