@@ -898,11 +898,70 @@ TRY = {
 """What to try when nothing works, by (Tor was tested, a VPN was tested)."""
 
 
+# ---- why a path is unknown or blocked (its ``reason``), told in any language ----------------------------
+REASONS: tuple[tuple[str, Callable[..., Msg]], ...] = (
+    (r"none of the (?P<n>\d+) bridges answered",
+     lambda n, **p: Msg(N_("none of the {n} bridge answered"), p, plural=N_("none of the {n} bridges answered"), n=int(n))),
+    (r"none of the (?P<n>\d+) directory authorities answered a handshake",
+     lambda n, **p: Msg(N_("none of the {n} directory authority answered a handshake"), p, plural=N_("none of the {n} directory authorities answered a handshake"), n=int(n))),
+    (r"none of the (?P<n>\d+) bridges answered \((?P<failures>[^()]*)\); tor was not started",
+     lambda n, **p: Msg(N_("none of the {n} bridge answered ({failures}); tor was not started"), p, plural=N_("none of the {n} bridges answered ({failures}); tor was not started"), n=int(n))),
+    (r"none of the (?P<n>\d+) directory authorities answered \((?P<failures>[^()]*)\); tor was not started",
+     lambda n, **p: Msg(N_("none of the {n} directory authority answered ({failures}); tor was not started"), p, plural=N_("none of the {n} directory authorities answered ({failures}); tor was not started"), n=int(n))),
+    (r"the DoH resolver could not be reached \((?P<failure>[^()]*)\)",
+     lambda **p: Msg(N_("the DoH resolver could not be reached ({failure})"), p)),
+    (r"the (?P<protocol>[\w-]+) server itself could not be reached \((?P<failure>[^()]*)\)",
+     lambda **p: Msg(N_("the {protocol} server itself could not be reached ({failure})"), p)),
+    (r"the handshake with the endpoint failed \((?P<failure>[^()]*)\)",
+     lambda **p: Msg(N_("the handshake with the endpoint failed ({failure})"), p)),
+    (r"the tor program was not found \(install tor\)", lambda **p: Msg(N_("the tor program was not found (install tor)"), p)),
+    (r"no answer to the OpenVPN handshake", lambda **p: Msg(N_("no answer to the OpenVPN handshake"), p)),
+    (r"tor bootstrapped but reported no SOCKS port", lambda **p: Msg(N_("tor bootstrapped but reported no SOCKS port"), p)),
+    (r"tor bootstrapped, but there are no sites to check through it",
+     lambda **p: Msg(N_("tor bootstrapped, but there are no sites to check through it"), p)),
+    (r"no sites to check through the tunnel: give 'sites' or a direct probe",
+     lambda **p: Msg(N_("no sites to check through the tunnel: give 'sites' or a direct probe"), p)),
+    (r"no sites to resolve: give the doh probe 'sites', or add a direct probe to the plan",
+     lambda **p: Msg(N_("no sites to resolve: give the doh probe 'sites', or add a direct probe to the plan"), p)),
+    (r"not measured: the probe's time budget ran out \((?P<seconds>\d+) s\)",
+     lambda **p: Msg(N_("not measured: the probe's time budget ran out ({seconds} s)"), p)),
+    (r"No answer over UDP\. An OpenVPN server with tls-auth or tls-crypt stays silent to anyone without its key, "
+     r"so silence does not show that the endpoint is blocked; a filtered port looks the same and nothing measured "
+     r"here tells them apart\.",
+     lambda **p: Msg(N_("No answer over UDP. An OpenVPN server with tls-auth or tls-crypt stays silent to anyone without its key, "
+        "so silence does not show that the endpoint is blocked; a filtered port looks the same and nothing "
+        "measured here tells them apart."), p)),
+    (r"No answer to a valid handshake initiation\. Either the port is filtered on the way, or the server does not "
+     r"know this device's key \(WireGuard drops initiations from unknown peers in silence\); nothing measured here "
+     r"tells them apart\.",
+     lambda **p: Msg(N_("No answer to a valid handshake initiation. Either the port is filtered on the way, or the server does not "
+        "know this device's key (WireGuard drops initiations from unknown peers in silence); nothing measured "
+        "here tells them apart."), p)),
+    (r"The endpoint refused the connection: nothing listens there, or something on the way rejects it\.",
+     lambda **p: Msg(N_("The endpoint refused the connection: nothing listens there, or something on the way rejects it."), p)),
+)
+"""The reasons the probes write (English, stored in profiles), as patterns with the message that tells
+each in another language: named groups are the parameters (``n`` a count for the plural)."""
+_REASONS = tuple((re.compile(pattern), tell) for pattern, tell in REASONS)
+
+
+
+
+def reason_msg(reason: str) -> Param:
+    """A path's ``reason`` (the probes write it in English) as a message when :data:`REASONS` knows it (then
+    it can be told in any language), else the text as it is."""
+    for pattern, tell in _REASONS:
+        m = pattern.fullmatch(reason.strip())
+        if m is not None:
+            return tell(**m.groupdict())
+    return reason
+
+
 def _nothing_works(paths: Sequence[Path]) -> tuple[Msg, Msg]:
     tested = [p for p in paths if p.reachability != Reachability.UNKNOWN]
     if not tested:
         reasons = [p.reason for p in paths if p.reason]
-        head = (Msg(N_("No path could be tested here: {reason}."), {"reason": reasons[0]}) if reasons
+        head = (Msg(N_("No path could be tested here: {reason}."), {"reason": reason_msg(reasons[0])}) if reasons
                 else Msg(N_("No path could be tested here.")))
     elif any(p.tls == TlsVerdict.INTACT for p in tested):
         # A partial path kept HTTPS intact where it got through: it just does not reach every site.

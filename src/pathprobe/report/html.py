@@ -35,6 +35,7 @@ from pathprobe.report.view import (
     reason_text,
     severity,
     shown_time,
+    store_text,
     throttle_badge,
     verdict_word,
 )
@@ -119,7 +120,7 @@ def e(x: Any) -> str:
     return escape(term_safe_lines("" if x is None else x), quote=True)  # controls, bidi overrides shown, not obeyed
 
 
-def h(msgid: str, /, **markup: str) -> str:
+def h(msgid: str, /, **markup: str) -> str:  # callers mark the msgid with N_ (extraction)
     """``msgid`` in the current language as HTML: the translation escaped, then its placeholders filled
     with ``markup`` (HTML the caller has already escaped, such as ``<code>`` around an id)."""
     return fill(e(translations(get_language()).gettext(msgid)), markup)
@@ -220,7 +221,7 @@ def _findings(profile: Profile) -> str:
 def _trust(profile: Profile) -> str:
     trust = profile.trust_store
     roots = trust.known_interception_roots
-    src = f'<p class="note">{h("Checked: {source}", source=e(trust.source or _("unknown")))}</p>'
+    src = f'<p class="note">{h(N_("Checked: {source}"), source=e(store_text(trust.source)))}</p>'
     heading = e(_("This device's trust store"))
     if not roots:
         none = e(_("No known interception root is trusted by this device."))
@@ -234,7 +235,7 @@ def _trust(profile: Profile) -> str:
     how = e(removal_msg(trust.source).render())
     return (
         f"<h2>{heading}</h2><p><b>{e(_('This device trusts a known interception root.'))}</b> "
-        f'{h("Remove it — {how}.", how=how)}</p><div class="cards">{cards}</div>{src}'
+        f'{h(N_("Remove it — {how}."), how=how)}</p><div class="cards">{cards}</div>{src}'
     )
 
 
@@ -243,7 +244,7 @@ def _portal(profile: Profile) -> str:
     if portal is None:
         return ""
     if portal.detected is None:
-        state = h("The portal check could not run ({failure}).", failure=e(portal.failure))
+        state = h(N_("The portal check could not run ({failure})."), failure=e(portal.failure))
     elif portal.detected:
         state = e(_("The network answered the portal check with its own page."))
     else:
@@ -264,7 +265,7 @@ def _portal(profile: Profile) -> str:
         if c.over == "http":
             flags.append(_("served over plain HTTP: anyone on the path could swap it"))
         cards.append(
-            f'<div class="card bad"><h3>{h("Do not install: {name}", name=e(issuer_name(c.subject)))}</h3>{known}<dl>'
+            f'<div class="card bad"><h3>{h(N_("Do not install: {name}"), name=e(issuer_name(c.subject)))}</h3>{known}<dl>'
             f"<dt>{e(_('subject'))}</dt><dd>{e(c.subject)}</dd>"
             f'<dt>SHA-256</dt><dd class="hash">{e(c.sha256)}</dd>'
             f"</dl><ul>{''.join(f'<li>{e(x)}</li>' for x in flags)}</ul></div>"
@@ -284,7 +285,7 @@ def _how_blocked(profile: Profile) -> str:
     seen = blocked_sites(profile)
     if not seen:
         return ""
-    items = "".join("<li>" + h("{target} on {path}: {how}", target=f"<b>{e(target)}</b>",
+    items = "".join("<li>" + h(N_("{target} on {path}: {how}"), target=f"<b>{e(target)}</b>",
                                path=f"<code>{e(pid)}</code>", how=e(blocking_line(b))) + "</li>"
                     for pid, target, b in seen)
     note = e(_("Found by a second handshake to the same server with another name, and by sending the TLS hello "
@@ -339,15 +340,15 @@ def _body(profile: Profile) -> str:
     if best:
         best_path = profile.path(best)
         shown = path_title(best_path) if best_path else path_msg(best).render()
-        rec_line = h("Use: {path} {id}", path=e(shown), id=f"<code>{e(best)}</code>")
+        rec_line = h(N_("Use: {path} {id}"), path=e(shown), id=f"<code>{e(best)}</code>")
     else:
         rec_line = e(_("No path kept HTTPS intact here"))
     conn = str(net.connectivity or "unknown")
     conn_cls = Severity.GOOD if conn == Connectivity.ONLINE else Severity.WARN
     glossary = "".join(f"<dt>{e(verdict_word(k))}</dt><dd>{e(_(v))}</dd>" for k, v in VERDICT_TEXT.items())
-    network = h("network: {state}", state=f'<span class="chip {conn_cls}">{e(verdict_word(conn))}</span>')
-    verdict = h("verdict: {state}", state=f'<span class="chip {sev}" id="verdict">{e(_(SEVERITY_WORD[sev]))}</span>')
-    made = h("Made by pathprobe {version} from a saved profile ({schema}).", version=e(profile.tool_version),
+    network = h(N_("network: {state}"), state=f'<span class="chip {conn_cls}">{e(verdict_word(conn))}</span>')
+    verdict = h(N_("verdict: {state}"), state=f'<span class="chip {sev}" id="verdict">{e(_(SEVERITY_WORD[sev]))}</span>')
+    made = h(N_("Made by pathprobe {version} from a saved profile ({schema})."), version=e(profile.tool_version),
              schema=e(profile.schema))
     ranking = e(_("Paths are ranked by privacy (Tor, VPN/proxy, encrypted DNS, plain network), then speed."))
     return f"""<header>

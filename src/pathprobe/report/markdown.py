@@ -27,6 +27,7 @@ from pathprobe.report.view import (
     reason_text,
     short_hash,
     shown_time,
+    store_text,
     throttle_badge,
     verdict_word,
 )
@@ -155,7 +156,7 @@ def _render(profile: Profile) -> str:
     trust = profile.trust_store
     roots = trust.known_interception_roots
     out += ["## " + _("This device's trust store"), ""]
-    out.append(_("Checked: {source}.", source=esc(trust.source or _("unknown"))))
+    out.append(_("Checked: {source}.", source=esc(store_text(trust.source))))
     out.append("")
     if roots:
         for root in roots:

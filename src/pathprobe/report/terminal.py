@@ -29,6 +29,7 @@ from pathprobe.report.view import (
     best_path,
     blocked_sites,
     blocking_line,
+    compared_text,
     interceptors,
     issuer_name,
     reason_text,
@@ -53,6 +54,13 @@ WORDS: dict[str, str] = WORD
 """Verdict words as shown (the values themselves stay English in the JSON): :data:`~pathprobe.report.view.WORD`."""
 CONNECTIVITY: dict[str, str] = {Connectivity.OFFLINE: N_("offline"), Connectivity.PORTAL: N_("captive portal")}
 """Connectivity words as shown."""
+
+
+def _number(value: float) -> str:
+    """A whole number for the terminal: :func:`~pathprobe.i18n.format_number` without the no-break space
+    that groups thousands in Russian and Kazakh (rich wraps a line at any space, and would split
+    ``18 650`` in two)."""
+    return format_number(value).replace("\u00a0", "")
 
 
 def _verdict(word: str | None) -> Text:
@@ -85,7 +93,7 @@ def paths_table(profile: Profile) -> Table:
             Text(term_safe(p.id), style="bold" if ranked and p.id == ranked[0] else ""),
             _verdict(p.reachability),
             _verdict(p.tls),
-            _("{ms} ms", ms=format_number(lat)) if lat is not None else "-",
+            _("{ms} ms", ms=_number(lat)) if lat is not None else "-",
             Text(term_safe(notes)),
         )
     return table
@@ -125,11 +133,11 @@ def render_profile(profile: Profile, console: Console) -> None:
             said = _("{target} on {path}: a trickle", target=th.target, path=th.path)
         elif th.comparable_kbps is not None and th.compared_with:
             said = _("{target} on {path}: {kbps} kbit/s (vs {other} kbit/s for {compared})", target=th.target,
-                     path=th.path, kbps=format_number(th.goodput_kbps), other=format_number(th.comparable_kbps),
-                     compared=th.compared_with)
+                     path=th.path, kbps=_number(th.goodput_kbps), other=_number(th.comparable_kbps),
+                     compared=compared_text(th.compared_with))
         else:
             said = _("{target} on {path}: {kbps} kbit/s", target=th.target, path=th.path,
-                     kbps=format_number(th.goodput_kbps))
+                     kbps=_number(th.goodput_kbps))
         line.append(term_safe(said))
         console.print(line)
     trust = profile.trust_store

@@ -8,12 +8,10 @@ person reads (:func:`verdict_word`, :func:`blocking_line`, :func:`blocking_badge
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from pathprobe.analysis.advice import cn_of, path_msg
-from pathprobe.i18n import N_, _, format_datetime, format_number, get_language, ngettext, render_stored
+from pathprobe.analysis.advice import cn_of, path_msg, reason_msg
+from pathprobe.i18n import N_, Msg, _, format_datetime, format_number, get_language, render_stored
 from pathprobe.profile import Blocking, Path, Profile, Target
 from pathprobe.vocab import (
     AdviceCase,
@@ -335,6 +333,27 @@ def throttled_sites(profile: Profile) -> list[ThrottledSite]:
     return out
 
 
+STORE_NAMES = {"Windows certificate store": N_("Windows certificate store"), "macOS keychains": N_("macOS keychains")}
+"""The trust store sources that are words, not file paths (pathprobe.trust writes them)."""
+
+
+def store_text(source: str | None) -> str:
+    """The trust store's ``source`` for a reader: a known store's name translated, a file path as it is,
+    ``unknown`` (translated) for none."""
+    if not source:
+        return _("unknown")
+    return _(STORE_NAMES[source]) if source in STORE_NAMES else source
+
+
+def compared_text(compared_with: str | None) -> str:
+    """A throttle's ``compared_with`` (stored as ``"host on path"``) in the current language."""
+    text = compared_with or ""
+    host, sep, path = text.partition(" on ")
+    if not sep or get_language() == "en":
+        return text
+    return _("{target} on path {path}", target=host, path=path)
+
+
 def throttle_badge(t: Target) -> str:
     """``throttled 29 kbit/s`` for a throttled target (in the current language), else ``""``."""
     if Signal.THROTTLED not in t.signals:
@@ -344,60 +363,13 @@ def throttle_badge(t: Target) -> str:
 
 
 # ---- why a path is unknown or blocked (its ``reason``), in the reader's language -----------------------
-REASONS: tuple[tuple[str, Callable[..., str]], ...] = (
-    (r"none of the (?P<n>\d+) bridges answered",
-     lambda n, **p: ngettext("none of the {n} bridge answered", "none of the {n} bridges answered", int(n), **p)),
-    (r"none of the (?P<n>\d+) directory authorities answered a handshake",
-     lambda n, **p: ngettext("none of the {n} directory authority answered a handshake", "none of the {n} directory authorities answered a handshake", int(n), **p)),
-    (r"none of the (?P<n>\d+) bridges answered \((?P<failures>[^()]*)\); tor was not started",
-     lambda n, **p: ngettext("none of the {n} bridge answered ({failures}); tor was not started", "none of the {n} bridges answered ({failures}); tor was not started", int(n), **p)),
-    (r"none of the (?P<n>\d+) directory authorities answered \((?P<failures>[^()]*)\); tor was not started",
-     lambda n, **p: ngettext("none of the {n} directory authority answered ({failures}); tor was not started", "none of the {n} directory authorities answered ({failures}); tor was not started", int(n), **p)),
-    (r"the DoH resolver could not be reached \((?P<failure>[^()]*)\)",
-     lambda **p: _("the DoH resolver could not be reached ({failure})", **p)),
-    (r"the (?P<protocol>[\w-]+) server itself could not be reached \((?P<failure>[^()]*)\)",
-     lambda **p: _("the {protocol} server itself could not be reached ({failure})", **p)),
-    (r"the handshake with the endpoint failed \((?P<failure>[^()]*)\)",
-     lambda **p: _("the handshake with the endpoint failed ({failure})", **p)),
-    (r"the tor program was not found \(install tor\)", lambda **p: _("the tor program was not found (install tor)", **p)),
-    (r"no answer to the OpenVPN handshake", lambda **p: _("no answer to the OpenVPN handshake", **p)),
-    (r"tor bootstrapped but reported no SOCKS port", lambda **p: _("tor bootstrapped but reported no SOCKS port", **p)),
-    (r"tor bootstrapped, but there are no sites to check through it",
-     lambda **p: _("tor bootstrapped, but there are no sites to check through it", **p)),
-    (r"no sites to check through the tunnel: give 'sites' or a direct probe",
-     lambda **p: _("no sites to check through the tunnel: give 'sites' or a direct probe", **p)),
-    (r"no sites to resolve: give the doh probe 'sites', or add a direct probe to the plan",
-     lambda **p: _("no sites to resolve: give the doh probe 'sites', or add a direct probe to the plan", **p)),
-    (r"not measured: the probe's time budget ran out \((?P<seconds>\d+) s\)",
-     lambda **p: _("not measured: the probe's time budget ran out ({seconds} s)", **p)),
-    (r"No answer over UDP\. An OpenVPN server with tls-auth or tls-crypt stays silent to anyone without its key, "
-     r"so silence does not show that the endpoint is blocked; a filtered port looks the same and nothing measured "
-     r"here tells them apart\.",
-     lambda **p: _("No answer over UDP. An OpenVPN server with tls-auth or tls-crypt stays silent to anyone without its key, "
-        "so silence does not show that the endpoint is blocked; a filtered port looks the same and nothing "
-        "measured here tells them apart.", **p)),
-    (r"No answer to a valid handshake initiation\. Either the port is filtered on the way, or the server does not "
-     r"know this device's key \(WireGuard drops initiations from unknown peers in silence\); nothing measured here "
-     r"tells them apart\.",
-     lambda **p: _("No answer to a valid handshake initiation. Either the port is filtered on the way, or the server does not "
-        "know this device's key (WireGuard drops initiations from unknown peers in silence); nothing measured "
-        "here tells them apart.", **p)),
-    (r"The endpoint refused the connection: nothing listens there, or something on the way rejects it\.",
-     lambda **p: _("The endpoint refused the connection: nothing listens there, or something on the way rejects it.", **p)),
-)
-"""The reasons the probes write (English, stored in profiles), as patterns with the message that tells
-each in another language: named groups are the parameters (``n`` a count for the plural)."""
-_REASONS = tuple((re.compile(pattern), tell) for pattern, tell in REASONS)
 
 
 def reason_text(reason: str) -> str:
     """A path's ``reason`` (stored in English) in the current language: the matching message of
-    :data:`REASONS` with its parameters, or the reason as it is (English, or one this table does not
-    know yet)."""
+    :data:`~pathprobe.analysis.advice.REASONS` with its parameters, or the reason as it is (English, or one
+    that table does not know yet)."""
     if get_language() == "en":
         return reason
-    for pattern, tell in _REASONS:
-        m = pattern.fullmatch(reason.strip())
-        if m is not None:
-            return tell(**m.groupdict())
-    return reason
+    told = reason_msg(reason)
+    return told.render() if isinstance(told, Msg) else reason
