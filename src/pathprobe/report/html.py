@@ -67,7 +67,7 @@ header .meta { color: var(--mute); font-size: 16px; }
 h2 { font-size: 24px; margin: 34px 0 12px; }
 table.matrix { border-collapse: separate; border-spacing: 6px; width: 100%; table-layout: fixed; }
 .matrix th { font-size: 17px; text-align: center; vertical-align: bottom; padding: 8px 6px; background: #fff;
-             border-radius: 10px; border: 1px solid var(--line); }
+             border-radius: 10px; border: 1px solid var(--line); overflow-wrap: anywhere; hyphens: auto; }
 .matrix th.site-h { background: transparent; border: none; text-align: left; width: 22%; }
 .matrix th .pid { display:block; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 14px;
                   color: var(--mute); font-weight: 500; }
@@ -77,7 +77,8 @@ table.matrix { border-collapse: separate; border-spacing: 6px; width: 100%; tabl
                    font-size: 14px; margin-bottom: 4px; }
 .matrix td.site { font-weight: 600; font-size: 18px; overflow-wrap: anywhere; }
 .matrix td.site small { color: var(--mute); font-weight: 400; white-space: nowrap; }
-.cell { text-align: center; border-radius: 10px; padding: 10px 4px; font-weight: 700; font-size: 18px; }
+.cell { text-align: center; border-radius: 10px; padding: 10px 4px; font-weight: 700; font-size: 18px;
+        overflow-wrap: anywhere; hyphens: auto; }
 .cell .sym { display:block; font-size: 26px; line-height: 1.1; }
 .cell .why { display:block; font-weight: 400; font-size: 13px; opacity: .85; word-break: break-word; }
 .badge.throttled { display:inline-block; margin-top:2px; padding:0 6px; border-radius:8px; font-size:12px; background:#fde68a; color:#7c2d12; }
@@ -90,7 +91,8 @@ table.matrix { border-collapse: separate; border-spacing: 6px; width: 100%; tabl
 .legend { display:flex; flex-wrap: wrap; gap: 10px 18px; margin: 10px 0 0; font-size: 15px;
           color: var(--mute); }
 .legend span.cell { display:inline-block; padding: 2px 10px; font-size: 14px; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(380px, 1fr)); gap: 16px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(380px, 100%), 1fr)); gap: 16px; }
+.card, .card dd, .advice, .meta, h1, h2, li, p { overflow-wrap: anywhere; }
 .card { background: #fff; border-radius: 12px; padding: 16px 20px; border: 1px solid var(--line); }
 .card.bad { border-top: 6px solid var(--bad); }
 .card h3 { margin: 0 0 8px; font-size: 21px; overflow-wrap: anywhere; }
@@ -104,6 +106,22 @@ table.matrix { border-collapse: separate; border-spacing: 6px; width: 100%; tabl
 .badge { display: inline-block; margin-left: 6px; padding: 0 6px; border-radius: 8px; font-size: 13px; background: #fde68a; color: #5b3b00; }
 footer { margin-top: 40px; color: var(--mute); font-size: 14px; }
 footer dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; }
+@media (max-width: 640px) {
+  main { padding: 16px 10px 32px; }
+  body { font-size: 16px; }
+  header h1 { font-size: 24px; }
+  .advice { padding: 14px 14px; border-left-width: 8px; }
+  .advice .rec { font-size: 21px; }
+  .advice p { font-size: 18px; }
+  table.matrix { border-spacing: 2px; }
+  .matrix th { font-size: 13px; padding: 4px 2px; }
+  .matrix th.site-h { width: 28%; }
+  .matrix td.site { font-size: 14px; }
+  .cell { font-size: 13px; padding: 6px 1px; }
+  .cell .sym { font-size: 20px; }
+  .card { padding: 12px 12px; }
+  .card dl { grid-template-columns: 1fr; }
+}
 @media print { body { background: #fff; } .advice, .card { box-shadow: none; } }
 """
 
