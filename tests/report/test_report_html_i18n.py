@@ -17,10 +17,10 @@ from html import escape
 from pathlib import Path
 
 import pytest
+from tests.chromium import HEADLESS, require_chromium
 
 from pathprobe.profile import load_profile
 from pathprobe.report.html import render_html
-from tests.chromium import HEADLESS, require_chromium
 
 REPO = Path(__file__).resolve().parents[2]
 PROFILES = sorted((REPO / "profiles").glob("*.json"))
