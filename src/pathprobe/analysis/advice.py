@@ -704,21 +704,21 @@ def _blocking(f: _Facts, out: _Said) -> None:
 # --- blocking diagnosis (issue 17): how the network blocks, and what gets through ---
 
 SNI_FILTER_TEXT = {
-    BlockAction.TIMEOUT: ("This network filters by server name (a silent drop after the TLS hello) for {sites}; "
-                          "a tunnel (a VPN or Tor) avoids it."),
-    BlockAction.RESET: ("This network filters by server name (a TCP reset after the TLS hello) for {sites}; a "
-                        "tunnel (a VPN or Tor) avoids it."),
-    BlockAction.OTHER: ("This network filters by server name (the connection fails after the TLS hello) for "
-                        "{sites}; a tunnel (a VPN or Tor) avoids it."),
+    BlockAction.TIMEOUT: N_("This network filters by server name (a silent drop after the TLS hello) for {sites}; "
+                            "a tunnel (a VPN or Tor) avoids it."),
+    BlockAction.RESET: N_("This network filters by server name (a TCP reset after the TLS hello) for {sites}; a "
+                          "tunnel (a VPN or Tor) avoids it."),
+    BlockAction.OTHER: N_("This network filters by server name (the connection fails after the TLS hello) for "
+                          "{sites}; a tunnel (a VPN or Tor) avoids it."),
 }
-SPLIT_INTACT_TEXT = ("Tools that split the TLS hello (GoodbyeDPI, byedpi, zapret, Outline's smart dialer "
-                     "tlsfrag) reached {sites} with HTTPS intact here.")
-SPLIT_NOT_INTACT_TEXT = ("Splitting the TLS hello reached {sites}, but not with HTTPS intact: do not rely on it "
-                         "there.")
-SPLIT_FAILED_TEXT = ("Splitting the TLS hello did not help for {sites}: this network's filter reads the whole "
-                     "hello, so tools such as GoodbyeDPI or zapret will not get through.")
-ADDRESS_TEXT = ("The address of {sites} is blocked, whatever the name: tools that split the TLS hello cannot "
-                "help there, but a tunnel (a VPN or Tor) can.")
+SPLIT_INTACT_TEXT = N_("Tools that split the TLS hello (GoodbyeDPI, byedpi, zapret, Outline's smart dialer "
+                       "tlsfrag) reached {sites} with HTTPS intact here.")
+SPLIT_NOT_INTACT_TEXT = N_("Splitting the TLS hello reached {sites}, but not with HTTPS intact: do not rely on it "
+                           "there.")
+SPLIT_FAILED_TEXT = N_("Splitting the TLS hello did not help for {sites}: this network's filter reads the whole "
+                       "hello, so tools such as GoodbyeDPI or zapret will not get through.")
+ADDRESS_TEXT = N_("The address of {sites} is blocked, whatever the name: tools that split the TLS hello cannot "
+                  "help there, but a tunnel (a VPN or Tor) can.")
 
 
 def _diagnosed(f: _Facts) -> list[Target]:
@@ -741,7 +741,7 @@ def _sni_filtering(f: _Facts, out: _Said) -> None:
             t.blocking.action == action
             or (action == BlockAction.OTHER and t.blocking.action not in (BlockAction.TIMEOUT, BlockAction.RESET)))]
         if group:
-            out.add(AdviceCase.SNI_FILTERING, SNI_FILTER_TEXT[action].format(sites=list_hosts(_hosts_of(group))))
+            out.add(AdviceCase.SNI_FILTERING, Msg(SNI_FILTER_TEXT[action], {"sites": hosts_param(_hosts_of(group))}))
 
     def reached(t: Target, intact: bool) -> bool:
         return t.blocking is not None and any(
@@ -752,28 +752,28 @@ def _sni_filtering(f: _Facts, out: _Said) -> None:
     not_intact = [t for t in tried if not reached(t, True) and reached(t, False)]
     failed = [t for t in tried if t not in intact and t not in not_intact]
     if intact:
-        out.add(None, SPLIT_INTACT_TEXT.format(sites=list_hosts(_hosts_of(intact))))
+        out.add(None, Msg(SPLIT_INTACT_TEXT, {"sites": hosts_param(_hosts_of(intact))}))
     if not_intact:
-        out.add(None, SPLIT_NOT_INTACT_TEXT.format(sites=list_hosts(_hosts_of(not_intact))))
+        out.add(None, Msg(SPLIT_NOT_INTACT_TEXT, {"sites": hosts_param(_hosts_of(not_intact))}))
     if failed:
-        out.add(None, SPLIT_FAILED_TEXT.format(sites=list_hosts(_hosts_of(failed))))
+        out.add(None, Msg(SPLIT_FAILED_TEXT, {"sites": hosts_param(_hosts_of(failed))}))
 
 
 def _address_blocking(f: _Facts, out: _Said) -> None:
     """Sites whose address is blocked whatever the server name."""
     hosts = _hosts_of(t for t in _diagnosed(f) if t.blocking is not None and t.blocking.trigger == BlockTrigger.ADDRESS)
     if hosts:
-        out.add(AdviceCase.ADDRESS_BLOCKING, ADDRESS_TEXT.format(sites=list_hosts(hosts)))
+        out.add(AdviceCase.ADDRESS_BLOCKING, Msg(ADDRESS_TEXT, {"sites": hosts_param(hosts)}))
 # ---- throttling (issue 17) -------------------------------------------------------------------------
-# Whole sentences with named placeholders (the next issue translates them): {site}/{sites} the hosts,
-# {kbps} the highest goodput seen among them on the throttled paths, {slow} those paths, {fast} the
-# paths that reached the same sites without throttling.
-THROTTLED_ONE = "{site} is throttled to about {kbps} kbit/s on {slow} but not through {fast}."
-THROTTLED_MANY = "{sites} are throttled to about {kbps} kbit/s on {slow} but not through {fast}."
-THROTTLED_ONE_EVERYWHERE = ("{site} is throttled to about {kbps} kbit/s on {slow}, where other sites came "
-                            "at least ten times faster; no path tested avoided it.")
-THROTTLED_MANY_EVERYWHERE = ("{sites} are throttled to about {kbps} kbit/s on {slow}, where other sites came "
-                             "at least ten times faster; no path tested avoided it.")
+# Whole sentences with named placeholders: {site}/{sites} the hosts, {kbps} the highest goodput seen
+# among them on the throttled paths, {slow} those paths, {fast} the paths that reached the same sites
+# without throttling.
+THROTTLED_ONE = N_("{site} is throttled to about {kbps} kbit/s on {slow} but not through {fast}.")
+THROTTLED_MANY = N_("{sites} are throttled to about {kbps} kbit/s on {slow} but not through {fast}.")
+THROTTLED_ONE_EVERYWHERE = N_("{site} is throttled to about {kbps} kbit/s on {slow}, where other sites came "
+                              "at least ten times faster; no path tested avoided it.")
+THROTTLED_MANY_EVERYWHERE = N_("{sites} are throttled to about {kbps} kbit/s on {slow}, where other sites came "
+                               "at least ten times faster; no path tested avoided it.")
 
 
 def _throttling(f: _Facts, out: _Said) -> None:
@@ -796,22 +796,21 @@ def _throttling(f: _Facts, out: _Said) -> None:
     for host, on in slow.items():
         key = (tuple(sorted(on)), tuple(sorted(fine.get(host, set()) - set(on))))
         groups.setdefault(key, []).append(host)
-    sentences = []
+    sentences: list[Msg | str] = []
     for (slow_paths, fast_paths), hosts in sorted(groups.items(), key=lambda kv: (kv[0], sorted(kv[1]))):
         kbps = max(slow[h][p] for h in hosts for p in slow_paths)
-        values = {
-            "site": list_hosts(hosts),
-            "sites": list_hosts(hosts),
-            "kbps": f"{kbps:.0f}",
-            "slow": join_words([f.words(p) for p in slow_paths]),
-            "fast": join_words([f.words(p) for p in fast_paths]),
-        }
         many = len(hosts) > 1
+        values: dict[str, Param] = {
+            "sites" if many else "site": hosts_param(hosts),
+            "kbps": f"{kbps:.0f}",
+            "slow": f.paths_param(slow_paths),
+        }
         if fast_paths:
             template = THROTTLED_MANY if many else THROTTLED_ONE
+            values["fast"] = f.paths_param(fast_paths)
         else:
             template = THROTTLED_MANY_EVERYWHERE if many else THROTTLED_ONE_EVERYWHERE
-        sentences.append(template.format(**values))  # starts with a host name: never capitalised
+        sentences.append(Msg(template, values))  # starts with a host name: never capitalised
     out.add(AdviceCase.THROTTLING, *sentences)
 
 
@@ -899,11 +898,70 @@ TRY = {
 """What to try when nothing works, by (Tor was tested, a VPN was tested)."""
 
 
+# ---- why a path is unknown or blocked (its ``reason``), told in any language ----------------------------
+REASONS: tuple[tuple[str, Callable[..., Msg]], ...] = (
+    (r"none of the (?P<n>\d+) bridges answered",
+     lambda n, **p: Msg(N_("none of the {n} bridge answered"), p, plural=N_("none of the {n} bridges answered"), n=int(n))),
+    (r"none of the (?P<n>\d+) directory authorities answered a handshake",
+     lambda n, **p: Msg(N_("none of the {n} directory authority answered a handshake"), p, plural=N_("none of the {n} directory authorities answered a handshake"), n=int(n))),
+    (r"none of the (?P<n>\d+) bridges answered \((?P<failures>[^()]*)\); tor was not started",
+     lambda n, **p: Msg(N_("none of the {n} bridge answered ({failures}); tor was not started"), p, plural=N_("none of the {n} bridges answered ({failures}); tor was not started"), n=int(n))),
+    (r"none of the (?P<n>\d+) directory authorities answered \((?P<failures>[^()]*)\); tor was not started",
+     lambda n, **p: Msg(N_("none of the {n} directory authority answered ({failures}); tor was not started"), p, plural=N_("none of the {n} directory authorities answered ({failures}); tor was not started"), n=int(n))),
+    (r"the DoH resolver could not be reached \((?P<failure>[^()]*)\)",
+     lambda **p: Msg(N_("the DoH resolver could not be reached ({failure})"), p)),
+    (r"the (?P<protocol>[\w-]+) server itself could not be reached \((?P<failure>[^()]*)\)",
+     lambda **p: Msg(N_("the {protocol} server itself could not be reached ({failure})"), p)),
+    (r"the handshake with the endpoint failed \((?P<failure>[^()]*)\)",
+     lambda **p: Msg(N_("the handshake with the endpoint failed ({failure})"), p)),
+    (r"the tor program was not found \(install tor\)", lambda **p: Msg(N_("the tor program was not found (install tor)"), p)),
+    (r"no answer to the OpenVPN handshake", lambda **p: Msg(N_("no answer to the OpenVPN handshake"), p)),
+    (r"tor bootstrapped but reported no SOCKS port", lambda **p: Msg(N_("tor bootstrapped but reported no SOCKS port"), p)),
+    (r"tor bootstrapped, but there are no sites to check through it",
+     lambda **p: Msg(N_("tor bootstrapped, but there are no sites to check through it"), p)),
+    (r"no sites to check through the tunnel: give 'sites' or a direct probe",
+     lambda **p: Msg(N_("no sites to check through the tunnel: give 'sites' or a direct probe"), p)),
+    (r"no sites to resolve: give the doh probe 'sites', or add a direct probe to the plan",
+     lambda **p: Msg(N_("no sites to resolve: give the doh probe 'sites', or add a direct probe to the plan"), p)),
+    (r"not measured: the probe's time budget ran out \((?P<seconds>\d+) s\)",
+     lambda **p: Msg(N_("not measured: the probe's time budget ran out ({seconds} s)"), p)),
+    (r"No answer over UDP\. An OpenVPN server with tls-auth or tls-crypt stays silent to anyone without its key, "
+     r"so silence does not show that the endpoint is blocked; a filtered port looks the same and nothing measured "
+     r"here tells them apart\.",
+     lambda **p: Msg(N_("No answer over UDP. An OpenVPN server with tls-auth or tls-crypt stays silent to anyone without its key, "
+        "so silence does not show that the endpoint is blocked; a filtered port looks the same and nothing "
+        "measured here tells them apart."), p)),
+    (r"No answer to a valid handshake initiation\. Either the port is filtered on the way, or the server does not "
+     r"know this device's key \(WireGuard drops initiations from unknown peers in silence\); nothing measured here "
+     r"tells them apart\.",
+     lambda **p: Msg(N_("No answer to a valid handshake initiation. Either the port is filtered on the way, or the server does not "
+        "know this device's key (WireGuard drops initiations from unknown peers in silence); nothing measured "
+        "here tells them apart."), p)),
+    (r"The endpoint refused the connection: nothing listens there, or something on the way rejects it\.",
+     lambda **p: Msg(N_("The endpoint refused the connection: nothing listens there, or something on the way rejects it."), p)),
+)
+"""The reasons the probes write (English, stored in profiles), as patterns with the message that tells
+each in another language: named groups are the parameters (``n`` a count for the plural)."""
+_REASONS = tuple((re.compile(pattern), tell) for pattern, tell in REASONS)
+
+
+
+
+def reason_msg(reason: str) -> Param:
+    """A path's ``reason`` (the probes write it in English) as a message when :data:`REASONS` knows it (then
+    it can be told in any language), else the text as it is."""
+    for pattern, tell in _REASONS:
+        m = pattern.fullmatch(reason.strip())
+        if m is not None:
+            return tell(**m.groupdict())
+    return reason
+
+
 def _nothing_works(paths: Sequence[Path]) -> tuple[Msg, Msg]:
     tested = [p for p in paths if p.reachability != Reachability.UNKNOWN]
     if not tested:
         reasons = [p.reason for p in paths if p.reason]
-        head = (Msg(N_("No path could be tested here: {reason}."), {"reason": reasons[0]}) if reasons
+        head = (Msg(N_("No path could be tested here: {reason}."), {"reason": reason_msg(reasons[0])}) if reasons
                 else Msg(N_("No path could be tested here.")))
     elif any(p.tls == TlsVerdict.INTACT for p in tested):
         # A partial path kept HTTPS intact where it got through: it just does not reach every site.

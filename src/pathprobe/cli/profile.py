@@ -1,4 +1,8 @@
-"""``pathprobe profile show|diff|render``: read saved profiles (exit 2 with one message on a bad file)."""
+"""``pathprobe profile show|diff|render``: read saved profiles (exit 2 with one message on a bad file).
+
+Each is told in the run's language (``--lang``, :mod:`pathprobe.i18n`), whatever the language the profile
+was made in: the advice from its stored messages, everything else from the catalogs.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from pathprobe.errors import BadInput
+from pathprobe.i18n import _
 from pathprobe.report.safe import safe_json_text
 
 if TYPE_CHECKING:
@@ -60,11 +65,12 @@ def diff(
     from pathprobe.profile import load_profile
     from pathprobe.report.diff import diff_profiles, render_text
 
-    d = diff_profiles(load_profile(a), load_profile(b))
+    profile_a, profile_b = load_profile(a), load_profile(b)
+    d = diff_profiles(profile_a, profile_b)
     if as_json:
         sys.stdout.write(safe_json_text(json.dumps(d, indent=2, ensure_ascii=False)) + "\n")
     else:
-        sys.stdout.write(render_text(d))
+        sys.stdout.write(render_text(d, profile_a, profile_b))
 
 
 @app.command("render")
@@ -91,8 +97,8 @@ def render(
         sys.stdout.write(text)
         return
     if out.is_dir():
-        raise BadInput(f"--out {out}: is a directory")
+        raise BadInput(_("--out {path}: is a directory", path=out))
     try:
         out.write_text(text, "utf-8")
     except OSError as exc:
-        raise BadInput(f"--out {out}: cannot write: {exc.strerror}") from None
+        raise BadInput(_("--out {path}: cannot write: {error}", path=out, error=exc.strerror)) from None

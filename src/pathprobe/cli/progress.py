@@ -1,7 +1,8 @@
 """A live progress display on stderr while probes run (terminals only; ``check`` decides when).
 
 One line per path: a bar, ``done/total`` and the time since the check started. Probes report through
-``RunContext.progress(path_id, done, total)``; a path that never reports stays "waiting".
+``RunContext.progress(path_id, done, total)``; a path that never reports stays "waiting". Told in the
+run's language; the ids are padded in terminal cells (:func:`pathprobe.report.safe.cells`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.text import Text
 
-from pathprobe.report.safe import term_safe
+from pathprobe.i18n import _, format_number, ngettext
+from pathprobe.report.safe import cells, pad, term_safe
 
 BAR = 20
 
@@ -39,23 +41,21 @@ class Progress:
     def renderable(self) -> Group:
         """What the display shows now: a heading with the seconds since the start, then one bar per path."""
         shown = {pid: term_safe(pid) for pid in self.state}  # path ids come from the plan file
-        width = max((len(p) for p in shown.values()), default=6)
+        width = max((cells(p) for p in shown.values()), default=6)
         n = len(self.state)
-        lines = [
-            Text(
-                f"Checking {n} path{'' if n == 1 else 's'}… {time.monotonic() - self.t0:4.0f} s", style="bold"
-            )
-        ]
+        seconds = f"{format_number(time.monotonic() - self.t0):>4}"
+        lines = [Text(ngettext("Checking {n} path… {seconds} s", "Checking {n} paths… {seconds} s", n,
+                               seconds=seconds), style="bold")]
         for pid, (done, total) in self.state.items():
-            line = Text(f"  {shown[pid]:<{width}} ")
+            line = Text(f"  {pad(shown[pid], width)} ")
             if total:
                 filled = round(BAR * min(done, total) / total)
                 line.append("█" * filled, style="green" if done >= total else "cyan")
                 line.append("░" * (BAR - filled), style="dim")
-                line.append(f" {done}/{total}" + ("  done" if done >= total else ""))
+                line.append(f" {done}/{total}" + ("  " + _("done") if done >= total else ""))
             else:
                 line.append("░" * BAR, style="dim")
-                line.append(" waiting", style="dim")
+                line.append(" " + _("waiting"), style="dim")
             lines.append(line)
         return Group(*lines)
 

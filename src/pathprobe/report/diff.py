@@ -10,6 +10,9 @@ differ on every run and are left out on purpose):
   both, its ``paths``, ``known_as`` and ``signals``
 - ``trust_store``: known interception roots added / removed (by SHA-256); the store's ``source`` path is ignored
 - ``recommendation``: ``path``, ``ranked`` and ``advice``
+
+:func:`render_text` tells the changes in the current language (:mod:`pathprobe.i18n`); the JSON form keeps
+the field names, values and ids in English.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pathprobe.i18n import N_, _, format_datetime, get_language
 from pathprobe.profile import Finding, InterceptionRoot, OfferedCertificate, Path, Profile, Target
 from pathprobe.report.safe import term_safe
-from pathprobe.report.view import blocking_kind, issuer_name, short_hash
+from pathprobe.report.view import advice_text, blocking_kind, issuer_name, short_hash, verdict_word
 from pathprobe.vocab import Signal
 
 Change = dict[str, Any]
@@ -162,90 +166,137 @@ def _ident(p: Profile) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------------------- text
 
+FIELD: dict[str, str] = {
+    "connectivity": N_("connectivity"),
+    "detected": N_("detected"),
+    "host": N_("host"),
+    "reachability": N_("reachability"),
+    "tls": "TLS",
+    "signals": N_("signals"),
+    "blocking": N_("blocking"),
+    "known_as": N_("known as"),
+    "paths": N_("paths"),
+    "path": N_("path"),
+    "ranked": N_("ranked"),
+    "advice": N_("advice"),
+}
+"""The compared fields as a reader sees them (msgids; the JSON keeps the field names)."""
+SECTION: dict[str, str] = {
+    "Network": N_("Network"),
+    "Paths": N_("Paths"),
+    "Interception": N_("Interception"),
+    "Trust store": N_("Trust store"),
+    "Recommendation": N_("Recommendation"),
+}
+"""Section headings, in the order shown."""
+
 
 def _v(x: Any) -> str:
     if x is None:
-        return "none"
+        return _("none")
     if isinstance(x, list):
         return "[" + ", ".join(str(i) for i in x) + "]" if x else "[]"
-    return str(x)
+    if get_language() == "en":  # the values as they are (the English output is pinned)
+        return str(x)
+    if isinstance(x, bool):
+        return _("yes") if x else _("no")
+    return verdict_word(x)
 
 
 def _arrow(c: Change) -> str:
     return f"{_v(c['before'])} → {_v(c['after'])}"
 
 
+def _label(field: str) -> str:
+    if get_language() == "en":  # the field names as they are (the English output is pinned)
+        return "TLS" if field == "tls" else field
+    return _(FIELD[field]) if field in FIELD and FIELD[field] != "TLS" else FIELD.get(field, field)
+
+
 def _root(c: Change) -> str:
-    known = f", known as {c['known_as']}" if c.get("known_as") else ""
-    return f"issuer '{issuer_name(c.get('issuer'))}', root {short_hash(c.get('root_sha256'))}{known}"
+    issuer, root = issuer_name(c.get("issuer")), short_hash(c.get("root_sha256"))
+    if c.get("known_as"):
+        return _("issuer '{issuer}', root {root}, known as {name}", issuer=issuer, root=root, name=c["known_as"])
+    return _("issuer '{issuer}', root {root}", issuer=issuer, root=root)
 
 
 def _field_text(c: Change) -> str:
-    label = "TLS" if c["field"] == "tls" else c["field"]
     if c["field"] == "signals":
         before, after = set(c["before"]), set(c["after"])
         parts = [f"+{x}" for x in sorted(after - before)] + [f"-{x}" for x in sorted(before - after)]
-        return f"signals {' '.join(parts)}"
+        return _("signals {changes}", changes=" ".join(parts))
     if c["field"] == Signal.THROTTLED:  # issue 17
-        return f"{Signal.THROTTLED} added" if c["after"] else f"{Signal.THROTTLED} removed"
-    return f"{label} {_arrow(c)}"
+        return _("throttled added") if c["after"] else _("throttled removed")
+    if c["field"] == "blocking":  # the blocking's kind (stage, action, trigger) stays its ids
+        return _("{field} {before} → {after}", field=_label("blocking"), before=c["before"] or _("none"),
+                 after=c["after"] or _("none"))
+    return _("{field} {before} → {after}", field=_label(c["field"]), before=_v(c["before"]), after=_v(c["after"]))
 
 
-def render_text(d: dict[str, Any]) -> str:
+def render_text(d: dict[str, Any], a: Profile | None = None, b: Profile | None = None) -> str:
     """The diff in plain lines, grouped by section; one line per thing that changed (text from the
-    profiles with control characters shown as escapes)."""
+    profiles with control characters shown as escapes), in the current language. Given the two profiles,
+    a changed advice is told from B's stored messages in that language (else B's stored text)."""
 
     def who(x: dict[str, Any]) -> str:
-        return f"'{x['label']}' ({x['created']})" if x.get("label") else f"({x.get('created')})"
+        created = format_datetime(str(x.get("created"))) if x.get("created") else _("none")
+        if x.get("label"):
+            return _("'{label}' ({created})", label=x["label"], created=created)
+        return f"({created})"
 
-    out = [f"Comparing A {who(d['a'])} with B {who(d['b'])}:"]
+    out = [_("Comparing A {a} with B {b}:", a=who(d["a"]), b=who(d["b"]))]
     changes: list[Change] = d["changes"]
     if not changes:
-        out.append("No change in paths, verdicts, interception, trust store, network or recommendation.")
+        out.append(_("No change in paths, verdicts, interception, trust store, network or recommendation."))
         return "\n".join(term_safe(line) for line in out) + "\n"
     sections: dict[str, dict[str, list[str]]] = {}
 
     def add(section: str, subject: str, text: str) -> None:
         sections.setdefault(section, {}).setdefault(subject, []).append(text)
 
+    def change(c: Change) -> str:
+        return _("added") if c.get("change") == "added" else _("removed")
+
     for c in changes:
         w = c["what"]
         sign = "+" if c.get("change") == "added" else "-"
-        if w in ("network", "portal"):
-            add("Network", f"{'portal ' if w == 'portal' else ''}{c['field']}", _arrow(c))
+        if w == "network":
+            add("Network", _label(c["field"]), _arrow(c))
+        elif w == "portal":
+            add("Network", _("portal {field}", field=_label(c["field"])), _arrow(c))
         elif w == "portal_certificate":
-            known = f" — known as {c['known_as']}" if c.get("known_as") else ""
-            add(
-                "Network",
-                f"{sign} offered certificate {issuer_name(c.get('subject'))}{known} "
-                f"(sha256 {short_hash(c['sha256'])})",
-                c["change"],
-            )
+            name, sha = issuer_name(c.get("subject")), short_hash(c["sha256"])
+            subject = (_("{sign} offered certificate {name} — known as {known} (sha256 {sha256})", sign=sign,
+                         name=name, known=c["known_as"], sha256=sha) if c.get("known_as")
+                       else _("{sign} offered certificate {name} (sha256 {sha256})", sign=sign, name=name, sha256=sha))
+            add("Network", subject, change(c))
         elif w == "path":
-            add("Paths", f"{sign} {c['path']}", f"{c['change']} ({c['reachability']}, TLS {c['tls']})")
+            add("Paths", f"{sign} {c['path']}", _("{change} ({reachability}, TLS {tls})", change=change(c),
+                                                   reachability=_v(c["reachability"]), tls=_v(c["tls"])))
         elif w == "path_verdict":
             add("Paths", c["path"], _field_text(c))
         elif w == "target":
-            add("Paths", f"{c['path']} {sign} {c['target']}", c["change"])
+            add("Paths", f"{c['path']} {sign} {c['target']}", change(c))
         elif w == "target_verdict":
             add("Paths", f"{c['path']} · {c['target']}", _field_text(c))
         elif w == "interception":
-            add(
-                "Interception", f"{sign} {c['host']} on {', '.join(c['paths'])}", f"{c['change']}; {_root(c)}"
-            )
+            add("Interception", _("{sign} {host} on {paths}", sign=sign, host=c["host"], paths=", ".join(c["paths"])),
+                f"{change(c)}; {_root(c)}")
         elif w == "interception_finding":
             add("Interception", f"{c['host']} ({_root(c)})", _field_text(c))
         elif w == "trust_root":
-            verb = "now trusted" if c["change"] == "added" else "no longer trusted"
-            add(
-                "Trust store",
-                f"{sign} {c.get('known_as') or c.get('subject')}",
-                f"{verb} (sha256 {short_hash(c['sha256'])})",
-            )
+            sha = short_hash(c["sha256"])
+            verb = (_("now trusted (sha256 {sha256})", sha256=sha) if c["change"] == "added"
+                    else _("no longer trusted (sha256 {sha256})", sha256=sha))
+            add("Trust store", f"{sign} {c.get('known_as') or c.get('subject')}", verb)
         elif w == "recommendation":
-            add("Recommendation", c["field"], str(c["after"]) if c["field"] == "advice" else _arrow(c))
-    for name in ("Network", "Paths", "Interception", "Trust store", "Recommendation"):
+            if c["field"] == "advice":
+                told = advice_text(b) if b is not None else None
+                add("Recommendation", _label("advice"), told or str(c["after"]))
+            else:
+                add("Recommendation", _label(c["field"]), _arrow(c))
+    for name, heading in SECTION.items():
         if name in sections:
-            out.append(name)
+            out.append(_(heading))
             out.extend(f"  {subject}: {'; '.join(texts)}" for subject, texts in sections[name].items())
     return "\n".join(term_safe(line) for line in out) + "\n"

@@ -1,16 +1,22 @@
-"""``profile render --format md``: a Markdown report of one profile (pure; every profile string escaped)."""
+"""``profile render --format md``: a Markdown report of one profile (pure; every profile string escaped).
+
+Told in the current language (or the ``lang`` given): headings, labels and sentences from the catalogs,
+the advice from the profile's stored messages; ids, hosts, names and failure strings as they are.
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from pathprobe.analysis.advice import describe_path, removal_hint
+from pathprobe.analysis.advice import path_msg, removal_msg
+from pathprobe.i18n import _, format_number, get_language, ngettext, using
 from pathprobe.profile import Profile
 from pathprobe.report.safe import term_safe
 from pathprobe.report.view import (
     SIGNAL_TEXT,
     SYMBOL,
+    advice_text,
     blocked_sites,
     blocking_badge,
     blocking_line,
@@ -18,8 +24,12 @@ from pathprobe.report.view import (
     issuer_name,
     matrix,
     path_title,
+    reason_text,
     short_hash,
+    shown_time,
+    store_text,
     throttle_badge,
+    verdict_word,
 )
 from pathprobe.vocab import Reachability, Role, TlsVerdict
 
@@ -41,55 +51,67 @@ def code(x: Any) -> str:
     return f"`{s}`"
 
 
-def render_markdown(profile: Profile) -> str:
+def render_markdown(profile: Profile, lang: str | None = None) -> str:
     """The report as Markdown text ending in one newline: the recommendation and advice, the paths table, the
-    sites × paths table, interception findings, the trust store and, when the plan had one, the portal check.
+    sites × paths table, interception findings, the trust store and, when the plan had one, the portal check;
+    in ``lang`` (default: the current language).
     """
+    with using(lang or get_language()):
+        return _render(profile)
+
+
+def _render(profile: Profile) -> str:
     net = profile.network
     rec = profile.recommendation
     label = profile.label
-    out: list[str] = [f"# pathprobe report{' — ' + esc(label) if label else ''}", ""]
-    out.append(
-        f"*{esc(profile.created)} · connectivity: **{esc(net.connectivity or 'unknown')}** · "
-        f"pathprobe {esc(profile.tool_version)}*"
-    )
+    title = _("pathprobe report — {label}", label=esc(label)) if label else _("pathprobe report")
+    out: list[str] = [f"# {title}", ""]
+    created = esc(shown_time(profile.created))
+    conn = f"**{esc(verdict_word(net.connectivity or 'unknown'))}**"
+    out.append("*" + _("{created} · connectivity: {connectivity} · pathprobe {version}", created=created,
+                       connectivity=conn, version=esc(profile.tool_version)) + "*")
     out.append("")
     best = rec.path
+    recommended = _("Recommended:")
     if best:
         best_path = profile.path(best)
-        out.append(f"**Recommended:** {esc(path_title(best_path) if best_path else describe_path(best))} ({code(best)})")
+        shown = path_title(best_path) if best_path else path_msg(best).render()
+        out.append(f"**{recommended}** {esc(shown)} ({code(best)})")
     else:
-        out.append("**Recommended:** no path kept HTTPS intact here")
+        out.append(f"**{recommended}** " + _("no path kept HTTPS intact here"))
     out.append("")
-    out.append(f"> {esc(rec.advice)}")
+    out.append(f"> {esc(advice_text(profile))}")
     out.append("")
     ranked = list(rec.ranked)
     if len(ranked) > 1:
-        out.append("Usable paths, best first: " + ", ".join(f"{code(r)}" for r in ranked))
+        out.append(_("Usable paths, best first: {paths}", paths=", ".join(f"{code(r)}" for r in ranked)))
         out.append("")
 
     paths, rows = matrix(profile)
+    head = (_("Path"), _("Reachability"), "TLS", _("Latency"), _("Notes"))
     out += [
-        "## Paths",
+        "## " + _("Paths"),
         "",
-        "| # | Path | Reachability | TLS | Latency | Notes |",
+        "| # | " + " | ".join(head) + " |",
         "|---|---|---|---|---:|---|",
     ]
     for p in paths:
         rank = str(ranked.index(p.id) + 1) if p.id in ranked else ""
-        lat_s = f"{p.latency_ms:.0f} ms" if p.latency_ms is not None else "—"
+        lat_s = _("{ms} ms", ms=format_number(p.latency_ms)) if p.latency_ms is not None else "—"
         reached = sum(1 for t in p.targets if t.reachability == Reachability.REACHABLE)
-        notes = p.reason or (f"{reached}/{len(p.targets)} reached" if p.targets else "")
+        notes = reason_text(p.reason) if p.reason else (
+            ngettext("{reached}/{n} reached", "{reached}/{n} reached", len(p.targets), reached=reached)
+            if p.targets else "")
         out.append(
             f"| {rank} | {esc(path_title(p))} ({code(p.id)}) | {SYMBOL.get(p.reachability, '')} "
-            f"{esc(p.reachability)} | {SYMBOL.get(p.tls, '')} {esc(p.tls)} | "
+            f"{esc(verdict_word(p.reachability))} | {SYMBOL.get(p.tls, '')} {esc(verdict_word(p.tls))} | "
             f"{lat_s} | {esc(notes)} |"
         )
     out.append("")
 
     if rows:
-        out += ["## Sites × paths", ""]
-        out.append("| Site | " + " | ".join(f"{code(p.id)}" for p in paths) + " |")
+        out += ["## " + _("Sites × paths"), ""]
+        out.append(f"| {_('Site')} | " + " | ".join(f"{code(p.id)}" for p in paths) + " |")
         out.append("|---|" + "---|" * len(paths))
         for r in rows:
             cells = []
@@ -97,7 +119,7 @@ def render_markdown(profile: Profile) -> str:
                 if c is None:
                     cells.append("")
                     continue
-                word = cell_word(c.reachability, c.tls)
+                word = verdict_word(cell_word(c.reachability, c.tls))
                 sym = SYMBOL.get(str(c.tls) if c.tls != TlsVerdict.UNVERIFIED else str(c.reachability), "")
                 fail = f" ({esc(c.failure)})" if c.failure else ""
                 if c.blocking is not None:  # issue 17
@@ -105,33 +127,36 @@ def render_markdown(profile: Profile) -> str:
                 badge = throttle_badge(c)  # issue 17
                 fail += f" **{esc(badge)}**" if badge else ""
                 cells.append(f"{sym} {esc(word)}{fail}")
-            role = " *(control)*" if r.role == Role.CONTROL else ""
+            role = f" *({_('control')})*" if r.role == Role.CONTROL else ""
             out.append(f"| {esc(r.target)}{role} | " + " | ".join(cells) + " |")
         out.append("")
 
     seen = blocked_sites(profile)  # --- blocking diagnosis (issue 17) ---
     if seen:
-        out += ["## How this network blocks", ""]
-        out += [f"- {esc(target)} on {code(pid)}: {esc(blocking_line(b))}" for pid, target, b in seen]
+        out += ["## " + _("How this network blocks"), ""]
+        out += ["- " + _("{target} on {path}: {how}", target=esc(target), path=code(pid), how=esc(blocking_line(b)))
+                for pid, target, b in seen]
         out.append("")
 
     if profile.interception:
-        out += ["## Interception", ""]
+        out += ["## " + _("Interception"), ""]
         for f in profile.interception:
-            known = f" — **known as {esc(f.known_as)}**" if f.known_as else ""
+            known = f" — **{_('known as {name}', name=esc(f.known_as))}**" if f.known_as else ""
             out.append(f"### {esc(f.host)}{known}")
             out.append("")
-            out.append(f"- Seen on: {', '.join(f'{code(p)}' for p in f.paths)}")
-            out.append(f"- Certificate issued by: {esc(issuer_name(f.issuer))} ({code(f.issuer)})")
-            out.append(f"- Anchoring root (SHA-256): {code(f.root_sha256 or 'none presented')}")
+            out.append("- " + _("Seen on: {paths}", paths=", ".join(f"{code(p)}" for p in f.paths)))
+            out.append("- " + _("Certificate issued by: {name} ({issuer})", name=esc(issuer_name(f.issuer)),
+                                issuer=code(f.issuer)))
+            out.append("- " + _("Anchoring root (SHA-256): {root}", root=code(f.root_sha256 or _("none presented"))))
             for s in f.signals:
-                out.append(f"- Evidence {code(s)}: {esc(SIGNAL_TEXT.get(s, ''))}")
+                text = _(SIGNAL_TEXT[s]) if s in SIGNAL_TEXT else ""
+                out.append("- " + _("Evidence {signal}: {text}", signal=code(s), text=esc(text)))
             out.append("")
 
     trust = profile.trust_store
     roots = trust.known_interception_roots
-    out += ["## This device's trust store", ""]
-    out.append(f"Checked: {esc(trust.source or 'unknown')}.")
+    out += ["## " + _("This device's trust store"), ""]
+    out.append(_("Checked: {source}.", source=esc(store_text(trust.source))))
     out.append("")
     if roots:
         for root in roots:
@@ -139,31 +164,31 @@ def render_markdown(profile: Profile) -> str:
                 f"- **{esc(root.known_as)}** — {esc(root.subject)} (sha256 {code(short_hash(root.sha256))})"
             )
         out.append("")
-        out.append(f"Remove it: {esc(removal_hint(trust.source))}.")
+        out.append(_("Remove it: {hint}.", hint=esc(removal_msg(trust.source).render())))
     else:
-        out.append("No known interception root is trusted by this device.")
+        out.append(_("No known interception root is trusted by this device."))
     out.append("")
 
     portal = net.portal
     if portal is not None:
-        out += ["## Network login page (portal)", ""]
+        out += ["## " + _("Network login page (portal)"), ""]
         if portal.detected is None:
-            out.append(f"The portal check could not run ({esc(portal.failure)}).")
+            out.append(_("The portal check could not run ({failure}).", failure=esc(portal.failure)))
         elif portal.detected:
-            out.append("The network answered the portal check with its own page.")
+            out.append(_("The network answered the portal check with its own page."))
         else:
-            out.append("No portal: the check URL gave its known answer.")
+            out.append(_("No portal: the check URL gave its known answer."))
         if portal.offered_certificates:
-            out += ["", "**Certificates offered for installation — do not install them:**", ""]
+            out += ["", "**" + _("Certificates offered for installation — do not install them:") + "**", ""]
             for cert in portal.offered_certificates:
-                known = f" — known as **{esc(cert.known_as)}**" if cert.known_as else ""
+                known = f" — {_('known as {name}', name=f'**{esc(cert.known_as)}**')}" if cert.known_as else ""
                 flags = []
                 if cert.anchors_interception:
-                    flags.append("already used to intercept HTTPS here")
+                    flags.append(_("already used to intercept HTTPS here"))
                 if cert.in_device_store:
-                    flags.append("this device already trusts it")
+                    flags.append(_("this device already trusts it"))
                 if cert.over == "http":
-                    flags.append("served over plain HTTP")
+                    flags.append(_("served over plain HTTP"))
                 out.append(
                     f"- {esc(issuer_name(cert.subject))}{known} (sha256 "
                     f"{code(short_hash(cert.sha256))}){': ' + esc('; '.join(flags)) if flags else ''}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from typing import Any
 
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -95,3 +96,21 @@ def safe_json_text(text: str) -> str:
     escapes C0 controls in strings itself) written as a ``\\uXXXX`` escape: the same JSON, safe to print.
     """
     return text.translate(_JSON_ESCAPES)
+
+
+def cells(text: str) -> int:
+    """How many terminal cells ``text`` takes: wide and fullwidth characters (CJK, most emoji) two,
+    combining marks, zero-width characters and controls none, everything else (Latin, Cyrillic with its
+    Kazakh letters) one. ``len`` counts a Cyrillic letter with a combining accent as two characters and
+    a CJK character as one; the terminal does not."""
+    n = 0
+    for ch in text:
+        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf", "Cc"):
+            continue
+        n += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return n
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` followed by spaces up to ``width`` terminal cells (:func:`cells`); as it is when wider."""
+    return text + " " * max(0, width - cells(text))

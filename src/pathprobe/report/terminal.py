@@ -19,19 +19,24 @@ from rich.table import Table
 from rich.text import Text
 
 from pathprobe.analysis.advice import path_msg, removal_msg
-from pathprobe.i18n import N_, _, get_language, ngettext, render_stored
+from pathprobe.i18n import N_, _, format_datetime, format_number, ngettext
 from pathprobe.profile import Profile
 from pathprobe.report.safe import term_safe
 from pathprobe.report.view import (
     SYMBOL,
+    WORD,
+    advice_text,
     best_path,
     blocked_sites,
     blocking_line,
+    compared_text,
     interceptors,
     issuer_name,
+    reason_text,
     severity,
     short_hash,
     throttled_sites,
+    verdict_word,
 )
 from pathprobe.vocab import Connectivity, Reachability, Severity, TlsVerdict
 
@@ -45,36 +50,23 @@ STYLE: dict[str, str] = {
     TlsVerdict.UNVERIFIED: "dim",
 }
 BORDER = {Severity.GOOD: "green", Severity.WARN: "yellow", Severity.BAD: "red"}
-WORDS: dict[str, str] = {
-    Reachability.REACHABLE: N_("reachable"),
-    Reachability.PARTIAL: N_("partial"),
-    Reachability.BLOCKED: N_("blocked"),
-    Reachability.UNKNOWN: N_("unknown"),
-    TlsVerdict.INTACT: N_("intact"),
-    TlsVerdict.INTERCEPTED: N_("intercepted"),
-    TlsVerdict.UNVERIFIED: N_("unverified"),
-}
-"""Verdict words as shown (the values themselves stay English in the JSON)."""
+WORDS: dict[str, str] = WORD
+"""Verdict words as shown (the values themselves stay English in the JSON): :data:`~pathprobe.report.view.WORD`."""
 CONNECTIVITY: dict[str, str] = {Connectivity.OFFLINE: N_("offline"), Connectivity.PORTAL: N_("captive portal")}
 """Connectivity words as shown."""
 
 
+def _number(value: float) -> str:
+    """A whole number for the terminal: :func:`~pathprobe.i18n.format_number` without the no-break space
+    that groups thousands in Russian and Kazakh (rich wraps a line at any space, and would split
+    ``18 650`` in two)."""
+    return format_number(value).replace("\u00a0", "")
+
+
 def _verdict(word: str | None) -> Text:
     w = str(word)
-    shown = _(WORDS[w]) if w in WORDS else w
+    shown = verdict_word(w)
     return Text(term_safe(f"{SYMBOL.get(w, ' ')} {shown}"), style=STYLE.get(w, ""))
-
-
-def advice_text(profile: Profile, lang: str | None = None) -> str:
-    """The profile's advice in ``lang`` (default: the run's language): told again from its stored messages,
-    or its stored text when it has none (an older profile) or they cannot be read."""
-    rec = profile.recommendation
-    lang = lang or get_language()
-    if lang != "en" or rec.advice is None:
-        told = render_stored(rec.advice_messages, lang)
-        if told is not None:
-            return told
-    return rec.advice or ""
 
 
 def paths_table(profile: Profile) -> Table:
@@ -91,7 +83,7 @@ def paths_table(profile: Profile) -> Table:
     table.add_column(_("notes"), overflow="fold")
     for p in profile.paths:
         reached = sum(1 for t in p.targets if t.reachability == Reachability.REACHABLE)
-        notes = p.reason or (
+        notes = reason_text(p.reason) if p.reason else (
             ngettext("{reached}/{n} site reached", "{reached}/{n} sites reached", len(p.targets), reached=reached)
             if p.targets else ""
         )
@@ -101,7 +93,7 @@ def paths_table(profile: Profile) -> Table:
             Text(term_safe(p.id), style="bold" if ranked and p.id == ranked[0] else ""),
             _verdict(p.reachability),
             _verdict(p.tls),
-            _("{ms} ms", ms=f"{lat:.0f}") if lat is not None else "-",
+            _("{ms} ms", ms=_number(lat)) if lat is not None else "-",
             Text(term_safe(notes)),
         )
     return table
@@ -115,32 +107,38 @@ def render_profile(profile: Profile, console: Console) -> None:
     head = Text("pathprobe", style="bold")
     if profile.label:
         head.append(term_safe(f" — {profile.label}"), style="bold")
-    head.append(term_safe(f"  {profile.created or '?'}"), style="dim")
+    head.append(term_safe(f"  {format_datetime(profile.created) if profile.created else '?'}"), style="dim")
     console.print(head)
     conn = net.connectivity
     if conn and conn != Connectivity.ONLINE:
         console.print(Text(_("Network: {state}", state=_(CONNECTIVITY.get(conn, conn))), style="yellow"))
     console.print(paths_table(profile))
     for pid, target, b in blocked_sites(profile):  # --- blocking diagnosis (issue 17) ---
-        line = Text("Blocking ", style="bold yellow")
-        line.append(term_safe(f"{target} on {pid}: {blocking_line(b)}"))
+        line = Text(_("Blocking") + " ", style="bold yellow")
+        line.append(term_safe(_("{target} on {path}: {how}", target=target, path=pid, how=blocking_line(b))))
         console.print(line)
     for g in interceptors(profile):
         line = Text(_("Interception") + " ", style="bold red")
         line.append(term_safe(_(
             "of {hosts} on {paths}: certificates from '{issuer}', root {root}",
-            hosts=", ".join(g.hosts), paths=", ".join(g.paths), issuer=issuer_name(g.issuer)
-            if g.issuer else _("an unnamed issuer"), root=short_hash(g.root_sha256 or None),
+            hosts=", ".join(g.hosts), paths=", ".join(g.paths), issuer=issuer_name(g.issuer),
+            root=short_hash(g.root_sha256 or None),
         )))
         if g.known_as:
             line.append(term_safe(" — " + _("known as {name}", name=g.known_as)), style="bold red")
         console.print(line)
     for th in throttled_sites(profile):  # issue 17
-        line = Text("Throttled ", style="bold yellow")
-        kbps = f"{th.goodput_kbps:.0f} kbit/s" if th.goodput_kbps is not None else "a trickle"
-        than = (f" (vs {th.comparable_kbps:.0f} kbit/s for {th.compared_with})"
-                if th.comparable_kbps is not None and th.compared_with else "")
-        line.append(term_safe(f"{th.target} on {th.path}: {kbps}{than}"))
+        line = Text(_("Throttled") + " ", style="bold yellow")
+        if th.goodput_kbps is None:
+            said = _("{target} on {path}: a trickle", target=th.target, path=th.path)
+        elif th.comparable_kbps is not None and th.compared_with:
+            said = _("{target} on {path}: {kbps} kbit/s (vs {other} kbit/s for {compared})", target=th.target,
+                     path=th.path, kbps=_number(th.goodput_kbps), other=_number(th.comparable_kbps),
+                     compared=compared_text(th.compared_with))
+        else:
+            said = _("{target} on {path}: {kbps} kbit/s", target=th.target, path=th.path,
+                     kbps=_number(th.goodput_kbps))
+        line.append(term_safe(said))
         console.print(line)
     trust = profile.trust_store
     for t in trust.known_interception_roots:
@@ -167,7 +165,7 @@ def render_profile(profile: Profile, console: Console) -> None:
         )
         console.print(line)
         for c in certs:
-            name = issuer_name(c.subject) if c.subject else _("an unnamed issuer")
+            name = issuer_name(c.subject)
             offered = (
                 _("offered: {name} — known as {known} (sha256 {sha256}, over {over})", name=name,
                   known=c.known_as, sha256=short_hash(c.sha256), over=c.over)
@@ -199,4 +197,4 @@ def render_profile(profile: Profile, console: Console) -> None:
 def quiet_line(profile: Profile) -> str:
     """``check --quiet``: the recommended path id (or ``none``) and the advice, on one line."""
     rec = profile.recommendation
-    return term_safe(f"{rec.path or 'none'}: {advice_text(profile)}")
+    return term_safe(f"{rec.path or 'none'}: {advice_text(profile)}")  # the id (or "none") stays English
