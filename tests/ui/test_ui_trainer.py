@@ -26,7 +26,7 @@ def test_a_lab_check_from_the_page(tmp_path: Path) -> None:
             page = c.get("/").text
             assert 'id="trainer"' in page and 'value="clean"' in page and "What the censor does" in page
             r = c.post("/lab", data={"scenario": "no-such"}, headers={"Accept": "application/json"})
-            assert r.status_code == 400 and r.json()["error"] == "no such lab scenario"
+            assert r.status_code == 400 and r.json()["error"] == "No such lab scenario."
             r = c.post("/lab", data={"scenario": "clean"}, headers={"Accept": "application/json"})
             assert r.status_code == 202
             # One job at a time: a check asked for meanwhile is refused with a message.
