@@ -115,14 +115,14 @@ class Guard:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                extra = list(HEADERS)
-                if set_cookie:
+                have = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in HEADERS if k not in have]
+                if set_cookie:  # beside any cookie of the app's own (the page's language)
                     extra.append((
                         b"set-cookie",
                         f"{self.cookie}={self.token.decode()}; Path=/; HttpOnly; SameSite=Strict".encode(),
                     ))
-                have = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = [*message.get("headers", []), *[(k, v) for k, v in extra if k not in have]]
+                message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
