@@ -129,6 +129,14 @@ def test_consent_check_answer_downloads_language(browser: object, net: Net, tmp_
         ctx.close()
 
 
+FOCUS_RING = """() => {
+  const el = document.activeElement, cs = getComputedStyle(el);
+  return {tag: el.tagName, id: el.id, style: cs.outlineStyle, width: parseFloat(cs.outlineWidth),
+          color: cs.outlineColor, background: getComputedStyle(document.body).backgroundColor,
+          visible: el.matches(':focus-visible')};
+}"""
+
+
 def test_keyboard_phone_width_and_no_javascript(browser: object, net: Net, tmp_path: Path) -> None:
     with run_ui(tmp_path, 19301, net.check_args(), net.hosts) as ui:
         ctx = browser.new_context(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
@@ -139,12 +147,14 @@ def test_keyboard_phone_width_and_no_javascript(browser: object, net: Net, tmp_p
         for target in ("accept", "check-button"):
             for _ in range(30):
                 page.keyboard.press("Tab")
+                # Every stop on the way shows where the focus is: a ring at least 3 px wide, in a colour
+                # other than the page's background.
+                ring = page.evaluate(FOCUS_RING)
+                assert ring["style"] != "none" and ring["width"] >= 3 and ring["color"] != ring["background"], ring
                 if page.evaluate("document.activeElement.id") == target:
                     break
             else:
                 pytest.fail(f"Tab never reached #{target}")
-            outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
-            assert outline != "none"  # a visible focus
             if target == "accept":
                 with page.expect_navigation():
                     page.keyboard.press("Enter")
