@@ -162,6 +162,9 @@ def serve(sock: socket.socket, options: object, *, lang: str, browser: bool) -> 
     finally:
         sock.close()
         # Ctrl-C or SIGTERM: the running check stops what it started (tor!) before the process ends.
-        if not jobs.stop():
+        stopped = jobs.stop()
+        if jobs.interrupted:
+            print(_("The check that was running was stopped."), file=sys.stderr, flush=True)
+        if not stopped:
             print(_("Some work did not stop in time: {names}.", names=", ".join(t.name for t in jobs.alive())),
                   file=sys.stderr, flush=True)

@@ -99,6 +99,8 @@ class Jobs:
         """What stops the running lab checks (:meth:`start`'s ``on_stop``)."""
         self.stopping = threading.Event()
         """Set by :meth:`stop`: no new job starts."""
+        self.interrupted = False
+        """Whether :meth:`stop` cut a running job short."""
 
     # -- reading ----------------------------------------------------------------------------------
     def snapshot(self) -> Job | None:
@@ -213,6 +215,8 @@ class Jobs:
         workers; True when none is left. A check's tasks are cancelled (again every half second, in case
         one swallowed it), a lab check's ``on_stop`` is called."""
         self.stopping.set()
+        with self.lock:
+            running = self.job if self.job is not None and self.job.state == RUNNING else None
         for fn in list(self._on_stop):
             try:
                 fn()
@@ -225,6 +229,7 @@ class Jobs:
                     loop.call_soon_threadsafe(_cancel_all, loop)
             for th in self.alive():
                 th.join(min(0.5, max(0.0, deadline - time.monotonic())))
+        self.interrupted = running is not None and running.state == FAILED
         return not self.alive()
 
     def _run_check(self, job: Job, options: CheckOptions) -> None:
