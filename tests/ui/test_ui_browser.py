@@ -107,7 +107,7 @@ def test_consent_check_answer_downloads_language(browser: object, net: Net, tmp_
         saved = list((Path(ui.env["XDG_DATA_HOME"]) / "pathprobe" / "profiles").iterdir())
         assert len(saved) == 2 and all(p.stat().st_mode & 0o777 == 0o600 for p in saved)
 
-        # The language switch: <html lang> follows (the catalogs come with the translation issue).
+        # The language switch: <html lang> follows (the words: tests/ui/test_ui_lang.py).
         page.get_by_role("button", name="Русский").click()
         assert page.locator("html").get_attribute("lang") == "ru"
         assert page.get_by_role("button", name="Русский").get_attribute("aria-pressed") == "true"
