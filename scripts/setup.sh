@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   tor obfs4proxy dnsdist unbound openvpn wireguard-go wireguard-tools shadowsocks-libev microsocks tinyproxy
-  iptables nftables iproute2 postgresql chromium gettext
+  iptables nftables iproute2 postgresql chromium firefox-esr gettext
 )
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -2,13 +2,12 @@
 check with live progress, the answer, the downloads, the summary, the history, the language switch,
 keyboard use, a phone-sized window, the page without JavaScript, and a bad plan's one clear message.
 
-Set PATHPROBE_UI_SCREENSHOTS=DIR to also write the screenshots shown in the README (docs/ui/).
+The screenshots shown in the README are made by scripts/ui_screenshots.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +24,6 @@ except ImportError:  # in CI a missing Playwright fails the tests (scripts/setup
     if in_ci():
         raise
     pytest.skip("playwright is not installed (pip install -e '.[test]')", allow_module_level=True)
-SHOTS = os.environ.get("PATHPROBE_UI_SCREENSHOTS")
 
 
 @pytest.fixture(scope="module")
@@ -46,12 +44,6 @@ def net(tmp_path: Path) -> Iterator[Net]:
         yield n
 
 
-def shot(page: object, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / name), full_page=True)  # type: ignore[attr-defined]
-
-
 def watch_errors(page: object) -> list[str]:
     """Console errors (a CSP violation is one) and uncaught page errors."""
     errors: list[str] = []
@@ -69,7 +61,6 @@ def test_consent_check_answer_downloads_language(browser: object, net: Net, tmp_
         # Consent first: no check button until the notice is accepted.
         assert page.get_by_role("button", name=re.compile("Check")).count() == 0
         assert "Who can see it" in page.locator("#consent").inner_text()
-        shot(page, "consent-en.png")
         page.get_by_role("button", name=re.compile("accept the risk")).click()
         page.locator("#check-button").wait_for()
         consent = Path(ui.env["XDG_CONFIG_HOME"]) / "pathprobe" / "consent"
@@ -90,7 +81,6 @@ def test_consent_check_answer_downloads_language(browser: object, net: Net, tmp_
         assert page.locator("#result header h1 b").count() == 0
         # The focus moved to the answer for screen readers and keyboards.
         assert page.evaluate("document.activeElement.id") == "result-h"
-        shot(page, "result-en.png")
 
         with page.expect_download() as dl:
             page.get_by_role("link", name="Save the report (HTML)").click()
@@ -117,7 +107,7 @@ def test_consent_check_answer_downloads_language(browser: object, net: Net, tmp_
         saved = list((Path(ui.env["XDG_DATA_HOME"]) / "pathprobe" / "profiles").iterdir())
         assert len(saved) == 2 and all(p.stat().st_mode & 0o777 == 0o600 for p in saved)
 
-        # The language switch: <html lang> follows (the catalogs come with the translation issue).
+        # The language switch: <html lang> follows (the words: tests/ui/test_ui_lang.py).
         page.get_by_role("button", name="Русский").click()
         assert page.locator("html").get_attribute("lang") == "ru"
         assert page.get_by_role("button", name="Русский").get_attribute("aria-pressed") == "true"
@@ -127,6 +117,14 @@ def test_consent_check_answer_downloads_language(browser: object, net: Net, tmp_
         assert page.locator("html").get_attribute("lang") == "en"
         assert errors == [], errors  # no CSP violation, no script error
         ctx.close()
+
+
+FOCUS_RING = """() => {
+  const el = document.activeElement, cs = getComputedStyle(el);
+  return {tag: el.tagName, id: el.id, style: cs.outlineStyle, width: parseFloat(cs.outlineWidth),
+          color: cs.outlineColor, background: getComputedStyle(document.body).backgroundColor,
+          visible: el.matches(':focus-visible')};
+}"""
 
 
 def test_keyboard_phone_width_and_no_javascript(browser: object, net: Net, tmp_path: Path) -> None:
@@ -139,12 +137,14 @@ def test_keyboard_phone_width_and_no_javascript(browser: object, net: Net, tmp_p
         for target in ("accept", "check-button"):
             for _ in range(30):
                 page.keyboard.press("Tab")
+                # Every stop on the way shows where the focus is: a ring at least 3 px wide, in a colour
+                # other than the page's background.
+                ring = page.evaluate(FOCUS_RING)
+                assert ring["style"] != "none" and ring["width"] >= 3 and ring["color"] != ring["background"], ring
                 if page.evaluate("document.activeElement.id") == target:
                     break
             else:
                 pytest.fail(f"Tab never reached #{target}")
-            outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
-            assert outline != "none"  # a visible focus
             if target == "accept":
                 with page.expect_navigation():
                     page.keyboard.press("Enter")
@@ -160,7 +160,6 @@ def test_keyboard_phone_width_and_no_javascript(browser: object, net: Net, tmp_p
         # Colour is never the only signal: every cell says its verdict in words and a symbol.
         for cell in page.locator("#result td.cell").all():
             assert re.search(r"[a-z]", cell.inner_text())
-        shot(page, "result-390px-en.png")
         assert errors == [], errors
         ctx.close()
 

@@ -87,8 +87,14 @@ def test_changes_need_this_page_as_origin(ui: Ui) -> None:
     r = httpx.post(ui.base + "/lang", cookies=jar, headers={"Origin": f"http://localhost:{ui.port}"},
                    data={"lang": "kk"})
     assert r.status_code == 303
-    assert '<html lang="kk">' in get(ui, "/", cookies=jar).text
-    httpx.post(ui.base + "/lang", cookies=jar, headers={"Origin": ui.base}, data={"lang": "en"})
+    # The language is this browser's (a cookie): another browser's page stays in its own.
+    chosen = r.cookies.get("pathprobe_ui_lang_19310")
+    assert chosen == "kk"
+    assert '<html lang="kk">' in get(ui, "/", cookies={**jar, "pathprobe_ui_lang_19310": chosen}).text
+    assert '<html lang="en">' in get(ui, "/", cookies=jar).text
+    # ?lang= in the URL, and a language the page does not speak is left alone.
+    assert '<html lang="ru">' in get(ui, "/?lang=ru", cookies=jar).text
+    assert '<html lang="en">' in get(ui, "/?lang=xx", cookies=jar).text
 
 
 def test_headers_and_no_inline_script(ui: Ui) -> None:

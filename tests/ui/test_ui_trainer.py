@@ -26,7 +26,7 @@ def test_a_lab_check_from_the_page(tmp_path: Path) -> None:
             page = c.get("/").text
             assert 'id="trainer"' in page and 'value="clean"' in page and "What the censor does" in page
             r = c.post("/lab", data={"scenario": "no-such"}, headers={"Accept": "application/json"})
-            assert r.status_code == 400 and r.json()["error"] == "no such lab scenario"
+            assert r.status_code == 400 and r.json()["error"] == "No such lab scenario."
             r = c.post("/lab", data={"scenario": "clean"}, headers={"Accept": "application/json"})
             assert r.status_code == 202
             # One job at a time: a check asked for meanwhile is refused with a message.
@@ -41,3 +41,33 @@ def test_a_lab_check_from_the_page(tmp_path: Path) -> None:
     met = re.search(r"(\d+) of (\d+) expectations met", result)
     assert met is not None and met.group(1) == met.group(2) and int(met.group(2)) > 0
     assert "✗ not met" not in result and 'id="advice"' in result
+
+
+def test_stopping_the_server_during_a_lab_check_takes_the_lab_down(tmp_path: Path) -> None:
+    """SIGTERM (as Ctrl-C) while a lab check runs from the page: the check in the client namespace is
+    stopped, the lab is taken down, and pathprobe ui exits 130 without leaving a namespace."""
+    import json
+    import signal
+
+    from pathprobe.lab import topology
+
+    need_lab()
+    need_kinds("tor-bridge")
+    with run_ui(tmp_path, 19331, ["--plan", str(tmp_path / "unused.toml")]) as ui:
+        jar = {"pathprobe_ui_19331": ui.token}
+        with httpx.Client(base_url=ui.base, cookies=jar, headers={"Origin": ui.base}, timeout=600) as c:
+            c.post("/consent")
+            r = c.post("/lab", data={"scenario": "tor-bridge"}, headers={"Accept": "application/json"})
+            assert r.status_code == 202
+            with c.stream("GET", "/events") as events:
+                for line in events.iter_lines():
+                    if line.startswith("data: ") and "running the check in" in line:
+                        assert json.loads(line[6:])["state"] == "running"
+                        break
+            assert topology.existing()  # the lab is up, its check running
+            ui.proc.send_signal(signal.SIGTERM)
+            code = ui.proc.wait(120)
+            stderr = ui.proc.stderr.read() if ui.proc.stderr else ""
+    assert code == 130, stderr
+    assert "The check that was running was stopped." in stderr  # cut short, not left to finish
+    assert topology.existing() == []

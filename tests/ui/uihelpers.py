@@ -96,9 +96,10 @@ def read_url_line(proc: subprocess.Popen[str], within: float = 20) -> str:
 
 
 @contextlib.contextmanager
-def run_ui(folder: Path, port: int, args: list[str], hosts: Path | None = None) -> Iterator[Ui]:
+def run_ui(folder: Path, port: int, args: list[str], hosts: Path | None = None,
+           env_extra: dict[str, str] | None = None) -> Iterator[Ui]:
     """``pathprobe ui --no-browser --port PORT ARGS`` until the block ends (then SIGTERM, as Ctrl-C)."""
-    env = ui_env(folder, hosts)
+    env = {**ui_env(folder, hosts), **(env_extra or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "pathprobe", "ui", "--no-browser", "--port", str(port), *args],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,

@@ -11,14 +11,17 @@ from __future__ import annotations
 import contextlib
 import inspect
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from pathprobe.errors import BadInput
 from pathprobe.i18n import _
+
+if TYPE_CHECKING:
+    from pathprobe.check import CheckOptions
 
 
 def check(
@@ -42,24 +45,17 @@ def check(
     Exit codes: 0 a profile was produced (whatever it found); 2 bad input; 3 consent needed (no terminal
     to ask on, and no --accept-risk, PATHPROBE_ACCEPT_RISK=1 or stored consent); 130 interrupted.
     """
-    from pathprobe.check import CheckOptions, prepare
+    from pathprobe.check import prepare
     from pathprobe.cli.consent import ensure_consent
     from pathprobe.cli.startup import end_startup
 
     end_startup()
     _more_files()
 
-    options = CheckOptions(
-        plans=tuple(plan or ()),
-        only=tuple(k.strip() for k in only.split(",") if k.strip()) if only else None,
-        public_roots=public_roots,
-        device_roots=device_roots,
-        known_roots=known_roots,
-        legacy_public_roots=legacy_public_roots,
-        timeout=timeout,
-        full=full,
-        probe_options={name: tuple(values) for name, values in probe_options.items() if values},
-        label=label,
+    options = check_options(
+        plan=plan, only=only, public_roots=public_roots, device_roots=device_roots, known_roots=known_roots,
+        legacy_public_roots=legacy_public_roots, timeout=timeout, full=full, label=label,
+        probe_options=probe_options,
     )
     prepared = prepare(options)  # every bad input is found here, before consent and before any packet
     if out is not None and out.is_dir():
@@ -93,6 +89,38 @@ def check(
     from rich.console import Console
 
     render_profile(profile, Console(no_color=not sys.stdout.isatty(), highlight=False))
+
+
+def check_options(
+    *,
+    plan: Sequence[Path] | None,
+    only: str | None,
+    public_roots: Path | None,
+    device_roots: Path | None,
+    known_roots: Path | None,
+    legacy_public_roots: Path | None,
+    timeout: float,
+    full: bool,
+    label: str | None,
+    probe_options: Mapping[str, Sequence[str] | None],
+) -> CheckOptions:
+    """The check's options from the command line's values: the one place ``check`` and ``pathprobe ui``
+    (whose button runs the same check) build them. ``probe_options``: the values of the options probe
+    kinds declare (:func:`with_probe_options`), by name; those not given are left out."""
+    from pathprobe.check import CheckOptions
+
+    return CheckOptions(
+        plans=tuple(plan or ()),
+        only=tuple(k.strip() for k in only.split(",") if k.strip()) if only else None,
+        public_roots=public_roots,
+        device_roots=device_roots,
+        known_roots=known_roots,
+        legacy_public_roots=legacy_public_roots,
+        timeout=timeout,
+        full=full,
+        probe_options={name: tuple(values) for name, values in probe_options.items() if values},
+        label=label,
+    )
 
 
 def _typer_signature(command: Callable[..., None], extra: list[inspect.Parameter] | None = None) -> inspect.Signature:

@@ -31,7 +31,7 @@ COMMANDS = (
     ("pathprobe.cli.summary", ("summary", "submit")),
     ("pathprobe.ui.cli", ("ui",)),
 )
-PLUGIN_OPTIONS = {"check": "with_probe_options"}
+PLUGIN_OPTIONS = {"check": "with_probe_options", "ui": "with_probe_options"}
 """Commands that plug-ins add options to: the function (in the command's module) that adds them. It is
 called only for the command about to run, and for ``check`` only when its arguments ask for help or
 name an option it lacks (``needs_probe_options``): loading every probe kind to learn their options is

@@ -28,8 +28,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from pathprobe.errors import BadInput
+from pathprobe.i18n import _, using
 from pathprobe.ui import history, page
-from pathprobe.ui.i18n import LANGUAGES
+from pathprobe.ui.i18n import cookie_name, pick, request_language
 from pathprobe.ui.jobs import RUNNING, Jobs
 
 Scope = MutableMapping[str, Any]
@@ -114,14 +115,14 @@ class Guard:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                extra = list(HEADERS)
-                if set_cookie:
+                have = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in HEADERS if k not in have]
+                if set_cookie:  # beside any cookie of the app's own (the page's language)
                     extra.append((
                         b"set-cookie",
                         f"{self.cookie}={self.token.decode()}; Path=/; HttpOnly; SameSite=Strict".encode(),
                     ))
-                have = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = [*message.get("headers", []), *[(k, v) for k, v in extra if k not in have]]
+                message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -151,12 +152,11 @@ async def forbidden(send: Send, why: str) -> None:
 
 
 class State:
-    """The page's state: the jobs, the language, the one-time notice."""
+    """The page's state: the jobs and the one-time notice (each request has its own language)."""
 
     def __init__(self, s: Settings, jobs: Jobs) -> None:
         self.settings = s
         self.jobs = jobs
-        self.lang = s.lang
         self.notice: str | None = None
 
 
@@ -176,7 +176,20 @@ def create_app(s: Settings, jobs: Jobs) -> ASGIApp:
 
     state = State(s, jobs)
 
-    def view() -> page.View:
+    def lang_of(request: Request) -> str:
+        """The language this request is answered in (:func:`pathprobe.ui.i18n.request_language`)."""
+        return request_language(request.query_params, request.cookies, s.port, s.lang)
+
+    def remember(response: Response, lang: str) -> Response:
+        response.set_cookie(cookie_name(s.port), lang, path="/", httponly=True, samesite="strict")
+        return response
+
+    def render(lang: str, fn: Callable[[page.View], str]) -> str:
+        """``fn(view)`` in ``lang`` (the history's diffs too), in a worker thread's call."""
+        with using(lang):
+            return fn(view(lang))
+
+    def view(lang: str) -> page.View:
         notice, state.notice = state.notice, None
         trainer = None
         if s.trainer:
@@ -186,7 +199,7 @@ def create_app(s: Settings, jobs: Jobs) -> ASGIApp:
         with jobs.lock:
             summary, sent = jobs.summary, list(jobs.sent)
         return page.View(
-            lang=state.lang,
+            lang=lang,
             consent=consent.has_consent(False),
             job=jobs.snapshot(),
             summary=summary,
@@ -211,20 +224,21 @@ def create_app(s: Settings, jobs: Jobs) -> ASGIApp:
     async def form(request: Request) -> dict[str, str]:
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype not in ("", "application/x-www-form-urlencoded"):
-            raise BadInput("the page sends its forms URL-encoded")
+            with using(lang_of(request)):
+                raise BadInput(_("The page sends its forms URL-encoded."))
         body = b""
         async for chunk in request.stream():
             body += chunk
             if len(body) > MAX_FORM:
-                raise BadInput("the form is too large")
+                with using(lang_of(request)):
+                    raise BadInput(_("The form is too large."))
         fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
         return {k: v[0] for k, v in fields.items()}
 
     async def index(request: Request) -> Response:
-        lang = request.query_params.get("lang")
-        if lang in LANGUAGES:
-            state.lang = lang
-        return HTMLResponse(await run_in_threadpool(lambda: page.page(view())))
+        lang = lang_of(request)
+        response = HTMLResponse(await run_in_threadpool(render, lang, page.page))
+        return remember(response, lang) if pick(request.query_params.get("lang")) else response
 
     async def static(request: Request) -> Response:
         name = request.path_params["name"]
@@ -241,31 +255,36 @@ def create_app(s: Settings, jobs: Jobs) -> ASGIApp:
 
     async def set_lang(request: Request) -> Response:
         fields = await form(request)
-        if fields.get("lang") in LANGUAGES:
-            state.lang = fields["lang"]
-        return answer(request)
+        lang = pick(fields.get("lang"))
+        response = answer(request)
+        return remember(response, lang) if lang else response
 
     async def check(request: Request) -> Response:
         fields = await form(request)
-        if not consent.has_consent(False):
-            return answer(request, "a check needs your informed consent first: read the notice and accept it", 403)
-        label = " ".join(fields.get("label", "").split())[:100] or None
-        if jobs.start_check(label) is None:
-            return answer(request, "a check is running already; wait for its answer", 409)
+        lang = lang_of(request)
+        with using(lang):
+            if not consent.has_consent(False):
+                return answer(request, _("A check needs your informed consent first: read the notice and accept it."),
+                              403)
+            label = " ".join(fields.get("label", "").split())[:100] or None
+            if jobs.start_check(label, lang=lang) is None:
+                return answer(request, _("A check is running already; wait for its answer."), 409)
         return answer(request, where="/#progress")
 
     async def lab(request: Request) -> Response:
         fields = await form(request)
-        if not s.trainer:
-            return answer(request, "trainer mode needs pathprobe ui run as root on Linux", 403)
-        from pathprobe.ui import trainer as tr
+        lang = lang_of(request)
+        with using(lang):
+            if not s.trainer:
+                return answer(request, _("Trainer mode needs pathprobe ui run as root on Linux."), 403)
+            from pathprobe.ui import trainer as tr
 
-        try:
-            job = await run_in_threadpool(tr.start, jobs, fields.get("scenario", ""))
-        except BadInput as exc:
-            return answer(request, str(exc))
-        if job is None:
-            return answer(request, "a check is running already; wait for its answer", 409)
+            try:
+                job = await run_in_threadpool(tr.start, jobs, fields.get("scenario", ""), lang)
+            except BadInput as exc:
+                return answer(request, str(exc))
+            if job is None:
+                return answer(request, _("A check is running already; wait for its answer."), 409)
         return answer(request, where="/#progress")
 
     async def events(request: Request) -> Response:
@@ -276,7 +295,7 @@ def create_app(s: Settings, jobs: Jobs) -> ASGIApp:
                 job = jobs.snapshot()
                 key = (job.number, job.version) if job is not None else None
                 if key != (number, last):
-                    data = json.dumps(page.snapshot(job, state.lang), ensure_ascii=True)
+                    data = json.dumps(page.snapshot(job), ensure_ascii=True)
                     yield f"event: snapshot\ndata: {data}\n\n"
                     number, last = key if key is not None else (None, -1)
                 if job is None or job.state != RUNNING:
@@ -290,7 +309,7 @@ def create_app(s: Settings, jobs: Jobs) -> ASGIApp:
                                  headers={"X-Accel-Buffering": "no"})
 
     async def part_result(request: Request) -> Response:
-        return HTMLResponse(await run_in_threadpool(lambda: page.result_part(view())))
+        return HTMLResponse(await run_in_threadpool(render, lang_of(request), page.result_part))
 
     def download(data: str | bytes, name: str, media: str, csp: str | None = None) -> Response:
         headers = {"Content-Disposition": f'attachment; filename="{name}"'}
@@ -308,20 +327,28 @@ def create_app(s: Settings, jobs: Jobs) -> ASGIApp:
         p = jobs.profile()
         if p is None:
             return Response("no result yet\n", status_code=404, media_type="text/plain")
-        return download(render_html(p), "pathprobe-report.html", "text/html; charset=utf-8", REPORT_CSP)
+        lang = lang_of(request)
+
+        def report() -> str:
+            with using(lang):
+                return render_html(p)
+
+        return download(await run_in_threadpool(report), "pathprobe-report.html", "text/html; charset=utf-8",
+                        REPORT_CSP)
 
     async def make_summary(request: Request) -> Response:
         from pathprobe.summary.anonymise import parse_asn, parse_country, summarise
 
         fields = await form(request)
         p = jobs.profile()
-        if p is None:
-            return answer(request, "run a check first", 409)
-        try:
-            cc = parse_country(fields.get("country", "").strip() or None)
-            asn = parse_asn(fields.get("asn", "").strip() or None)
-        except BadInput as exc:
-            return answer(request, str(exc))
+        with using(lang_of(request)):
+            if p is None:
+                return answer(request, _("Run a check first."), 409)
+            try:
+                cc = parse_country(fields.get("country", "").strip() or None)
+                asn = parse_asn(fields.get("asn", "").strip() or None)
+            except BadInput as exc:
+                return answer(request, str(exc))
         data = summarise(p, country=cc, asn=asn)
         with jobs.lock:
             jobs.summary, jobs.sent = data, []
@@ -338,27 +365,30 @@ def create_app(s: Settings, jobs: Jobs) -> ASGIApp:
         fields = await form(request)
         with jobs.lock:
             data = jobs.summary
-        if data is None:
-            return answer(request, "make the summary first", 409)
-        try:
-            outcomes = await run_in_threadpool(
-                send_summary, data, fields.get("collector", ""), fields.get("token", ""),
-                fields.get("proxy", "").strip() or None, fields.get("tor") == "1",
-            )
-        except BadInput as exc:
-            return answer(request, str(exc))
+        lang = lang_of(request)
+        with using(lang):
+            if data is None:
+                return answer(request, _("Make the summary first."), 409)
+            try:
+                outcomes = await run_in_threadpool(
+                    send_summary, data, fields.get("collector", ""), fields.get("token", ""),
+                    fields.get("proxy", "").strip() or None, fields.get("tor") == "1", lang,
+                )
+            except BadInput as exc:
+                return answer(request, str(exc))
         with jobs.lock:
             jobs.sent = outcomes
         return answer(request, where="/#sent")
 
     async def keep(request: Request) -> Response:
         p = jobs.profile()
-        if p is None:
-            return answer(request, "run a check first", 409)
-        try:
-            await run_in_threadpool(history.save, p, s.history_root)
-        except BadInput as exc:
-            return answer(request, str(exc))
+        with using(lang_of(request)):
+            if p is None:
+                return answer(request, _("Run a check first."), 409)
+            try:
+                await run_in_threadpool(history.save, p, s.history_root)
+            except BadInput as exc:
+                return answer(request, str(exc))
         return answer(request, where="/#history")
 
     async def forget(request: Request) -> Response:
@@ -368,13 +398,15 @@ def create_app(s: Settings, jobs: Jobs) -> ASGIApp:
 
     async def saved(request: Request) -> Response:
         name = request.path_params["name"]
+        lang = lang_of(request)
         try:
-            p = await run_in_threadpool(history.load, name, s.history_root)
+            with using(lang):
+                p = await run_in_threadpool(history.load, name, s.history_root)
         except BadInput as exc:
-            return Response(f"{exc}\n", status_code=404, media_type="text/plain")
+            return Response(f"{exc}\n", status_code=404, media_type="text/plain; charset=utf-8")
         if request.query_params.get("download") == "1":
             return download(p.to_json(), f"pathprobe-{name}", "application/json")
-        return HTMLResponse(page.saved_page(state.lang, name, p))
+        return HTMLResponse(await run_in_threadpool(page.saved_page, lang, name, p))
 
     async def bad_input(request: Request, exc: Exception) -> Response:
         return answer(request, str(exc))
@@ -402,23 +434,32 @@ def create_app(s: Settings, jobs: Jobs) -> ASGIApp:
 
 
 def send_summary(data: dict[str, Any], collector: str, token: str, proxy: str | None,
-                 tor: bool) -> list[tuple[str, str]]:
+                 tor: bool, lang: str = "en") -> list[tuple[str, str]]:
     """``pathprobe submit``'s way to send: the collector, the token, a proxy or a private tor client,
-    the offline queue for what cannot be sent now. Each outcome as (word, message)."""
+    the offline queue for what cannot be sent now. Each outcome as (what became of it, message), told
+    in ``lang``."""
     from pathprobe.summary.queue import Queue
     from pathprobe.summary.submit import ACCEPTED, DUPLICATE, QUEUED, Submitter, submit_all
 
-    if tor and proxy:
-        raise BadInput("give a proxy or Tor, not both")
-    submitter = Submitter(collector, token, attempts=3, proxy=proxy)
-    words = {ACCEPTED: "stored", DUPLICATE: "already stored", QUEUED: "queued, to be sent later"}
-    out: list[tuple[str, str]] = []
-    try:
-        if tor:
-            submitter.start_tor([])
-        for o in submit_all([data], submitter, Queue(), lambda o: None):
-            word = words.get(o.status, f"refused by the collector (HTTP {o.http_status})")
-            out.append((f"{o.summary_id}: {word}", o.message[:300]))
-    finally:
-        submitter.close()
+    with using(lang):
+        if tor and proxy:
+            raise BadInput(_("Give a proxy or Tor, not both."))
+        submitter = Submitter(collector, token, attempts=3, proxy=proxy)
+        out: list[tuple[str, str]] = []
+        try:
+            if tor:
+                submitter.start_tor([])
+            for o in submit_all([data], submitter, Queue(), lambda o: None):
+                if o.status == ACCEPTED:
+                    word = _("{id}: stored by the collector", id=o.summary_id)
+                elif o.status == DUPLICATE:
+                    word = _("{id}: the collector has it already", id=o.summary_id)
+                elif o.status == QUEUED:
+                    word = _("{id}: queued, to be sent later", id=o.summary_id)
+                else:
+                    word = _("{id}: refused by the collector (HTTP {status})", id=o.summary_id,
+                             status=o.http_status)
+                out.append((word, o.message[:300]))
+        finally:
+            submitter.close()
     return out

@@ -14,7 +14,10 @@ from pathlib import Path
 
 import typer
 
+from pathprobe.cli.check import _typer_signature
+from pathprobe.cli.check import with_probe_options as check_with_probe_options
 from pathprobe.errors import BadInput
+from pathprobe.i18n import _
 
 INSTALL_HINT = "pip install 'pathprobe[ui]'"
 """The page runs on the collector's web stack (Starlette, uvicorn): the ``ui`` extra installs it."""
@@ -46,6 +49,7 @@ def ui(
     timeout: float = typer.Option(8.0, "--timeout", help="Seconds allowed for each network step."),
     full: bool = typer.Option(False, "--full", help="Deep checks too: bootstrap Tor over each transport (minutes)."),
     label: str = typer.Option(None, "--label", help="A label for this network (kept in the profile only; the page can set one too)."),
+    **probe_options: list[str] | None,
 ) -> None:
     """Check this network from a local web page (for people who do not use a terminal).
 
@@ -55,31 +59,29 @@ def ui(
     Exit codes: 0 the server stopped; 2 bad input (a --host that is not this machine, a port in use,
     a bad --lang or --timeout, the web packages missing); 130 interrupted (Ctrl-C).
     """
-    from pathprobe.check import CheckOptions
-    from pathprobe.i18n import get_language
-    from pathprobe.ui.i18n import LANGUAGES, pick
+    from pathprobe.cli.check import check_options
+    from pathprobe.i18n import check_language, get_language
 
     _need_web_stack()
     address = _loopback(host)
     if not 0 <= port <= 65535:
-        raise BadInput("--port must be from 0 to 65535")
-    if lang is not None and pick(lang) is None:
-        raise BadInput(f"--lang must be one of {', '.join(LANGUAGES)}")
+        raise BadInput(_("--port must be from 0 to 65535"))
+    chosen = check_language(lang) if lang is not None else get_language()
     if not 0 < timeout <= 600:
-        raise BadInput("--timeout must be a number of seconds from 0 to 600")
-    options = CheckOptions(
-        plans=tuple(plan or ()),
-        only=tuple(k.strip() for k in only.split(",") if k.strip()) if only else None,
-        public_roots=public_roots,
-        device_roots=device_roots,
-        known_roots=known_roots,
-        legacy_public_roots=legacy_public_roots,
-        timeout=timeout,
-        full=full,
-        label=label,
+        raise BadInput(_("--timeout must be a number of seconds from 0 to 600"))
+    options = check_options(
+        plan=plan, only=only, public_roots=public_roots, device_roots=device_roots, known_roots=known_roots,
+        legacy_public_roots=legacy_public_roots, timeout=timeout, full=full, label=label,
+        probe_options=probe_options,
     )
     sock = _listen(address, port)
-    serve(sock, options, lang=pick(lang) or pick(get_language()) or "en", browser=not no_browser)
+    serve(sock, options, lang=chosen, browser=not no_browser)
+
+
+ui.__signature__ = _typer_signature(ui)  # type: ignore[attr-defined]
+with_probe_options = check_with_probe_options
+"""``pathprobe ui`` takes the options probe kinds declare (tor's ``--bridge``) as ``check`` does; the
+entry point adds them when ``ui`` runs (``PLUGIN_OPTIONS``), and the button's check gets them."""
 
 
 def _need_web_stack() -> None:
@@ -98,10 +100,10 @@ def _loopback(host: str) -> str:
     except ValueError:
         ip = None
     if ip is None or ip.version != 4 or not ip.is_loopback:
-        raise BadInput(
-            f"--host must be a loopback address such as 127.0.0.1 (got {h[:60]!r}): the page listens on this "
-            "machine only"
-        )
+        raise BadInput(_(
+            "--host must be a loopback address such as 127.0.0.1 (got {host}): the page listens on this "
+            "machine only", host=repr(h[:60]),
+        ))
     return str(ip)
 
 
@@ -113,7 +115,8 @@ def _listen(address: str, port: int) -> socket.socket:
         sock.listen(64)
     except OSError as exc:
         sock.close()
-        raise BadInput(f"cannot listen on {address}:{port}: {exc.strerror or exc}") from None
+        raise BadInput(_("cannot listen on {address}: {reason}", address=f"{address}:{port}",
+                          reason=exc.strerror or exc)) from None
     return sock
 
 
@@ -134,12 +137,14 @@ def serve(sock: socket.socket, options: object, *, lang: str, browser: bool) -> 
     _more_files()
     address, port = sock.getsockname()[:2]
     token = secrets.token_urlsafe(24)
-    plan = ", ".join(str(p) for p in options.plans) if options.plans else "the shipped default plan"
+    plan = ", ".join(str(p) for p in options.plans)  # empty: the shipped default plan
     settings = Settings(port=port, token=token, host=address, lang=lang, plan=plan, trainer=trainer.available())
-    app = create_app(settings, Jobs(options))
+    jobs = Jobs(options)
+    app = create_app(settings, jobs)
     url = f"http://{address}:{port}/?token={token}"
     print(f"pathprobe ui: {url}", flush=True)
-    print("Keep this window open while you use the page; press Ctrl-C here to stop it.", file=sys.stderr, flush=True)
+    print(_("Keep this window open while you use the page; press Ctrl-C here to stop it."), file=sys.stderr,
+          flush=True)
     if browser:
         threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
     config = uvicorn.Config(
@@ -156,3 +161,10 @@ def serve(sock: socket.socket, options: object, *, lang: str, browser: bool) -> 
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
+        # Ctrl-C or SIGTERM: the running check stops what it started (tor!) before the process ends.
+        stopped = jobs.stop()
+        if jobs.interrupted:
+            print(_("The check that was running was stopped."), file=sys.stderr, flush=True)
+        if not stopped:
+            print(_("Some work did not stop in time: {names}.", names=", ".join(t.name for t in jobs.alive())),
+                  file=sys.stderr, flush=True)

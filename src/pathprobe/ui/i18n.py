@@ -1,31 +1,22 @@
-"""The page's languages: every string the page shows goes through :func:`t`.
+"""The page's languages: the language switch, and which language a request is answered in.
 
-The catalogs do not exist yet (the translation issue comes after the page): :data:`CATALOGS` is empty,
-so every language shows the English source text while the page's ``<html lang>`` and the language
-switch already follow the chosen language. A catalog maps an English message (the msgid, exactly as
-written in the code) to its translation; ``{name}`` fields are filled from ``params``. Nothing here
-invents a translation: add ``ru`` and ``kk`` catalogs (reviewed by native speakers) to
-:data:`CATALOGS` and the page picks them up.
+The words themselves come from pathprobe's gettext catalogs (:mod:`pathprobe.i18n`): the page marks
+every sentence with :func:`pathprobe.i18n._` / :func:`~pathprobe.i18n.N_`, and renders each request
+inside :func:`pathprobe.i18n.using` (:func:`request_language`), so two browsers may read the same page
+in two languages while a check runs, and the embedded report follows.
+
+A request's language: ``?lang=`` in the URL (the page then remembers it in a cookie), else that
+cookie (the switch's buttons set it), else the language ``pathprobe ui`` was started in (``--lang``,
+``PATHPROBE_LANG``, ``LC_*``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 LANGUAGES: dict[str, str] = {"en": "English", "ru": "Русский", "kk": "Қазақша"}
 """The languages the switch offers, each named in itself (a name, not a translation)."""
 DEFAULT = "en"
-
-CATALOGS: dict[str, dict[str, str]] = {}
-"""lang -> {English msgid: translation}; empty until the catalogs land (English is the source)."""
-
-
-def t(msgid: str, lang: str, /, **params: Any) -> str:
-    """``msgid`` in ``lang`` (the English text when the catalog lacks it), with ``{name}`` fields filled
-    from ``params``. The result is plain text: the page escapes it like anything else it shows.
-    """
-    text = CATALOGS.get(lang, {}).get(msgid, msgid)
-    return text.format(**params) if params else text
 
 
 def pick(value: str | None) -> str | None:
@@ -35,3 +26,13 @@ def pick(value: str | None) -> str | None:
         return None
     code = value.strip().lower().replace("-", "_").split("_")[0].split(".")[0]
     return code if code in LANGUAGES else None
+
+
+def cookie_name(port: int) -> str:
+    """The cookie that remembers the page's language (one per port, as the token's)."""
+    return f"pathprobe_ui_lang_{port}"
+
+
+def request_language(query: Mapping[str, str], cookies: Mapping[str, str], port: int, default: str) -> str:
+    """The language to answer a request in: ``?lang=``, else the cookie, else ``default``."""
+    return pick(query.get("lang")) or pick(cookies.get(cookie_name(port))) or pick(default) or DEFAULT

@@ -5,10 +5,20 @@ The check is the CLI's: :func:`pathprobe.check.prepare` reads every input first 
 :meth:`~pathprobe.check.Prepared.run` does the network I/O on its own event loop in the worker thread,
 so the web server stays responsive. Progress arrives through ``RunContext.progress(path, done, total)``
 and is kept here for the page's live view (server-sent events) and for a reload without JavaScript.
+
+Each job runs in the language of the person who started it (:func:`pathprobe.i18n.using`), so its one
+clear message, when it cannot run, is in their language.
+
+When the server stops (Ctrl-C, SIGTERM), :meth:`Jobs.stop` ends the running job as Ctrl-C ends the CLI's
+check: every task of the check's event loop is cancelled, so each probe stops what it started (tor, its
+transports, their temporary directories) before the worker thread ends; a lab check's own ``pathprobe
+check`` process gets SIGTERM and the lab is taken down. The server waits for the workers (bounded).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import threading
 import time
@@ -17,13 +27,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pathprobe.check import CheckOptions
+from pathprobe.check import CheckOptions, Prepared
 from pathprobe.errors import BadInput, PathprobeError
+from pathprobe.i18n import _, using
 from pathprobe.profile import Profile
 
 RUNNING, DONE, FAILED = "running", "done", "failed"
 MAX_LOG = 400
 """Lines of a lab check's progress messages kept for the page."""
+STOP_WAIT = 30.0
+"""Seconds :meth:`Jobs.stop` waits for the workers (a lab check's teardown included)."""
 
 
 @dataclass
@@ -80,6 +93,14 @@ class Jobs:
         """What became of the last submit: (status word, message) per summary."""
         self._count = 0
         self._threads: list[threading.Thread] = []
+        self._loops: set[asyncio.AbstractEventLoop] = set()
+        """The event loops of the checks running now (:meth:`stop` cancels their tasks)."""
+        self._on_stop: list[Callable[[], None]] = []
+        """What stops the running lab checks (:meth:`start`'s ``on_stop``)."""
+        self.stopping = threading.Event()
+        """Set by :meth:`stop`: no new job starts."""
+        self.interrupted = False
+        """Whether :meth:`stop` cut a running job short."""
 
     # -- reading ----------------------------------------------------------------------------------
     def snapshot(self) -> Job | None:
@@ -98,7 +119,7 @@ class Jobs:
     def _new(self, kind: str) -> Job | None:
         """A new current job, or None while one runs (the page runs one at a time)."""
         with self.lock:
-            if self.job is not None and self.job.state == RUNNING:
+            if self.stopping.is_set() or (self.job is not None and self.job.state == RUNNING):
                 return None
             self._count += 1
             self.job = Job(self._count, kind)
@@ -120,26 +141,30 @@ class Jobs:
 
         self._change(job, done)
 
-    def start_check(self, label: str | None = None) -> Job | None:
-        """Start a check with the command line's options (``label``, when given, names the network);
-        None when a job runs already."""
+    def start_check(self, label: str | None = None, *, lang: str = "en") -> Job | None:
+        """Start a check with the command line's options (``label``, when given, names the network),
+        speaking ``lang``; None when a job runs already."""
         job = self._new("check")
         if job is None:
             return None
         options = self.options
         if label:
             options = dataclasses.replace(options, label=label)
-        self._spawn(self._run_check, job, options)
+        self._spawn(self._run_check, job, options, lang=lang)
         return job
 
     def start(self, kind: str, work: Callable[[Job], tuple[Profile | None, LabResult | None]],
-              *, title: str = "", description: str = "") -> Job | None:
-        """Start ``work(job)`` (a lab check) in the worker; it returns the profile and the lab result.
-        None when a job runs already."""
+              *, title: str = "", description: str = "", lang: str = "en",
+              on_stop: Callable[[], None] | None = None) -> Job | None:
+        """Start ``work(job)`` (a lab check) in the worker, speaking ``lang``; it returns the profile and
+        the lab result. ``on_stop`` is called when the server stops while it runs (it must make ``work``
+        end soon). None when a job runs already."""
         job = self._new(kind)
         if job is None:
             return None
         job.title, job.description = title, description
+        if on_stop is not None:
+            self._on_stop.append(on_stop)
 
         def run(j: Job) -> None:
             try:
@@ -149,9 +174,12 @@ class Jobs:
                 if not isinstance(exc, Exception):
                     raise
                 return
+            finally:
+                if on_stop is not None:
+                    self._on_stop.remove(on_stop)
             self._finish(j, profile=profile, lab=lab)
 
-        self._spawn(run, job)
+        self._spawn(run, job, lang=lang)
         return job
 
     def say(self, job: Job, text: str) -> None:
@@ -163,8 +191,13 @@ class Jobs:
 
         self._change(job, add)
 
-    def _spawn(self, target: Callable[..., None], *args: Any) -> None:
-        th = threading.Thread(target=target, args=args, name="pathprobe-ui-job", daemon=True)
+    def _spawn(self, target: Callable[..., None], *args: Any, lang: str) -> None:
+        def speaking() -> None:
+            with using(lang):
+                target(*args)
+
+        # A daemon thread, so that nothing but stop() decides how long the process waits for it.
+        th = threading.Thread(target=speaking, name="pathprobe-ui-job", daemon=True)
         self._threads = [t for t in self._threads if t.is_alive()] + [th]
         th.start()
 
@@ -172,6 +205,32 @@ class Jobs:
         """Wait for the worker threads (tests and benchmarks)."""
         for th in list(self._threads):
             th.join(timeout)
+
+    def alive(self) -> list[threading.Thread]:
+        """The worker threads still running."""
+        return [th for th in self._threads if th.is_alive()]
+
+    def stop(self, within: float = STOP_WAIT) -> bool:
+        """Stop the running job (the server is stopping) and wait up to ``within`` seconds for the
+        workers; True when none is left. A check's tasks are cancelled (again every half second, in case
+        one swallowed it), a lab check's ``on_stop`` is called."""
+        self.stopping.set()
+        with self.lock:
+            running = self.job if self.job is not None and self.job.state == RUNNING else None
+        for fn in list(self._on_stop):
+            try:
+                fn()
+            except Exception as exc:  # stopping must go on, whatever one hook did
+                traceback.print_exception(exc)
+        deadline = time.monotonic() + within
+        while self.alive() and time.monotonic() < deadline:
+            for loop in list(self._loops):
+                with contextlib.suppress(RuntimeError):  # closed meanwhile
+                    loop.call_soon_threadsafe(_cancel_all, loop)
+            for th in self.alive():
+                th.join(min(0.5, max(0.0, deadline - time.monotonic())))
+        self.interrupted = running is not None and running.state == FAILED
+        return not self.alive()
 
     def _run_check(self, job: Job, options: CheckOptions) -> None:
         from pathprobe.check import prepare
@@ -198,7 +257,10 @@ class Jobs:
 
         prepared.progress = progress
         try:
-            profile = prepared.run()
+            profile = self._run(prepared)
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            self._finish(job, error=_("The check was stopped: pathprobe ui is closing."))
+            return
         except PathprobeError as exc:
             self._finish(job, error=str(exc))
             return
@@ -208,9 +270,33 @@ class Jobs:
         self._finish(job, profile=profile)
 
 
+    def _run(self, prepared: Prepared) -> Profile:
+        """:meth:`~pathprobe.check.Prepared.run` (the probes on an event loop of their own, then the
+        analysis), on a loop :meth:`stop` can reach."""
+        from pathprobe.analysis.pipeline import analyse
+        from pathprobe.runner import run_probes
+
+        if self.stopping.is_set():
+            raise asyncio.CancelledError
+        with asyncio.Runner() as runner:
+            loop = runner.get_loop()
+            self._loops.add(loop)
+            try:
+                paths, portal = runner.run(run_probes(prepared.plan.probes, prepared.context()))
+            finally:
+                self._loops.discard(loop)
+        return analyse(paths, portal, prepared.roots, label=prepared.options.label)
+
+
+def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel every task of ``loop`` (called in the loop's own thread)."""
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
+
+
 def _why(exc: BaseException) -> str:
     """One line for an error that is not bad input (and the traceback on stderr, for a bug report)."""
     if isinstance(exc, PathprobeError | BadInput):
         return str(exc)
     traceback.print_exception(exc)
-    return f"the check stopped unexpectedly ({type(exc).__name__}); see the terminal for details"
+    return _("The check stopped unexpectedly ({error}); see the terminal for details.", error=type(exc).__name__)
