@@ -71,3 +71,24 @@ def test_stopping_the_server_during_a_lab_check_takes_the_lab_down(tmp_path: Pat
     assert code == 130, stderr
     assert "The check that was running was stopped." in stderr  # cut short, not left to finish
     assert topology.existing() == []
+
+
+def test_the_scenarios_are_listed_in_the_page_language() -> None:
+    """Trainer mode tells each shipped scenario's title and description in the page's language (the
+    catalogs hold them); the English text is the scenario file's."""
+    from pathprobe.i18n import translations, using
+    from pathprobe.lab import scenario
+    from pathprobe.ui.page import View, trainer_section
+    from pathprobe.ui.trainer import ScenarioInfo
+
+    scn = scenario.load("sni-drop")
+    infos = [ScenarioInfo(scn.name, scn.title, scn.description)]
+    english = trainer_section(View(lang="en", consent=True, scenarios=infos))
+    assert scn.title.replace("'", "&#x27;") in english or scn.title in english
+    for lang in ("ru", "kk"):
+        told = translations(lang).gettext(scn.title)
+        assert told != scn.title, f"the {lang} catalog lacks the scenario's title"
+        with using(lang):
+            html = trainer_section(View(lang=lang, consent=True, scenarios=infos))
+        assert scn.title not in html
+        assert told.split()[0] in html

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pathprobe.cli.consent import notice as consent_notice
-from pathprobe.i18n import N_, _, format_datetime, format_number, ngettext, using
+from pathprobe.i18n import N_, _, format_datetime, format_number, get_language, ngettext, translations, using
 from pathprobe.profile import Profile
 from pathprobe.report.html import SEVERITY_WORD, e, report_body
 from pathprobe.report.safe import safe_json
@@ -53,6 +53,12 @@ class View:
     """What the check button runs: the plan files given (empty: the shipped default plan)."""
     collector: str = ""
     """The collector URL to propose (``PATHPROBE_COLLECTOR``)."""
+
+
+def _told(text: str) -> str:
+    """A lab scenario's title or description in the page's language (the catalogs hold every shipped
+    scenario's; another scenario's shows as written)."""
+    return translations(get_language()).gettext(text) if text else ""
 
 
 def page(v: View) -> str:
@@ -175,7 +181,7 @@ def progress_section(v: View) -> str:
         status = _("The check could not run")
     rows = "".join(_path_row(pid, done, total) for pid, (done, total) in job.progress.items())
     log = "\n".join(job.log[-60:])
-    title = f"<p><b>{e(job.title)}</b></p>" if job.title else ""
+    title = f"<p><b>{e(_told(job.title))}</b></p>" if job.title else ""
     return f"""<section id="progress" class="panel" aria-labelledby="progress-h" data-state="{e(job.state)}" {attrs}>
 <h2 id="progress-h">{e(_("Progress"))}</h2>{title}
 <p id="progress-status" role="status">{e(status)}</p>
@@ -232,9 +238,9 @@ def lab_result(job: Job) -> str:
     )
     met = sum(1 for ok, _line in lab.outcomes if ok)
     return f"""<section class="panel lab-result" aria-labelledby="lab-h">
-<h2 id="lab-h">{e(_("Lab scenario: {title}", title=lab.title))}</h2>
+<h2 id="lab-h">{e(_("Lab scenario: {title}", title=_told(lab.title)))}</h2>
 <div class="two">
-<div><h3>{e(_("What the censor does"))}</h3><p class="desc">{e(lab.description)}</p></div>
+<div><h3>{e(_("What the censor does"))}</h3><p class="desc">{e(_told(lab.description))}</p></div>
 <div><h3>{e(ngettext("{met} of {n} expectation met ({s} s)", "{met} of {n} expectations met ({s} s)", len(lab.outcomes), met=met, s=format_number(lab.seconds, 1)))}</h3>
 <ul class="outcomes">{items}</ul></div>
 </div>
@@ -330,8 +336,8 @@ def trainer_section(v: View) -> str:
     running = v.job is not None and v.job.state == RUNNING
     options = "".join(
         f'<li><input type="radio" name="scenario" id="scn-{e(s.name)}" value="{e(s.name)}"{" checked" if i == 0 else ""}>'
-        f' <label for="scn-{e(s.name)}"><b>{e(s.title)}</b> <code>{e(s.name)}</code></label>'
-        f"<details><summary>{e(_('What the censor does'))}</summary><p>{e(s.description)}</p></details></li>"
+        f' <label for="scn-{e(s.name)}"><b>{e(_told(s.title))}</b> <code>{e(s.name)}</code></label>'
+        f"<details><summary>{e(_('What the censor does'))}</summary><p>{e(_told(s.description))}</p></details></li>"
         for i, s in enumerate(v.scenarios)
     )
     return f"""<section id="trainer" class="panel" aria-labelledby="trainer-h">
