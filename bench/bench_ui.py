@@ -1,6 +1,8 @@
-"""A check from the page vs the same check from the command line, on one local plan (loopback only).
+"""A check from the page vs the same check from the command line, on one local plan (loopback only)
+or on a lab scenario (root: the lab is brought up, both run in its client namespace).
 
     .venv/bin/python bench/bench_ui.py [--runs 5] [--sites 20] [--write BENCHMARKS.md]
+    sudo .venv/bin/python bench/bench_ui.py --scenario kz-2019 [--runs 5] [--write BENCHMARKS.md]
 
 In one run (ratios are only compared within a run), on the same plan of SITES sites served by a real
 TLS server on 127.0.0.1:
@@ -13,6 +15,11 @@ TLS server on 127.0.0.1:
     "Check this network" to the recommendation on screen (browser rendering included), when
     Playwright and /usr/bin/chromium are there.
 
+With ``--scenario``, the lab is brought up once and this script runs itself again in the client
+namespace (``--inner``) with the very check arguments ``pathprobe lab check`` uses (the scenario's
+plan, roots, timeout), so the CLI and the page check the same censored network; then the lab is
+taken down.
+
 The ratio page / CLI is the figure: the page must add nothing to a check's time beyond the browser's
 own rendering (the CLI pays the interpreter's start on every check, the page once).
 """
@@ -21,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import re
@@ -97,13 +105,65 @@ def browser_checks(url: str, runs: int) -> list[float]:
     return walls
 
 
+def measure(check_args: list[str], runs: int, hosts: Path | None, tmp: Path) -> tuple[list[float], list[float], list[float]]:
+    """CLI, page (HTTP) and page (browser) wall times of ``runs`` checks with ``check_args``."""
+    env = {**os.environ, **({"PATHPROBE_HOSTS": str(hosts)} if hosts else {})}
+    cli = [cli_check(check_args, env) for _ in range(runs)]
+    with ExitStack() as st:
+        ui = st.enter_context(run_ui(tmp, PORT, check_args, hosts))
+        base = ui.base
+        client = st.enter_context(httpx.Client(base_url=base, cookies={f"pathprobe_ui_{PORT}": ui.token},
+                                               headers={"Origin": base}, timeout=120))
+        client.post("/consent")  # the person accepted the notice once
+        page = [page_check(client) for _ in range(runs)]
+        browser = browser_checks(ui.url, runs)
+    return cli, page, browser
+
+
+def in_lab(name: str, runs: int) -> tuple[list[float], list[float], list[float], str]:
+    """Bring scenario ``name`` up, measure inside its client namespace (this script with ``--inner``),
+    take it down; the times and a description of the plan."""
+    from pathprobe.lab import scenario
+    from pathprobe.lab.lifecycle import Lab, check_command, preflight
+
+    preflight()
+    scn = scenario.load(name)
+    lab = Lab(lambda _: None)
+    st = lab.up(scn)
+    try:
+        argv = check_command(scn, st)
+        at = argv.index(sys.executable)
+        prefix, rest = argv[:at], argv[at + 4:]  # after: python -m pathprobe check
+        check_args = [a for a in rest if a not in ("--json", "--accept-risk")]
+        inner = [*prefix, sys.executable, str(Path(__file__).resolve()), "--inner", "--runs", str(runs), "--",
+                 *check_args]
+        res = subprocess.run(inner, capture_output=True, text=True, check=False)
+        if res.returncode != 0:
+            raise SystemExit(f"the run in the client namespace failed:\n{res.stderr[-3000:]}")
+        out = json.loads(res.stdout.strip().splitlines()[-1])
+    finally:
+        lab.down()
+    return out["cli"], out["page"], out["browser"], f"the lab scenario `{name}` (its plan, timeout {scn.timeout:g} s)"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--sites", type=int, default=20)
+    ap.add_argument("--scenario", default=None, help="measure on this lab scenario (root)")
+    ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--write", type=Path, default=None, help="append the table to this Markdown file")
+    ap.add_argument("check_args", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="pp-bench-ui-"))
+    if args.inner:  # in the lab's client namespace: measure and print the times as JSON
+        cli, page, browser = measure(args.check_args, args.runs, None, tmp)
+        print(json.dumps({"cli": cli, "page": page, "browser": browser}))
+        return
+    if args.scenario:
+        cli, page, browser, what = in_lab(args.scenario, args.runs)
+        write(args, cli, page, browser, what, f"--scenario {args.scenario}")
+        return
     ca = CA("Bench Root")
     roots = tmp / "roots.pem"
     roots.write_bytes(ca.cert_pem())
@@ -115,20 +175,15 @@ def main() -> None:
         plan = tmp / "plan.toml"
         plan.write_text('[[probe]]\nkind = "direct"\nsites = [' + ", ".join(f'"{n}:{port}"' for n in names) + "]\n")
         check_args = ["--plan", str(plan), "--public-roots", str(roots), "--device-roots", str(roots)]
-        env = {**os.environ, "PATHPROBE_HOSTS": str(hosts)}
-        cli = [cli_check(check_args, env) for _ in range(args.runs)]
+        cli, page, browser = measure(check_args, args.runs, hosts, tmp)
+    write(args, cli, page, browser, f"{args.sites} sites on one TLS server on 127.0.0.1", f"--sites {args.sites}")
 
-        ui = st.enter_context(run_ui(tmp, PORT, check_args, hosts))
-        base = ui.base
-        client = st.enter_context(httpx.Client(base_url=base, cookies={f"pathprobe_ui_{PORT}": ui.token},
-                                               headers={"Origin": base}, timeout=120))
-        client.post("/consent")  # the person accepted the notice once
-        page = [page_check(client) for _ in range(args.runs)]
-        browser = browser_checks(ui.url, args.runs)
 
+def write(args: argparse.Namespace, cli: list[float], page: list[float], browser: list[float], what: str,
+          option: str) -> None:
     med_cli, med_page = statistics.median(cli), statistics.median(page)
     rows = [
-        (f"`pathprobe check`, {args.sites} sites (median s, process start included)", f"{med_cli:.2f}"),
+        (f"`pathprobe check` on {what} (median s, process start included)", f"{med_cli:.2f}"),
         ("page over HTTP: click to answer HTML (median s)", f"{med_page:.2f}"),
         ("ratio page (HTTP) / CLI (goal: at most 1, nothing added)", f"{med_page / med_cli:.2f}"),
     ]
@@ -140,7 +195,7 @@ def main() -> None:
         ]
     header = (f"### Check from the page vs the CLI — {dt.date.today().isoformat()}, {platform.machine()}, "
               f"{os.cpu_count()} cores, Python {platform.python_version()}, {args.runs} runs\n\n"
-              f"Command: `.venv/bin/python bench/bench_ui.py --runs {args.runs} --sites {args.sites}`\n\n"
+              f"Command: `.venv/bin/python bench/bench_ui.py --runs {args.runs} {option}`\n\n"
               "| measure | value |\n|---|---|\n")
     table = header + "".join(f"| {a} | {b} |\n" for a, b in rows)
     print(table)

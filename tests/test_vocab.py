@@ -56,6 +56,8 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("profile.py", "blocking", 'r.obj("blocking")'): "the key targets[].blocking",
     ("lab/scenario.py", "blocking", 'blocking=x.text("blocking"'): "the key expect.target.blocking",
     ("report/diff.py", "blocking", '_field(ch, tbase, "blocking"'): "the changed field targets[].blocking",
+    ("report/diff.py", "blocking", 'if c["field"] == "blocking":'): "the changed field targets[].blocking",
+    ("report/diff.py", "blocking", 'field=_label("blocking")'): "the changed field's label",
     ("summary/schema.py", "blocking", 'frozenset({"blocking"})'): "the key sites[].blocking of a summary",
     ("summary/schema.py", "blocking", 'if "blocking" in s:'): "the key sites[].blocking of a summary",
     # (file, word, text on its line): why this is not vocabulary use.
@@ -69,11 +71,8 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("lab/expect.py", "portal", '"portal",'): "the key network.portal, in a list of keys to compare",
     ("summary/schema.py", "portal", '"connectivity", "portal"}'): "the key network.portal, in a set of keys",
     ("report/diff.py", "portal", '{"what": "portal"}'): "a kind of change record (network, portal, ...)",
-    ("report/diff.py", "portal", 'w in ("network", "portal")'): "a kind of change record",
-    ("report/diff.py", "portal", "w == 'portal'"): "a kind of change record",
+    ("report/diff.py", "portal", 'elif w == "portal":'): "a kind of change record",
     # ``unknown`` is a reachability verdict, and also what a report prints for a field it lacks:
-    ("report/html.py", "unknown", 'trust.source or "unknown"'): "a trust store nobody named",
-    ("report/markdown.py", "unknown", "trust.source or 'unknown'"): "a trust store nobody named",
     ("report/html.py", "unknown", 'net.connectivity or "unknown"'): "a profile without connectivity",
     ("report/markdown.py", "unknown", "net.connectivity or 'unknown'"): "a profile without connectivity",
     ("profile.py", "portal", 'r.obj("portal")'): "the key network.portal, read",

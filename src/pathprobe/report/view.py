@@ -17,6 +17,7 @@ from pathprobe.vocab import (
     AdviceCase,
     BlockAction,
     BlockTrigger,
+    Connectivity,
     EvasionOutcome,
     Reachability,
     Role,
@@ -55,9 +56,9 @@ WORD: dict[str, str] = {
     TlsVerdict.UNVERIFIED: N_("unverified"),
     "reached": N_("reached"),
     "not tested": N_("not tested"),
-    "online": N_("online"),
-    "offline": N_("offline"),
-    "portal": N_("portal"),
+    Connectivity.ONLINE: N_("online"),
+    Connectivity.OFFLINE: N_("offline"),
+    Connectivity.PORTAL: N_("portal"),
 }
 """Verdict, cell and connectivity words as shown (msgids; the values themselves stay English in the JSON)."""
 
