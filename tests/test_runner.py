@@ -68,6 +68,10 @@ def test_crash_and_hang_are_isolated() -> None:
     assert crash.observations[0].failure == "internal_error"
     assert "time budget" in (by_id["example:hang"].untested_reason or "")
     assert by_id["example:hang"].observations[0].failure == "generic_timeout_error", "a slow network is no crash"
+    from pathprobe.analysis.advice import reason_msg
+
+    told = reason_msg(by_id["example:hang"].untested_reason or "")
+    assert not isinstance(told, str) and "с)" in told.render("ru"), "the reason is told in every language"
 
 
 class PortalLike(Probe):

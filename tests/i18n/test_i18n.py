@@ -3,13 +3,11 @@ profile's stored messages in Russian and Kazakh, and the terminal layout with Cy
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,38 +15,19 @@ from rich.cells import cell_len
 from rich.console import Console
 
 from pathprobe import i18n
-from pathprobe.cli.main import main
 from pathprobe.profile import load_profile
+from tests.i18n.clihelp import i18n_script, run
 
 REPO = Path(__file__).resolve().parents[2]
 PROFILES = REPO / "profiles"
 KZ, KZ_PORTAL = PROFILES / "kz-2019.json", PROFILES / "kz-2019-portal.json"
 
 
-def _script() -> object:
-    spec = importlib.util.spec_from_file_location("pp_i18n_script", REPO / "scripts" / "i18n.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # (dataclasses look their module up)
-    spec.loader.exec_module(mod)
-    return mod
+SCRIPT = i18n_script()
 
 
-SCRIPT = _script()
 
 
-@pytest.fixture(autouse=True)
-def _english_again() -> Iterator[None]:
-    """main() sets the process's language: every test here leaves it English again."""
-    yield
-    i18n.set_language("en")
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
 
 
 # ------------------------------------------------------------------------------------------ catalogs

@@ -13,7 +13,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,29 +21,15 @@ import pytest
 from pathprobe import i18n
 from pathprobe.cli import clickmessages
 from pathprobe.cli.main import build_app, main
+from tests.i18n.clihelp import i18n_script
 
 REPO = Path(__file__).resolve().parents[2]
 CYRILLIC = re.compile(r"[А-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІі]")
 
 
-def _script() -> Any:
-    spec = importlib.util.spec_from_file_location("pp_i18n_script_input", REPO / "scripts" / "i18n.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+SCRIPT = i18n_script()
 
 
-SCRIPT = _script()
-
-
-@pytest.fixture(autouse=True)
-def _english_again() -> Iterator[None]:
-    """main() sets the process's language and routes click's words: each test leaves both English."""
-    yield
-    i18n.set_language("en")
-    clickmessages.install()
 
 
 def pathprobe(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

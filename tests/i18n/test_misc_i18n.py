@@ -8,17 +8,16 @@ import re
 import socket
 import sys
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 
 import certifi
 import pytest
 
 from pathprobe import i18n
-from pathprobe.cli.main import main
 from pathprobe.errors import BadInput
 from pathprobe.lab import scenario as sc
 from pathprobe.lab.expect import Outcome
+from tests.i18n.clihelp import run
 
 REPO = Path(__file__).resolve().parents[2]
 KZ = REPO / "profiles" / "kz-2019.json"
@@ -26,17 +25,8 @@ ENGLISH_RUN = re.compile(r"\b[a-z]{2,}(?: [a-z]{2,}){2,}\b")
 """Three lowercase English words in a row: an English sentence (or its piece) left in the output."""
 
 
-@pytest.fixture(autouse=True)
-def _english_again() -> Iterator[None]:
-    yield
-    i18n.set_language("en")
 
 
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
 
 
 def closed_port() -> int:

@@ -15,7 +15,6 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,6 @@ from rich.console import Console
 
 from pathprobe import i18n
 from pathprobe.analysis.advice import reason_msg
-from pathprobe.cli.main import main
 from pathprobe.i18n import Msg, render_stored
 from pathprobe.profile import Profile, load_profile
 from pathprobe.report.diff import diff_profiles, render_text
@@ -32,6 +30,7 @@ from pathprobe.report.markdown import render_markdown
 from pathprobe.report.safe import cells, pad
 from pathprobe.report.terminal import render_profile
 from pathprobe.report.view import reason_text
+from tests.i18n.clihelp import run
 
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE = sorted((REPO / "profiles").glob("*.json"))
@@ -85,17 +84,8 @@ def english_sentences(text: str, profile: Profile | None = None) -> list[str]:
     return LATIN_RUN.findall(text)
 
 
-@pytest.fixture(autouse=True)
-def _english_again() -> Iterator[None]:
-    yield
-    i18n.set_language("en")
 
 
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
 
 
 def shown(profile: Profile, lang: str, width: int = 100) -> str:

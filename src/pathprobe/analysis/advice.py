@@ -925,6 +925,8 @@ REASONS: tuple[tuple[str, Callable[..., Msg]], ...] = (
      lambda **p: Msg(N_("no sites to resolve: give the doh probe 'sites', or add a direct probe to the plan"), p)),
     (r"not measured: the probe's time budget ran out \((?P<seconds>\d+) s\)",
      lambda **p: Msg(N_("not measured: the probe's time budget ran out ({seconds} s)"), p)),
+    (r"the probe did not finish within its time budget \((?P<seconds>\d+) s\)",
+     lambda **p: Msg(N_("the probe did not finish within its time budget ({seconds} s)"), p)),
     (r"No answer over UDP\. An OpenVPN server with tls-auth or tls-crypt stays silent to anyone without its key, "
      r"so silence does not show that the endpoint is blocked; a filtered port looks the same and nothing measured "
      r"here tells them apart\.",
