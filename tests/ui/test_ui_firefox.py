@@ -5,8 +5,9 @@ Covered: the page loads with the token (and the cookie after it), the consent, t
 page's script (live progress over server-sent events, the answer put in place without a reload), no
 console error (a CSP violation is one), the language switch, a screenshot that is not blank; and with
 JavaScript switched off in the profile: the answer after a reload, and a new check run by the form and
-the ``<noscript>`` refresh. Not covered in Firefox (Chromium's Playwright tests cover them): keyboard
-focus order and rings, the phone width, downloads, summary and history.
+the ``<noscript>`` refresh; and a phone-sized window (390 px) in Kazakh with nothing scrolling
+sideways. Not covered in Firefox (Chromium's Playwright tests cover them): keyboard
+focus order and rings, downloads, summary and history.
 """
 
 from __future__ import annotations
@@ -66,3 +67,15 @@ def test_the_page_in_firefox_with_and_without_javascript(tmp_path: Path) -> None
             assert "✓" in tab.text("#progress")
             shot = tab.screenshot()
             assert shot.startswith(b"\x89PNG") and len(shot) > 4 * blank, (len(shot), blank)
+
+        # A phone-sized window, in Kazakh (the longest words): the answer fits, nothing scrolls sideways.
+        with firefox(tmp_path, javascript=False) as tab:
+            # (a headless window is at least 500 px wide: the viewport is set as a phone's)
+            tab.bidi.command("browsingContext.setViewport", context=tab.context,
+                             viewport={"width": 390, "height": 844})
+            tab.goto(ui.url + "&lang=kk")
+            assert tab.js("document.documentElement.lang") == "kk"
+            assert tab.count("#result #advice") == 1
+            assert tab.js("window.innerWidth") == 390, tab.js("window.innerWidth")
+            assert tab.js("document.documentElement.scrollWidth <= window.innerWidth"), tab.js(
+                "[document.documentElement.scrollWidth, window.innerWidth]")
