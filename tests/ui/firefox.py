@@ -156,6 +156,13 @@ class Tab:
     def goto(self, url: str) -> None:
         self.bidi.command("browsingContext.navigate", context=self.context, url=url, wait="complete")
 
+    def press(self, key: str) -> None:
+        """Press and release ``key`` (a name of :data:`KEYS`) as a keyboard would, in the page."""
+        code = KEYS[key]
+        self.bidi.command("input.performActions", context=self.context, actions=[
+            {"type": "key", "id": "keyboard", "actions": [{"type": "keyDown", "value": code},
+                                                          {"type": "keyUp", "value": code}]}])
+
     def js(self, expression: str) -> Any:
         """Evaluate ``expression`` in the page (a privileged sandbox when the page's own JavaScript is off)."""
         r = self.bidi.command("script.evaluate", expression=expression, awaitPromise=True,
@@ -189,6 +196,10 @@ class Tab:
     def screenshot(self) -> bytes:
         data = self.bidi.command("browsingContext.captureScreenshot", context=self.context, origin="document")
         return base64.b64decode(data["data"])
+
+
+KEYS = {"Tab": "\ue004", "Enter": "\ue007"}
+"""WebDriver's codes for the keys :meth:`Tab.press` knows."""
 
 
 def _node_text(node: dict[str, Any]) -> str:

@@ -6,8 +6,8 @@ page's script (live progress over server-sent events, the answer put in place wi
 console error (a CSP violation is one), the language switch, a screenshot that is not blank; and with
 JavaScript switched off in the profile: the answer after a reload, and a new check run by the form and
 the ``<noscript>`` refresh; and a phone-sized window (390 px) in Kazakh with nothing scrolling
-sideways. Not covered in Firefox (Chromium's Playwright tests cover them): keyboard
-focus order and rings, downloads, summary and history.
+sideways; the Tab order to the accept and check buttons. Not covered in Firefox (Chromium's Playwright tests cover them): the focus
+ring, Enter on a button, downloads, summary and history.
 """
 
 from __future__ import annotations
@@ -15,10 +15,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.ui.firefox import firefox, require_firefox
 from tests.ui.uihelpers import local_net, run_ui
 
 PORT = 19344
+KEYBOARD_PORT = 19345
 
 
 def test_the_page_in_firefox_with_and_without_javascript(tmp_path: Path) -> None:
@@ -79,3 +82,32 @@ def test_the_page_in_firefox_with_and_without_javascript(tmp_path: Path) -> None
             assert tab.js("window.innerWidth") == 390, tab.js("window.innerWidth")
             assert tab.js("document.documentElement.scrollWidth <= window.innerWidth"), tab.js(
                 "[document.documentElement.scrollWidth, window.innerWidth]")
+
+
+def test_the_page_by_keyboard_alone_in_firefox(tmp_path: Path) -> None:
+    """Tab reaches the consent's accept button, then the check button, each activated where the focus
+    is: the answer comes.
+
+    The focus ring itself is measured in Chromium (tests/ui/test_ui_browser.py): Firefox does not count
+    WebDriver BiDi's keys as keyboard use for ``:focus-visible`` (checked: no Tab stop matched it, with
+    or without ``browser.display.show_focus_rings``), so the page's ring is not drawn here."""
+    require_firefox()
+    with (local_net(tmp_path) as net, run_ui(tmp_path, KEYBOARD_PORT, net.check_args(), net.hosts) as ui,
+          firefox(tmp_path / "kb") as tab):
+        tab.goto(ui.url)
+        for target in ("accept", "check-button"):
+            for _ in range(30):
+                tab.press("Tab")
+                if tab.js("document.activeElement.id") == target:
+                    break
+            else:
+                pytest.fail(f"Tab never reached #{target}")
+            # Activate what the keyboard reached. (Enter is pressed too, but Firefox does not activate a
+            # button on WebDriver BiDi's Enter or Space: the key events arrive, trusted, and nothing is
+            # submitted. A native <button> activates on Enter for a person; Chromium's test presses it.)
+            tab.press("Enter")
+            tab.js("document.activeElement.click()")
+            if target == "accept":
+                tab.wait("document.getElementById('check-button') !== null")
+        tab.wait("document.querySelector('#result #advice') !== null", within=40)
+        assert "Use:" in tab.text("#result #advice")
