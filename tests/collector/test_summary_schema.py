@@ -173,3 +173,17 @@ def test_week_and_base_path() -> None:
     assert iso_week("2026-11-22") == "2026-W47"
     assert iso_week("2027-01-01") == "2026-W53"
     assert base_path("vpn:wireguard#2") == "vpn:wireguard"
+
+
+def test_synthetic_summaries_carry_blocking_and_throttling() -> None:
+    """Demo data shows issue 17's dashboard section: some direct sites blocked the country's way (with
+    the evasions that reached them), some throttled; every summary valid."""
+    import random
+
+    rng = random.Random(7)
+    sites = [s for _ in range(400) for p in validate_summary(synth(rng))["paths"] for s in p["sites"]]
+    blocked = [s for s in sites if "blocking" in s]
+    assert blocked and all(s["reachability"] == "blocked" for s in blocked)
+    assert {s["blocking"]["trigger"] for s in blocked} == {"sni", "address"}
+    assert any(s["blocking"]["evasion_reached"] for s in blocked)
+    assert any(s.get("throttled") is True for s in sites)

@@ -8,7 +8,17 @@ from typing import Any
 
 from pathprobe.summary.schema import SCHEMA, TOR_TRANSPORTS
 from pathprobe.version import __version__
-from pathprobe.vocab import Connectivity, Reachability, Signal, TlsVerdict
+from pathprobe.vocab import (
+    BlockAction,
+    BlockStage,
+    BlockTrigger,
+    Connectivity,
+    Evasion,
+    Failure,
+    Reachability,
+    Signal,
+    TlsVerdict,
+)
 
 COUNTRIES = (
     ("KZ", (9198, 21299, 206026)),
@@ -32,6 +42,31 @@ WORKS = {
     "IR": {"direct": 0.3, "doh:cloudflare": 0.2, "tor:vanilla": 0.05, "tor:obfs4": 0.3, "vpn:openvpn": 0.1},
 }
 QAZNET = "00309c736dd661da6f1eb24173aa849944c168a43a15bffd192eecfdb6f8dbd2"
+BLOCKED_SITES = ("twitter.com", "instagram.com")
+"""Catalogue hosts the synthetic blocking and throttling name (issue 17's dashboard section)."""
+HOW_BLOCKED = {  # stage, action, trigger, failure: a crude picture per country, for demos only
+    "KZ": (BlockStage.TLS, BlockAction.TIMEOUT, BlockTrigger.SNI, Failure.GENERIC_TIMEOUT_ERROR),
+    "RU": (BlockStage.TLS, BlockAction.RESET, BlockTrigger.SNI, Failure.CONNECTION_RESET),
+    "IR": (BlockStage.TLS, BlockAction.TIMEOUT, BlockTrigger.ADDRESS, Failure.GENERIC_TIMEOUT_ERROR),
+}
+THROTTLES = {"RU": 0.5, "KZ": 0.2}
+"""Chance that a reached direct path has a throttled site, by country."""
+
+
+def _direct_sites(rng: random.Random, country: str | None, reach: str) -> list[dict[str, Any]]:
+    """The direct path's sites: on a partial path one blocked the country's way (with the evasion
+    strategies that reached it, for a server-name filter), on a reached one perhaps one throttled."""
+    host = rng.choice(BLOCKED_SITES)
+    if reach == Reachability.PARTIAL and country in HOW_BLOCKED:
+        stage, action, trigger, failure = HOW_BLOCKED[country]
+        evaded = [e.value for e in Evasion if rng.random() < 0.6] if trigger == BlockTrigger.SNI else []
+        return [{"host": host, "reachability": Reachability.BLOCKED, "tls": TlsVerdict.UNVERIFIED,
+                 "failure": failure, "signals": [],
+                 "blocking": {"stage": stage, "action": action, "trigger": trigger, "evasion_reached": evaded}}]
+    if reach == Reachability.REACHABLE and rng.random() < THROTTLES.get(country or "", 0.0):
+        return [{"host": host, "reachability": Reachability.REACHABLE, "tls": TlsVerdict.INTACT, "failure": None,
+                 "signals": [], Signal.THROTTLED.value: True}]
+    return []
 
 
 def summary(
@@ -70,7 +105,7 @@ def summary(
                 "reachability": reach,
                 "tls": tls,
                 "latency_ms": rng.randrange(20, 900) if reach != Reachability.BLOCKED else None,
-                "sites": [],
+                "sites": _direct_sites(rng, country, reach) if pid == "direct" and tls == TlsVerdict.INTACT else [],
                 "other_sites": rng.randrange(0, 5),
             }
         )
