@@ -169,7 +169,10 @@ def test_keyboard_phone_width_and_no_javascript(browser: object, net: Net, tmp_p
         page.goto(ui.url)
         assert page.locator("#result #advice").count() == 1
         page.get_by_role("button", name=re.compile("Check")).click()
-        page.locator("#result #advice").wait_for(timeout=30000)  # <noscript> refresh until the answer
+        try:
+            page.locator("#result #advice").wait_for(timeout=45000)  # <noscript> refresh until the answer
+        except Exception as exc:  # say what the page showed instead (a failed check, a notice, ...)
+            raise AssertionError(f"no answer; the page at {page.url} shows:\n{page.inner_text('body')[:3000]}") from exc
         assert "✓" in page.locator("#progress").inner_text()
         ctx.close()
 
