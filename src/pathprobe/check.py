@@ -90,9 +90,19 @@ class Prepared:
             ctx.progress = self.progress
         return ctx
 
-    def run(self, *, now: dt.datetime | None = None) -> Profile:
-        """Run every probe (network I/O), then the analysis; the profile."""
-        paths, portal = asyncio.run(run_probes(self.plan.probes, self.context()))
+    def run(self, *, now: dt.datetime | None = None, loops: set[asyncio.AbstractEventLoop] | None = None) -> Profile:
+        """Run every probe (network I/O), then the analysis; the profile. ``loops``, when given, holds
+        the probes' event loop while they run, so another thread can cancel its tasks (the local page
+        does, when its server stops)."""
+        with asyncio.Runner() as runner:
+            loop = runner.get_loop()
+            if loops is not None:
+                loops.add(loop)
+            try:
+                paths, portal = runner.run(run_probes(self.plan.probes, self.context()))
+            finally:
+                if loops is not None:
+                    loops.discard(loop)
         return analyse(paths, portal, self.roots, label=self.options.label, now=now)
 
 

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pathprobe.check import CheckOptions, Prepared
+from pathprobe.check import CheckOptions
 from pathprobe.errors import BadInput, PathprobeError
 from pathprobe.i18n import _, using
 from pathprobe.profile import Profile
@@ -237,9 +237,6 @@ class Jobs:
 
         try:
             prepared = prepare(options)
-        except PathprobeError as exc:
-            self._finish(job, error=str(exc))
-            return
         except Exception as exc:
             self._finish(job, error=_why(exc))
             return
@@ -257,35 +254,16 @@ class Jobs:
 
         prepared.progress = progress
         try:
-            profile = self._run(prepared)
+            if self.stopping.is_set():
+                raise asyncio.CancelledError
+            profile = prepared.run(loops=self._loops)  # a loop stop() can reach
         except (KeyboardInterrupt, asyncio.CancelledError):
             self._finish(job, error=_("The check was stopped: pathprobe ui is closing."))
-            return
-        except PathprobeError as exc:
-            self._finish(job, error=str(exc))
             return
         except Exception as exc:
             self._finish(job, error=_why(exc))
             return
         self._finish(job, profile=profile)
-
-
-    def _run(self, prepared: Prepared) -> Profile:
-        """:meth:`~pathprobe.check.Prepared.run` (the probes on an event loop of their own, then the
-        analysis), on a loop :meth:`stop` can reach."""
-        from pathprobe.analysis.pipeline import analyse
-        from pathprobe.runner import run_probes
-
-        if self.stopping.is_set():
-            raise asyncio.CancelledError
-        with asyncio.Runner() as runner:
-            loop = runner.get_loop()
-            self._loops.add(loop)
-            try:
-                paths, portal = runner.run(run_probes(prepared.plan.probes, prepared.context()))
-            finally:
-                self._loops.discard(loop)
-        return analyse(paths, portal, prepared.roots, label=prepared.options.label)
 
 
 def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
