@@ -121,8 +121,8 @@ def write_roots(path: Path, *cas: CA) -> Path:
 KIB = 1024
 
 
-class BodyServer:
-    """A local HTTPS server whose answer to any GET is chosen by ``mode``:
+class BodyServer(_Server):
+    """A local HTTPS server (the accept loop and close of :class:`_Server`) whose answer to any GET is chosen by ``mode``:
 
     - ``fast``: 256 KiB with a Content-Length, at once;
     - ``slow``: 256 KiB with a Content-Length, 1 KiB every 1/8 s (64 kbit/s);
@@ -137,28 +137,12 @@ class BodyServer:
     """
 
     def __init__(self, ctx: ssl.SSLContext, mode: str) -> None:
-        self.ctx = ctx
-        self.mode = mode
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-        self.thread.start()
-
-    def _loop(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except (TimeoutError, OSError):
-                continue
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        self.mode = mode  # before the accept loop starts
+        super().__init__("body", ctx)
 
     def _serve(self, conn: socket.socket) -> None:
         conn.settimeout(10)
+        assert self.ctx is not None
         try:
             tls = self.ctx.wrap_socket(conn, server_side=True)
             data = b""
@@ -224,10 +208,6 @@ class BodyServer:
                 tls.sendall(b"1f4\r\n" + b"c" * 500 + b"\r\n")
                 time.sleep(1 / 16)
 
-    def close(self) -> None:
-        self.stop.set()
-        self.sock.close()
-        self.thread.join(timeout=2)
 
 
 @contextmanager
