@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.chromium import HEADLESS, require_chromium
 from tests.conftest import in_ci
-from tests.ui.uihelpers import Net, local_net, run_ui
+from tests.ui.uihelpers import Net, chromium, local_net, run_ui
 
 try:
-    from playwright import sync_api
+    from playwright import sync_api  # noqa: F401  (present, or the module is skipped)
 except ImportError:  # in CI a missing Playwright fails the tests (scripts/setup.sh installs '.[test]')
     if in_ci():
         raise
@@ -28,14 +27,8 @@ except ImportError:  # in CI a missing Playwright fails the tests (scripts/setup
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    exe = require_chromium()
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, headless=True,
-                              args=[a for a in HEADLESS if a != "--headless"])
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture()
@@ -175,6 +168,30 @@ def test_keyboard_phone_width_and_no_javascript(browser: object, net: Net, tmp_p
             raise AssertionError(f"no answer; the page at {page.url} shows:\n{page.inner_text('body')[:3000]}") from exc
         assert "✓" in page.locator("#progress").inner_text()
         ctx.close()
+
+
+def test_without_javascript_a_slow_check_ends_in_its_answer(browser: object, net: Net, tmp_path: Path) -> None:
+    """A check that is still running when the page comes back from the form (a silent site keeps it busy
+    for its timeout): the <noscript> refresh reloads the page until the answer is there. (It used to
+    refresh to /#progress, the same URL with a fragment: no reload, and the answer never came.)"""
+    from tests.servers import hostile_server
+
+    with hostile_server("silent") as silent:
+        plan = tmp_path / "slow.toml"
+        plan.write_text(net.plan.read_text("utf-8").replace('sites = ["', f'sites = ["slow.test:{silent}", "'), "utf-8")
+        net.hosts.write_text("127.0.0.1 facebook.com example.com slow.test\n", "utf-8")
+        args = ["--plan", str(plan), "--public-roots", str(net.public), "--device-roots", str(net.device),
+                "--timeout", "2"]
+        with run_ui(tmp_path, 19303, args, net.hosts) as ui:
+            ctx = browser.new_context(java_script_enabled=False)  # type: ignore[attr-defined]
+            page = ctx.new_page()
+            page.goto(ui.url)
+            page.locator("#accept").click()
+            page.get_by_role("button", name=re.compile("Check")).click()
+            assert page.locator("noscript").count() == 1, "the check was to be running when the page came back"
+            page.locator("#result #advice").wait_for(timeout=20000)
+            assert "slow.test" in page.locator("#result").inner_text()
+            ctx.close()
 
 
 def test_a_bad_plan_shows_one_clear_message(browser: object, tmp_path: Path) -> None:

@@ -19,12 +19,11 @@ from pathlib import Path
 import pytest
 
 from pathprobe.i18n import translations
-from tests.chromium import HEADLESS, require_chromium
 from tests.conftest import in_ci
-from tests.ui.uihelpers import Net, local_net, run_ui
+from tests.ui.uihelpers import Net, chromium, local_net, run_ui
 
 try:
-    from playwright import sync_api
+    from playwright import sync_api  # noqa: F401  (present, or the module is skipped)
 except ImportError:  # in CI a missing Playwright fails the tests (scripts/setup.sh installs '.[test]')
     if in_ci():
         raise
@@ -98,13 +97,8 @@ def no_english(page: object, lang: str) -> None:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    exe = require_chromium()
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, headless=True, args=[a for a in HEADLESS if a != "--headless"])
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture()

@@ -128,3 +128,19 @@ def wait_for(predicate: object, within: float = 20.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("condition not met in time")
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[object]:
+    """Debian's Chromium, headless, driven by Playwright (the browser tests' module fixture)."""
+    from playwright import sync_api
+
+    from tests.chromium import HEADLESS, require_chromium
+
+    exe = require_chromium()
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, headless=True, args=[a for a in HEADLESS if a != "--headless"])
+        try:
+            yield b
+        finally:
+            b.close()

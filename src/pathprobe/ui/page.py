@@ -69,7 +69,9 @@ def page(v: View) -> str:
 
 def _page(v: View) -> str:
     running = v.job is not None and v.job.state == RUNNING
-    refresh = f'<noscript><meta http-equiv="refresh" content="{REFRESH_SECONDS}"></noscript>' if running else ""
+    # An explicit URL without a fragment: after a form the page is at /#progress, and a refresh to the
+    # same URL with a fragment is a same-document navigation (no reload: the answer never came).
+    refresh = f'<noscript><meta http-equiv="refresh" content="{REFRESH_SECONDS}; url=/"></noscript>' if running else ""
     body = consent_section(v) if not v.consent else (
         check_section(v) + progress_section(v) + f'<section id="result" aria-live="polite">{_result_part(v)}</section>'
         + history_section(v) + trainer_section(v)
