@@ -52,7 +52,9 @@ def tm(target: str, role: str, path: str, *, goodput: float | None, ms: float = 
        body: int = 16000, failed: bool = False, steady: float | None = None) -> TargetMeasurement:
     detail: dict[str, object] = {"status": 200}
     if goodput is not None:
-        detail.update(body_bytes=body, goodput_kbps=goodput, transfer_ms=ms, page_bytes=page, steady_kbps=steady)
+        detail.update(body_bytes=body, goodput_kbps=goodput, transfer_ms=ms, page_bytes=page)
+        if steady is not None:  # absent: a read that did not record it (the goodput stands for it)
+            detail["steady_kbps"] = steady
     obs = Observation(path, target, Step.HTTP, 10.0, ms, "generic_timeout_error" if failed else None, detail=detail)
     return TargetMeasurement(target=target, role=role, observations=(obs,))  # type: ignore[arg-type]
 
@@ -161,3 +163,18 @@ def test_no_throttling_no_case() -> None:
     direct = PathMeasurement("direct", "direct", (tm("a.test:443", Role.SITE, "direct", goodput=9000.0),))
     got = advise(profile_of(apply_throttling([direct], [verdict(direct)])), ["direct"])
     assert AdviceCase.THROTTLING not in got.cases and got.cases == (AdviceCase.CLEAN,)
+
+
+def test_a_read_with_too_few_arrivals_is_never_judged() -> None:
+    """A real lossy lab run: 7 KiB in two arrivals over 1.3 s (a stall, a burst, a stall) against a
+    2.4 Mbit/s control. The read recorded ``steady_kbps: null`` (under three arrivals): loss and a
+    shaper look the same there, so nothing is called throttled."""
+    site = tm("news.freepress.test:443", Role.SITE, "direct", goodput=37.0, ms=1328.3, body=7168)
+    site.observations[0].detail["steady_kbps"] = None
+    control = tm("www.bank.test:443", Role.CONTROL, "direct", goodput=2438.4, ms=211.7, body=65536, steady=89192.5)
+    got = judged([PathMeasurement("direct", "direct", (site, control))])
+    assert Signal.THROTTLED not in got[("direct", "news.freepress.test:443")].signals
+    # the same read with a steady rate that was slow all along is throttled
+    site2 = tm("news.freepress.test:443", Role.SITE, "direct", goodput=37.0, ms=1328.3, body=7168, steady=40.0)
+    got = judged([PathMeasurement("direct", "direct", (site2, control))])
+    assert Signal.THROTTLED in got[("direct", "news.freepress.test:443")].signals

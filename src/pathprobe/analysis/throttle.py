@@ -12,7 +12,9 @@ observation, ``body_bytes``, ``goodput_kbps`` (from the first body byte on), ``t
   the same target on another path that reached it, that was itself judgeable by size. The fastest
   comparable is the one named;
 - and it was slow **all along**: its steady rate (``steady_kbps``, the median rate of the body's
-  arrivals) is below a tenth of the comparable too. Loss stalls a flow for retransmission timeouts
+  arrivals) is below a tenth of the comparable too. A read that recorded no steady rate (fewer than
+  three arrivals) is not judged: a stall or two and a burst look the same whether loss or a shaper
+  caused them. Loss stalls a flow for retransmission timeouts
   and then lets it run at full rate, so its goodput can fall far below a lucky control's while its
   arrivals still come fast; a shaper slows every arrival.
 
@@ -54,6 +56,9 @@ class Transfer:
     """The page's size as far as it is known: its Content-Length, else at least the bytes read."""
     steady_kbps: float | None = None
     """The median rate of its arrivals (None: not recorded; then the goodput stands for it)."""
+    few_arrivals: bool = False
+    """The read recorded no steady rate: fewer than three arrivals, too few to tell a shaper (slow all
+    along) from loss (a stall or two, then a burst). Such a transfer is never judged."""
 
     @property
     def sized(self) -> bool:
@@ -74,15 +79,17 @@ def transfer_of(path: str, tm: TargetMeasurement) -> Transfer | None:
         if goodput is None or body is None:
             return None
         page = _num(o.detail.get("page_bytes"))
+        steady = _num(o.detail.get("steady_kbps"))
         return Transfer(path, tm.target, str(tm.role), goodput, _num(o.detail.get("transfer_ms")) or 0.0,
-                        int(max(body, page or 0.0)), _num(o.detail.get("steady_kbps")))
+                        int(max(body, page or 0.0)), steady,
+                        few_arrivals="steady_kbps" in o.detail and steady is None)
     return None
 
 
 def judge(me: Transfer, comparables: Sequence[Transfer]) -> Throttle | None:
     """The ``throttle`` of ``me`` when it is throttled against the fastest of ``comparables`` (each already
     the same target on another path, or a control on the same path), else None."""
-    if not me.sized or me.transfer_ms < MIN_TRANSFER_MS:
+    if not me.sized or me.transfer_ms < MIN_TRANSFER_MS or me.few_arrivals:
         return None
     usable = sorted((c for c in comparables if c.sized), key=lambda c: (-c.goodput_kbps, c.path, c.target))
     if not usable:
